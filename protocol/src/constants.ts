@@ -1,0 +1,22 @@
+/** Version of the Gravito Pulse Protocol that this package describes. */
+export const PROTOCOL_VERSION = '1.0';
+
+/** How often an SDK writes its heartbeat. */
+export const HEARTBEAT_INTERVAL_MS = 5_000;
+/** TTL of a heartbeat key: six missed intervals and the server's key is gone. */
+export const HEARTBEAT_TTL_SECONDS = 30;
+
+/** Approximate cap of a slow stream (`XADD … MAXLEN ~ 1000`). */
+export const SLOW_STREAM_MAXLEN = 1_000;
+/** The one field of a slow stream entry; its value is the SlowEntry JSON. */
+export const SLOW_STREAM_FIELD = 'entry';
+
+/** Error members older than this are trimmed (`ZREMRANGEBYSCORE`), and the key expires after it. */
+export const ERRORS_WINDOW_MS = 3_600_000;
+/** At most this many error members are kept per app (`ZREMRANGEBYRANK`), newest first. */
+export const ERRORS_MAX_MEMBERS = 1_000;
+
+/** Largest payloads a receiver accepts; larger values are rejected before JSON parsing. */
+export const MAX_HEARTBEAT_BYTES = 64 * 1024;
+export const MAX_SLOW_ENTRY_BYTES = 8 * 1024;
+export const MAX_ERROR_ENTRY_BYTES = 32 * 1024;

@@ -1,0 +1,103 @@
+import { type Static, Type } from '@sinclair/typebox';
+import { EpochMillis, KeyPart } from './common.js';
+import { ErrorEntry, SlowEntry } from './entries.js';
+import { PulseHeartbeat } from './heartbeat.js';
+
+/**
+ * Payloads of the bridge's SSE feed (`GET /api/pulse/stream`), which Zenith consumes.
+ * The event name is given next to each type.
+ */
+
+const closed = { additionalProperties: false } as const;
+
+export const ServerStatus = Type.Union([Type.Literal('online'), Type.Literal('lost')], {
+  description: "lost: no heartbeat for longer than the bridge's lost-after; shown greyed until it is forgotten",
+});
+
+export const ServerSnapshot = Type.Object(
+  {
+    app: KeyPart(),
+    id: KeyPart(),
+    status: ServerStatus,
+    last_seen: EpochMillis('timestamp of the last heartbeat, epoch ms'),
+    heartbeat: PulseHeartbeat,
+  },
+  { ...closed, title: 'ServerSnapshot' },
+);
+
+export const AppHealth = Type.Object(
+  {
+    score: Type.Integer({ minimum: 0, maximum: 100, description: '100 is healthy' }),
+    reasons: Type.Array(Type.String({ maxLength: 256 }), { maxItems: 32, description: 'what took points off, readable' }),
+  },
+  { ...closed, title: 'AppHealth' },
+);
+
+export const AppSnapshot = Type.Object(
+  {
+    app: KeyPart(),
+    health: AppHealth,
+    servers_online: Type.Integer({ minimum: 0 }),
+    servers_lost: Type.Integer({ minimum: 0 }),
+    slow_per_minute: Type.Number({ minimum: 0, description: 'slow entries per minute over the last 5 minutes' }),
+    errors_per_minute: Type.Number({ minimum: 0, description: 'exceptions per minute over the last 5 minutes' }),
+    servers: Type.Array(ServerSnapshot),
+  },
+  { ...closed, title: 'AppSnapshot' },
+);
+
+/** `event: system_pulse`: the whole aggregate, on connect and every interval. */
+export const SystemPulseEvent = Type.Object(
+  {
+    timestamp: EpochMillis(),
+    redis_up: Type.Boolean(),
+    apps: Type.Array(AppSnapshot),
+  },
+  { ...closed, $id: 'SystemPulseEvent', title: 'SystemPulseEvent' },
+);
+
+/** `event: pulse_slow`: one new slow entry. */
+export const PulseSlowEvent = Type.Object(
+  {
+    app: KeyPart(),
+    stream_id: Type.String({ pattern: '^[0-9]+-[0-9]+$', description: 'the Redis stream entry id' }),
+    entry: SlowEntry,
+  },
+  { ...closed, $id: 'PulseSlowEvent', title: 'PulseSlowEvent' },
+);
+
+/** `event: pulse_error`: one new exception. */
+export const PulseErrorEvent = Type.Object(
+  {
+    app: KeyPart(),
+    entry: ErrorEntry,
+  },
+  { ...closed, $id: 'PulseErrorEvent', title: 'PulseErrorEvent' },
+);
+
+/** `event: pulse_status`: whether the bridge reaches Redis; sent on connect and on every change. */
+export const PulseStatusEvent = Type.Object(
+  {
+    timestamp: EpochMillis(),
+    redis_up: Type.Boolean(),
+    error: Type.Optional(Type.String({ maxLength: 512 })),
+  },
+  { ...closed, $id: 'PulseStatusEvent', title: 'PulseStatusEvent' },
+);
+
+export type ServerStatus = Static<typeof ServerStatus>;
+export type ServerSnapshot = Static<typeof ServerSnapshot>;
+export type AppHealth = Static<typeof AppHealth>;
+export type AppSnapshot = Static<typeof AppSnapshot>;
+export type SystemPulseEvent = Static<typeof SystemPulseEvent>;
+export type PulseSlowEvent = Static<typeof PulseSlowEvent>;
+export type PulseErrorEvent = Static<typeof PulseErrorEvent>;
+export type PulseStatusEvent = Static<typeof PulseStatusEvent>;
+
+/** SSE event names, as sent on the `event:` line. */
+export const PULSE_EVENTS = {
+  systemPulse: 'system_pulse',
+  slow: 'pulse_slow',
+  error: 'pulse_error',
+  status: 'pulse_status',
+} as const;

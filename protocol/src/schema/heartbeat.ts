@@ -1,0 +1,99 @@
+import { type Static, Type } from '@sinclair/typebox';
+import { Bytes, EpochMillis, KeyPart, Millis, Percent, Ratio, Text } from './common.js';
+
+const closed = { additionalProperties: false } as const;
+
+export const DiskUsage = Type.Object(
+  {
+    mount: Text(255, 'mount point, e.g. "/"'),
+    total: Bytes(),
+    free: Bytes(),
+  },
+  { ...closed, title: 'DiskUsage' },
+);
+
+export const EventLoopStats = Type.Object(
+  {
+    delay_p50_ms: Millis(),
+    delay_p99_ms: Millis(),
+    utilization: Ratio(),
+  },
+  { ...closed, title: 'EventLoopStats', description: 'event-loop delay percentiles and utilization since the last heartbeat' },
+);
+
+export const RecorderStats = Type.Object(
+  {
+    dropped_entries: Type.Integer({
+      minimum: 0,
+      description: 'slow or error entries dropped by the SDK since it started (queue full, Redis down)',
+    }),
+    failed_writes: Type.Integer({ minimum: 0, description: 'Redis writes that failed since the SDK started' }),
+  },
+  { ...closed, title: 'RecorderStats', description: 'health of the SDK itself' },
+);
+
+export const PulseHeartbeat = Type.Object(
+  {
+    timestamp: EpochMillis(),
+    system: Type.Object(
+      {
+        hostname: Text(255, 'host name'),
+        platform: Text(64, 'operating system, e.g. "linux"'),
+        cpu_usage: Percent(),
+        memory_total: Bytes(),
+        memory_free: Bytes(),
+        load_avg: Type.Tuple(
+          [
+            Type.Number({ minimum: 0, description: '1 minute' }),
+            Type.Number({ minimum: 0, description: '5 minutes' }),
+            Type.Number({ minimum: 0, description: '15 minutes' }),
+          ],
+          { description: 'load average over 1, 5 and 15 minutes' },
+        ),
+        cpu_count: Type.Optional(Type.Integer({ minimum: 1, maximum: 65_536, description: 'logical CPUs' })),
+        disks: Type.Optional(Type.Array(DiskUsage, { maxItems: 64, description: 'filesystems the SDK was told to watch' })),
+      },
+      { ...closed, title: 'SystemStats' },
+    ),
+    process: Type.Object(
+      {
+        pid: Type.Integer({ minimum: 0, maximum: 2 ** 31 }),
+        uptime: Type.Number({ minimum: 0, description: 'seconds since the process started' }),
+        cpu_usage: Percent('share of the whole machine (all cores), 0 to 100'),
+        memory_rss: Bytes(),
+        memory_heap: Bytes('heap in use, bytes'),
+        memory_heap_total: Type.Optional(Bytes('heap reserved, bytes')),
+        event_loop: Type.Optional(EventLoopStats),
+        runtime_version: Type.Optional(Text(64, 'runtime version, e.g. "v20.20.2"')),
+      },
+      { ...closed, title: 'ProcessStats' },
+    ),
+    meta: Type.Object(
+      {
+        app_name: Text(128, 'the service name'),
+        environment: Text(64, 'e.g. "production"'),
+        runtime: Type.Union([Type.Literal('node'), Type.Literal('php'), Type.Literal('python'), Type.Literal('go')]),
+        version: Text(64, 'the app version'),
+        instance_id: Type.Optional(KeyPart('the server id used in the heartbeat key')),
+        interval_ms: Type.Optional(
+          Type.Integer({ minimum: 100, maximum: 3_600_000, description: 'how often this SDK writes a heartbeat' }),
+        ),
+        sdk: Type.Optional(Text(128, 'SDK name and version, e.g. "@gravito/pulse-node/0.1.0"')),
+      },
+      { ...closed, title: 'HeartbeatMeta' },
+    ),
+    recorder: Type.Optional(RecorderStats),
+  },
+  {
+    ...closed,
+    $id: 'PulseHeartbeat',
+    title: 'PulseHeartbeat',
+    description: 'One server or process, written every interval to pulse:server:{app}:{id}',
+  },
+);
+
+export type PulseHeartbeat = Static<typeof PulseHeartbeat>;
+export type DiskUsage = Static<typeof DiskUsage>;
+export type EventLoopStats = Static<typeof EventLoopStats>;
+export type RecorderStats = Static<typeof RecorderStats>;
+export type PulseRuntime = PulseHeartbeat['meta']['runtime'];

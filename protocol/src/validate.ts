@@ -1,0 +1,55 @@
+import type { Static, TSchema } from '@sinclair/typebox';
+import { TypeCompiler } from '@sinclair/typebox/compiler';
+import { MAX_ERROR_ENTRY_BYTES, MAX_HEARTBEAT_BYTES, MAX_SLOW_ENTRY_BYTES } from './constants.js';
+import { ErrorEntry, SlowEntry } from './schema/entries.js';
+import { PulseHeartbeat } from './schema/heartbeat.js';
+
+export type Validation<T> = { ok: true; value: T } | { ok: false; error: string };
+
+export interface PayloadValidator<T> {
+  /** Checks a value that is already an object (e.g. one an SDK is about to write). */
+  validate(value: unknown): Validation<T>;
+  /** Size-checks, parses and validates a raw payload read from Redis. Never throws. */
+  parse(raw: string | Buffer | null | undefined): Validation<T>;
+}
+
+/**
+ * Builds a validator from one TypeBox schema. The schema is compiled once, so a check is a
+ * straight run of generated code; the error path is only walked for values that fail.
+ */
+function createValidator<S extends TSchema>(schema: S, name: string, maxBytes: number): PayloadValidator<Static<S>> {
+  const compiled = TypeCompiler.Compile(schema);
+  const validate = (value: unknown): Validation<Static<S>> => {
+    if (compiled.Check(value)) return { ok: true, value };
+    const first = compiled.Errors(value).First();
+    const where = first?.path ? first.path : '/';
+    return { ok: false, error: `invalid ${name} at ${where}: ${first?.message ?? 'does not match the schema'}` };
+  };
+  return {
+    validate,
+    parse(raw) {
+      if (raw === null || raw === undefined) return { ok: false, error: `invalid ${name}: empty value` };
+      if (raw.length > maxBytes) {
+        return { ok: false, error: `invalid ${name}: ${raw.length} bytes is over the ${maxBytes}-byte limit` };
+      }
+      let value: unknown;
+      try {
+        value = JSON.parse(typeof raw === 'string' ? raw : raw.toString('utf8'));
+      } catch (err) {
+        return { ok: false, error: `invalid ${name}: not JSON (${(err as Error).message})` };
+      }
+      return validate(value);
+    },
+  };
+}
+
+export const heartbeatValidator = createValidator(PulseHeartbeat, 'heartbeat', MAX_HEARTBEAT_BYTES);
+export const slowEntryValidator = createValidator(SlowEntry, 'slow entry', MAX_SLOW_ENTRY_BYTES);
+export const errorEntryValidator = createValidator(ErrorEntry, 'error entry', MAX_ERROR_ENTRY_BYTES);
+
+export const validateHeartbeat = heartbeatValidator.validate;
+export const parseHeartbeat = heartbeatValidator.parse;
+export const validateSlowEntry = slowEntryValidator.validate;
+export const parseSlowEntry = slowEntryValidator.parse;
+export const validateErrorEntry = errorEntryValidator.validate;
+export const parseErrorEntry = errorEntryValidator.parse;

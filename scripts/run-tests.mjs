@@ -1,0 +1,22 @@
+// Runs every package's tests in one node:test run, so that CI reads one summary.
+// Usage: node scripts/run-tests.mjs [package …]   (default: all)
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+
+const packages = process.argv.length > 2 ? process.argv.slice(2) : ['protocol', 'testkit', 'exporter', 'bridge', 'grafana', 'scripts'];
+const files = packages.flatMap((pkg) => {
+  const dir = join(pkg, 'test');
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir, { recursive: true })
+    .map(String)
+    .filter((f) => f.endsWith('.test.ts'))
+    .sort()
+    .map((f) => join(dir, f));
+});
+if (files.length === 0) {
+  console.error(`no test files under ${packages.join(', ')}`);
+  process.exit(1);
+}
+const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=1', ...files], { stdio: 'inherit' });
+process.exit(result.status ?? 1);

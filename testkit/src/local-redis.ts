@@ -1,0 +1,160 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { accessSync, constants, mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { delimiter, join } from 'node:path';
+
+/** Finds `redis-server` on PATH without spawning a shell. */
+export function findRedisServer(): string | undefined {
+  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
+    const candidate = join(dir, 'redis-server');
+    try {
+      accessSync(candidate, constants.X_OK);
+      return candidate;
+    } catch {
+      // not in this directory
+    }
+  }
+  return undefined;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+const live = new Set<ChildProcess>();
+// A test process that ends (or crashes) must not leave its private Redis behind.
+process.once('exit', () => {
+  for (const child of live) child.kill('SIGKILL');
+});
+
+/**
+ * A private `redis-server` on its own port and its own directory, with persistence off.
+ * It can be killed, paused (SIGSTOP) and restarted on the same port, for fault tests.
+ */
+export class LocalRedisServer {
+  private child: ChildProcess | undefined;
+  private readonly dir = mkdtempSync(join(tmpdir(), 'pulse-redis-'));
+
+  private constructor(
+    private readonly binary: string,
+    readonly port: number,
+    private readonly extraArgs: readonly string[],
+  ) {}
+
+  static async start(binary: string, extraArgs: readonly string[] = []): Promise<LocalRedisServer> {
+    let lastError: unknown;
+    // The free port can be taken between probing and binding; try a few.
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const server = new LocalRedisServer(binary, await freePort(), extraArgs);
+      try {
+        await server.spawn();
+        return server;
+      } catch (err) {
+        lastError = err;
+        server.removeDir();
+      }
+    }
+    throw lastError;
+  }
+
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  private spawn(): Promise<void> {
+    const args = [
+      '--port',
+      String(this.port),
+      '--bind',
+      '127.0.0.1',
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+      '--dir',
+      this.dir,
+      '--daemonize',
+      'no',
+      '--loglevel',
+      'notice',
+      ...this.extraArgs,
+    ];
+    const child = spawn(this.binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    this.child = child;
+    live.add(child);
+    child.once('exit', () => live.delete(child));
+    return new Promise((resolve, reject) => {
+      let output = '';
+      const timer = setTimeout(() => fail(new Error(`redis-server did not start within 10 s:\n${output}`)), 10_000);
+      const onData = (chunk: Buffer) => {
+        output += chunk.toString();
+        if (output.includes('Ready to accept connections')) done();
+      };
+      const onExit = (code: number | null) => fail(new Error(`redis-server exited with ${code}:\n${output}`));
+      const cleanup = () => {
+        clearTimeout(timer);
+        child.stdout?.off('data', onData);
+        child.off('exit', onExit);
+        // Keep draining the pipes so that a chatty server never blocks on a full pipe.
+        child.stdout?.resume();
+        child.stderr?.resume();
+      };
+      const done = () => {
+        cleanup();
+        resolve();
+      };
+      const fail = (err: Error) => {
+        cleanup();
+        child.kill('SIGKILL');
+        reject(err);
+      };
+      child.stdout?.on('data', onData);
+      child.stderr?.on('data', (chunk: Buffer) => {
+        output += chunk.toString();
+      });
+      child.once('exit', onExit);
+    });
+  }
+
+  /** SIGKILL, as a crash would. Resolves once the process is gone. */
+  async kill(): Promise<void> {
+    const child = this.child;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGKILL');
+    await exited;
+  }
+
+  /** SIGSTOP: the port stays open and connections hang, like a frozen server. */
+  pause(): void {
+    this.child?.kill('SIGSTOP');
+  }
+
+  resume(): void {
+    this.child?.kill('SIGCONT');
+  }
+
+  /** Starts a fresh, empty server on the same port (killing the old one first). */
+  async restart(): Promise<void> {
+    await this.kill();
+    await this.spawn();
+  }
+
+  async stop(): Promise<void> {
+    this.resume();
+    await this.kill();
+    this.removeDir();
+  }
+
+  private removeDir(): void {
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
