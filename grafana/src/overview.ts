@@ -1,0 +1,461 @@
+import * as common from '@grafana/grafana-foundation-sdk/common';
+import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
+import { APP, M, SERVER, sel, usedRatio } from './metrics.js';
+import {
+  barGaugePanel,
+  builtInAnnotations,
+  datasourceVariable,
+  GAUGE_CELL,
+  gaugePanel,
+  LOST_GREY,
+  labelVariable,
+  pressure,
+  row,
+  STATUS_MAPPINGS,
+  STATUS_ROW_CELL,
+  statPanel,
+  TABLE_STATUS_MAPPINGS,
+  tablePanel,
+  timeseriesPanel,
+} from './panels.js';
+
+export const OVERVIEW_UID = 'pulse-overview';
+export const SERVER_UID = 'pulse-server';
+
+/** Shown in every top-N table title, and used in the queries. */
+const TOP_N = 10;
+
+const DRILL_DOWN = {
+  title: 'Open this server',
+  url: `/d/${SERVER_UID}/pulse-server?var-datasource=\${datasource}&var-app=\${__data.fields.app}&var-server=\${__data.fields.server}&\${__url_time_range}`,
+};
+
+function appHealthRow(d: dashboard.DashboardBuilder): void {
+  d.withRow(row('App health'));
+  d.withPanel(
+    statPanel({
+      title: 'Health score',
+      description:
+        "The bridge's 0–100 score per app: it drops with lost servers, CPU/memory/disk pressure and slow/error rates (formula in bridge/README.md).",
+      unit: 'none',
+      min: 0,
+      max: 100,
+      decimals: 0,
+      thresholds: [
+        { value: null, color: 'red' },
+        { value: 50, color: 'orange' },
+        { value: 80, color: 'green' },
+      ],
+      colorMode: common.BigValueColorMode.Background,
+      queries: [{ expr: sel(M.health, APP), legend: '{{app}}', instant: true }],
+      w: 6,
+      h: 4,
+    }),
+  );
+  d.withPanel(
+    statPanel({
+      title: 'Servers online',
+      description: 'Servers whose last heartbeat is recent enough, per app.',
+      unit: 'none',
+      decimals: 0,
+      thresholds: [{ value: null, color: 'green' }],
+      queries: [{ expr: `sum by (app) (${sel(M.appServers, `${APP}, status="online"`)})`, legend: '{{app}}', instant: true }],
+      w: 4,
+      h: 4,
+    }),
+  );
+  d.withPanel(
+    statPanel({
+      title: 'Servers lost',
+      description:
+        'Servers that stopped sending heartbeats and are not yet forgotten by the bridge (Pulse greys them out with a signal-slash icon).',
+      unit: 'none',
+      decimals: 0,
+      thresholds: [
+        { value: null, color: 'green' },
+        { value: 1, color: LOST_GREY },
+      ],
+      colorMode: common.BigValueColorMode.Background,
+      queries: [{ expr: `sum by (app) (${sel(M.appServers, `${APP}, status="lost"`)})`, legend: '{{app}}', instant: true }],
+      w: 4,
+      h: 4,
+    }),
+  );
+  d.withPanel(
+    statPanel({
+      title: 'Slow requests and jobs',
+      description: 'Slow entries read by the bridge over the selected time range, per app.',
+      unit: 'short',
+      decimals: 0,
+      thresholds: [{ value: null, color: 'orange' }],
+      queries: [{ expr: `sum by (app) (increase(${sel(M.slowTotal, APP)}[$__range]))`, legend: '{{app}}', instant: true }],
+      w: 4,
+      h: 4,
+    }),
+  );
+  d.withPanel(
+    statPanel({
+      title: 'Exceptions',
+      description: 'Exceptions read by the bridge over the selected time range, per app.',
+      unit: 'short',
+      decimals: 0,
+      thresholds: [{ value: null, color: 'red' }],
+      queries: [{ expr: `sum by (app) (increase(${sel(M.exceptionsTotal, APP)}[$__range]))`, legend: '{{app}}', instant: true }],
+      w: 3,
+      h: 4,
+    }),
+  );
+  d.withPanel(
+    statPanel({
+      title: 'Redis',
+      description: 'Whether the bridge reached Redis on its last poll. While it cannot, every figure here is the last known state.',
+      unit: 'none',
+      mappings: [
+        {
+          type: dashboard.MappingType.ValueToText,
+          options: { '1': { text: 'reachable', color: 'green', index: 0 }, '0': { text: 'UNREACHABLE', color: 'red', index: 1 } },
+        },
+      ],
+      colorMode: common.BigValueColorMode.Background,
+      queries: [{ expr: `min(${M.redisUp})`, legend: 'Redis', instant: true }],
+      w: 3,
+      h: 4,
+    }),
+  );
+}
+
+function serversRow(d: dashboard.DashboardBuilder): void {
+  d.withRow(row('Servers'));
+  d.withPanel(
+    tablePanel({
+      title: 'Servers',
+      description:
+        "Pulse's Servers card: one line per server. A lost server stays listed, greyed out and marked ⊘ LOST, until the bridge forgets it. Click a server for its drill-down.",
+      unit: 'none',
+      labels: [
+        { label: 'app', name: 'App' },
+        { label: 'server', name: 'Server', links: [DRILL_DOWN] },
+      ],
+      columns: [
+        { name: 'Status', unit: 'none', expr: sel(M.serverUp, SERVER), mappings: TABLE_STATUS_MAPPINGS, cell: STATUS_ROW_CELL },
+        { name: 'CPU', unit: 'percentunit', expr: sel(M.cpu, SERVER), cell: GAUGE_CELL, min: 0, max: 1, thresholds: pressure(0.75, 0.9) },
+        {
+          name: 'Memory',
+          unit: 'percentunit',
+          expr: usedRatio(M.memFree, M.memTotal, SERVER),
+          cell: GAUGE_CELL,
+          min: 0,
+          max: 1,
+          thresholds: pressure(0.75, 0.9),
+        },
+        {
+          name: 'Fullest disk',
+          unit: 'percentunit',
+          expr: `max by (app, server) (${usedRatio(M.diskFree, M.diskTotal, SERVER)})`,
+          cell: GAUGE_CELL,
+          min: 0,
+          max: 1,
+          thresholds: pressure(0.8, 0.9),
+        },
+        { name: 'Load 1m', unit: 'short', decimals: 2, expr: sel(M.load1, SERVER) },
+        { name: 'Load 5m', unit: 'short', decimals: 2, expr: sel(M.load5, SERVER) },
+        { name: 'Load 15m', unit: 'short', decimals: 2, expr: sel(M.load15, SERVER) },
+        { name: 'Uptime', unit: 's', decimals: 0, expr: sel(M.procUptime, SERVER) },
+        { name: 'Last heartbeat', unit: 'dateTimeFromNow', expr: `${sel(M.lastHeartbeat, SERVER)} * 1000` },
+      ],
+      sortBy: { column: 'Server', desc: false },
+      w: 24,
+      h: 8,
+    }),
+  );
+
+  // One row per server, repeated over the `server` variable: Pulse's per-server card, in big.
+  d.withRow(row('Server $server', 'server'));
+  d.withPanel(
+    statPanel({
+      title: 'Status',
+      description: 'ONLINE while heartbeats arrive; ⊘ LOST (grey) once the last heartbeat is older than the bridge lost-after delay.',
+      unit: 'none',
+      mappings: STATUS_MAPPINGS,
+      colorMode: common.BigValueColorMode.Background,
+      textMode: common.BigValueTextMode.Value,
+      queries: [{ expr: sel(M.serverUp, SERVER), legend: '{{server}}', instant: true }],
+      w: 3,
+      h: 5,
+    }),
+  );
+  d.withPanel(
+    gaugePanel({
+      title: 'CPU',
+      description: 'Host CPU busy (all cores). The last value reported; a lost server keeps its last reading.',
+      unit: 'percentunit',
+      min: 0,
+      max: 1,
+      thresholds: pressure(0.75, 0.9),
+      queries: [{ expr: sel(M.cpu, SERVER), legend: '{{server}}', instant: true }],
+      w: 3,
+      h: 5,
+    }),
+  );
+  d.withPanel(
+    gaugePanel({
+      title: 'RAM',
+      description: 'Host memory in use: 1 − available / total.',
+      unit: 'percentunit',
+      min: 0,
+      max: 1,
+      thresholds: pressure(0.75, 0.9),
+      queries: [{ expr: usedRatio(M.memFree, M.memTotal, SERVER), legend: '{{server}}', instant: true }],
+      w: 3,
+      h: 5,
+    }),
+  );
+  d.withPanel(
+    barGaugePanel({
+      title: 'Disks',
+      description: 'Space used per mount point: 1 − free / size.',
+      unit: 'percentunit',
+      min: 0,
+      max: 1,
+      thresholds: pressure(0.8, 0.9),
+      queries: [{ expr: usedRatio(M.diskFree, M.diskTotal, SERVER), legend: '{{mount}}', instant: true }],
+      w: 6,
+      h: 5,
+    }),
+  );
+  d.withPanel(
+    statPanel({
+      title: 'Load',
+      description: 'Host load average over 1, 5 and 15 minutes (0 on platforms without load averages, such as Windows).',
+      unit: 'short',
+      decimals: 2,
+      textMode: common.BigValueTextMode.ValueAndName,
+      queries: [
+        { expr: sel(M.load1, SERVER), legend: '1m', instant: true },
+        { expr: sel(M.load5, SERVER), legend: '5m', instant: true },
+        { expr: sel(M.load15, SERVER), legend: '15m', instant: true },
+      ],
+      w: 5,
+      h: 5,
+    }),
+  );
+  d.withPanel(
+    statPanel({
+      title: 'Uptime',
+      description: 'Uptime of the reporting process on this server.',
+      unit: 's',
+      decimals: 0,
+      queries: [{ expr: sel(M.procUptime, SERVER), legend: 'uptime', instant: true }],
+      w: 4,
+      h: 5,
+    }),
+  );
+}
+
+function processesRow(d: dashboard.DashboardBuilder): void {
+  d.withRow(row('Processes'));
+  d.withPanel(
+    tablePanel({
+      title: 'Processes',
+      description:
+        'The reporting process on each server: its CPU (share of the whole machine), resident memory, V8 heap in use and uptime, with its runtime and version.',
+      unit: 'none',
+      labels: [
+        { label: 'app', name: 'App' },
+        { label: 'server', name: 'Server', links: [DRILL_DOWN] },
+        { label: 'runtime', name: 'Runtime' },
+        { label: 'version', name: 'Version' },
+        { label: 'environment', name: 'Environment' },
+      ],
+      columns: [
+        { name: 'Status', unit: 'none', expr: sel(M.serverUp, SERVER), mappings: TABLE_STATUS_MAPPINGS, cell: STATUS_ROW_CELL },
+        { name: 'Info', unit: 'none', expr: sel(M.serverInfo, SERVER), hidden: true },
+        {
+          name: 'Process CPU',
+          unit: 'percentunit',
+          expr: sel(M.procCpu, SERVER),
+          cell: GAUGE_CELL,
+          min: 0,
+          max: 1,
+          thresholds: pressure(0.5, 0.8),
+        },
+        { name: 'RSS', unit: 'bytes', expr: sel(M.procRss, SERVER) },
+        { name: 'Heap used', unit: 'bytes', expr: sel(M.procHeap, SERVER) },
+        { name: 'Uptime', unit: 's', decimals: 0, expr: sel(M.procUptime, SERVER) },
+      ],
+      sortBy: { column: 'Process CPU', desc: true },
+      w: 24,
+      h: 7,
+    }),
+  );
+}
+
+function slowRow(d: dashboard.DashboardBuilder): void {
+  d.withRow(row('Slow requests'));
+  const slow = `sum by (app, kind, method, route) (increase(${sel(M.slowTotal, APP)}[$__range]))`;
+  d.withPanel(
+    tablePanel({
+      title: `Slow requests and jobs: top ${TOP_N}`,
+      description: `Pulse's Slow Requests card: the ${TOP_N} routes (or job names) with the most slow entries over the selected range.`,
+      unit: 'short',
+      labels: [
+        { label: 'app', name: 'App' },
+        { label: 'kind', name: 'Kind' },
+        { label: 'method', name: 'Method' },
+        { label: 'route', name: 'Route' },
+      ],
+      columns: [{ name: 'Count', unit: 'short', decimals: 0, expr: `topk(${TOP_N}, ${slow})` }],
+      sortBy: { column: 'Count', desc: true },
+      w: 14,
+      h: 8,
+    }),
+  );
+  // The duration histogram is labelled by app and kind only (routes would multiply its buckets), so the
+  // slowest figure is per kind: the upper bound of the highest bucket that was hit.
+  const buckets = `sum by (app, kind, le) (increase(${sel(`${M.slowDuration}_bucket`, APP)}[$__range]))`;
+  d.withPanel(
+    tablePanel({
+      title: 'Slowest',
+      description:
+        'Per app and kind over the range: the slowest entry (upper bound of its histogram bucket), the 95th percentile and the mean duration of slow entries.',
+      unit: 's',
+      labels: [
+        { label: 'app', name: 'App' },
+        { label: 'kind', name: 'Kind' },
+      ],
+      columns: [
+        { name: 'Slowest ≤', unit: 's', expr: `histogram_quantile(1, ${buckets})` },
+        { name: 'p95', unit: 's', expr: `histogram_quantile(0.95, ${buckets})` },
+        {
+          name: 'Mean',
+          unit: 's',
+          expr: `sum by (app, kind) (increase(${sel(`${M.slowDuration}_sum`, APP)}[$__range])) / sum by (app, kind) (increase(${sel(`${M.slowDuration}_count`, APP)}[$__range]))`,
+        },
+      ],
+      w: 10,
+      h: 8,
+    }),
+  );
+}
+
+function exceptionsRow(d: dashboard.DashboardBuilder): void {
+  d.withRow(row('Exceptions'));
+  const increased = `increase(${sel(M.exceptionsTotal, APP)}[$__rate_interval])`;
+  d.withPanel(
+    tablePanel({
+      title: 'Exceptions',
+      description:
+        "Pulse's Exceptions card: exception types with their count over the selected range and when the latest one happened (to the nearest dashboard interval).",
+      unit: 'short',
+      labels: [
+        { label: 'app', name: 'App' },
+        { label: 'type', name: 'Type' },
+      ],
+      columns: [
+        { name: 'Count', unit: 'short', decimals: 0, expr: `sum by (app, type) (increase(${sel(M.exceptionsTotal, APP)}[$__range]))` },
+        // The latest step at which the counter rose: a subquery over the range, stepping by the interval.
+        {
+          name: 'Latest',
+          unit: 'dateTimeFromNow',
+          expr: `max by (app, type) (max_over_time(timestamp(${increased} > 0)[$__range:$__interval])) * 1000`,
+        },
+      ],
+      sortBy: { column: 'Count', desc: true },
+      w: 12,
+      h: 8,
+    }),
+  );
+  d.withPanel(
+    timeseriesPanel({
+      title: 'Exceptions per second by type',
+      description: 'Rate of exceptions read by the bridge, per exception type.',
+      unit: 'cps',
+      min: 0,
+      stack: true,
+      queries: [{ expr: `sum by (app, type) (rate(${sel(M.exceptionsTotal, APP)}[$__rate_interval]))`, legend: '{{app}} {{type}}' }],
+      w: 12,
+      h: 8,
+    }),
+  );
+}
+
+function trendsRow(d: dashboard.DashboardBuilder): void {
+  d.withRow(row('Trends'));
+  d.withPanel(
+    timeseriesPanel({
+      title: 'CPU per server',
+      description: 'Host CPU busy over time, per server.',
+      unit: 'percentunit',
+      min: 0,
+      max: 1,
+      queries: [{ expr: sel(M.cpu, SERVER), legend: '{{app}} / {{server}}' }],
+      w: 12,
+      h: 8,
+    }),
+  );
+  d.withPanel(
+    timeseriesPanel({
+      title: 'Memory per server',
+      description: 'Host memory in use over time, per server.',
+      unit: 'percentunit',
+      min: 0,
+      max: 1,
+      queries: [{ expr: usedRatio(M.memFree, M.memTotal, SERVER), legend: '{{app}} / {{server}}' }],
+      w: 12,
+      h: 8,
+    }),
+  );
+  d.withPanel(
+    timeseriesPanel({
+      title: 'Slow entries per second',
+      description: 'Rate of slow requests and jobs, per app and kind.',
+      unit: 'cps',
+      min: 0,
+      queries: [{ expr: `sum by (app, kind) (rate(${sel(M.slowTotal, APP)}[$__rate_interval]))`, legend: '{{app}} {{kind}}' }],
+      w: 12,
+      h: 8,
+    }),
+  );
+  d.withPanel(
+    timeseriesPanel({
+      title: 'Health score',
+      description: "The bridge's app health score over time.",
+      unit: 'none',
+      min: 0,
+      max: 100,
+      queries: [{ expr: sel(M.health, APP), legend: '{{app}}' }],
+      w: 12,
+      h: 8,
+    }),
+  );
+}
+
+export function overviewDashboard(): dashboard.DashboardBuilder {
+  const d = new dashboard.DashboardBuilder('Pulse Overview')
+    .uid(OVERVIEW_UID)
+    .description('The Laravel-Pulse card grid for Gravito Pulse: app health, servers, processes, slow requests, exceptions and trends.')
+    .tags(['pulse', 'gravito'])
+    .editable()
+    .time({ from: 'now-1h', to: 'now' })
+    .refresh('10s')
+    .tooltip(dashboard.DashboardCursorSync.Crosshair)
+    .annotation(builtInAnnotations())
+    .withVariable(datasourceVariable())
+    .withVariable(labelVariable({ name: 'app', label: 'App', metric: M.serverUp, multi: true }))
+    .withVariable(labelVariable({ name: 'server', label: 'Server', metric: `${M.serverUp}{app=~"$app"}`, multi: true }))
+    .link(
+      new dashboard.DashboardLinkBuilder('Server drill-down')
+        .type(dashboard.DashboardLinkType.Dashboards)
+        .tags(['pulse'])
+        .asDropdown(false)
+        .includeVars(true)
+        .keepTime(true),
+    );
+  appHealthRow(d);
+  serversRow(d);
+  processesRow(d);
+  slowRow(d);
+  exceptionsRow(d);
+  trendsRow(d);
+  return d;
+}

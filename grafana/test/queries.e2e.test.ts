@@ -1,0 +1,203 @@
+// Every query is evaluated: a real Redis, the example app with Pulse and its traffic, the bridge, and a real
+// Prometheus scraping the bridge every second. Once data flows, every panel target of every dashboard, every
+// alert expression and every label_values variable must return data through Prometheus's HTTP API.
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { startRedis, type TestRedis } from '@gravito/pulse-testkit';
+import { parse } from 'yaml';
+import { which } from '../../scripts/demo/processes.js';
+import { type Stack, startStack } from '../../scripts/demo/stack.js';
+import { GRAFANA_DIR, loadDashboards, panelQueries, parseLabelValues, variableQuery } from './dashboard-model.js';
+
+const skip = which('prometheus') ? false : 'prometheus is not on PATH (apt-get install -y prometheus; .ci/run installs it)';
+const APP = `e2e-${randomBytes(3).toString('hex')}`;
+const SCRAPE_SECONDS = 1;
+const DEADLINE_MS = 75_000;
+
+let redis: TestRedis | undefined;
+let stack: Stack | undefined;
+let startedAt = 0;
+
+before(async () => {
+  if (skip) return;
+  redis = await startRedis();
+  startedAt = Date.now();
+  stack = await startStack({
+    redisUrl: redis.url,
+    bridgePort: 0,
+    appPort: 0,
+    prometheusPort: 0,
+    scrapeIntervalSeconds: SCRAPE_SECONDS,
+    // A unique app name, so that a shared REDIS_URL server's other apps do not matter; fast heartbeats, a busy
+    // traffic generator and a short lost-after keep the test short.
+    env: { PULSE_APP_NAME: APP, PULSE_INTERVAL_MS: '1000', PULSE_STREAM_INTERVAL_MS: '1000', TRAFFIC_RPS: '20' },
+  });
+});
+
+after(async () => {
+  await stack?.stop();
+  await redis?.stop();
+});
+
+interface PromResult {
+  status: string;
+  data: { resultType: string; result: unknown[] } | string[];
+  error?: string;
+}
+
+async function prom(path: string, params: Record<string, string | string[]>): Promise<PromResult> {
+  const url = new URL(path, stack?.prometheusUrl);
+  for (const [k, v] of Object.entries(params)) for (const value of Array.isArray(v) ? v : [v]) url.searchParams.append(k, value);
+  const res = await fetch(url, { signal: AbortSignal.timeout(5000) });
+  return (await res.json()) as PromResult;
+}
+
+function escapeRegex(value: string): string {
+  return value.replace(/[\\^$.|?*+()[\]{}]/g, '\\$&');
+}
+
+/** The variables Grafana substitutes before a query reaches Prometheus. */
+interface Variables {
+  app: string;
+  server: string;
+  mount: string;
+}
+
+function expand(expr: string, vars: Variables): string {
+  const elapsed = Math.max(10, Math.ceil((Date.now() - startedAt) / 1000));
+  // Grafana: $__interval from the range and the panel width (≥ the datasource's scrape interval);
+  // $__rate_interval = max($__interval + scrape interval, 4 × scrape interval).
+  const interval = 2;
+  const rateInterval = Math.max(interval + SCRAPE_SECONDS, 4 * SCRAPE_SECONDS);
+  return expr
+    .replaceAll('$__rate_interval', `${rateInterval}s`)
+    .replaceAll('$__range', `${elapsed}s`)
+    .replaceAll('$__interval', `${interval}s`)
+    .replace(/\$\{?(app|server|mount)\}?/g, (_m, name: keyof Variables) => vars[name]);
+}
+
+/**
+ * Alert expressions return nothing while all is healthy, by design, so they cannot be checked as they are.
+ * Each comparison with a number is given the `bool` modifier instead (`x > 0.9` → `x > bool 0.9`): the same
+ * selectors, joins and arithmetic run, but every series comes back as 0 or 1 instead of being filtered out.
+ * That proves the names and labels exist and the joins match (what silently breaks when the bridge changes);
+ * the thresholds themselves are covered by promtool's unit tests (rules.test.yml). Rewriting the comparison
+ * keeps the whole expression, where stripping it would drop the right-hand side of `and` joins.
+ */
+function withBoolComparisons(expr: string): string {
+  return expr.replace(/(==|!=|>=|<=|>|<)\s*(?=[-+]?\d|\.\d)/g, '$1 bool ');
+}
+
+async function labelValues(selector: string, label: string): Promise<string[]> {
+  const result = await prom(`/api/v1/label/${label}/values`, {
+    'match[]': selector,
+    start: String(Math.floor(startedAt / 1000) - 60),
+    end: String(Math.ceil(Date.now() / 1000)),
+  });
+  assert.equal(result.status, 'success', `${label} values of ${selector}: ${result.error}`);
+  return result.data as string[];
+}
+
+/** Polls until `check` returns no failures, or the deadline passes; then returns the last failures. */
+async function eventually(check: () => Promise<string[]>): Promise<string[]> {
+  let failures: string[] = [];
+  while (Date.now() - startedAt < DEADLINE_MS) {
+    failures = await check();
+    if (failures.length === 0) return [];
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+  }
+  return failures;
+}
+
+async function currentVariables(): Promise<Variables | undefined> {
+  const servers = await labelValues(`pulse_server_up{app="${APP}"}`, 'server');
+  const mounts = await labelValues(`pulse_server_disk_total_bytes{app="${APP}"}`, 'mount');
+  if (servers.length === 0 || mounts.length === 0) return undefined;
+  // A single value is what the drill-down gets, and what a repeated row substitutes; Grafana escapes regex values.
+  return { app: escapeRegex(APP), server: escapeRegex(servers[0] as string), mount: mounts.map(escapeRegex).join('|') };
+}
+
+async function failingQueries(queries: Array<{ what: string; expr: string }>, vars: Variables): Promise<string[]> {
+  const failures: string[] = [];
+  for (const { what, expr } of queries) {
+    const query = expand(expr, vars);
+    const result = await prom('/api/v1/query', { query });
+    const series = result.status === 'success' && !Array.isArray(result.data) ? result.data.result.length : 0;
+    if (result.status !== 'success') failures.push(`${what}: ${result.error}\n    ${query}`);
+    else if (series === 0) failures.push(`${what}: no series\n    ${query}`);
+  }
+  return failures;
+}
+
+test('data flows: the example app is up in Prometheus, with slow entries and exceptions', {
+  skip,
+  timeout: DEADLINE_MS + 10_000,
+}, async () => {
+  const failures = await eventually(async () => {
+    const out: string[] = [];
+    for (const expr of [
+      `pulse_server_up{app="${APP}"} == 1`,
+      `pulse_slow_entries_total{app="${APP}"}`,
+      `pulse_slow_entry_duration_seconds_count{app="${APP}"}`,
+      `pulse_exceptions_total{app="${APP}"}`,
+    ]) {
+      const result = await prom('/api/v1/query', { query: expr });
+      if (result.status !== 'success' || Array.isArray(result.data) || result.data.result.length === 0) out.push(expr);
+    }
+    return out;
+  });
+  assert.deepEqual(failures, [], `no data yet for:\n${failures.join('\n')}`);
+});
+
+test('every label_values variable returns values', { skip, timeout: DEADLINE_MS + 10_000 }, async () => {
+  const failures = await eventually(async () => {
+    const vars = await currentVariables();
+    if (!vars) return ['server and mount label values'];
+    const out: string[] = [];
+    for (const { model } of loadDashboards()) {
+      for (const variable of model.templating.list.filter((v) => v.type === 'query')) {
+        const parsed = parseLabelValues(variableQuery(variable));
+        assert.ok(parsed, `${model.uid} $${variable.name}: not a label_values query`);
+        const selector = expand(parsed.selector, vars);
+        const values = await labelValues(selector, parsed.label);
+        if (values.length === 0) out.push(`${model.uid} $${variable.name}: label_values(${selector}, ${parsed.label})`);
+      }
+    }
+    return out;
+  });
+  assert.deepEqual(failures, [], failures.join('\n'));
+});
+
+test('every panel target of every dashboard returns at least one series', { skip, timeout: DEADLINE_MS + 10_000 }, async () => {
+  const queries = loadDashboards().flatMap(({ model }) =>
+    panelQueries(model).map((q) => ({ what: `${q.dashboard} / ${q.panel} / ${q.refId}`, expr: q.expr })),
+  );
+  assert.ok(queries.length > 40, `only ${queries.length} queries found`);
+  const failures = await eventually(async () => {
+    const vars = await currentVariables();
+    return vars ? failingQueries(queries, vars) : ['variables'];
+  });
+  assert.deepEqual(failures, [], `queries without data:\n${failures.join('\n')}`);
+  // A negative control: a misspelt name is reported, so the checks above are not vacuous.
+  const vars = await currentVariables();
+  assert.ok(vars);
+  assert.equal((await failingQueries([{ what: 'control', expr: 'pulse_server_upp{app=~"$app"}' }], vars)).length, 1);
+});
+
+test('every alert expression (comparisons made bool) returns at least one series', { skip, timeout: DEADLINE_MS + 10_000 }, async () => {
+  assert.equal(withBoolComparisons('a > 0.9 and on (x) b == 1'), 'a > bool 0.9 and on (x) b == bool 1');
+  assert.equal(withBoolComparisons('up{job!="x", le="0.5"} == 0'), 'up{job!="x", le="0.5"} == bool 0');
+  const rules = parse(readFileSync(join(GRAFANA_DIR, 'prometheus', 'rules.yml'), 'utf8'));
+  const queries = rules.groups.flatMap((g: { rules: Array<{ alert: string; expr: string }> }) =>
+    g.rules.map((r) => ({ what: `alert ${r.alert}`, expr: withBoolComparisons(r.expr) })),
+  );
+  assert.equal(queries.length, 7);
+  const failures = await eventually(async () => {
+    const vars = await currentVariables();
+    return vars ? failingQueries(queries, vars) : ['variables'];
+  });
+  assert.deepEqual(failures, [], `alert expressions without data:\n${failures.join('\n')}`);
+});

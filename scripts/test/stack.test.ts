@@ -1,0 +1,32 @@
+// The Prometheus config the demo and the end-to-end test generate is valid, and matches the shipped one.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { parse } from 'yaml';
+import { which } from '../demo/processes.js';
+import { prometheusConfig, ROOT, RULES_FILE } from '../demo/stack.js';
+
+const promtool = which('promtool');
+
+test('the generated Prometheus config passes promtool check config', { skip: promtool ? false : 'promtool is not on PATH' }, () => {
+  const dir = mkdtempSync(join(tmpdir(), 'pulse-stack-test-'));
+  try {
+    const file = join(dir, 'prometheus.yml');
+    writeFileSync(file, prometheusConfig('127.0.0.1:9464', 1, [RULES_FILE]));
+    const result = spawnSync(promtool ?? 'promtool', ['check', 'config', file], { encoding: 'utf8' });
+    assert.equal(result.status, 0, `${result.stdout}${result.stderr}`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('it uses the shipped job name, which PulseBridgeDown selects on', () => {
+  const shipped = parse(readFileSync(join(ROOT, 'grafana', 'prometheus', 'prometheus.yml'), 'utf8'));
+  const generated = parse(prometheusConfig('127.0.0.1:9464', 1, [RULES_FILE]));
+  assert.equal(generated.scrape_configs[0].job_name, shipped.scrape_configs[0].job_name);
+  assert.match(readFileSync(RULES_FILE, 'utf8'), new RegExp(`up\\{job="${shipped.scrape_configs[0].job_name}"\\}`));
+  assert.equal(generated.global.scrape_interval, '1s');
+});
