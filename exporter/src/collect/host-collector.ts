@@ -1,0 +1,64 @@
+import { hostname } from 'node:os';
+import type { DiskUsage } from '@gravito/pulse-protocol';
+import { SystemCpuCollector } from './cpu.js';
+import { DiskCollector } from './disks.js';
+import { EventLoopCollector, type EventLoopSample } from './event-loop.js';
+import { sampleLoad } from './load.js';
+import { sampleMemory } from './memory.js';
+import { ProcessCollector, type ProcessSample } from './process.js';
+
+/** One collection of everything a heartbeat describes. */
+export interface HostSnapshot {
+  hostname: string;
+  platform: string;
+  runtimeVersion: string;
+  cpuUtilization: number;
+  cpuCount: number;
+  memoryTotal: number;
+  memoryFree: number;
+  load: [number, number, number];
+  disks: DiskUsage[];
+  process: ProcessSample;
+  eventLoop: EventLoopSample;
+}
+
+/**
+ * Runs every collector once. The synchronous part is a handful of `os`/`process` reads; the
+ * disks are read on the thread pool while the loop stays free.
+ */
+export class HostCollector {
+  private readonly cpu = new SystemCpuCollector();
+  private readonly proc = new ProcessCollector();
+  private readonly eventLoop = new EventLoopCollector();
+  private readonly disks: DiskCollector;
+
+  constructor(mounts: readonly string[]) {
+    this.disks = new DiskCollector(mounts);
+  }
+
+  async collect(): Promise<HostSnapshot> {
+    // Start the thread-pool work first, then do the synchronous reads while it runs.
+    const disks = this.disks.sample();
+    const cpu = this.cpu.sample();
+    const memory = sampleMemory();
+    const snapshot: HostSnapshot = {
+      hostname: hostname(),
+      platform: process.platform,
+      runtimeVersion: process.version,
+      cpuUtilization: cpu.utilization,
+      cpuCount: cpu.count,
+      memoryTotal: memory.total,
+      memoryFree: memory.free,
+      load: sampleLoad(),
+      disks: [],
+      process: this.proc.sample(),
+      eventLoop: this.eventLoop.sample(),
+    };
+    snapshot.disks = await disks;
+    return snapshot;
+  }
+
+  stop(): void {
+    this.eventLoop.stop();
+  }
+}

@@ -1,0 +1,199 @@
+import { HEARTBEAT_INTERVAL_MS, HEARTBEAT_TTL_SECONDS } from '@gravito/pulse-protocol';
+import type { Cluster, Redis, RedisOptions } from 'ioredis';
+import { compilePattern, NameFilter, type NamePattern, ThresholdMatcher } from './patterns.js';
+
+/** Everything `createPulse` and `PulseRecorder` accept. Every field is optional. */
+export interface PulseOptions {
+  /**
+   * Where to write: a `redis://` URL, ioredis options, or your own ioredis `Redis` or `Cluster` client
+   * (used as-is and never closed by Pulse). Default: `REDIS_URL`, else `redis://127.0.0.1:6379`.
+   */
+  redis?: string | RedisOptions | Redis | Cluster;
+  /** Overrides merged onto Pulse's safe ioredis defaults when Pulse creates the client. */
+  redisOptions?: RedisOptions;
+  /** App name (`{app}` in the keys). Default: the Resource's `service.name`. */
+  appName?: string;
+  /** Default: the Resource's `deployment.environment.name` (or `deployment.environment`), else `NODE_ENV`, else `production`. */
+  environment?: string;
+  /** Default: the Resource's `service.version`, else `0.0.0`. */
+  version?: string;
+  /** Server id (`{id}` in the heartbeat key). Default: the Resource's `service.instance.id`, else `hostname-pid`. */
+  instanceId?: string;
+  /** Heartbeat period. Default 5000 ms. */
+  intervalMs?: number;
+  /** Heartbeat key TTL. Default 30 s; must be longer than the interval. */
+  ttlSeconds?: number;
+  /** Mount points whose size and free space go into the heartbeat. Default `['/']`. */
+  disks?: string[];
+  /** A SERVER or CONSUMER span slower than this is a slow entry. Default 1000 ms. */
+  thresholdMs?: number;
+  /** Per-route or per-job thresholds, first match wins: `{ '/slow/*': 2000, 'send-email': 5000 }` or `[[/^\/api\//, 500]]`. */
+  thresholds?: Record<string, number> | ReadonlyArray<readonly [NamePattern, number]>;
+  /** Routes or job names never recorded (neither slow nor error entries). */
+  ignore?: NamePattern[];
+  /** Share of slow and error entries recorded, 0 to 1. Default 1. */
+  sampleRate?: number;
+  /** Record slow requests and jobs. Default true. */
+  recordSlow?: boolean;
+  /** Record exceptions. Default true. */
+  recordErrors?: boolean;
+  /** Entries held in memory while waiting for a flush; more are dropped and counted. Default 1000. */
+  maxQueueSize?: number;
+  /** How often queued entries are written (one pipeline per flush). Default 1000 ms. */
+  flushIntervalMs?: number;
+  /** Longest wait for one Redis write (heartbeat or flush) before it counts as failed. Default 2000 ms. */
+  writeTimeoutMs?: number;
+}
+
+export interface ResolvedOptions {
+  redis: string | RedisOptions | Redis | Cluster;
+  redisOptions: RedisOptions;
+  appName: string | undefined;
+  environment: string | undefined;
+  version: string | undefined;
+  instanceId: string | undefined;
+  intervalMs: number;
+  ttlSeconds: number;
+  disks: string[];
+  thresholds: ThresholdMatcher;
+  ignore: NameFilter;
+  sampleRate: number;
+  recordSlow: boolean;
+  recordErrors: boolean;
+  maxQueueSize: number;
+  flushIntervalMs: number;
+  writeTimeoutMs: number;
+}
+
+export class PulseConfigError extends Error {
+  override name = 'PulseConfigError';
+}
+
+export const DEFAULTS = {
+  redisUrl: 'redis://127.0.0.1:6379',
+  intervalMs: HEARTBEAT_INTERVAL_MS,
+  ttlSeconds: HEARTBEAT_TTL_SECONDS,
+  disks: ['/'],
+  thresholdMs: 1_000,
+  sampleRate: 1,
+  maxQueueSize: 1_000,
+  flushIntervalMs: 1_000,
+  writeTimeoutMs: 2_000,
+} as const;
+
+const KNOWN_KEYS = new Set([
+  'redis',
+  'redisOptions',
+  'appName',
+  'environment',
+  'version',
+  'instanceId',
+  'intervalMs',
+  'ttlSeconds',
+  'disks',
+  'thresholdMs',
+  'thresholds',
+  'ignore',
+  'sampleRate',
+  'recordSlow',
+  'recordErrors',
+  'maxQueueSize',
+  'flushIntervalMs',
+  'writeTimeoutMs',
+]);
+
+function fail(message: string): never {
+  throw new PulseConfigError(`@gravito/pulse-node: ${message}`);
+}
+
+function number(value: unknown, name: string, fallback: number, min: number, max: number, integer = false): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max || (integer && !Number.isInteger(value))) {
+    fail(`${name} must be ${integer ? 'an integer' : 'a number'} from ${min} to ${max}, got ${JSON.stringify(value)}`);
+  }
+  return value;
+}
+
+function optionalText(value: unknown, name: string): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || value.trim() === '') fail(`${name} must be a non-empty string, got ${JSON.stringify(value)}`);
+  return value;
+}
+
+function bool(value: unknown, name: string, fallback: boolean): boolean {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'boolean') fail(`${name} must be true or false, got ${JSON.stringify(value)}`);
+  return value;
+}
+
+function pattern(value: unknown, where: string): NamePattern {
+  if (value instanceof RegExp) return value;
+  if (typeof value === 'string' && value !== '') return value;
+  return fail(`${where} must be a non-empty string (glob) or a RegExp, got ${String(value)}`);
+}
+
+function thresholdRules(value: PulseOptions['thresholds']): Array<{ pattern: RegExp; ms: number }> {
+  if (value === undefined) return [];
+  const entries: ReadonlyArray<readonly [unknown, unknown]> = Array.isArray(value)
+    ? value
+    : typeof value === 'object' && value !== null
+      ? Object.entries(value)
+      : fail(`thresholds must be an object { pattern: ms } or an array of [pattern, ms], got ${JSON.stringify(value)}`);
+  return entries.map((entry, i) => {
+    if (!Array.isArray(entry) || entry.length !== 2) fail(`thresholds[${i}] must be a [pattern, ms] pair`);
+    const p = pattern(entry[0], `thresholds[${i}] pattern`);
+    return { pattern: compilePattern(p), ms: number(entry[1], `thresholds[${String(p)}]`, 0, 0, 86_400_000) };
+  });
+}
+
+function redisTarget(value: unknown): ResolvedOptions['redis'] {
+  if (value === undefined) return process.env.REDIS_URL || DEFAULTS.redisUrl;
+  if (typeof value === 'string') {
+    if (!/^rediss?:\/\//.test(value)) fail(`redis must be a redis:// or rediss:// URL, got ${JSON.stringify(value)}`);
+    return value;
+  }
+  if (typeof value === 'object' && value !== null) return value as ResolvedOptions['redis'];
+  return fail(`redis must be a URL, ioredis options or an ioredis client, got ${String(value)}`);
+}
+
+/** Applies defaults and checks every option, so that a mistake fails at `createPulse`, not at 3 a.m. */
+export function resolveOptions(options: PulseOptions = {}): ResolvedOptions {
+  if (typeof options !== 'object' || options === null) fail('options must be an object');
+  for (const key of Object.keys(options)) {
+    if (!KNOWN_KEYS.has(key)) fail(`unknown option ${JSON.stringify(key)}; known options: ${[...KNOWN_KEYS].join(', ')}`);
+  }
+  const intervalMs = number(options.intervalMs, 'intervalMs', DEFAULTS.intervalMs, 100, 3_600_000, true);
+  const ttlSeconds = number(options.ttlSeconds, 'ttlSeconds', DEFAULTS.ttlSeconds, 1, 86_400, true);
+  if (ttlSeconds * 1000 <= intervalMs) {
+    fail(`ttlSeconds (${ttlSeconds} s) must be longer than intervalMs (${intervalMs} ms), or heartbeats expire between writes`);
+  }
+  const disks = options.disks ?? [...DEFAULTS.disks];
+  if (!Array.isArray(disks) || disks.length > 64 || disks.some((d) => typeof d !== 'string' || d === '' || d.length > 255)) {
+    fail(`disks must be an array of at most 64 mount points, got ${JSON.stringify(disks)}`);
+  }
+  if (options.redisOptions !== undefined && (typeof options.redisOptions !== 'object' || options.redisOptions === null)) {
+    fail('redisOptions must be an ioredis options object');
+  }
+  const ignore = options.ignore ?? [];
+  if (!Array.isArray(ignore)) fail('ignore must be an array of globs or RegExps');
+  const thresholdMs = number(options.thresholdMs, 'thresholdMs', DEFAULTS.thresholdMs, 0, 86_400_000);
+  return {
+    redis: redisTarget(options.redis),
+    redisOptions: options.redisOptions ?? {},
+    appName: optionalText(options.appName, 'appName'),
+    environment: optionalText(options.environment, 'environment'),
+    version: optionalText(options.version, 'version'),
+    instanceId: optionalText(options.instanceId, 'instanceId'),
+    intervalMs,
+    ttlSeconds,
+    disks: [...disks],
+    thresholds: new ThresholdMatcher(thresholdRules(options.thresholds), thresholdMs),
+    ignore: new NameFilter(ignore.map((p, i) => compilePattern(pattern(p, `ignore[${i}]`)))),
+    sampleRate: number(options.sampleRate, 'sampleRate', DEFAULTS.sampleRate, 0, 1),
+    recordSlow: bool(options.recordSlow, 'recordSlow', true),
+    recordErrors: bool(options.recordErrors, 'recordErrors', true),
+    maxQueueSize: number(options.maxQueueSize, 'maxQueueSize', DEFAULTS.maxQueueSize, 1, 100_000, true),
+    flushIntervalMs: number(options.flushIntervalMs, 'flushIntervalMs', DEFAULTS.flushIntervalMs, 10, 60_000, true),
+    writeTimeoutMs: number(options.writeTimeoutMs, 'writeTimeoutMs', DEFAULTS.writeTimeoutMs, 50, 60_000, true),
+  };
+}

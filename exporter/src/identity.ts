@@ -1,0 +1,68 @@
+import { hostname } from 'node:os';
+import { toSafeKeyPart } from '@gravito/pulse-protocol';
+import type { Resource } from '@opentelemetry/resources';
+import type { ResolvedOptions } from './config/options.js';
+
+/** Who is reporting: the same answer for heartbeats, slow entries and errors of one Resource. */
+export interface Identity {
+  /** Key-safe app name: `{app}` in every key. */
+  app: string;
+  /** Key-safe server id: `{id}` in the heartbeat key and `server_id` in entries. */
+  serverId: string;
+  /** Readable names for `meta`. */
+  appName: string;
+  environment: string;
+  version: string;
+}
+
+type IdentityOptions = Pick<ResolvedOptions, 'appName' | 'environment' | 'version' | 'instanceId'>;
+
+function attr(resource: Resource | undefined, name: string): string | undefined {
+  const value = resource?.attributes[name];
+  if (value === undefined || value === null) return undefined;
+  const text = String(value);
+  return text === '' ? undefined : text;
+}
+
+/** Truncates to at most `max` UTF-16 units without splitting a surrogate pair. */
+export function truncate(text: string, max: number): string {
+  if (text.length <= max) return text;
+  const code = text.charCodeAt(max - 1);
+  return text.slice(0, code >= 0xd800 && code <= 0xdbff ? max - 1 : max);
+}
+
+export function resolveIdentity(resource: Resource | undefined, options: IdentityOptions): Identity {
+  const appName = options.appName ?? attr(resource, 'service.name') ?? 'unknown_service';
+  const instance = options.instanceId ?? attr(resource, 'service.instance.id') ?? `${hostname()}-${process.pid}`;
+  const environment =
+    options.environment ??
+    attr(resource, 'deployment.environment.name') ??
+    attr(resource, 'deployment.environment') ??
+    process.env.NODE_ENV ??
+    'production';
+  return {
+    app: toSafeKeyPart(appName),
+    serverId: toSafeKeyPart(instance),
+    appName: truncate(appName, 128),
+    environment: truncate(environment, 64),
+    version: truncate(options.version ?? attr(resource, 'service.version') ?? '0.0.0', 64),
+  };
+}
+
+/**
+ * Remembers the identity of the last Resource seen. A process has one Resource, so the hot path is
+ * one reference comparison; a different Resource just recomputes.
+ */
+export class IdentityCache {
+  private lastResource: Resource | undefined;
+  private last: Identity | undefined;
+
+  constructor(private readonly options: IdentityOptions) {}
+
+  get(resource: Resource | undefined): Identity {
+    if (this.last !== undefined && resource === this.lastResource) return this.last;
+    this.last = resolveIdentity(resource, this.options);
+    this.lastResource = resource;
+    return this.last;
+  }
+}

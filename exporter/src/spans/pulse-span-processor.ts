@@ -1,0 +1,182 @@
+import { type Context, SpanKind } from '@opentelemetry/api';
+import type { ReadableSpan, Span, SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import type { NameFilter, ThresholdMatcher } from '../config/patterns.js';
+import { DiagOnce, errorMessage } from '../diag-once.js';
+import type { IdentityCache } from '../identity.js';
+import { entryCommands } from '../redis/entry-commands.js';
+import type { RedisWriter } from '../redis/writer.js';
+import type { RecorderStats } from '../stats.js';
+import { EntryQueue } from './entry-queue.js';
+import { spanName, toErrorEntry, toSlowEntry } from './span-mapper.js';
+
+export interface PulseSpanProcessorOptions {
+  writer: RedisWriter;
+  identities: IdentityCache;
+  stats: RecorderStats;
+  thresholds: ThresholdMatcher;
+  ignore: NameFilter;
+  sampleRate: number;
+  recordSlow: boolean;
+  recordErrors: boolean;
+  maxQueueSize: number;
+  flushIntervalMs: number;
+  /** Called once when the processor shuts down (releases the shared Redis connection). */
+  onShutdown?: () => void;
+}
+
+/** Exception events read from one span; more are ignored (a retry loop could record hundreds). */
+const MAX_ERRORS_PER_SPAN = 4;
+/** An exception often bubbles through several spans of one trace (express layer, then route): record it once. */
+const DEDUPE_CAPACITY = 512;
+
+/**
+ * Turns ended spans into slow entries (SERVER and CONSUMER spans over their threshold) and error
+ * entries (spans with `exception` events), queued in a bounded queue and written in one pipeline
+ * per flush. `onEnd` only reads and enqueues; it never does I/O and never throws.
+ */
+export class PulseSpanProcessor implements SpanProcessor {
+  private readonly queue: EntryQueue;
+  private readonly diag = new DiagOnce();
+  private readonly minSlowMs: number;
+  private readonly seenErrors = new Set<string>();
+  private timer: NodeJS.Timeout | undefined;
+  private flushing: Promise<void> | undefined;
+  private isShutdown = false;
+  private shutdownPromise: Promise<void> | undefined;
+
+  constructor(private readonly options: PulseSpanProcessorOptions) {
+    this.queue = new EntryQueue(options.maxQueueSize);
+    this.minSlowMs = options.recordSlow ? options.thresholds.minimumMs : Number.POSITIVE_INFINITY;
+    this.timer = setInterval(() => void this.flush(), options.flushIntervalMs);
+    this.timer.unref();
+  }
+
+  onStart(_span: Span, _parentContext: Context): void {}
+
+  /**
+   * The hot path. A span without events that is neither SERVER nor CONSUMER, or is faster than the
+   * smallest threshold, costs two property reads and a compare, and allocates nothing.
+   */
+  onEnd(span: ReadableSpan): void {
+    if (span.events.length === 0) {
+      const kind = span.kind;
+      if (kind !== SpanKind.SERVER && kind !== SpanKind.CONSUMER) return;
+      const d = span.duration;
+      if (d[0] * 1e3 + d[1] / 1e6 < this.minSlowMs) return;
+    }
+    try {
+      this.record(span);
+    } catch (err) {
+      // MultiSpanProcessor does not catch: a throw here would land in the app's span.end().
+      this.diag.warn('map', `a span could not be recorded: ${errorMessage(err)}`);
+    }
+  }
+
+  private record(span: ReadableSpan): void {
+    if (this.isShutdown) return;
+    const o = this.options;
+    if (this.queue.full) {
+      this.dropped(1);
+      return;
+    }
+    const n = spanName(span);
+    if (o.ignore.matches(n.match)) return;
+    if (o.sampleRate < 1 && Math.random() >= o.sampleRate) return;
+    const identity = o.identities.get(span.resource);
+    if (n.kind !== 'other' && o.recordSlow) {
+      const d = span.duration;
+      const durationMs = d[0] * 1e3 + d[1] / 1e6;
+      const threshold = o.thresholds.thresholdFor(n.match);
+      if (durationMs >= threshold) {
+        this.enqueue({ type: 'slow', app: identity.app, entry: toSlowEntry(span, n, durationMs, threshold, identity.serverId) });
+      }
+    }
+    if (!o.recordErrors || span.events.length === 0) return;
+    let recorded = 0;
+    const traceId = span.spanContext().traceId;
+    for (const event of span.events) {
+      if (event.name !== 'exception') continue;
+      if (recorded++ >= MAX_ERRORS_PER_SPAN) break;
+      const entry = toErrorEntry(span, event, n, identity.serverId);
+      const key = `${traceId}\n${entry.type}\n${entry.message}`;
+      if (this.seenErrors.has(key)) continue;
+      if (this.seenErrors.size >= DEDUPE_CAPACITY) this.seenErrors.clear();
+      this.seenErrors.add(key);
+      this.enqueue({ type: 'error', app: identity.app, entry });
+    }
+  }
+
+  private enqueue(item: Parameters<EntryQueue['offer']>[0]): void {
+    if (!this.queue.offer(item)) this.dropped(1);
+  }
+
+  private dropped(count: number): void {
+    this.options.stats.droppedEntries += count;
+    this.diag.warn(
+      'queue-full',
+      `the entry queue is full (${this.queue.capacity}): slow and error entries are dropped and counted (recorder.dropped_entries) until Redis keeps up`,
+    );
+  }
+
+  /** Writes everything queued, in one pipeline (one per key on a Cluster). Never rejects. */
+  flush(): Promise<void> {
+    if (this.flushing) return this.flushing;
+    if (this.queue.size === 0) return Promise.resolve();
+    const writer = this.options.writer;
+    this.flushing = (async () => {
+      await writer.ensureConnected();
+      // While Redis is not ready the queue is kept (it is bounded): a short blip loses nothing.
+      if (writer.ready()) await this.writeBatch();
+    })().finally(() => {
+      this.flushing = undefined;
+    });
+    return this.flushing;
+  }
+
+  private async writeBatch(): Promise<void> {
+    const { stats, writer } = this.options;
+    try {
+      const batch = this.queue.drain();
+      const built = entryCommands(batch, Date.now());
+      if (built.invalid > 0) {
+        stats.invalidEntries += built.invalid;
+        stats.droppedEntries += built.invalid;
+        this.diag.warn('invalid', `entries failed the protocol schema and were not written: ${built.firstInvalidError}`);
+      }
+      const outcome = await writer.write(built.commands);
+      let lost = 0;
+      built.entryOf.forEach((entry, i) => {
+        if (entry >= 0 && outcome.results[i] !== true) lost++;
+      });
+      stats.writtenEntries += built.entryOf.filter((e) => e >= 0).length - lost;
+      if (lost > 0) {
+        stats.droppedEntries += lost;
+        this.diag.warn('write', `${lost} entries could not be written to Redis and were dropped (counted in recorder.dropped_entries)`);
+      } else {
+        this.diag.clear('write');
+        if (!this.queue.full) this.diag.clear('queue-full');
+      }
+    } catch (err) {
+      this.diag.warn('flush', `a flush failed: ${errorMessage(err)}`);
+    }
+  }
+
+  async forceFlush(): Promise<void> {
+    if (this.flushing) await this.flushing;
+    await this.flush();
+  }
+
+  shutdown(): Promise<void> {
+    this.shutdownPromise ??= (async () => {
+      this.isShutdown = true;
+      clearInterval(this.timer);
+      this.timer = undefined;
+      try {
+        await this.forceFlush();
+      } finally {
+        this.options.onShutdown?.();
+      }
+    })();
+    return this.shutdownPromise;
+  }
+}

@@ -1,0 +1,102 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+export const EXAMPLE_SERVER = fileURLToPath(new URL('../examples/express-app/server.ts', import.meta.url));
+export const FAULT_APP = fileURLToPath(new URL('./fixtures/fault-app.ts', import.meta.url));
+
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+let counter = 0;
+/** A unique app name per test, so tests sharing a REDIS_URL never see each other. */
+export function uniqueApp(prefix: string): string {
+  return `${prefix}-${process.pid}-${Date.now().toString(36)}-${counter++}`;
+}
+
+export interface AppProcess {
+  readonly url: string;
+  readonly child: ChildProcess;
+  stderr(): string;
+  stop(): Promise<number | null>;
+}
+
+/** Runs a script in its own Node process (`node --import tsx`), waits for its "listening on" line. */
+export async function startApp(script: string, env: Record<string, string>, nodeArgs: string[] = []): Promise<AppProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', ...nodeArgs, script], {
+    env: { ...process.env, PORT: '0', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`app did not start within 20 s\nstdout: ${stdout}\nstderr: ${stderr}`)), 20_000);
+    child.stdout?.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+      const match = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(stdout);
+      if (match?.[1]) {
+        clearTimeout(timer);
+        resolve(match[1]);
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`app exited with ${code}\nstdout: ${stdout}\nstderr: ${stderr}`));
+    });
+  });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return {
+    url,
+    child,
+    stderr: () => stderr,
+    async stop() {
+      if (child.exitCode !== null) return child.exitCode;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      const code = await exited;
+      clearTimeout(timer);
+      return code;
+    },
+  };
+}
+
+/** GET with a bound; returns the status and parsed JSON (or text). */
+export async function get(url: string, timeoutMs = 5_000): Promise<{ status: number; body: unknown }> {
+  const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
+  const text = await res.text();
+  let body: unknown = text;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    // not JSON
+  }
+  return { status: res.status, body };
+}
+
+/** Polls `probe` until it returns a value other than undefined, or fails after `timeoutMs`. */
+export async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs: number, everyMs = 50): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const value = await probe();
+      if (value !== undefined) return value;
+    } catch (err) {
+      lastError = err;
+    }
+    await sleep(everyMs);
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? ` (last error: ${String(lastError)})` : ''}`);
+}
+
+export function assertCleanStderr(stderr: string): void {
+  for (const marker of [
+    'Unhandled error event',
+    'PULSE-TEST-UNHANDLED-REJECTION',
+    'PULSE-TEST-UNCAUGHT-EXCEPTION',
+    'MaxListenersExceeded',
+  ]) {
+    if (stderr.includes(marker)) throw new Error(`stderr has "${marker}":\n${stderr.slice(0, 4000)}`);
+  }
+}
