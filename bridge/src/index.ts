@@ -1,1 +1,134 @@
-export {};
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { PULSE_EVENTS } from '@gravito/pulse-protocol';
+import { type Logger, pino } from 'pino';
+import { type BridgeConfig, DEFAULTS } from './config/config.js';
+import { PulseApi } from './http/api.js';
+import { createApp } from './http/app.js';
+import { BridgeMetrics } from './metrics/bridge-metrics.js';
+import { MonitorService } from './monitor/monitor-service.js';
+import { connectRedis, type RedisHandle } from './redis/connection.js';
+import { SseBroadcaster } from './sse/broadcaster.js';
+
+export { type BridgeConfig, ConfigError, DEFAULTS, loadConfig, usage } from './config/config.js';
+export { HEALTH_WEIGHTS, type HealthInput, healthScore } from './monitor/health.js';
+export { type MonitorListener, MonitorService, type Snapshot } from './monitor/monitor-service.js';
+export { connectRedis, type RedisHandle } from './redis/connection.js';
+
+export interface BridgeOptions {
+  logger?: Logger;
+  /**
+   * For tests and benchmarks only: a poll interval below the 1,000 ms floor that configuration allows.
+   * It overrides `streamIntervalMs`.
+   */
+  unsafeIntervalMs?: number;
+  /** SSE keep-alive comment period (15 s by default). */
+  keepAliveMs?: number;
+}
+
+export interface Bridge {
+  readonly config: BridgeConfig;
+  readonly monitor: MonitorService;
+  readonly sse: SseBroadcaster;
+  readonly metrics: BridgeMetrics;
+  readonly redis: RedisHandle;
+  readonly server: Server;
+  /** Listens and starts polling. Resolves with the address it listens on. */
+  start(): Promise<{ host: string; port: number; url: string }>;
+  /** Ends SSE clients, stops polling, closes the server and Redis. Idempotent; bounded by `timeoutMs`. */
+  stop(timeoutMs?: number): Promise<void>;
+}
+
+/** Builds a bridge from a configuration (see `loadConfig`); nothing runs until `start()`. */
+export function createBridge(partial: Partial<BridgeConfig> = {}, options: BridgeOptions = {}): Bridge {
+  const config: BridgeConfig = { ...DEFAULTS, ...partial };
+  const log = options.logger ?? pino({ level: config.logLevel, base: { service: 'pulse-bridge' } });
+  const intervalMs = options.unsafeIntervalMs ?? config.streamIntervalMs;
+  let monitorRef: MonitorService | undefined;
+  let lastRedisError = '';
+  const redis = connectRedis(config.redisUrl, {
+    timeoutMs: config.redisTimeoutMs,
+    onError: (err) => {
+      // Reconnect attempts repeat the same error: log it when it changes, not on every try.
+      if (err.message !== lastRedisError) {
+        lastRedisError = err.message;
+        log.warn({ err: err.message }, 'redis connection error');
+      }
+    },
+  });
+  redis.client.on('ready', () => {
+    lastRedisError = '';
+    log.info('redis connected');
+    // Back from an outage (or just connected): poll at once rather than at the next interval.
+    if (!monitorRef?.isRedisUp()) setTimeout(() => monitorRef?.requestTick(), 50).unref();
+  });
+  redis.client.on('close', () => monitorRef?.connectionLost('connection closed'));
+  const monitor = new MonitorService(
+    redis,
+    {
+      intervalMs,
+      lostAfterMs: config.lostAfterMs,
+      forgetAfterMs: config.forgetAfterMs,
+      tickTimeoutMs: Math.max(config.redisTimeoutMs * 3, 1_000),
+    },
+    log,
+  );
+  monitorRef = monitor;
+  const sse = new SseBroadcaster(
+    { maxClients: config.sseMaxClients, maxBufferBytes: config.sseMaxBufferBytes, keepAliveMs: options.keepAliveMs },
+    log,
+  );
+  monitor.subscribe({
+    snapshot: (snapshot) => sse.broadcast(PULSE_EVENTS.systemPulse, snapshot.json()),
+    slow: (events) => {
+      for (const event of events) sse.broadcast(PULSE_EVENTS.slow, JSON.stringify(event));
+    },
+    error: (events) => {
+      for (const event of events) sse.broadcast(PULSE_EVENTS.error, JSON.stringify(event));
+    },
+    status: (status) => sse.broadcast(PULSE_EVENTS.status, JSON.stringify(status)),
+  });
+  const metrics = new BridgeMetrics(monitor, sse, { maxRoutesPerApp: config.metricsMaxRoutes });
+  const api = new PulseApi(redis, config.redisTimeoutMs * 2);
+  const app = createApp({ monitor, sse, metrics, api, log, token: config.token, corsOrigins: config.corsOrigins });
+  const server = createServer(app);
+  // SSE responses are long-lived: no request timeout on them; idle keep-alive sockets still close.
+  server.requestTimeout = 0;
+  server.headersTimeout = 10_000;
+
+  let stopping: Promise<void> | undefined;
+  return {
+    config,
+    monitor,
+    sse,
+    metrics,
+    redis,
+    server,
+    start() {
+      return new Promise((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(config.port, config.host, () => {
+          server.off('error', reject);
+          const address = server.address() as AddressInfo;
+          const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+          monitor.start();
+          log.info({ host: address.address, port: address.port, intervalMs }, 'pulse-bridge listening');
+          resolve({ host: address.address, port: address.port, url: `http://${host}:${address.port}` });
+        });
+      });
+    },
+    stop(timeoutMs = 4_000) {
+      stopping ??= (async () => {
+        sse.close();
+        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+        server.closeIdleConnections();
+        const deadline = new Promise<void>((resolve) => setTimeout(resolve, timeoutMs).unref());
+        await Promise.race([Promise.all([monitor.stop(), closed]), deadline]);
+        server.closeAllConnections();
+        await redis.close();
+        log.info('pulse-bridge stopped');
+      })();
+      return stopping;
+    },
+  };
+}

@@ -1,0 +1,173 @@
+// Bridge aggregation tick at 10,000 heartbeats among 100,000 keys, next to the raw SCAN + MGET floor, in one run.
+// Also the longest event-loop block during each (perf_hooks.monitorEventLoopDelay).
+//   node --import tsx bench/bridge-tick.ts
+
+import { readFileSync } from 'node:fs';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
+import { errorsKey, HEARTBEAT_SCAN_PATTERN, heartbeatKey, slowKey, slowStreamFields } from '@gravito/pulse-protocol';
+import { startRedis } from '@gravito/pulse-testkit';
+import type { Redis } from 'ioredis';
+import { pino } from 'pino';
+import { connectRedis, MonitorService } from '../bridge/src/index.js';
+
+const SERVERS = 10_000;
+const OTHER_KEYS = 90_000;
+const APPS = 100;
+const ROUNDS = 7;
+
+const cases = JSON.parse(readFileSync(new URL('../protocol/vectors/heartbeat.json', import.meta.url), 'utf8')).cases;
+const template = cases[1].value;
+delete template.system.disks; // ~600 B, as in the issue's reference figures
+
+function heartbeatJson(app: string, id: string, round: number): string {
+  const hb = structuredClone(template);
+  hb.timestamp = Date.now();
+  hb.meta.app_name = app;
+  hb.meta.instance_id = id;
+  hb.process.uptime = 3600 + round;
+  return JSON.stringify(hb);
+}
+
+async function writeHeartbeats(client: Redis, round: number): Promise<number> {
+  let bytes = 0;
+  for (let start = 0; start < SERVERS; start += 1_000) {
+    const p = client.pipeline();
+    for (let i = start; i < start + 1_000; i++) {
+      const value = heartbeatJson(`app-${i % APPS}`, `server-${i}`, round);
+      bytes += value.length;
+      p.set(heartbeatKey(`app-${i % APPS}`, `server-${i}`), value, 'EX', 300);
+    }
+    await p.exec();
+  }
+  return bytes / SERVERS;
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
+
+async function measure<T>(fn: () => Promise<T>): Promise<{ ms: number; maxBlockMs: number }> {
+  const h = monitorEventLoopDelay({ resolution: 1 });
+  h.enable();
+  const t0 = performance.now();
+  await fn();
+  const ms = performance.now() - t0;
+  // Let the delay timer fire once more, so that a block at the very end is recorded too.
+  await new Promise((r) => setTimeout(r, 5));
+  h.disable();
+  // The histogram records (delay − resolution) in ns; its max is the longest the loop was held.
+  return { ms, maxBlockMs: h.max / 1e6 };
+}
+
+const redis = await startRedis();
+const client = redis.client();
+console.log(`redis: ${redis.source} ${redis.url}`);
+for (let start = 0; start < OTHER_KEYS; start += 5_000) {
+  const p = client.pipeline();
+  for (let i = start; i < start + 5_000; i++) p.set(`cache:session:${i}`, `v${i}`);
+  await p.exec();
+}
+for (let a = 0; a < APPS; a++) {
+  await client.xadd(
+    slowKey(`app-${a}`),
+    '*',
+    ...slowStreamFields(JSON.parse(readFileSync(new URL('../protocol/vectors/slow-entry.json', import.meta.url), 'utf8')).cases[0].value),
+  );
+  await client.zadd(
+    errorsKey(`app-${a}`),
+    Date.now(),
+    JSON.stringify({
+      ...JSON.parse(readFileSync(new URL('../protocol/vectors/error-entry.json', import.meta.url), 'utf8')).cases[0].value,
+      timestamp: Date.now(),
+    }),
+  );
+}
+const avgBytes = await writeHeartbeats(client, 0);
+console.log(
+  `keys: ${await client.dbsize()} (${SERVERS} heartbeats of ~${Math.round(avgBytes)} B, ${APPS} apps, each with a slow stream and an error set)`,
+);
+
+const handle = connectRedis(redis.url, { timeoutMs: 5_000 });
+await new Promise((r) => setTimeout(r, 200));
+const monitor = new MonitorService(
+  handle,
+  { intervalMs: 2_000, lostAfterMs: 15_000, forgetAfterMs: 600_000, tickTimeoutMs: 10_000 },
+  pino({ level: 'silent' }),
+);
+
+async function rawFloor(count = 1000): Promise<number> {
+  const keys: string[] = [];
+  let cursor = '0';
+  do {
+    const [next, batch] = await client.scan(cursor, 'MATCH', HEARTBEAT_SCAN_PATTERN, 'COUNT', count);
+    keys.push(...batch);
+    cursor = next;
+  } while (cursor !== '0');
+  let n = 0;
+  for (let i = 0; i < keys.length; i += 500) n += (await client.mget(keys.slice(i, i + 500))).length;
+  return n;
+}
+
+const floor: { ms: number; maxBlockMs: number }[] = [];
+const floor5000: { ms: number; maxBlockMs: number }[] = [];
+const floorParse: { ms: number; maxBlockMs: number }[] = [];
+const tickChanged: { ms: number; maxBlockMs: number }[] = [];
+const tickSame: { ms: number; maxBlockMs: number }[] = [];
+const tickJson: { ms: number; maxBlockMs: number }[] = [];
+await monitor.tick(); // warm-up (JIT, connection)
+for (let round = 1; round <= ROUNDS; round++) {
+  await writeHeartbeats(client, round); // every heartbeat changed since the last tick: the worst case
+  floor.push(await measure(() => rawFloor(1000)));
+  floor5000.push(await measure(() => rawFloor(5000)));
+  floorParse.push(
+    await measure(async () => {
+      // the naive reader: SCAN + MGET, then JSON.parse of every value in one go
+      const keys: string[] = [];
+      let cursor = '0';
+      do {
+        const [next, batch] = await client.scan(cursor, 'MATCH', HEARTBEAT_SCAN_PATTERN, 'COUNT', 1000);
+        keys.push(...batch);
+        cursor = next;
+      } while (cursor !== '0');
+      const values: (string | null)[] = [];
+      for (let i = 0; i < keys.length; i += 500) values.push(...(await client.mget(keys.slice(i, i + 500))));
+      for (const v of values) if (v) JSON.parse(v);
+    }),
+  );
+  tickChanged.push(await measure(() => monitor.tick()));
+  tickSame.push(await measure(() => monitor.tick()));
+  await writeHeartbeats(client, round + 100);
+  // what a poll costs when SSE clients are connected: the aggregate's JSON is built once for all of them
+  tickJson.push(
+    await measure(async () => {
+      await monitor.tick();
+      monitor.lastSnapshot().json();
+    }),
+  );
+}
+const snap = monitor.getAggregateMetrics();
+const servers = snap.apps.reduce((n, a) => n + a.servers.length, 0);
+if (servers !== SERVERS || !snap.redis_up) throw new Error(`tick saw ${servers} servers, redis_up ${snap.redis_up}`);
+
+const row = (name: string, xs: { ms: number; maxBlockMs: number }[]) =>
+  console.log(
+    `  ${name.padEnd(52)} ${median(xs.map((x) => x.ms))
+      .toFixed(1)
+      .padStart(7)} ms   longest block: median ${median(xs.map((x) => x.maxBlockMs))
+      .toFixed(1)
+      .padStart(5)} ms, worst ${Math.max(...xs.map((x) => x.maxBlockMs))
+      .toFixed(1)
+      .padStart(5)} ms`,
+  );
+console.log(`\n${ROUNDS} rounds, medians; longest event-loop block per round (GC pauses included), median and worst round:`);
+row('raw floor: SCAN COUNT 1000 + MGET 500-chunks', floor);
+row('raw floor: SCAN COUNT 5000 (the bridge) + MGET', floor5000);
+row('naive: floor + JSON.parse all at once', floorParse);
+row('bridge tick, all 10k heartbeats changed', tickChanged);
+row('bridge tick, no heartbeat changed', tickSame);
+row('bridge tick, all changed + system_pulse JSON built', tickJson);
+const ratio = (a: typeof floor, b: typeof floor) => (median(a.map((x) => x.ms)) / median(b.map((x) => x.ms))).toFixed(2);
+console.log(`  tick / raw floor (COUNT 1000): all changed ${ratio(tickChanged, floor)}×, unchanged ${ratio(tickSame, floor)}×`);
+console.log(`  tick / raw floor (COUNT 5000): all changed ${ratio(tickChanged, floor5000)}×, unchanged ${ratio(tickSame, floor5000)}×`);
+console.log(`  snapshot JSON: ${(monitor.lastSnapshot().json().length / 1e6).toFixed(1)} MB for ${servers} servers`);
+await handle.close();
+await redis.stop();
+process.exit(0);

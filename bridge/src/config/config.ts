@@ -1,0 +1,230 @@
+/**
+ * The bridge's configuration: environment variables, overridden by command-line flags of the same name
+ * (`REDIS_URL` ↔ `--redis-url`, `PULSE_BRIDGE_PORT` ↔ `--pulse-bridge-port` or the short `--port`).
+ * Every value is checked here, so that a bad one stops the start with one readable line.
+ */
+
+export interface BridgeConfig {
+  /** One `redis://` URL, or a cluster seed list (several comma-separated `host:port` or URLs). */
+  redisUrl: string;
+  host: string;
+  port: number;
+  /** When set, `Authorization: Bearer <token>` is required on everything but `/healthz`. */
+  token: string | undefined;
+  /** Exact origins granted CORS; empty means no CORS headers at all. */
+  corsOrigins: string[];
+  /** One Redis poll, one `system_pulse`, per interval. */
+  streamIntervalMs: number;
+  /** A heartbeat older than this is `lost` (unless it carries `meta.interval_ms`: then 3 × that). */
+  lostAfterMs: number;
+  /** A lost server is remembered (and exported with `pulse_server_up 0`) this long after its last heartbeat. */
+  forgetAfterMs: number;
+  /** SSE clients beyond this get a 503. */
+  sseMaxClients: number;
+  /** A client whose unsent SSE buffer passes this many bytes is disconnected. */
+  sseMaxBufferBytes: number;
+  /** Distinct `route` label values per app on the slow-entry metrics; the rest go to `other`. */
+  metricsMaxRoutes: number;
+  /** Timeout of one Redis command (and of a dead socket). */
+  redisTimeoutMs: number;
+  logLevel: string;
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+interface Option {
+  env: string;
+  flags: string[];
+  describe: string;
+}
+
+const OPTIONS = {
+  redisUrl: { env: 'REDIS_URL', flags: ['--redis-url'], describe: 'Redis URL or cluster seed list' },
+  host: { env: 'PULSE_BRIDGE_HOST', flags: ['--pulse-bridge-host', '--host'], describe: 'listen address' },
+  port: { env: 'PULSE_BRIDGE_PORT', flags: ['--pulse-bridge-port', '--port'], describe: 'listen port' },
+  token: { env: 'PULSE_BRIDGE_TOKEN', flags: ['--pulse-bridge-token', '--token'], describe: 'bearer token' },
+  corsOrigins: { env: 'PULSE_CORS_ORIGINS', flags: ['--pulse-cors-origins', '--cors-origins'], describe: 'CORS origins' },
+  streamIntervalMs: {
+    env: 'PULSE_STREAM_INTERVAL_MS',
+    flags: ['--pulse-stream-interval-ms', '--stream-interval-ms'],
+    describe: 'poll interval',
+  },
+  lostAfterMs: { env: 'PULSE_LOST_AFTER_MS', flags: ['--pulse-lost-after-ms', '--lost-after-ms'], describe: 'lost after' },
+  forgetAfterMs: { env: 'PULSE_FORGET_AFTER_MS', flags: ['--pulse-forget-after-ms', '--forget-after-ms'], describe: 'forget after' },
+  sseMaxClients: { env: 'PULSE_SSE_MAX_CLIENTS', flags: ['--pulse-sse-max-clients', '--sse-max-clients'], describe: 'SSE clients' },
+  sseMaxBufferBytes: {
+    env: 'PULSE_SSE_MAX_BUFFER_BYTES',
+    flags: ['--pulse-sse-max-buffer-bytes', '--sse-max-buffer-bytes'],
+    describe: 'SSE buffer cap',
+  },
+  metricsMaxRoutes: {
+    env: 'PULSE_METRICS_MAX_ROUTES',
+    flags: ['--pulse-metrics-max-routes', '--metrics-max-routes'],
+    describe: 'routes per app',
+  },
+  redisTimeoutMs: {
+    env: 'PULSE_REDIS_TIMEOUT_MS',
+    flags: ['--pulse-redis-timeout-ms', '--redis-timeout-ms'],
+    describe: 'Redis command timeout',
+  },
+  logLevel: { env: 'PULSE_LOG_LEVEL', flags: ['--pulse-log-level', '--log-level'], describe: 'log level' },
+} satisfies Record<keyof BridgeConfig, Option>;
+
+export const DEFAULTS: BridgeConfig = {
+  redisUrl: 'redis://127.0.0.1:6379',
+  host: '127.0.0.1',
+  port: 9464,
+  token: undefined,
+  corsOrigins: [],
+  streamIntervalMs: 2_000,
+  lostAfterMs: 15_000,
+  forgetAfterMs: 600_000,
+  sseMaxClients: 1_000,
+  sseMaxBufferBytes: 1024 * 1024,
+  metricsMaxRoutes: 100,
+  redisTimeoutMs: 1_000,
+  logLevel: 'info',
+};
+
+const LOG_LEVELS = new Set(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
+
+/** Reads `--name value` and `--name=value` pairs; any unknown flag is an error. */
+function readFlags(argv: readonly string[]): Map<keyof BridgeConfig, string> {
+  const byFlag = new Map<string, keyof BridgeConfig>();
+  for (const [key, option] of Object.entries(OPTIONS) as [keyof BridgeConfig, Option][]) {
+    for (const flag of option.flags) byFlag.set(flag, key);
+  }
+  const values = new Map<keyof BridgeConfig, string>();
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    const eq = arg.indexOf('=');
+    const flag = eq > 0 ? arg.slice(0, eq) : arg;
+    const key = byFlag.get(flag);
+    if (!key) throw new ConfigError(`unknown argument ${JSON.stringify(arg)} (run with --help for the list)`);
+    let value: string | undefined;
+    if (eq > 0) value = arg.slice(eq + 1);
+    else {
+      value = argv[i + 1];
+      i++;
+    }
+    if (value === undefined) throw new ConfigError(`${flag} needs a value`);
+    values.set(key, value);
+  }
+  return values;
+}
+
+function integer(name: string, raw: string, min: number, max: number): number {
+  if (!/^[0-9]+$/.test(raw.trim())) throw new ConfigError(`${name}=${JSON.stringify(raw)} is not an integer (expected ${min} to ${max})`);
+  const value = Number(raw.trim());
+  if (value < min || value > max) throw new ConfigError(`${name}=${raw} is out of range (expected ${min} to ${max})`);
+  return value;
+}
+
+/** Accepts `redis://`/`rediss://` URLs, or a comma-separated cluster seed list of URLs or `host:port`. */
+export function parseRedisTarget(
+  raw: string,
+): { cluster: false; url: string } | { cluster: true; seeds: { host: string; port: number }[] } {
+  const parts = raw
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean);
+  if (parts.length === 0) throw new ConfigError('REDIS_URL is empty');
+  const asUrl = (part: string): URL => {
+    const withScheme = /^[a-z]+:\/\//i.test(part) ? part : `redis://${part}`;
+    let url: URL;
+    try {
+      url = new URL(withScheme);
+    } catch {
+      throw new ConfigError(`REDIS_URL part ${JSON.stringify(part)} is not a redis:// URL or host:port`);
+    }
+    if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') {
+      throw new ConfigError(`REDIS_URL part ${JSON.stringify(part)} must use redis:// or rediss://`);
+    }
+    if (!url.hostname) throw new ConfigError(`REDIS_URL part ${JSON.stringify(part)} has no host`);
+    return url;
+  };
+  if (parts.length === 1) {
+    const url = asUrl(parts[0] as string);
+    return { cluster: false, url: url.toString() };
+  }
+  return {
+    cluster: true,
+    seeds: parts.map((part) => {
+      const url = asUrl(part);
+      return { host: url.hostname, port: url.port ? Number(url.port) : 6379 };
+    }),
+  };
+}
+
+function origins(raw: string): string[] {
+  return raw
+    .split(',')
+    .map((o) => o.trim())
+    .filter(Boolean)
+    .map((o) => {
+      let url: URL;
+      try {
+        url = new URL(o);
+      } catch {
+        throw new ConfigError(`PULSE_CORS_ORIGINS entry ${JSON.stringify(o)} is not an origin like https://zenith.example.com`);
+      }
+      if (url.origin === 'null' || url.origin !== o.replace(/\/$/, '')) {
+        throw new ConfigError(`PULSE_CORS_ORIGINS entry ${JSON.stringify(o)} must be a bare origin (scheme://host[:port]), no path`);
+      }
+      return url.origin;
+    });
+}
+
+/** Builds the configuration from the environment and flags; throws a `ConfigError` with one readable line. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: readonly string[] = []): BridgeConfig {
+  const flags = readFlags(argv);
+  const raw = (key: keyof BridgeConfig): string | undefined => {
+    const value = flags.get(key) ?? env[OPTIONS[key].env];
+    return value === undefined || value === '' ? undefined : value;
+  };
+  const name = (key: keyof BridgeConfig) => (flags.has(key) ? (OPTIONS[key].flags[0] as string) : OPTIONS[key].env);
+  const int = (key: keyof BridgeConfig, min: number, max: number, fallback: number) => {
+    const value = raw(key);
+    return value === undefined ? fallback : integer(name(key), value, min, max);
+  };
+
+  const redisUrl = raw('redisUrl') ?? DEFAULTS.redisUrl;
+  parseRedisTarget(redisUrl);
+  const host = raw('host') ?? DEFAULTS.host;
+  if (!/^[A-Za-z0-9.:_-]+$/.test(host)) throw new ConfigError(`${name('host')}=${JSON.stringify(host)} is not a host name or address`);
+  const token = raw('token');
+  if (token !== undefined && (token.length < 16 || /\s/.test(token))) {
+    throw new ConfigError(`${name('token')} must be at least 16 characters with no spaces`);
+  }
+  const streamIntervalMs = int('streamIntervalMs', 1_000, 5_000, DEFAULTS.streamIntervalMs);
+  const lostAfterMs = int('lostAfterMs', 1_000, 86_400_000, DEFAULTS.lostAfterMs);
+  const forgetAfterMs = int('forgetAfterMs', 0, 7 * 86_400_000, DEFAULTS.forgetAfterMs);
+  const logLevel = raw('logLevel') ?? DEFAULTS.logLevel;
+  if (!LOG_LEVELS.has(logLevel))
+    throw new ConfigError(`${name('logLevel')}=${JSON.stringify(logLevel)} is not one of ${[...LOG_LEVELS].join(', ')}`);
+  return {
+    redisUrl,
+    host,
+    port: int('port', 0, 65_535, DEFAULTS.port),
+    token,
+    corsOrigins: origins(raw('corsOrigins') ?? ''),
+    streamIntervalMs,
+    lostAfterMs,
+    forgetAfterMs,
+    sseMaxClients: int('sseMaxClients', 1, 100_000, DEFAULTS.sseMaxClients),
+    sseMaxBufferBytes: int('sseMaxBufferBytes', 16 * 1024, 256 * 1024 * 1024, DEFAULTS.sseMaxBufferBytes),
+    metricsMaxRoutes: int('metricsMaxRoutes', 1, 10_000, DEFAULTS.metricsMaxRoutes),
+    redisTimeoutMs: int('redisTimeoutMs', 100, 60_000, DEFAULTS.redisTimeoutMs),
+    logLevel,
+  };
+}
+
+export function usage(): string {
+  const rows = (Object.entries(OPTIONS) as [keyof BridgeConfig, Option][]).map(
+    ([key, o]) =>
+      `  ${o.env.padEnd(28)} ${o.flags.join(', ').padEnd(58)} ${o.describe} (default: ${String(DEFAULTS[key] ?? 'unset') || 'none'})`,
+  );
+  return ['Usage: pulse-bridge [flags]   (every flag also reads from its environment variable)', ...rows].join('\n');
+}

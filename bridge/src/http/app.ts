@@ -1,0 +1,150 @@
+import { timingSafeEqual } from 'node:crypto';
+import { PULSE_EVENTS } from '@gravito/pulse-protocol';
+import express, { type NextFunction, type Request, type Response } from 'express';
+import type { Logger } from 'pino';
+import type { BridgeMetrics } from '../metrics/bridge-metrics.js';
+import type { MonitorService } from '../monitor/monitor-service.js';
+import type { SseBroadcaster } from '../sse/broadcaster.js';
+import { type PulseApi, RedisUnavailable } from './api.js';
+import { appParam, intParam, QueryError } from './query.js';
+
+export interface AppDeps {
+  monitor: MonitorService;
+  sse: SseBroadcaster;
+  metrics: BridgeMetrics;
+  api: PulseApi;
+  log: Logger;
+  token: string | undefined;
+  corsOrigins: readonly string[];
+}
+
+export const STREAM_PATH = '/api/pulse/stream';
+
+function tokenMatches(expected: Buffer, given: string): boolean {
+  const got = Buffer.from(given);
+  return got.length === expected.length && timingSafeEqual(got, expected);
+}
+
+/** Exact-match CORS: only the listed origins get `Access-Control-Allow-Origin`, and only their own origin back. */
+function cors(origins: readonly string[]) {
+  const allowed = new Set(origins);
+  return (req: Request, res: Response, next: NextFunction) => {
+    const origin = req.headers.origin;
+    res.vary('Origin');
+    if (origin && allowed.has(origin)) {
+      res.set('Access-Control-Allow-Origin', origin);
+      if (req.method === 'OPTIONS') {
+        res.set({
+          'Access-Control-Allow-Methods': 'GET, OPTIONS',
+          'Access-Control-Allow-Headers': 'Authorization, Last-Event-ID, Cache-Control',
+          'Access-Control-Max-Age': '600',
+        });
+        res.status(204).end();
+        return;
+      }
+    } else if (req.method === 'OPTIONS' && origin) {
+      res.status(403).json({ error: 'origin not allowed' });
+      return;
+    }
+    next();
+  };
+}
+
+/**
+ * A bearer token on everything but /healthz. Browsers' EventSource cannot send headers, so the stream alone
+ * also takes `?access_token=` (query strings are never logged by the bridge).
+ */
+function auth(token: string | undefined) {
+  const expected = token ? Buffer.from(token) : undefined;
+  return (req: Request, res: Response, next: NextFunction) => {
+    if (!expected || req.path === '/healthz' || req.method === 'OPTIONS') return next();
+    const header = req.headers.authorization;
+    const bearer = header?.startsWith('Bearer ') ? header.slice(7) : undefined;
+    const fromQuery = req.path === STREAM_PATH && typeof req.query.access_token === 'string' ? req.query.access_token : undefined;
+    const given = bearer ?? fromQuery;
+    if (given !== undefined && tokenMatches(expected, given)) return next();
+    res.set('WWW-Authenticate', 'Bearer realm="pulse-bridge"').status(401).json({ error: 'a valid bearer token is required' });
+  };
+}
+
+function wantsOpenMetrics(req: Request): boolean {
+  return /application\/openmetrics-text/i.test(req.headers.accept ?? '');
+}
+
+export function createApp(deps: AppDeps): express.Express {
+  const { monitor, sse, metrics, api, log } = deps;
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  // A flat query parser: `?app[x]=1` stays a string key, never an object.
+  app.set('query parser', 'simple');
+  app.use(cors(deps.corsOrigins));
+  app.use(auth(deps.token));
+
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+
+  app.get('/readyz', (_req, res) => {
+    const up = monitor.isRedisUp();
+    res.status(up ? 200 : 503).json({ status: up ? 'ready' : 'redis unreachable', redis_up: up });
+  });
+
+  app.get(STREAM_PATH, (req, res) => {
+    sse.accept(req, res, [
+      [PULSE_EVENTS.status, JSON.stringify(monitor.statusEvent())],
+      [PULSE_EVENTS.systemPulse, monitor.lastSnapshot().json()],
+    ]);
+  });
+
+  app.get('/api/pulse/servers', (req, res) => {
+    const only = appParam(req.query, false);
+    const snapshot = monitor.lastSnapshot();
+    if (only === undefined) {
+      res.type('application/json').send(snapshot.json());
+      return;
+    }
+    res.json({ ...snapshot.event, apps: snapshot.event.apps.filter((a) => a.app === only) });
+  });
+
+  app.get('/api/pulse/slow', async (req, res) => {
+    const app = appParam(req.query, true) as string;
+    const limit = intParam(req.query, 'limit', 1, 1_000, 50);
+    res.json({ app, entries: await api.slow(app, limit) });
+  });
+
+  app.get('/api/pulse/errors', async (req, res) => {
+    const app = appParam(req.query, true) as string;
+    const since = intParam(req.query, 'since', 0, 100_000_000_000_000, Date.now() - 3_600_000);
+    res.json({ app, since, ...(await api.errors(app, since)) });
+  });
+
+  app.get('/metrics', async (req, res) => {
+    const scrape = await metrics.scrape(wantsOpenMetrics(req));
+    res.type(scrape.contentType).send(scrape.body);
+  });
+
+  app.use((_req: Request, res: Response) => {
+    res.status(404).json({ error: 'not found' });
+  });
+
+  // Express 5 passes rejected async handlers here.
+  app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
+    if (err instanceof QueryError) {
+      res.status(400).json({ error: err.message, parameter: err.parameter });
+      return;
+    }
+    if ((err as { type?: string })?.type === 'entity.parse.failed' || (err as { status?: number })?.status === 400) {
+      res.status(400).json({ error: 'bad request' });
+      return;
+    }
+    const message = (err as Error)?.message ?? String(err);
+    if (err instanceof RedisUnavailable || /took longer than/.test(message)) {
+      res.status(503).json({ error: 'redis unavailable', detail: message.slice(0, 200) });
+      return;
+    }
+    log.error({ err, path: req.path }, 'request failed');
+    if (!res.headersSent) res.status(500).json({ error: 'internal error' });
+  });
+  return app;
+}

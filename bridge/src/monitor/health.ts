@@ -1,0 +1,77 @@
+import type { AppHealth, PulseHeartbeat } from '@gravito/pulse-protocol';
+
+/**
+ * The app health score, 0 to 100. It starts at 100 and loses points, each share capped:
+ *
+ * | share | what | full penalty when |
+ * |---|---|---|
+ * | 30 | lost servers | `lost / (online + lost)` = 1 (scaled linearly) |
+ * | 15 | CPU pressure | mean over online servers of `clamp((cpu% − 80) / 20)` = 1, i.e. every server at 100 % |
+ * | 15 | memory pressure | mean of `clamp((used − 0.85) / 0.15)`, used = 1 − free/total |
+ * | 10 | disk pressure | mean of `clamp((used − 0.90) / 0.10)` over each server's fullest disk |
+ * | 10 | slow entries | `clamp(slow_per_minute / (10 × online))` = 1: ten slow entries per server per minute |
+ * | 20 | exceptions | `clamp(errors_per_minute / (5 × online))` = 1: five exceptions per server per minute |
+ *
+ * The result is rounded to an integer. With no server online the score is 0, whatever else.
+ */
+
+export const HEALTH_WEIGHTS = { lost: 30, cpu: 15, memory: 15, disk: 10, slow: 10, errors: 20 } as const;
+
+export interface HealthInput {
+  online: readonly PulseHeartbeat[];
+  lost: number;
+  slowPerMinute: number;
+  errorsPerMinute: number;
+}
+
+const clamp01 = (x: number) => (Number.isFinite(x) ? Math.min(1, Math.max(0, x)) : 0);
+
+function mean(values: readonly number[]): number {
+  if (values.length === 0) return 0;
+  let sum = 0;
+  for (const v of values) sum += v;
+  return sum / values.length;
+}
+
+export function cpuPressure(hb: PulseHeartbeat): number {
+  return clamp01((hb.system.cpu_usage - 80) / 20);
+}
+
+export function memoryPressure(hb: PulseHeartbeat): number {
+  const total = hb.system.memory_total;
+  if (total <= 0) return 0;
+  return clamp01((1 - hb.system.memory_free / total - 0.85) / 0.15);
+}
+
+export function diskPressure(hb: PulseHeartbeat): number {
+  let worst = 0;
+  for (const disk of hb.system.disks ?? []) {
+    if (disk.total > 0) worst = Math.max(worst, 1 - disk.free / disk.total);
+  }
+  return clamp01((worst - 0.9) / 0.1);
+}
+
+export function healthScore(input: HealthInput): AppHealth {
+  const online = input.online.length;
+  const total = online + input.lost;
+  if (online === 0) {
+    return { score: 0, reasons: [total === 0 ? 'no servers' : `no server online (${input.lost} lost)`] };
+  }
+  const penalties: [number, string][] = [
+    [HEALTH_WEIGHTS.lost * clamp01(input.lost / total), `${input.lost} of ${total} servers lost`],
+    [HEALTH_WEIGHTS.cpu * mean(input.online.map(cpuPressure)), 'CPU pressure (over 80 %)'],
+    [HEALTH_WEIGHTS.memory * mean(input.online.map(memoryPressure)), 'memory pressure (over 85 % used)'],
+    [HEALTH_WEIGHTS.disk * mean(input.online.map(diskPressure)), 'disk pressure (over 90 % used)'],
+    [HEALTH_WEIGHTS.slow * clamp01(input.slowPerMinute / (10 * online)), `${round1(input.slowPerMinute)} slow entries per minute`],
+    [HEALTH_WEIGHTS.errors * clamp01(input.errorsPerMinute / (5 * online)), `${round1(input.errorsPerMinute)} exceptions per minute`],
+  ];
+  let score = 100;
+  const reasons: string[] = [];
+  for (const [points, reason] of penalties) {
+    score -= points;
+    if (points >= 0.5) reasons.push(`-${Math.round(points)}: ${reason}`);
+  }
+  return { score: Math.max(0, Math.min(100, Math.round(score))), reasons };
+}
+
+const round1 = (x: number) => Math.round(x * 10) / 10;

@@ -1,0 +1,400 @@
+import {
+  type AppSnapshot,
+  HEARTBEAT_SCAN_PATTERN,
+  type PulseErrorEvent,
+  type PulseHeartbeat,
+  type PulseSlowEvent,
+  type PulseStatusEvent,
+  parseHeartbeat,
+  parseHeartbeatKey,
+  type ServerSnapshot,
+  type SystemPulseEvent,
+} from '@gravito/pulse-protocol';
+import type { Logger } from 'pino';
+import type { RedisHandle } from '../redis/connection.js';
+import { getChunk, MGET_CHUNK, scanEach, withDeadline, yieldToLoop } from '../redis/read.js';
+import { healthScore } from './health.js';
+import { InvalidValues } from './invalid-values.js';
+import { createRecord, type ServerRecord, ServerRegistry } from './server-registry.js';
+import { ErrorTailer, SlowTailer } from './tailers.js';
+
+export interface MonitorOptions {
+  intervalMs: number;
+  lostAfterMs: number;
+  forgetAfterMs: number;
+  /** Bound of one tick's Redis work; past it the tick counts as Redis down. */
+  tickTimeoutMs: number;
+  /** Most heartbeat keys read per tick (memory bound). */
+  maxServers?: number;
+  /** Most apps whose slow stream and exceptions are followed. */
+  maxApps?: number;
+}
+
+/** The last state the poller produced; every consumer (SSE, JSON API, /metrics) serves this one. */
+export interface Snapshot {
+  event: SystemPulseEvent;
+  /**
+   * `event` as JSON, for the SSE broadcast and the JSON API: built on first use, once per snapshot (a poll with
+   * no consumer never pays for it), from per-server pieces that are themselves built once per heartbeat.
+   */
+  json(): string;
+  /** How long the tick that produced it took. */
+  tickMs: number;
+}
+
+export interface MonitorListener {
+  snapshot?(snapshot: Snapshot): void;
+  slow?(events: readonly PulseSlowEvent[]): void;
+  error?(events: readonly PulseErrorEvent[]): void;
+  status?(status: PulseStatusEvent): void;
+}
+
+function memo(build: () => string): () => string {
+  let value: string | undefined;
+  return () => {
+    value ??= build();
+    return value;
+  };
+}
+
+/** Tells a changed value from the same one without hashing megabytes: its length and its ends. */
+function valueFingerprint(raw: string): string {
+  return raw.length <= 2_048 ? raw : `${raw.length}:${raw.slice(0, 1_024)}${raw.slice(-1_024)}`;
+}
+
+/** Values parsed per slice before the loop is given back, so that no slice blocks it for long. */
+const PARSE_SLICE = 100;
+/** Servers aggregated per slice. */
+const SNAPSHOT_SLICE = 1_000;
+const DEFAULT_MAX_SERVERS = 200_000;
+const DEFAULT_MAX_APPS = 1_000;
+
+/**
+ * MonitorService: the one poller. Every interval it reads Redis once (heartbeats, then each app's new slow
+ * entries and exceptions), validates everything, aggregates by app, and hands the result to its listeners.
+ * However many SSE clients or scrapes there are, Redis sees one poll per interval.
+ */
+export class MonitorService {
+  readonly invalid: InvalidValues;
+  private readonly registry: ServerRegistry;
+  private readonly slowTailers = new Map<string, SlowTailer>();
+  private readonly errorTailers = new Map<string, ErrorTailer>();
+  private readonly listeners = new Set<MonitorListener>();
+  private readonly startedAt = Date.now();
+  private last: Snapshot;
+  private lastGoodJson: () => string;
+  private redisUp = false;
+  private lastError: string | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private stopped = false;
+  private tickCount = 0;
+  /**
+   * Invalid heartbeat keys of the last scan → a fingerprint of their value. An invalid value is counted and
+   * logged when it first appears (or changes), not again on every poll while it sits in Redis.
+   */
+  private invalidSeen = new Map<string, string>();
+  private invalidNext = new Map<string, string>();
+  /** Well-formed heartbeat keys found by the last scan. */
+  private lastScanKeys: string[] = [];
+  /** Scans that stopped at the key cap. */
+  truncatedScans = 0;
+
+  constructor(
+    private readonly redis: RedisHandle,
+    private readonly options: MonitorOptions,
+    private readonly log: Logger,
+  ) {
+    this.invalid = new InvalidValues(log);
+    this.registry = new ServerRegistry({
+      lostAfterMs: options.lostAfterMs,
+      forgetAfterMs: options.forgetAfterMs,
+      maxRemembered: options.maxServers ?? DEFAULT_MAX_SERVERS,
+    });
+    const now = Date.now();
+    this.last = {
+      event: { timestamp: now, redis_up: false, apps: [] },
+      json: () => `{"timestamp":${now},"redis_up":false,"apps":[]}`,
+      tickMs: 0,
+    };
+    this.lastGoodJson = this.last.json;
+  }
+
+  subscribe(listener: MonitorListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** The last aggregate (never waits on Redis). */
+  getAggregateMetrics(): SystemPulseEvent {
+    return this.last.event;
+  }
+
+  lastSnapshot(): Snapshot {
+    return this.last;
+  }
+
+  isRedisUp(): boolean {
+    return this.redisUp;
+  }
+
+  statusEvent(): PulseStatusEvent {
+    return {
+      timestamp: Date.now(),
+      redis_up: this.redisUp,
+      ...(this.redisUp || !this.lastError ? {} : { error: this.lastError.slice(0, 512) }),
+    };
+  }
+
+  get ticks(): number {
+    return this.tickCount;
+  }
+
+  /**
+   * Starts polling, then one tick per interval (never two at once). The first tick waits for the connection
+   * (up to 1 s), so that a normal start does not report Redis down for its first interval.
+   */
+  start(): void {
+    if (this.timer || this.stopped) return;
+    this.schedule(this.redis.ready() ? 0 : Math.min(this.options.intervalMs, 1_000));
+  }
+
+  /** Polls now rather than at the next interval (e.g. Redis just came back); ignored while a tick runs. */
+  requestTick(): void {
+    if (this.stopped || this.running || !this.timer) return;
+    clearTimeout(this.timer);
+    this.schedule(0);
+  }
+
+  private schedule(delayMs: number): void {
+    this.timer = setTimeout(() => void this.loop(), delayMs);
+    this.timer.unref();
+  }
+
+  private async loop(): Promise<void> {
+    const started = Date.now();
+    this.running = this.tick();
+    await this.running;
+    this.running = undefined;
+    if (this.stopped) return;
+    this.schedule(Math.max(0, this.options.intervalMs - (Date.now() - started)));
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    await this.running;
+  }
+
+  /** Marks Redis down at once (e.g. the connection closed) rather than at the next tick. */
+  connectionLost(reason: string): void {
+    if (this.redisUp) this.setRedisUp(false, reason);
+  }
+
+  /** One poll. Never throws: a failure marks Redis down and keeps the last state. */
+  async tick(): Promise<void> {
+    const started = performance.now();
+    const now = Date.now();
+    try {
+      if (!this.redis.ready()) throw new Error(`Redis not connected (${this.redis.client.status})`);
+      // The apps known so far are followed while the heartbeat scan runs: both wait on Redis, not on the CPU.
+      // An app first seen in this scan is followed from the next tick (its entries since start are not lost).
+      const tail = withDeadline(this.tailEntries([...this.registry.apps()], now), this.options.tickTimeoutMs, 'slow and error reads');
+      tail.catch(() => {});
+      const found = await withDeadline(this.scanHeartbeats(), this.options.tickTimeoutMs, 'heartbeat scan');
+      const { forgotten } = this.registry.update(found, now);
+      if (forgotten > 0) this.log.info({ forgotten }, 'forgot lost servers');
+      const byApp = this.registry.byApp();
+      const { slow, errors } = await tail;
+      this.setRedisUp(true);
+      this.last = await this.buildSnapshot(byApp, now, true, started);
+      this.lastGoodJson = this.last.json;
+      this.tickCount++;
+      this.emit('snapshot', this.last);
+      if (slow.length > 0) this.emit('slow', slow);
+      if (errors.length > 0) this.emit('error', errors);
+    } catch (err) {
+      this.setRedisUp(false, (err as Error).message);
+      // Keep the last known state (statuses frozen: without Redis, silence says nothing about the servers).
+      const event: SystemPulseEvent = { ...this.last.event, timestamp: now, redis_up: false };
+      // Built from the last successful poll's JSON, not from the previous failed one: a long outage must not
+      // chain one wrapper per tick.
+      const previous = this.lastGoodJson;
+      this.last = {
+        ...this.last,
+        event,
+        json: memo(() => {
+          const json = previous();
+          return `{"timestamp":${now},"redis_up":false${json.slice(json.indexOf(',"apps":'))}`;
+        }),
+      };
+      this.tickCount++;
+      this.emit('snapshot', this.last);
+    }
+  }
+
+  /**
+   * `SCAN MATCH pulse:server:* COUNT 1000` over every master; each 500 keys found are fetched (MGET, or GET per
+   * key on a cluster) and validated while the scan goes on, in slices that give the event loop back.
+   * Returns the valid heartbeats by key.
+   */
+  async scanHeartbeats(): Promise<Map<string, ServerRecord>> {
+    const found = new Map<string, ServerRecord>();
+    const work: Promise<void>[] = [];
+    let batch: string[] = [];
+    const flush = () => {
+      if (batch.length === 0) return;
+      const keys = batch;
+      batch = [];
+      const job = getChunk(this.redis, keys).then((values) => this.parseChunk(keys, values, found));
+      // A failure is reported through Promise.all below; this only stops an unhandled rejection meanwhile.
+      job.catch(() => {});
+      work.push(job);
+    };
+    this.invalidNext = new Map();
+    // The keys of the last scan are fetched (and parsed) at once, while the scan runs on its own connection:
+    // the scan waits on Redis, the parsing on the CPU, so they overlap. Keys the scan finds beyond them follow.
+    const known = new Set(this.lastScanKeys);
+    for (const key of known) {
+      batch.push(key);
+      if (batch.length >= MGET_CHUNK) flush();
+    }
+    flush();
+    const seen: string[] = [];
+    const scan = await scanEach(this.redis, HEARTBEAT_SCAN_PATTERN, this.options.maxServers ?? DEFAULT_MAX_SERVERS, (key) => {
+      const parts = parseHeartbeatKey(key);
+      if (!parts) {
+        this.reportInvalid(key, 'key', 'not a pulse:server:{app}:{id} key with safe parts');
+        return;
+      }
+      seen.push(key);
+      if (known.has(key)) return;
+      batch.push(key);
+      if (batch.length >= MGET_CHUNK) flush();
+    });
+    flush();
+    if (scan.truncated) {
+      this.truncatedScans++;
+      this.log.warn({ max: this.options.maxServers ?? DEFAULT_MAX_SERVERS }, 'heartbeat scan stopped at its key cap');
+    }
+    await Promise.all(work);
+    this.lastScanKeys = seen;
+    this.invalidSeen = this.invalidNext;
+    return found;
+  }
+
+  private reportInvalid(key: string, fingerprint: string, reason: string): void {
+    this.invalidNext.set(key, fingerprint);
+    if (this.invalidSeen.get(key) === fingerprint) return;
+    this.invalid.report('heartbeat', key, reason);
+  }
+
+  private async parseChunk(keys: readonly string[], values: readonly (string | null)[], into: Map<string, ServerRecord>): Promise<void> {
+    for (let start = 0; start < keys.length; start += PARSE_SLICE) {
+      if (start > 0) await yieldToLoop();
+      const end = Math.min(keys.length, start + PARSE_SLICE);
+      for (let i = start; i < end; i++) {
+        const key = keys[i] as string;
+        const raw = values[i];
+        if (raw === null || raw === undefined) continue; // expired between SCAN and GET
+        const known = this.registry.get(key);
+        if (known && known.raw === raw) {
+          known.gone = false;
+          into.set(key, known);
+          continue;
+        }
+        const fingerprint = valueFingerprint(raw);
+        if (this.invalidSeen.get(key) === fingerprint) {
+          // The same invalid value as last time: skipped without parsing it again, and not counted again.
+          this.invalidNext.set(key, fingerprint);
+          continue;
+        }
+        const parts = parseHeartbeatKey(key) as { app: string; id: string };
+        const parsed = parseHeartbeat(raw);
+        if (!parsed.ok) {
+          this.reportInvalid(key, fingerprint, parsed.error);
+          continue;
+        }
+        // The validated raw text is served as is (a closed schema, so it says exactly what the parsed value says),
+        // unless it holds a line break, which would split an SSE `data:` line.
+        const json = raw.includes('\n') || raw.includes('\r') ? JSON.stringify(parsed.value) : raw;
+        into.set(key, createRecord(key, parts.app, parts.id, parsed.value, json, raw));
+      }
+    }
+  }
+
+  private async tailEntries(apps: readonly string[], now: number): Promise<{ slow: PulseSlowEvent[]; errors: PulseErrorEvent[] }> {
+    const maxApps = this.options.maxApps ?? DEFAULT_MAX_APPS;
+    const followed = apps.slice(0, maxApps);
+    for (const app of followed) {
+      if (!this.slowTailers.has(app)) this.slowTailers.set(app, new SlowTailer(app, this.startedAt));
+      if (!this.errorTailers.has(app)) this.errorTailers.set(app, new ErrorTailer(app, this.startedAt));
+    }
+    const wanted = new Set(followed);
+    for (const app of this.slowTailers.keys()) if (!wanted.has(app)) this.slowTailers.delete(app);
+    for (const app of this.errorTailers.keys()) if (!wanted.has(app)) this.errorTailers.delete(app);
+    const [slow, errors] = await Promise.all([
+      Promise.all(followed.map((app) => (this.slowTailers.get(app) as SlowTailer).read(this.redis, this.invalid, now))),
+      Promise.all(followed.map((app) => (this.errorTailers.get(app) as ErrorTailer).read(this.redis, this.invalid, now))),
+    ]);
+    return { slow: slow.flat(), errors: errors.flat() };
+  }
+
+  /** Aggregates by app. Servers are walked in slices, giving the loop back between them. */
+  private async buildSnapshot(byApp: Map<string, ServerRecord[]>, now: number, redisUp: boolean, started: number): Promise<Snapshot> {
+    const apps: AppSnapshot[] = [];
+    let walked = 0;
+    const appJson: (() => string)[] = [];
+    for (const [app, records] of byApp) {
+      const online: PulseHeartbeat[] = [];
+      let lost = 0;
+      const serverJson: string[] = [];
+      const servers: ServerSnapshot[] = [];
+      for (const record of records) {
+        if (++walked % SNAPSHOT_SLICE === 0) await yieldToLoop();
+        const status = this.registry.status(record, now);
+        if (status === 'online') online.push(record.heartbeat);
+        else lost++;
+        // app and id are key-safe ([A-Za-z0-9._-]): nothing to escape.
+        serverJson.push(status === 'online' ? record.jsonOnline : record.jsonLost);
+        servers.push({ app: record.app, id: record.id, status, last_seen: record.heartbeat.timestamp, heartbeat: record.heartbeat });
+      }
+      const slowPerMinute = this.slowTailers.get(app)?.rate.perMinute(now) ?? 0;
+      const errorsPerMinute = this.errorTailers.get(app)?.rate.perMinute(now) ?? 0;
+      const health = healthScore({ online, lost, slowPerMinute, errorsPerMinute });
+      const summary = {
+        app,
+        health,
+        servers_online: online.length,
+        servers_lost: lost,
+        slow_per_minute: slowPerMinute,
+        errors_per_minute: errorsPerMinute,
+      };
+      apps.push({ ...summary, servers });
+      appJson.push(() => `${JSON.stringify(summary).slice(0, -1)},"servers":[${serverJson.join(',')}]}`);
+    }
+    const event: SystemPulseEvent = { timestamp: now, redis_up: redisUp, apps };
+    const json = memo(() => `{"timestamp":${now},"redis_up":${redisUp},"apps":[${appJson.map((piece) => piece()).join(',')}]}`);
+    return { event, json, tickMs: performance.now() - started };
+  }
+
+  private setRedisUp(up: boolean, error?: string): void {
+    const changed = up !== this.redisUp || (this.tickCount === 0 && !up);
+    this.redisUp = up;
+    this.lastError = error;
+    if (!changed) return;
+    if (up) this.log.info('redis reachable');
+    else this.log.warn({ err: error }, 'redis unreachable');
+    this.emit('status', this.statusEvent());
+  }
+
+  private emit<K extends keyof MonitorListener>(kind: K, payload: Parameters<NonNullable<MonitorListener[K]>>[0]): void {
+    for (const listener of this.listeners) {
+      try {
+        (listener[kind] as ((p: typeof payload) => void) | undefined)?.(payload);
+      } catch (err) {
+        this.log.error({ err }, `${kind} listener failed`);
+      }
+    }
+  }
+}

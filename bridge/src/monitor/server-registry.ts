@@ -1,0 +1,118 @@
+import type { PulseHeartbeat, ServerStatus } from '@gravito/pulse-protocol';
+
+export interface ServerRecord {
+  key: string;
+  app: string;
+  id: string;
+  heartbeat: PulseHeartbeat;
+  /** The heartbeat's JSON, reused while the stored value does not change. */
+  json: string;
+  /** The whole ServerSnapshot JSON for each status, built once per heartbeat rather than once per tick. */
+  jsonOnline: string;
+  jsonLost: string;
+  /** The raw value it came from, to skip re-parsing an unchanged heartbeat. */
+  raw: string;
+  /** The key was not found by the last scan (expired or deleted). */
+  gone: boolean;
+}
+
+export function createRecord(key: string, app: string, id: string, heartbeat: PulseHeartbeat, json: string, raw: string): ServerRecord {
+  // app and id are key-safe ([A-Za-z0-9._-]): nothing to escape.
+  const head = `{"app":"${app}","id":"${id}","status":"`;
+  const tail = `","last_seen":${heartbeat.timestamp},"heartbeat":${json}}`;
+  return { key, app, id, heartbeat, json, raw, gone: false, jsonOnline: `${head}online${tail}`, jsonLost: `${head}lost${tail}` };
+}
+
+export interface RegistryOptions {
+  lostAfterMs: number;
+  forgetAfterMs: number;
+  /** Most lost servers remembered; past it the longest-lost are forgotten first. */
+  maxRemembered: number;
+}
+
+/**
+ * Every server the bridge knows: the ones whose key is there, and lost ones remembered after their key expired,
+ * until `forgetAfterMs` after their last heartbeat (Laravel Pulse's "ignore-after"). Keyed by the Redis key,
+ * in a Map, so that an app called `__proto__` is just another name.
+ */
+export class ServerRegistry {
+  /** Kept in (app, id) order, so that grouping needs no sort while the set of servers stays the same. */
+  private servers = new Map<string, ServerRecord>();
+
+  constructor(private readonly options: RegistryOptions) {}
+
+  get(key: string): ServerRecord | undefined {
+    return this.servers.get(key);
+  }
+
+  /** A heartbeat older than its lost-after: 3 × its own `meta.interval_ms` when it says, else the configured one. */
+  lostAfter(hb: PulseHeartbeat): number {
+    return hb.meta.interval_ms ? 3 * hb.meta.interval_ms : this.options.lostAfterMs;
+  }
+
+  status(record: ServerRecord, now: number): ServerStatus {
+    if (record.gone) return 'lost';
+    return now - record.heartbeat.timestamp > this.lostAfter(record.heartbeat) ? 'lost' : 'online';
+  }
+
+  /** Replaces the known set with one scan's results; keys the scan did not see are kept as `gone` until forgotten. */
+  update(found: Map<string, ServerRecord>, now: number): { forgotten: number } {
+    for (const [key, record] of this.servers) {
+      if (!found.has(key)) record.gone = true;
+    }
+    let added = 0;
+    for (const [key, record] of found) {
+      if (!this.servers.has(key)) added++;
+      this.servers.set(key, record);
+    }
+    let forgotten = 0;
+    const remembered: ServerRecord[] = [];
+    for (const [key, record] of this.servers) {
+      if (found.has(key)) continue;
+      if (now - record.heartbeat.timestamp > this.options.forgetAfterMs) {
+        this.servers.delete(key);
+        forgotten++;
+      } else remembered.push(record);
+    }
+    if (remembered.length > this.options.maxRemembered) {
+      remembered.sort((a, b) => a.heartbeat.timestamp - b.heartbeat.timestamp);
+      for (const record of remembered.slice(0, remembered.length - this.options.maxRemembered)) {
+        this.servers.delete(record.key);
+        forgotten++;
+      }
+    }
+    if (added > 0 || forgotten > 0) {
+      this.servers = new Map(
+        [...this.servers.entries()].sort(([, a], [, b]) =>
+          a.app < b.app ? -1 : a.app > b.app ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0,
+        ),
+      );
+    }
+    return { forgotten };
+  }
+
+  /** Every app with at least one known server. */
+  apps(): Set<string> {
+    const apps = new Set<string>();
+    for (const record of this.servers.values()) apps.add(record.app);
+    return apps;
+  }
+
+  /** Servers grouped by app, apps and servers in name order. */
+  byApp(): Map<string, ServerRecord[]> {
+    const apps = new Map<string, ServerRecord[]>();
+    for (const record of this.servers.values()) {
+      let list = apps.get(record.app);
+      if (!list) {
+        list = [];
+        apps.set(record.app, list);
+      }
+      list.push(record);
+    }
+    return apps;
+  }
+
+  get size(): number {
+    return this.servers.size;
+  }
+}

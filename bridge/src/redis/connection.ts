@@ -1,0 +1,95 @@
+import { Cluster, Redis, type RedisOptions } from 'ioredis';
+import { parseRedisTarget } from '../config/config.js';
+
+/** The one Redis handle of a bridge: a standalone client or a cluster, told apart once. */
+export interface RedisHandle {
+  readonly client: Redis | Cluster;
+  readonly cluster: boolean;
+  /** True when commands can be sent now (`ready`). */
+  ready(): boolean;
+  /**
+   * The connections to SCAN on. Standalone: a second connection to the server, so that a scan does not queue
+   * behind the MGETs it feeds; cluster: every master it currently knows (empty until the slot map loads).
+   */
+  masters(): Redis[];
+  close(): Promise<void>;
+}
+
+export interface ConnectOptions {
+  /** Timeout of one command, of a TCP connect, and of a socket that stops answering (a SIGSTOPped server). */
+  timeoutMs: number;
+  onError?: (err: Error) => void;
+}
+
+/** Reconnects back off to at most 2 s, forever: the bridge must come back on its own when Redis does. */
+const retryStrategy = (times: number) => Math.min(100 * 2 ** Math.min(times, 5), 2_000);
+
+function safeOptions(timeoutMs: number): RedisOptions {
+  return {
+    // Commands fail at once while Redis is away rather than piling up in memory; the poller just tries next tick.
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 0,
+    connectTimeout: Math.max(timeoutMs, 500),
+    commandTimeout: timeoutMs,
+    // The only option that notices a frozen (SIGSTOP) server: the socket is destroyed and reconnected.
+    socketTimeout: Math.max(timeoutMs * 2, 1_000),
+    retryStrategy,
+    autoResendUnfulfilledCommands: false,
+    lazyConnect: true,
+    reconnectOnError: (err) => err.message.startsWith('READONLY'),
+    connectionName: 'pulse-bridge',
+    // RESP2 reply shapes (flat WITHSCORES, stream entries as arrays) are the ones this code reads.
+    protocol: 2,
+  };
+}
+
+export function connectRedis(target: string, options: ConnectOptions): RedisHandle {
+  const parsed = parseRedisTarget(target);
+  const base = safeOptions(options.timeoutMs);
+  let client: Redis | Cluster;
+  if (parsed.cluster) {
+    client = new Cluster(parsed.seeds, {
+      // Must sit at the top level for a cluster: it is ignored inside redisOptions.
+      enableOfflineQueue: false,
+      lazyConnect: true,
+      clusterRetryStrategy: retryStrategy,
+      slotsRefreshTimeout: Math.max(options.timeoutMs, 1_000),
+      redisOptions: { ...base, lazyConnect: false },
+    });
+  } else {
+    client = new Redis(parsed.url, base);
+  }
+  // Without a listener ioredis prints every reconnect failure; the monitor logs state changes once instead.
+  client.on('error', (err: Error) => options.onError?.(err));
+  client.connect().catch(() => {
+    // The retry strategy keeps trying; the status is reported by the monitor.
+  });
+  let scanner: Redis | undefined;
+  if (client instanceof Redis) {
+    scanner = client.duplicate({ connectionName: 'pulse-bridge-scan' });
+    scanner.on('error', () => {}); // the main client reports the same failures
+    scanner.connect().catch(() => {});
+  }
+  let closed = false;
+  return {
+    client,
+    cluster: parsed.cluster,
+    ready: () => client.status === 'ready' && (scanner === undefined || scanner.status === 'ready'),
+    masters: () => (client instanceof Cluster ? client.nodes('master') : [scanner as Redis]),
+    async close() {
+      if (closed) return;
+      closed = true;
+      await Promise.all(
+        [client, scanner].map(async (c) => {
+          if (!c) return;
+          try {
+            await Promise.race([c.quit(), new Promise((resolve) => setTimeout(resolve, 500).unref())]);
+          } catch {
+            // already gone
+          }
+          c.disconnect();
+        }),
+      );
+    },
+  };
+}

@@ -1,0 +1,124 @@
+import assert from 'node:assert/strict';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { PULSE_EVENTS } from '@gravito/pulse-protocol';
+import { startRedis, type TestRedis } from '@gravito/pulse-testkit';
+import { ConfigError, DEFAULTS, loadConfig } from '../src/index.js';
+import { SseClient, waitFor } from './helpers.js';
+
+const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
+
+describe('configuration', () => {
+  it('has the documented defaults', () => {
+    const config = loadConfig({}, []);
+    assert.deepEqual(config, DEFAULTS);
+    assert.equal(config.redisUrl, 'redis://127.0.0.1:6379');
+    assert.equal(config.host, '127.0.0.1');
+    assert.equal(config.port, 9464);
+    assert.equal(config.streamIntervalMs, 2_000);
+  });
+
+  it('reads the environment, and flags of the same names override it', () => {
+    const env = {
+      REDIS_URL: 'redis://redis.internal:6380',
+      PULSE_BRIDGE_HOST: '0.0.0.0',
+      PULSE_BRIDGE_PORT: '9000',
+      PULSE_BRIDGE_TOKEN: 'a-long-enough-token',
+      PULSE_CORS_ORIGINS: 'https://a.example.com, http://localhost:3000',
+      PULSE_STREAM_INTERVAL_MS: '5000',
+      PULSE_LOST_AFTER_MS: '20000',
+    };
+    const config = loadConfig(env, ['--pulse-bridge-port', '9100', '--stream-interval-ms=1000']);
+    assert.equal(config.port, 9100);
+    assert.equal(config.streamIntervalMs, 1_000);
+    assert.equal(config.host, '0.0.0.0');
+    assert.equal(config.token, 'a-long-enough-token');
+    assert.deepEqual(config.corsOrigins, ['https://a.example.com', 'http://localhost:3000']);
+    assert.equal(config.lostAfterMs, 20_000);
+    assert.equal(loadConfig({}, ['--redis-url', '10.0.0.1:7000,10.0.0.2:7000']).redisUrl, '10.0.0.1:7000,10.0.0.2:7000');
+  });
+
+  it('rejects bad values with one readable line', () => {
+    const bad: [Record<string, string>, string[], RegExp][] = [
+      [{ PULSE_STREAM_INTERVAL_MS: '500' }, [], /PULSE_STREAM_INTERVAL_MS=500 is out of range \(expected 1000 to 5000\)/],
+      [{ PULSE_STREAM_INTERVAL_MS: '2s' }, [], /not an integer/],
+      [{ PULSE_BRIDGE_PORT: '70000' }, [], /PULSE_BRIDGE_PORT/],
+      [{}, ['--port', 'abc'], /--pulse-bridge-port="abc" is not an integer/],
+      [{ REDIS_URL: 'http://x' }, [], /redis:\/\//],
+      [{ PULSE_CORS_ORIGINS: 'https://a.example.com/path' }, [], /bare origin/],
+      [{ PULSE_CORS_ORIGINS: '*' }, [], /not an origin/],
+      [{ PULSE_BRIDGE_TOKEN: 'short' }, [], /at least 16/],
+      [{}, ['--bogus'], /unknown argument/],
+      [{}, ['--port'], /needs a value/],
+    ];
+    for (const [env, argv, message] of bad) {
+      assert.throws(
+        () => loadConfig(env, argv),
+        (err: Error) => err instanceof ConfigError && message.test(err.message) && !err.message.includes('\n'),
+      );
+    }
+  });
+});
+
+describe('cli', () => {
+  it('exits 2 with one line on invalid configuration', () => {
+    const result = spawnSync(process.execPath, [CLI, '--port', 'abc'], {
+      encoding: 'utf8',
+      env: { ...process.env, PULSE_BRIDGE_PORT: '' },
+    });
+    assert.equal(result.status, 2);
+    assert.equal(result.stderr.trim().split('\n').length, 1);
+    assert.match(result.stderr, /^pulse-bridge: invalid configuration: /);
+    const env = spawnSync(process.execPath, [CLI], { encoding: 'utf8', env: { ...process.env, PULSE_STREAM_INTERVAL_MS: '100' } });
+    assert.equal(env.status, 2);
+  });
+
+  describe('a running bridge', () => {
+    let redis: TestRedis;
+    let child: ChildProcess | undefined;
+    before(async () => {
+      redis = await startRedis();
+    });
+    after(async () => {
+      child?.kill('SIGKILL');
+      await redis?.stop();
+    });
+
+    for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+      it(`shuts down on ${signal} within 5 s, ending SSE clients, with one JSON log line per event`, async () => {
+        const proc = spawn(process.execPath, [CLI, '--port', '0', '--stream-interval-ms', '1000'], {
+          env: { ...process.env, REDIS_URL: redis.url, PULSE_LOG_LEVEL: 'info' },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
+        child = proc;
+        let out = '';
+        proc.stdout?.on('data', (chunk) => {
+          out += chunk;
+        });
+        const exited = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)));
+        const port = await waitFor(
+          () => {
+            const line = out.split('\n').find((l) => l.includes('pulse-bridge listening'));
+            return line ? (JSON.parse(line).port as number) : undefined;
+          },
+          10_000,
+          'listening log line',
+        );
+        const sse = await SseClient.connect(`http://127.0.0.1:${port}/api/pulse/stream`);
+        await sse.waitFor(PULSE_EVENTS.systemPulse, () => true, 3_000);
+        const started = Date.now();
+        proc.kill(signal);
+        const code = await exited;
+        assert.equal(code, 0);
+        assert.ok(Date.now() - started < 5_000, 'exits within 5 s');
+        await waitFor(() => sse.ended, 2_000, 'SSE stream ended');
+        const lines = out.trim().split('\n');
+        for (const line of lines) assert.doesNotThrow(() => JSON.parse(line), line);
+        assert.ok(lines.some((l) => JSON.parse(l).msg === 'pulse-bridge stopped'));
+        assert.ok(lines.some((l) => JSON.parse(l).msg === 'redis connected'));
+        child = undefined;
+      });
+    }
+  });
+});

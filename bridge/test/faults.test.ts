@@ -1,0 +1,135 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { PULSE_EVENTS, type PulseStatusEvent, type SystemPulseEvent } from '@gravito/pulse-protocol';
+import { startRedis, type TestRedis } from '@gravito/pulse-testkit';
+import { connectRedis, MonitorService } from '../src/index.js';
+import { assertEventsMatchProtocol, getJson, SseClient, silentLogger, startBridge, waitFor, writeHeartbeat } from './helpers.js';
+
+const INTERVAL = 200;
+
+/** /metrics must answer within 2 s whatever Redis does; returns the body. */
+async function scrapeWithin2s(url: string): Promise<string> {
+  const started = Date.now();
+  const res = await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(2_000) });
+  const text = await res.text();
+  assert.equal(res.status, 200);
+  assert.ok(Date.now() - started < 2_000, 'scrape within 2 s');
+  return text;
+}
+
+async function expectDown(url: string, sse: SseClient, from: number): Promise<void> {
+  await sse.waitFor<PulseStatusEvent>(PULSE_EVENTS.status, (s) => !s.redis_up, 5_000, from);
+  await waitFor(async () => (await scrapeWithin2s(url)).includes('\npulse_bridge_redis_up 0\n'), 5_000, 'pulse_bridge_redis_up 0');
+  const ready = await getJson(`${url}/readyz`);
+  assert.equal(ready.status, 503);
+  assert.equal((await getJson(`${url}/healthz`)).status, 200, 'the process stays alive');
+  // system_pulse keeps coming, flagged redis_up false, with the last known servers
+  await sse.waitFor<SystemPulseEvent>(PULSE_EVENTS.systemPulse, (e) => !e.redis_up, 3_000, from);
+}
+
+async function expectRecovered(url: string, sse: SseClient, redis: TestRedis, app: string, from: number): Promise<void> {
+  const client = redis.client();
+  // the fresh server is empty: a new heartbeat must come through the same SSE connection
+  const writer = setInterval(() => void writeHeartbeat(client, app, 'web-1').catch(() => {}), 100);
+  try {
+    await sse.waitFor<PulseStatusEvent>(PULSE_EVENTS.status, (s) => s.redis_up, 10_000, from);
+    await sse.waitFor<SystemPulseEvent>(PULSE_EVENTS.systemPulse, (e) => e.redis_up && e.apps.some((a) => a.app === app), 5_000, from);
+    assert.ok((await scrapeWithin2s(url)).includes('\npulse_bridge_redis_up 1\n'));
+    assert.equal((await getJson(`${url}/readyz`)).status, 200);
+    assert.equal(sse.ended, false, 'the SSE client stayed connected throughout');
+    assertEventsMatchProtocol(sse);
+  } finally {
+    clearInterval(writer);
+  }
+}
+
+describe('faults: the bridge stays up and recovers', () => {
+  let redis: TestRedis;
+  before(async () => {
+    redis = await startRedis({ faults: true });
+  });
+  after(async () => {
+    await redis?.stop();
+  });
+
+  it('a long outage keeps the last state without building up: 50,000 failed polls', async () => {
+    const handle = connectRedis('redis://127.0.0.1:1', { timeoutMs: 200 });
+    const monitor = new MonitorService(
+      handle,
+      { intervalMs: 1_000, lostAfterMs: 15_000, forgetAfterMs: 600_000, tickTimeoutMs: 500 },
+      silentLogger,
+    );
+    try {
+      for (let i = 0; i < 50_000; i++) await monitor.tick();
+      assert.equal(monitor.isRedisUp(), false);
+      const json = JSON.parse(monitor.lastSnapshot().json());
+      assert.equal(json.redis_up, false);
+      assert.deepEqual(json.apps, []);
+    } finally {
+      await handle.close();
+    }
+  });
+
+  it('Redis down at start', async () => {
+    await redis.kill();
+    const bridge = await startBridge({ redisUrl: redis.url }, INTERVAL);
+    const sse = await SseClient.connect(`${bridge.url}/api/pulse/stream`);
+    try {
+      assert.equal(sse.status, 200);
+      await expectDown(bridge.url, sse, 0);
+      const from = sse.events.length;
+      await redis.restart();
+      await expectRecovered(bridge.url, sse, redis, 'fault-start', from);
+    } finally {
+      await sse.close();
+      await bridge.stop();
+    }
+  });
+
+  describe('with a running bridge', () => {
+    let bridge: Awaited<ReturnType<typeof startBridge>>;
+    let sse: SseClient;
+    before(async () => {
+      bridge = await startBridge({ redisUrl: redis.url }, INTERVAL);
+      sse = await SseClient.connect(`${bridge.url}/api/pulse/stream`);
+      await writeHeartbeat(redis.client(), 'fault-before', 'web-1');
+      await sse.waitFor<SystemPulseEvent>(
+        PULSE_EVENTS.systemPulse,
+        (e) => e.redis_up && e.apps.some((a) => a.app === 'fault-before'),
+        5_000,
+      );
+    });
+    after(async () => {
+      await sse?.close();
+      await bridge?.stop();
+    });
+
+    it('Redis killed', async () => {
+      const from = sse.events.length;
+      await redis.kill();
+      await expectDown(bridge.url, sse, from);
+      // the last state is still served while Redis is away
+      const metrics = await scrapeWithin2s(bridge.url);
+      assert.match(metrics, /pulse_server_up\{app="fault-before",server="web-1"\} 1/);
+      const back = sse.events.length;
+      await redis.restart();
+      await expectRecovered(bridge.url, sse, redis, 'fault-killed', back);
+    });
+
+    it('Redis paused with SIGSTOP', async () => {
+      const from = sse.events.length;
+      await redis.pause();
+      try {
+        await expectDown(bridge.url, sse, from);
+        // the JSON API does not hang either
+        const started = Date.now();
+        const slow = await getJson(`${bridge.url}/api/pulse/slow?app=fault-killed`);
+        assert.equal(slow.status, 503);
+        assert.ok(Date.now() - started < 2_000);
+      } finally {
+        await redis.resume();
+      }
+      await expectRecovered(bridge.url, sse, redis, 'fault-paused', sse.events.length - 1);
+    });
+  });
+});

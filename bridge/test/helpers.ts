@@ -1,0 +1,210 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import {
+  type ErrorEntry,
+  heartbeatKey,
+  PULSE_EVENTS,
+  PulseErrorEvent,
+  type PulseHeartbeat,
+  PulseSlowEvent,
+  PulseStatusEvent,
+  type SlowEntry,
+  SystemPulseEvent,
+} from '@gravito/pulse-protocol';
+import type { TSchema } from '@sinclair/typebox';
+import { TypeCompiler } from '@sinclair/typebox/compiler';
+import type { Redis } from 'ioredis';
+import { pino } from 'pino';
+import { type Bridge, type BridgeConfig, type BridgeOptions, createBridge } from '../src/index.js';
+
+const vectors = (name: string) => JSON.parse(readFileSync(new URL(`../../protocol/vectors/${name}.json`, import.meta.url), 'utf8')).cases;
+
+/** The protocol's "every optional field" heartbeat vector, for another runtime's SDK writing raw JSON. */
+export const FULL_HEARTBEAT: PulseHeartbeat = vectors('heartbeat')[1].value;
+export const SLOW_VECTOR: SlowEntry = vectors('slow-entry')[0].value;
+export const ERROR_VECTOR: ErrorEntry = vectors('error-entry')[0].value;
+
+export function heartbeat(app: string, id: string, patch: (hb: PulseHeartbeat) => void = () => {}): PulseHeartbeat {
+  const hb: PulseHeartbeat = structuredClone(FULL_HEARTBEAT);
+  hb.timestamp = Date.now();
+  hb.meta.app_name = app;
+  hb.meta.instance_id = id;
+  patch(hb);
+  return hb;
+}
+
+/** Writes a heartbeat the way any GPP SDK does: `SET pulse:server:{app}:{id} <json> EX 30`. */
+export async function writeHeartbeat(redis: Redis, app: string, id: string, patch?: (hb: PulseHeartbeat) => void): Promise<PulseHeartbeat> {
+  const hb = heartbeat(app, id, patch);
+  await redis.set(heartbeatKey(app, id), JSON.stringify(hb), 'EX', 30);
+  return hb;
+}
+
+let errorSeq = 0;
+export function errorEntry(app: string, patch: Partial<ErrorEntry> = {}): ErrorEntry {
+  errorSeq++;
+  return {
+    ...ERROR_VECTOR,
+    id: `err${String(errorSeq).padStart(6, '0')}${app.replace(/[^A-Za-z0-9]/g, '').slice(0, 20)}`,
+    timestamp: Date.now(),
+    ...patch,
+  };
+}
+
+export function slowEntry(patch: Partial<SlowEntry> = {}): SlowEntry {
+  return { ...SLOW_VECTOR, timestamp: Date.now(), ...patch };
+}
+
+export const silentLogger = pino({ level: 'silent' });
+
+export async function startBridge(
+  config: Partial<BridgeConfig>,
+  intervalMs = 200,
+  options: Omit<BridgeOptions, 'logger' | 'unsafeIntervalMs'> = {},
+): Promise<{ bridge: Bridge; url: string; stop: () => Promise<void> }> {
+  const bridge = createBridge(
+    { host: '127.0.0.1', port: 0, logLevel: 'silent', redisTimeoutMs: 500, ...config },
+    { ...options, logger: silentLogger, unsafeIntervalMs: intervalMs },
+  );
+  const { url } = await bridge.start();
+  return { bridge, url, stop: () => bridge.stop(2_000) };
+}
+
+export async function waitFor<T>(probe: () => T | undefined | Promise<T | undefined>, timeoutMs: number, what: string): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const value = await probe();
+      if (value !== undefined && value !== false) return value as T;
+    } catch (err) {
+      last = err;
+    }
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${(last as Error).message})` : ''}`);
+}
+
+export interface SseEvent {
+  event: string;
+  id: string | undefined;
+  data: string;
+  at: number;
+}
+
+/** A real SSE client over fetch streaming: collects parsed events and comments. */
+export class SseClient {
+  readonly events: SseEvent[] = [];
+  readonly comments: string[] = [];
+  retry: number | undefined;
+  status = 0;
+  headers: Headers | undefined;
+  ended = false;
+  private readonly abort = new AbortController();
+  private done: Promise<void> = Promise.resolve();
+
+  static async connect(url: string, headers: Record<string, string> = {}): Promise<SseClient> {
+    const client = new SseClient();
+    const res = await fetch(url, { headers: { accept: 'text/event-stream', ...headers }, signal: client.abort.signal });
+    client.status = res.status;
+    client.headers = res.headers;
+    if (res.status !== 200 || !res.body) {
+      await res.body?.cancel();
+      client.ended = true;
+      return client;
+    }
+    client.done = client.read(res.body);
+    return client;
+  }
+
+  private async read(body: ReadableStream<Uint8Array>): Promise<void> {
+    let buffer = '';
+    try {
+      for await (const chunk of body.pipeThrough(new TextDecoderStream())) {
+        buffer += chunk;
+        let end = buffer.indexOf('\n\n');
+        while (end >= 0) {
+          this.parse(buffer.slice(0, end));
+          buffer = buffer.slice(end + 2);
+          end = buffer.indexOf('\n\n');
+        }
+      }
+    } catch {
+      // aborted or reset
+    }
+    this.ended = true;
+  }
+
+  private parse(block: string): void {
+    let event = 'message';
+    let id: string | undefined;
+    const data: string[] = [];
+    for (const line of block.split('\n')) {
+      if (line.startsWith(':')) this.comments.push(line.slice(1).trim());
+      else if (line.startsWith('event: ')) event = line.slice(7);
+      else if (line.startsWith('id: ')) id = line.slice(4);
+      else if (line.startsWith('data: ')) data.push(line.slice(6));
+      else if (line.startsWith('retry: ')) this.retry = Number(line.slice(7));
+    }
+    if (data.length > 0) this.events.push({ event, id, data: data.join('\n'), at: Date.now() });
+  }
+
+  of<T = unknown>(event: string): T[] {
+    return this.events.filter((e) => e.event === event).map((e) => JSON.parse(e.data) as T);
+  }
+
+  waitFor<T = unknown>(event: string, predicate: (data: T) => boolean, timeoutMs: number, from = 0): Promise<T> {
+    return waitFor(
+      () => {
+        for (const e of this.events.slice(from)) {
+          if (e.event !== event) continue;
+          const data = JSON.parse(e.data) as T;
+          if (predicate(data)) return data;
+        }
+        return undefined;
+      },
+      timeoutMs,
+      `SSE ${event}`,
+    );
+  }
+
+  async close(): Promise<void> {
+    this.abort.abort();
+    await this.done;
+  }
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: a test reads response bodies of several shapes; assertions check them
+export async function getJson(url: string, headers: Record<string, string> = {}): Promise<{ status: number; body: any; headers: Headers }> {
+  const res = await fetch(url, { headers });
+  const text = await res.text();
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    body = text;
+  }
+  return { status: res.status, body, headers: res.headers };
+}
+
+const EVENT_SCHEMAS: Record<string, TSchema> = {
+  [PULSE_EVENTS.systemPulse]: SystemPulseEvent,
+  [PULSE_EVENTS.slow]: PulseSlowEvent,
+  [PULSE_EVENTS.error]: PulseErrorEvent,
+  [PULSE_EVENTS.status]: PulseStatusEvent,
+};
+const compiled = new Map(Object.entries(EVENT_SCHEMAS).map(([name, schema]) => [name, TypeCompiler.Compile(schema)]));
+
+/** Every event a client received matches its payload schema in @gravito/pulse-protocol (what Zenith relies on). */
+export function assertEventsMatchProtocol(client: SseClient): void {
+  assert.ok(client.events.length > 0);
+  for (const event of client.events) {
+    const check = compiled.get(event.event);
+    assert.ok(check, `unknown event ${event.event}`);
+    const value = JSON.parse(event.data);
+    if (!check.Check(value)) {
+      const first = check.Errors(value).First();
+      assert.fail(`${event.event} does not match the protocol schema at ${first?.path}: ${first?.message}`);
+    }
+  }
+}
