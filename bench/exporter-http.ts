@@ -62,16 +62,18 @@ const redis = await startRedis();
 const withPulse = await startServer({ REDIS_URL: redis.url, PULSE_APP_NAME: 'bench-http' });
 const without = await startServer({ PULSE_DISABLED: '1' });
 const withMetrics = await startServer({ PULSE_DISABLED: 'metrics' });
-const servers = [withPulse, without, withMetrics];
+const withRecorder = await startServer({ REDIS_URL: redis.url, PULSE_APP_NAME: 'bench-http-recorder', PULSE_MODE: 'recorder' });
+const servers = [withPulse, without, withMetrics, withRecorder];
 for (const s of servers) await load(s.url); // warm-up
 const a: number[] = [];
 const b: number[] = [];
 const c: number[] = [];
-const results = [a, b, c];
+const d: number[] = [];
+const results = [a, b, c, d];
 for (let r = 0; r < ROUNDS; r++) {
   // Rotate the order, so that drift on a noisy machine does not favour one side.
-  for (let k = 0; k < 3; k++) {
-    const i = (r + k) % 3;
+  for (let k = 0; k < servers.length; k++) {
+    const i = (r + k) % servers.length;
     results[i]?.push(await load((servers[i] as { url: string }).url));
   }
 }
@@ -82,6 +84,9 @@ console.log(`| setup | req/s | Pulse / this |\n|---|---|---|`);
 console.log(`| OTel traces (http + express), no metric reader | ${median(b).toFixed(0)} | ${(median(a) / median(b)).toFixed(3)}× |`);
 console.log(`| OTel traces + a metric reader that keeps nothing | ${median(c).toFixed(0)} | ${(median(a) / median(c)).toFixed(3)}× |`);
 console.log(`| OTel traces + Pulse (span processor + metric reader) | ${median(a).toFixed(0)} | |`);
+console.log(
+  `| OTel traces + Pulse as PulseRecorder (span processor only in NodeSDK) | ${median(d).toFixed(0)} | vs traces only: ${(median(d) / median(b)).toFixed(3)}× |`,
+);
 for (const s of servers) s.stop();
 await redis.stop();
 process.exit(0);

@@ -1,6 +1,6 @@
 /**
- * The recorder's health, counted since start. `droppedEntries` and `failedWrites` go into every
- * heartbeat's `recorder` block and into the `pulse.recorder.*` metrics.
+ * The recorder's health, counted since start. `droppedEntries`, `failedWrites` and the invalid
+ * counts go into every heartbeat's `recorder` block and into the `pulse.recorder.*` metrics.
  */
 export class RecorderStats {
   /** Slow or error entries that never reached Redis: queue full, Redis not ready, write failed. */

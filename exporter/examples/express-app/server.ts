@@ -4,7 +4,8 @@
 //      PULSE_INTERVAL_MS (5000), PULSE_TTL_SECONDS (30), PULSE_FLUSH_INTERVAL_MS (1000),
 //      PULSE_WRITE_TIMEOUT_MS (2000); for benchmarks: PULSE_DISABLED=1 (the same OTel setup without Pulse)
 //      or PULSE_DISABLED=metrics (without Pulse, with a metric reader that keeps nothing: NodeSDK then
-//      turns on the instrumentations' own metrics, as it does when Pulse's reader is there).
+//      turns on the instrumentations' own metrics, as it does when Pulse's reader is there);
+//      PULSE_MODE=recorder runs heartbeats through PulseRecorder and gives NodeSDK only the span processor.
 import type { AddressInfo } from 'node:net';
 import type { Context } from '@opentelemetry/api';
 import { ExpressInstrumentation } from '@opentelemetry/instrumentation-express';
@@ -12,7 +13,7 @@ import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
 import { AggregationType, type MetricReader, PeriodicExportingMetricReader, type PushMetricExporter } from '@opentelemetry/sdk-metrics';
 import { NodeSDK } from '@opentelemetry/sdk-node';
 import type { ReadableSpan, Span, SpanProcessor } from '@opentelemetry/sdk-trace-base';
-import { createPulse } from '../../src/index.js';
+import { createPulse, PulseRecorder } from '../../src/index.js';
 
 // This example exports nothing but Pulse: no OTLP endpoint is expected.
 process.env.OTEL_TRACES_EXPORTER ??= 'none';
@@ -42,20 +43,22 @@ function keepNothingReader(): MetricReader {
 }
 
 const disabled = process.env.PULSE_DISABLED === '1' || process.env.PULSE_DISABLED === 'metrics';
-const pulse = disabled
-  ? undefined
-  : createPulse({
-      redis: process.env.REDIS_URL,
-      appName: process.env.PULSE_APP_NAME,
-      intervalMs: envNumber('PULSE_INTERVAL_MS'),
-      ttlSeconds: envNumber('PULSE_TTL_SECONDS'),
-      flushIntervalMs: envNumber('PULSE_FLUSH_INTERVAL_MS'),
-      writeTimeoutMs: envNumber('PULSE_WRITE_TIMEOUT_MS'),
-    });
+const pulseOptions = {
+  redis: process.env.REDIS_URL,
+  appName: process.env.PULSE_APP_NAME ?? process.env.OTEL_SERVICE_NAME,
+  intervalMs: envNumber('PULSE_INTERVAL_MS'),
+  ttlSeconds: envNumber('PULSE_TTL_SECONDS'),
+  flushIntervalMs: envNumber('PULSE_FLUSH_INTERVAL_MS'),
+  writeTimeoutMs: envNumber('PULSE_WRITE_TIMEOUT_MS'),
+};
+// Without a metric reader in NodeSDK, the instrumentations record no metrics of their own.
+const recorder = !disabled && process.env.PULSE_MODE === 'recorder' ? new PulseRecorder(pulseOptions).start() : undefined;
+const pulse = disabled || recorder ? undefined : createPulse(pulseOptions);
+const spanProcessor = pulse?.spanProcessor ?? recorder?.spanProcessor;
 
 const sdk = new NodeSDK({
   metricReaders: pulse ? [pulse.metricReader] : process.env.PULSE_DISABLED === 'metrics' ? [keepNothingReader()] : [],
-  spanProcessors: pulse ? [pulse.spanProcessor, new NoopSpanProcessor()] : [new NoopSpanProcessor()],
+  spanProcessors: spanProcessor ? [spanProcessor, new NoopSpanProcessor()] : [new NoopSpanProcessor()],
   instrumentations: [new HttpInstrumentation(), new ExpressInstrumentation()],
 });
 sdk.start();
@@ -75,6 +78,7 @@ async function stop(): Promise<void> {
   server.closeAllConnections();
   await sdk.shutdown().catch(() => {});
   await pulse?.shutdown();
+  await recorder?.stop();
   process.exit(0);
 }
 process.once('SIGINT', () => void stop());

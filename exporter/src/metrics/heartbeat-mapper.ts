@@ -119,6 +119,7 @@ export function toHeartbeat(rm: ResourceMetrics, ctx: HeartbeatContext): PulseHe
     recorder: {
       dropped_entries: Math.max(0, Math.round(single(m, M.recorderDropped) ?? 0)),
       failed_writes: Math.max(0, Math.round(single(m, M.recorderFailedWrites) ?? 0)),
+      invalid_payloads: Math.max(0, Math.round(single(m, M.recorderInvalidPayloads) ?? 0)),
     },
   };
   return heartbeat;

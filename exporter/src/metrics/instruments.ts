@@ -34,6 +34,7 @@ export function registerInstruments(meter: Meter, collector: HostCollector, stat
     elu: g(M.eventLoopUtilization, '1', 'event-loop utilization since the previous collection'),
     dropped: c(M.recorderDropped, '{entry}', 'slow or error entries Pulse dropped (queue full, Redis down or failing)'),
     failed: c(M.recorderFailedWrites, '{write}', 'Redis writes by Pulse that failed or timed out'),
+    invalid: c(M.recorderInvalidPayloads, '{payload}', 'payloads Pulse built but did not write: they failed the schema'),
   };
   const observables: Observable[] = Object.values(i);
 
@@ -68,6 +69,7 @@ export function registerInstruments(meter: Meter, collector: HostCollector, stat
     r.observe(i.elu, s.eventLoop.utilization);
     r.observe(i.dropped, stats.droppedEntries);
     r.observe(i.failed, stats.failedWrites);
+    r.observe(i.invalid, stats.invalidHeartbeats + stats.invalidEntries);
   };
   meter.addBatchObservableCallback(callback, observables);
   return () => meter.removeBatchObservableCallback(callback, observables);

@@ -23,6 +23,7 @@ export const M = {
   eventLoopUtilization: 'nodejs.eventloop.utilization',
   recorderDropped: 'pulse.recorder.dropped_entries',
   recorderFailedWrites: 'pulse.recorder.failed_writes',
+  recorderInvalidPayloads: 'pulse.recorder.invalid_payloads',
 } as const;
 
 export const A = {

@@ -28,6 +28,9 @@ export const RecorderStats = Type.Object(
       description: 'slow or error entries dropped by the SDK since it started (queue full, Redis down)',
     }),
     failed_writes: Type.Integer({ minimum: 0, description: 'Redis writes that failed since the SDK started' }),
+    invalid_payloads: Type.Optional(
+      Type.Integer({ minimum: 0, description: 'heartbeats or entries the SDK built but did not write because they failed this schema' }),
+    ),
   },
   { ...closed, title: 'RecorderStats', description: 'health of the SDK itself' },
 );
