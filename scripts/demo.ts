@@ -9,7 +9,7 @@
 //   PULSE_INTERVAL_MS  heartbeat interval of the example app (2000 here, for a lively demo)
 //   PROMETHEUS_PORT    Prometheus port (9090); PULSE_DEMO_PROMETHEUS=0 skips Prometheus
 //   PULSE_DEMO_QUIET=1 do not echo the children's output
-import { which } from './demo/processes.js';
+import { which } from '@gravito/pulse-testkit';
 import { type Stack, StackError, startStack } from './demo/stack.js';
 
 function port(name: string, fallback: number): number {

@@ -1,96 +1,20 @@
 import assert from 'node:assert/strict';
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { promisify } from 'node:util';
 import { heartbeatKey, PULSE_EVENTS, type PulseSlowEvent, slowKey, slowStreamFields } from '@gravito/pulse-protocol';
-import { findRedisServer } from '@gravito/pulse-testkit';
+import { startRedisCluster, type TestRedisCluster } from '@gravito/pulse-testkit';
 import { Cluster } from 'ioredis';
 import { heartbeat, SseClient, slowEntry, startBridge, waitFor } from './helpers.js';
 
-const run = promisify(execFile);
-
-/** A free port whose cluster bus port (+10000) is free too. */
-async function freePort(): Promise<number> {
-  for (;;) {
-    const port = await new Promise<number>((resolve) => {
-      const s = createServer().listen(0, '127.0.0.1', () => {
-        const p = (s.address() as { port: number }).port;
-        s.close(() => resolve(p));
-      });
-    });
-    if (port + 10_000 < 65_535) return port;
-  }
-}
-
-/** A private 3-master Redis Cluster (redis-server and redis-cli from PATH). */
-async function startCluster(): Promise<{ seeds: string; stop: () => void }> {
-  const binary = findRedisServer();
-  if (!binary) throw new Error('redis-server is not on PATH');
-  const dir = mkdtempSync(join(tmpdir(), 'pulse-bridge-cluster-'));
-  const children: ChildProcess[] = [];
-  const ports: number[] = [];
-  for (let i = 0; i < 3; i++) {
-    const port = await freePort();
-    const nodeDir = join(dir, String(i));
-    await run('mkdir', ['-p', nodeDir]);
-    const child = spawn(
-      binary,
-      [
-        '--port',
-        String(port),
-        '--cluster-enabled',
-        'yes',
-        '--cluster-config-file',
-        'nodes.conf',
-        '--save',
-        '',
-        '--appendonly',
-        'no',
-        '--bind',
-        '127.0.0.1',
-      ],
-      {
-        cwd: nodeDir,
-        stdio: 'ignore',
-      },
-    );
-    children.push(child);
-    ports.push(port);
-  }
-  const stop = () => {
-    for (const child of children) child.kill('SIGKILL');
-    rmSync(dir, { recursive: true, force: true });
-  };
-  try {
-    for (const port of ports)
-      await waitFor(async () => (await run('redis-cli', ['-p', String(port), 'ping'])).stdout.includes('PONG'), 5_000, 'node up');
-    await run('redis-cli', ['--cluster', 'create', ...ports.map((p) => `127.0.0.1:${p}`), '--cluster-replicas', '0', '--cluster-yes']);
-    await waitFor(
-      async () => (await run('redis-cli', ['-p', String(ports[0]), 'cluster', 'info'])).stdout.includes('cluster_state:ok'),
-      10_000,
-      'cluster ok',
-    );
-  } catch (err) {
-    stop();
-    throw err;
-  }
-  return { seeds: ports.map((p) => `127.0.0.1:${p}`).join(','), stop };
-}
-
 describe('Redis Cluster: every master is scanned, values fetched key by key', () => {
-  let cluster: Awaited<ReturnType<typeof startCluster>>;
+  let cluster: TestRedisCluster;
   let writer: Cluster;
   before(async () => {
-    cluster = await startCluster();
-    writer = new Cluster(cluster.seeds.split(',').map((s) => ({ host: '127.0.0.1', port: Number(s.split(':')[1]) })));
+    cluster = await startRedisCluster();
+    writer = new Cluster([...cluster.nodes]);
   });
   after(async () => {
     writer?.disconnect();
-    cluster?.stop();
+    await cluster?.stop();
   });
 
   it('serves heartbeats from all three masters and tails slow streams', async () => {

@@ -1,60 +1,24 @@
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { errorsKey, slowKey } from '@gravito/pulse-protocol';
-import { findRedisServer } from '@gravito/pulse-testkit';
+import { findRedisServer, startRedisCluster, type TestRedisCluster } from '@gravito/pulse-testkit';
 import { SpanKind } from '@opentelemetry/api';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
 import { BasicTracerProvider } from '@opentelemetry/sdk-trace-base';
 import { Cluster } from 'ioredis';
 import { createPulse } from '../src/index.js';
-import { sleep, uniqueApp, waitFor } from './helpers.js';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const address = s.address();
-      s.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
+import { uniqueApp, waitFor } from './helpers.js';
 
 // A real 3-master Redis Cluster, and the user's own ioredis Cluster client handed to Pulse: Pulse
 // must never send a cross-slot pipeline (ioredis rejects those), and must never close the client.
-const redisServer = findRedisServer();
-const redisCli = redisServer ? join(redisServer, '..', 'redis-cli') : undefined;
-describe('Redis Cluster with a user-supplied client', { skip: redisServer ? false : 'no redis-server on PATH' }, () => {
-  const nodes: ChildProcess[] = [];
-  const dirs: string[] = [];
-  const ports: number[] = [];
+describe('Redis Cluster with a user-supplied client', { skip: findRedisServer() ? false : 'no redis-server on PATH' }, () => {
+  let nodes: TestRedisCluster;
   let cluster: Cluster;
 
   before(async () => {
-    for (let i = 0; i < 3; i++) {
-      // The cluster bus is port + 10000: keep ports low enough.
-      let port = await freePort();
-      while (port > 55_000) port = await freePort();
-      ports.push(port);
-      const dir = mkdtempSync(join(tmpdir(), 'pulse-cluster-'));
-      dirs.push(dir);
-      const args = ['--port', String(port), '--bind', '127.0.0.1', '--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf'];
-      nodes.push(spawn(redisServer as string, [...args, '--save', '', '--appendonly', 'no', '--dir', dir], { stdio: 'ignore' }));
-    }
-    await sleep(300);
-    const created = spawnSync(
-      redisCli as string,
-      ['--cluster', 'create', ...ports.map((p) => `127.0.0.1:${p}`), '--cluster-replicas', '0', '--cluster-yes'],
-      { encoding: 'utf8', timeout: 20_000 },
-    );
-    assert.equal(created.status, 0, created.stdout + created.stderr);
-    cluster = new Cluster([{ host: '127.0.0.1', port: ports[0] as number }], { enableOfflineQueue: true });
+    nodes = await startRedisCluster();
+    cluster = new Cluster([...nodes.nodes], { enableOfflineQueue: true });
     cluster.on('error', () => {});
     await waitFor(
       'the cluster to be ready',
@@ -66,8 +30,7 @@ describe('Redis Cluster with a user-supplied client', { skip: redisServer ? fals
 
   after(async () => {
     cluster?.disconnect();
-    for (const node of nodes) node.kill('SIGKILL');
-    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+    await nodes?.stop();
   });
 
   it('writes heartbeats, slow and error entries of two apps in one flush, per slot, and leaves the client open', async () => {

@@ -6,9 +6,8 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { startRedis, type TestRedis } from '@gravito/pulse-testkit';
+import { startRedis, type TestRedis, which } from '@gravito/pulse-testkit';
 import { parse } from 'yaml';
-import { which } from '../../scripts/demo/processes.js';
 import { type Stack, startStack } from '../../scripts/demo/stack.js';
 import { GRAFANA_DIR, loadDashboards, panelQueries, parseLabelValues, variableQuery } from './dashboard-model.js';
 

@@ -4,8 +4,8 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { which } from '@gravito/pulse-testkit';
 import { parse } from 'yaml';
-import { which } from '../../scripts/demo/processes.js';
 import { GRAFANA_DIR } from './dashboard-model.js';
 
 const PROM_DIR = join(GRAFANA_DIR, 'prometheus');

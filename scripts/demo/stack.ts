@@ -2,8 +2,8 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { findRedisServer, LocalRedisServer } from '@gravito/pulse-testkit';
-import { Child, freePort, type LineSink, portIsFree, waitForHttp, which } from './processes.js';
+import { findRedisServer, freePort, LocalRedisServer, which } from '@gravito/pulse-testkit';
+import { Child, type LineSink, portIsFree, waitForHttp } from './processes.js';
 
 /** The repository root: every command runs from there, as it does natively and in the Dockerfiles. */
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');

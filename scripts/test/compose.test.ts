@@ -5,8 +5,8 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { which } from '@gravito/pulse-testkit';
 import { parse } from 'yaml';
-import { which } from '../demo/processes.js';
 import { ROOT } from '../demo/stack.js';
 
 const compose = parse(readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8'));

@@ -6,8 +6,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { findRedisServer } from '@gravito/pulse-testkit';
-import { freePort, which } from '../demo/processes.js';
+import { findRedisServer, freePort, which } from '@gravito/pulse-testkit';
 import { ROOT } from '../demo/stack.js';
 
 const DEMO = join(ROOT, 'scripts', 'demo.ts');

@@ -5,8 +5,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { which } from '@gravito/pulse-testkit';
 import { parse } from 'yaml';
-import { which } from '../demo/processes.js';
 import { prometheusConfig, ROOT, RULES_FILE } from '../demo/stack.js';
 
 const promtool = which('promtool');

@@ -3,6 +3,8 @@ import { type ContainerRedis, dockerEngineAdvertised, startContainerRedis } from
 import { findRedisServer, LocalRedisServer } from './local-redis.js';
 
 export { findRedisServer, LocalRedisServer } from './local-redis.js';
+export { startRedisCluster, type TestRedisCluster } from './redis-cluster.js';
+export { freePort, which } from './system.js';
 
 export type RedisSource = 'env' | 'container' | 'local';
 

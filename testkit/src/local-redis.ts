@@ -1,33 +1,11 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { accessSync, constants, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
+import { freePort, which } from './system.js';
 
-/** Finds `redis-server` on PATH without spawning a shell. */
-export function findRedisServer(): string | undefined {
-  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
-    const candidate = join(dir, 'redis-server');
-    try {
-      accessSync(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      // not in this directory
-    }
-  }
-  return undefined;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
+/** Finds `redis-server` on PATH. */
+export const findRedisServer = (): string | undefined => which('redis-server');
 
 const live = new Set<ChildProcess>();
 // A test process that ends (or crashes) must not leave its private Redis behind.
@@ -49,11 +27,12 @@ export class LocalRedisServer {
     private readonly extraArgs: readonly string[],
   ) {}
 
-  static async start(binary: string, extraArgs: readonly string[] = []): Promise<LocalRedisServer> {
+  /** `maxPort` leaves room for a cluster node's bus port (port + 10000). */
+  static async start(binary: string, extraArgs: readonly string[] = [], maxPort?: number): Promise<LocalRedisServer> {
     let lastError: unknown;
     // The free port can be taken between probing and binding; try a few.
     for (let attempt = 0; attempt < 5; attempt++) {
-      const server = new LocalRedisServer(binary, await freePort(), extraArgs);
+      const server = new LocalRedisServer(binary, await freePort(maxPort), extraArgs);
       try {
         await server.spawn();
         return server;

@@ -1,0 +1,71 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { Redis } from 'ioredis';
+import { findRedisServer, LocalRedisServer } from './local-redis.js';
+import { which } from './system.js';
+
+const run = promisify(execFile);
+/** A cluster node's bus listens on port + 10000. */
+const MAX_NODE_PORT = 65_535 - 10_000;
+
+export interface TestRedisCluster {
+  readonly nodes: readonly { host: string; port: number }[];
+  /** `host:port,host:port,…`, the seed-list form a cluster URL takes. */
+  readonly seeds: string;
+  /** Stops every node. Idempotent. */
+  stop(): Promise<void>;
+}
+
+async function waitUntil(probe: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await probe().catch(() => false)) return;
+    if (Date.now() > deadline) throw new Error(`${what} within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/**
+ * A private Redis Cluster of `masters` nodes and no replicas (redis-server and redis-cli from PATH), for
+ * tests of cluster-only behaviour: per-master SCAN, no cross-slot pipelines or MGETs.
+ */
+export async function startRedisCluster(masters = 3): Promise<TestRedisCluster> {
+  const binary = findRedisServer();
+  const cli = which('redis-cli');
+  if (!binary || !cli) throw new Error('a Redis Cluster needs redis-server and redis-cli on PATH (apt-get install -y redis-server)');
+  const servers: LocalRedisServer[] = [];
+  let stopped = false;
+  const stop = async () => {
+    if (stopped) return;
+    stopped = true;
+    await Promise.all(servers.map((server) => server.stop()));
+  };
+  try {
+    for (let i = 0; i < masters; i++) {
+      servers.push(
+        await LocalRedisServer.start(binary, ['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf'], MAX_NODE_PORT),
+      );
+    }
+    const addresses = servers.map((server) => `127.0.0.1:${server.port}`);
+    await run(cli, ['--cluster', 'create', ...addresses, '--cluster-replicas', '0', '--cluster-yes'], { timeout: 20_000 });
+    await Promise.all(
+      servers.map(async (server) => {
+        const node = new Redis(server.port, '127.0.0.1', { maxRetriesPerRequest: 1 });
+        node.on('error', () => {});
+        try {
+          await waitUntil(async () => (await node.cluster('INFO')).includes('cluster_state:ok'), 15_000, 'the cluster was not ready');
+        } finally {
+          node.disconnect();
+        }
+      }),
+    );
+    return {
+      nodes: servers.map((server) => ({ host: '127.0.0.1', port: server.port })),
+      seeds: addresses.join(','),
+      stop,
+    };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
