@@ -258,7 +258,7 @@ function processesRow(d: dashboard.DashboardBuilder): void {
     tablePanel({
       title: 'Processes',
       description:
-        'The reporting process on each server: its CPU (share of the whole machine), resident memory, V8 heap in use and uptime, with its runtime and version.',
+        'The reporting process on each server: its pid, CPU (share of the whole machine), resident memory, V8 heap in use and uptime, with its runtime and version.',
       unit: 'none',
       labels: [
         { label: 'app', name: 'App' },
@@ -270,6 +270,7 @@ function processesRow(d: dashboard.DashboardBuilder): void {
       columns: [
         { name: 'Status', unit: 'none', expr: sel(M.serverUp, SERVER), mappings: TABLE_STATUS_MAPPINGS, cell: STATUS_ROW_CELL },
         { name: 'Info', unit: 'none', expr: sel(M.serverInfo, SERVER), hidden: true },
+        { name: 'PID', unit: 'none', decimals: 0, expr: sel(M.procPid, SERVER) },
         {
           name: 'Process CPU',
           unit: 'percentunit',
@@ -292,11 +293,15 @@ function processesRow(d: dashboard.DashboardBuilder): void {
 
 function slowRow(d: dashboard.DashboardBuilder): void {
   d.withRow(row('Slow requests'));
-  const slow = `sum by (app, kind, method, route) (increase(${sel(M.slowTotal, APP)}[$__range]))`;
+  const top = `topk(${TOP_N}, sum by (app, kind, method, route) (increase(${sel(M.slowTotal, APP)}[$__range])))`;
+  // The bridge keeps each route's slowest entry in a gauge for 60 s after reading it, so the highest sample of
+  // the range is the slowest entry of the range. Only the top routes by count are kept, so the two columns join
+  // row for row on (app, kind, method, route).
+  const slowest = `max by (app, kind, method, route) (max_over_time(${sel(M.slowRouteMax, APP)}[$__range])) and on (app, kind, method, route) ${top}`;
   d.withPanel(
     tablePanel({
       title: `Slow requests and jobs: top ${TOP_N}`,
-      description: `Pulse's Slow Requests card: the ${TOP_N} routes (or job names) with the most slow entries over the selected range.`,
+      description: `Pulse's Slow Requests card: the ${TOP_N} routes (or job names) with the most slow entries over the selected range, with the slowest entry of each over the range.`,
       unit: 'short',
       labels: [
         { label: 'app', name: 'App' },
@@ -304,27 +309,29 @@ function slowRow(d: dashboard.DashboardBuilder): void {
         { label: 'method', name: 'Method' },
         { label: 'route', name: 'Route' },
       ],
-      columns: [{ name: 'Count', unit: 'short', decimals: 0, expr: `topk(${TOP_N}, ${slow})` }],
+      columns: [
+        { name: 'Count', unit: 'short', decimals: 0, expr: top },
+        { name: 'Slowest', unit: 's', expr: slowest },
+      ],
       sortBy: { column: 'Count', desc: true },
       w: 14,
       h: 8,
     }),
   );
-  // The duration histogram is labelled by app and kind only (routes would multiply its buckets), so the
-  // slowest figure is per kind: the upper bound of the highest bucket that was hit.
+  // The duration histogram is labelled by app and kind only (routes would multiply its buckets): it gives the
+  // p95 and the mean; the exact slowest comes from the per-route gauge.
   const buckets = `sum by (app, kind, le) (increase(${sel(`${M.slowDuration}_bucket`, APP)}[$__range]))`;
   d.withPanel(
     tablePanel({
-      title: 'Slowest',
-      description:
-        'Per app and kind over the range: the slowest entry (upper bound of its histogram bucket), the 95th percentile and the mean duration of slow entries.',
+      title: 'Slow entry durations',
+      description: 'Per app and kind over the range: the slowest slow entry, the 95th percentile and the mean duration of slow entries.',
       unit: 's',
       labels: [
         { label: 'app', name: 'App' },
         { label: 'kind', name: 'Kind' },
       ],
       columns: [
-        { name: 'Slowest ≤', unit: 's', expr: `histogram_quantile(1, ${buckets})` },
+        { name: 'Slowest', unit: 's', expr: `max by (app, kind) (max_over_time(${sel(M.slowRouteMax, APP)}[$__range]))` },
         { name: 'p95', unit: 's', expr: `histogram_quantile(0.95, ${buckets})` },
         {
           name: 'Mean',

@@ -141,6 +141,7 @@ test('data flows: the example app is up in Prometheus, with slow entries and exc
       `pulse_server_up{app="${APP}"} == 1`,
       `pulse_slow_entries_total{app="${APP}"}`,
       `pulse_slow_entry_duration_seconds_count{app="${APP}"}`,
+      `pulse_slow_route_max_duration_seconds{app="${APP}"}`,
       `pulse_exceptions_total{app="${APP}"}`,
     ]) {
       const result = await prom('/api/v1/query', { query: expr });

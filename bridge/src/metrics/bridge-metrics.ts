@@ -3,11 +3,16 @@ import type { MonitorService, Snapshot } from '../monitor/monitor-service.js';
 import type { SseBroadcaster } from '../sse/broadcaster.js';
 import { LabelCap, methodLabel } from './label-cap.js';
 import { renderSnapshotFamilies } from './snapshot-families.js';
+import { SLOW_ROUTE_WINDOW_MS, WindowMax } from './window-max.js';
 
 export interface MetricsOptions {
   maxRoutesPerApp: number;
   maxTypesPerApp?: number;
+  /** Milliseconds from a clock that does not jump, for the slowest-per-route window (tests pass a fake one). */
+  clock?: () => number;
 }
+
+type RouteLabels = { app: string; kind: string; method: string; route: string };
 
 export interface Scrape {
   contentType: string;
@@ -59,6 +64,22 @@ export class BridgeMetrics {
       buckets: DURATION_BUCKETS,
       registers,
     });
+    // The slowest entry per route over a trailing window: the histogram is labelled by app and kind only (routes
+    // would multiply its buckets), so this gauge carries the per-route maximum that Grafana reads with
+    // max_over_time. Its label sets are those of pulse_slow_entries_total (same route cap), and routes with no
+    // entry in the window are dropped.
+    const clock = options.clock ?? (() => performance.now());
+    const routeMax = new WindowMax<RouteLabels>();
+    new Gauge({
+      name: 'pulse_slow_route_max_duration_seconds',
+      help: `Slowest slow entry read per route in the last ${SLOW_ROUTE_WINDOW_MS / 1000} s, seconds; max_over_time gives the slowest over a range`,
+      labelNames: ['app', 'kind', 'method', 'route'],
+      registers,
+      collect() {
+        this.reset();
+        for (const { labels, value } of routeMax.collect(clock())) this.set(labels, value);
+      },
+    });
     const exceptions = new Counter({
       name: 'pulse_exceptions_total',
       help: 'Exceptions read from the apps exception sets',
@@ -67,10 +88,19 @@ export class BridgeMetrics {
     });
     monitor.subscribe({
       slow: (events) => {
+        const now = clock();
         for (const { app, entry } of events) {
-          const route = this.routes.value(app, entry.route ?? entry.name);
-          slowTotal.inc({ app, kind: entry.kind, method: methodLabel(entry.method), route });
-          slowDuration.observe({ app, kind: entry.kind }, entry.duration_ms / 1000);
+          // One capped route per entry, shared by the counter and the gauge: an overflow is counted once.
+          const labels: RouteLabels = {
+            app,
+            kind: entry.kind,
+            method: methodLabel(entry.method),
+            route: this.routes.value(app, entry.route ?? entry.name),
+          };
+          const seconds = entry.duration_ms / 1000;
+          slowTotal.inc(labels);
+          slowDuration.observe({ app, kind: entry.kind }, seconds);
+          routeMax.observe(`${app}\n${labels.kind}\n${labels.method}\n${labels.route}`, labels, seconds, now);
         }
       },
       error: (events) => {

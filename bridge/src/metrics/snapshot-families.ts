@@ -29,9 +29,11 @@ export async function renderSnapshotFamilies(snapshot: Snapshot): Promise<string
     procRss,
     procHeap,
     procUptime,
+    procPid,
     health,
     servers,
   ] = families as [
+    string[],
     string[],
     string[],
     string[],
@@ -89,6 +91,7 @@ export async function renderSnapshotFamilies(snapshot: Snapshot): Promise<string
       procRss.push(block + proc.memory_rss);
       procHeap.push(block + proc.memory_heap);
       procUptime.push(block + proc.uptime);
+      procPid.push(block + proc.pid);
     }
   }
   await yieldToLoop();
@@ -118,6 +121,7 @@ const FAMILIES: [name: string, help: string][] = [
   ['pulse_process_resident_memory_bytes', 'Reporting process resident memory, bytes'],
   ['pulse_process_heap_used_bytes', 'Reporting process heap in use, bytes'],
   ['pulse_process_uptime_seconds', 'Reporting process uptime, seconds'],
+  ['pulse_process_pid', 'Reporting process id, for the Processes card (changes when the process restarts)'],
   ['pulse_app_health_score', 'App health score, 0 to 100 (formula in the bridge README)'],
   ['pulse_app_servers', 'Servers of an app by status'],
 ];
