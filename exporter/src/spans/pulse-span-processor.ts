@@ -1,6 +1,6 @@
 import { type Context, SpanKind } from '@opentelemetry/api';
 import type { ReadableSpan, Span, SpanProcessor } from '@opentelemetry/sdk-trace-base';
-import type { NameFilter, ThresholdMatcher } from '../config/patterns.js';
+import type { ResolvedOptions } from '../config/options.js';
 import { DiagOnce, errorMessage } from '../diag-once.js';
 import type { IdentityCache } from '../identity.js';
 import { entryCommands } from '../redis/entry-commands.js';
@@ -9,17 +9,15 @@ import type { RecorderStats } from '../stats.js';
 import { EntryQueue } from './entry-queue.js';
 import { spanName, toErrorEntry, toSlowEntry } from './span-mapper.js';
 
-export interface PulseSpanProcessorOptions {
+/** The span-related settings of the resolved options, plus the parts `createPulse` shares with the exporter. */
+export interface PulseSpanProcessorOptions
+  extends Pick<
+    ResolvedOptions,
+    'thresholds' | 'ignore' | 'sampleRate' | 'recordSlow' | 'recordErrors' | 'maxQueueSize' | 'flushIntervalMs'
+  > {
   writer: RedisWriter;
   identities: IdentityCache;
   stats: RecorderStats;
-  thresholds: ThresholdMatcher;
-  ignore: NameFilter;
-  sampleRate: number;
-  recordSlow: boolean;
-  recordErrors: boolean;
-  maxQueueSize: number;
-  flushIntervalMs: number;
   /** Called once when the processor shuts down (releases the shared Redis connection). */
   onShutdown?: () => void;
 }
