@@ -1,23 +1,9 @@
 import * as common from '@grafana/grafana-foundation-sdk/common';
 import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
-import { APP, M, SERVER, sel, usedRatio } from './metrics.js';
-import {
-  barGaugePanel,
-  builtInAnnotations,
-  datasourceVariable,
-  GAUGE_CELL,
-  gaugePanel,
-  LOST_GREY,
-  labelVariable,
-  pressure,
-  row,
-  STATUS_MAPPINGS,
-  STATUS_ROW_CELL,
-  statPanel,
-  TABLE_STATUS_MAPPINGS,
-  tablePanel,
-  timeseriesPanel,
-} from './panels.js';
+import { COLUMNS, cpuGauge, cpuOverTime, diskBars, HOST_MEMORY_USED, loadCard, ramGauge, statusCard, uptimeCard } from './cards.js';
+import { APP, M, SERVER, sel } from './metrics.js';
+import { GAUGE_CELL, LOST_GREY, pressure, row, statPanel, tablePanel, timeseriesPanel } from './panels.js';
+import { pulseDashboard } from './pulse-dashboard.js';
 
 export const OVERVIEW_UID = 'pulse-overview';
 export const SERVER_UID = 'pulse-server';
@@ -29,6 +15,12 @@ const DRILL_DOWN = {
   title: 'Open this server',
   url: `/d/${SERVER_UID}/pulse-server?var-datasource=\${datasource}&var-app=\${__data.fields.app}&var-server=\${__data.fields.server}&\${__url_time_range}`,
 };
+
+/** The first label columns of every one-line-per-server table; the server name opens its drill-down. */
+const APP_AND_SERVER = [
+  { label: 'app', name: 'App' },
+  { label: 'server', name: 'Server', links: [DRILL_DOWN] },
+];
 
 function appHealthRow(d: dashboard.DashboardBuilder): void {
   d.withRow(row('App health'));
@@ -132,37 +124,8 @@ function serversRow(d: dashboard.DashboardBuilder): void {
       description:
         "Pulse's Servers card: one line per server. A lost server stays listed, greyed out and marked ⊘ LOST, until the bridge forgets it. Click a server for its drill-down.",
       unit: 'none',
-      labels: [
-        { label: 'app', name: 'App' },
-        { label: 'server', name: 'Server', links: [DRILL_DOWN] },
-      ],
-      columns: [
-        { name: 'Status', unit: 'none', expr: sel(M.serverUp, SERVER), mappings: TABLE_STATUS_MAPPINGS, cell: STATUS_ROW_CELL },
-        { name: 'CPU', unit: 'percentunit', expr: sel(M.cpu, SERVER), cell: GAUGE_CELL, min: 0, max: 1, thresholds: pressure(0.75, 0.9) },
-        {
-          name: 'Memory',
-          unit: 'percentunit',
-          expr: usedRatio(M.memFree, M.memTotal, SERVER),
-          cell: GAUGE_CELL,
-          min: 0,
-          max: 1,
-          thresholds: pressure(0.75, 0.9),
-        },
-        {
-          name: 'Fullest disk',
-          unit: 'percentunit',
-          expr: `max by (app, server) (${usedRatio(M.diskFree, M.diskTotal, SERVER)})`,
-          cell: GAUGE_CELL,
-          min: 0,
-          max: 1,
-          thresholds: pressure(0.8, 0.9),
-        },
-        { name: 'Load 1m', unit: 'short', decimals: 2, expr: sel(M.load1, SERVER) },
-        { name: 'Load 5m', unit: 'short', decimals: 2, expr: sel(M.load5, SERVER) },
-        { name: 'Load 15m', unit: 'short', decimals: 2, expr: sel(M.load15, SERVER) },
-        { name: 'Uptime', unit: 's', decimals: 0, expr: sel(M.procUptime, SERVER) },
-        { name: 'Last heartbeat', unit: 'dateTimeFromNow', expr: `${sel(M.lastHeartbeat, SERVER)} * 1000` },
-      ],
+      labels: APP_AND_SERVER,
+      columns: [COLUMNS.status, COLUMNS.cpu, COLUMNS.memory, COLUMNS.fullestDisk, ...COLUMNS.load, COLUMNS.uptime, COLUMNS.lastHeartbeat],
       sortBy: { column: 'Server', desc: false },
       w: 24,
       h: 8,
@@ -171,85 +134,12 @@ function serversRow(d: dashboard.DashboardBuilder): void {
 
   // One row per server, repeated over the `server` variable: Pulse's per-server card, in big.
   d.withRow(row('Server $server', 'server'));
-  d.withPanel(
-    statPanel({
-      title: 'Status',
-      description: 'ONLINE while heartbeats arrive; ⊘ LOST (grey) once the last heartbeat is older than the bridge lost-after delay.',
-      unit: 'none',
-      mappings: STATUS_MAPPINGS,
-      colorMode: common.BigValueColorMode.Background,
-      textMode: common.BigValueTextMode.Value,
-      queries: [{ expr: sel(M.serverUp, SERVER), legend: '{{server}}', instant: true }],
-      w: 3,
-      h: 5,
-    }),
-  );
-  d.withPanel(
-    gaugePanel({
-      title: 'CPU',
-      description: 'Host CPU busy (all cores). The last value reported; a lost server keeps its last reading.',
-      unit: 'percentunit',
-      min: 0,
-      max: 1,
-      thresholds: pressure(0.75, 0.9),
-      queries: [{ expr: sel(M.cpu, SERVER), legend: '{{server}}', instant: true }],
-      w: 3,
-      h: 5,
-    }),
-  );
-  d.withPanel(
-    gaugePanel({
-      title: 'RAM',
-      description: 'Host memory in use: 1 − available / total.',
-      unit: 'percentunit',
-      min: 0,
-      max: 1,
-      thresholds: pressure(0.75, 0.9),
-      queries: [{ expr: usedRatio(M.memFree, M.memTotal, SERVER), legend: '{{server}}', instant: true }],
-      w: 3,
-      h: 5,
-    }),
-  );
-  d.withPanel(
-    barGaugePanel({
-      title: 'Disks',
-      description: 'Space used per mount point: 1 − free / size.',
-      unit: 'percentunit',
-      min: 0,
-      max: 1,
-      thresholds: pressure(0.8, 0.9),
-      queries: [{ expr: usedRatio(M.diskFree, M.diskTotal, SERVER), legend: '{{mount}}', instant: true }],
-      w: 6,
-      h: 5,
-    }),
-  );
-  d.withPanel(
-    statPanel({
-      title: 'Load',
-      description: 'Host load average over 1, 5 and 15 minutes (0 on platforms without load averages, such as Windows).',
-      unit: 'short',
-      decimals: 2,
-      textMode: common.BigValueTextMode.ValueAndName,
-      queries: [
-        { expr: sel(M.load1, SERVER), legend: '1m', instant: true },
-        { expr: sel(M.load5, SERVER), legend: '5m', instant: true },
-        { expr: sel(M.load15, SERVER), legend: '15m', instant: true },
-      ],
-      w: 5,
-      h: 5,
-    }),
-  );
-  d.withPanel(
-    statPanel({
-      title: 'Uptime',
-      description: 'Uptime of the reporting process on this server.',
-      unit: 's',
-      decimals: 0,
-      queries: [{ expr: sel(M.procUptime, SERVER), legend: 'uptime', instant: true }],
-      w: 4,
-      h: 5,
-    }),
-  );
+  d.withPanel(statusCard({ w: 3, h: 5 }));
+  d.withPanel(cpuGauge({ w: 3, h: 5 }));
+  d.withPanel(ramGauge({ w: 3, h: 5 }));
+  d.withPanel(diskBars({ title: 'Disks', selector: SERVER, w: 6, h: 5 }));
+  d.withPanel(loadCard({ w: 5, h: 5 }));
+  d.withPanel(uptimeCard({ title: 'Uptime', w: 4, h: 5 }));
 }
 
 function processesRow(d: dashboard.DashboardBuilder): void {
@@ -261,14 +151,13 @@ function processesRow(d: dashboard.DashboardBuilder): void {
         'The reporting process on each server: its pid, CPU (share of the whole machine), resident memory, V8 heap in use and uptime, with its runtime and version.',
       unit: 'none',
       labels: [
-        { label: 'app', name: 'App' },
-        { label: 'server', name: 'Server', links: [DRILL_DOWN] },
+        ...APP_AND_SERVER,
         { label: 'runtime', name: 'Runtime' },
         { label: 'version', name: 'Version' },
         { label: 'environment', name: 'Environment' },
       ],
       columns: [
-        { name: 'Status', unit: 'none', expr: sel(M.serverUp, SERVER), mappings: TABLE_STATUS_MAPPINGS, cell: STATUS_ROW_CELL },
+        COLUMNS.status,
         { name: 'Info', unit: 'none', expr: sel(M.serverInfo, SERVER), hidden: true },
         { name: 'PID', unit: 'none', decimals: 0, expr: sel(M.procPid, SERVER) },
         {
@@ -282,7 +171,7 @@ function processesRow(d: dashboard.DashboardBuilder): void {
         },
         { name: 'RSS', unit: 'bytes', expr: sel(M.procRss, SERVER) },
         { name: 'Heap used', unit: 'bytes', expr: sel(M.procHeap, SERVER) },
-        { name: 'Uptime', unit: 's', decimals: 0, expr: sel(M.procUptime, SERVER) },
+        COLUMNS.uptime,
       ],
       sortBy: { column: 'Process CPU', desc: true },
       w: 24,
@@ -388,18 +277,7 @@ function exceptionsRow(d: dashboard.DashboardBuilder): void {
 
 function trendsRow(d: dashboard.DashboardBuilder): void {
   d.withRow(row('Trends'));
-  d.withPanel(
-    timeseriesPanel({
-      title: 'CPU per server',
-      description: 'Host CPU busy over time, per server.',
-      unit: 'percentunit',
-      min: 0,
-      max: 1,
-      queries: [{ expr: sel(M.cpu, SERVER), legend: '{{app}} / {{server}}' }],
-      w: 12,
-      h: 8,
-    }),
-  );
+  d.withPanel(cpuOverTime({ title: 'CPU per server', legend: '{{app}} / {{server}}', w: 12, h: 8 }));
   d.withPanel(
     timeseriesPanel({
       title: 'Memory per server',
@@ -407,7 +285,7 @@ function trendsRow(d: dashboard.DashboardBuilder): void {
       unit: 'percentunit',
       min: 0,
       max: 1,
-      queries: [{ expr: usedRatio(M.memFree, M.memTotal, SERVER), legend: '{{app}} / {{server}}' }],
+      queries: [{ expr: HOST_MEMORY_USED, legend: '{{app}} / {{server}}' }],
       w: 12,
       h: 8,
     }),
@@ -438,26 +316,19 @@ function trendsRow(d: dashboard.DashboardBuilder): void {
 }
 
 export function overviewDashboard(): dashboard.DashboardBuilder {
-  const d = new dashboard.DashboardBuilder('Pulse Overview')
-    .uid(OVERVIEW_UID)
-    .description('The Laravel-Pulse card grid for Gravito Pulse: app health, servers, processes, slow requests, exceptions and trends.')
-    .tags(['pulse', 'gravito'])
-    .editable()
-    .time({ from: 'now-1h', to: 'now' })
-    .refresh('10s')
-    .tooltip(dashboard.DashboardCursorSync.Crosshair)
-    .annotation(builtInAnnotations())
-    .withVariable(datasourceVariable())
-    .withVariable(labelVariable({ name: 'app', label: 'App', metric: M.serverUp, multi: true }))
-    .withVariable(labelVariable({ name: 'server', label: 'Server', metric: `${M.serverUp}{app=~"$app"}`, multi: true }))
-    .link(
-      new dashboard.DashboardLinkBuilder('Server drill-down')
-        .type(dashboard.DashboardLinkType.Dashboards)
-        .tags(['pulse'])
-        .asDropdown(false)
-        .includeVars(true)
-        .keepTime(true),
-    );
+  const d = pulseDashboard({
+    uid: OVERVIEW_UID,
+    title: 'Pulse Overview',
+    description: 'The Laravel-Pulse card grid for Gravito Pulse: app health, servers, processes, slow requests, exceptions and trends.',
+    multi: true,
+  }).link(
+    new dashboard.DashboardLinkBuilder('Server drill-down')
+      .type(dashboard.DashboardLinkType.Dashboards)
+      .tags(['pulse'])
+      .asDropdown(false)
+      .includeVars(true)
+      .keepTime(true),
+  );
   appHealthRow(d);
   serversRow(d);
   processesRow(d);

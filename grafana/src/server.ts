@@ -1,38 +1,15 @@
-import * as common from '@grafana/grafana-foundation-sdk/common';
 import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
-import { APP, M, SERVER, sel, usedRatio } from './metrics.js';
+import { cpuGauge, cpuOverTime, diskBars, lastHeartbeatCard, loadOverTime, ramGauge, statusCard, uptimeCard } from './cards.js';
+import { APP, M, SERVER, sel } from './metrics.js';
 import { OVERVIEW_UID, SERVER_UID } from './overview.js';
-import {
-  barGaugePanel,
-  builtInAnnotations,
-  datasourceVariable,
-  gaugePanel,
-  labelVariable,
-  pressure,
-  row,
-  STATUS_MAPPINGS,
-  statPanel,
-  tablePanel,
-  timeseriesPanel,
-} from './panels.js';
+import { labelVariable, row, tablePanel, timeseriesPanel } from './panels.js';
+import { pulseDashboard } from './pulse-dashboard.js';
 
 const MOUNT = `${SERVER}, mount=~"$mount"`;
 
 function statusRow(d: dashboard.DashboardBuilder): void {
   d.withRow(row('Status'));
-  d.withPanel(
-    statPanel({
-      title: 'Status',
-      description: 'ONLINE while heartbeats arrive; ⊘ LOST (grey) once the last heartbeat is older than the bridge lost-after delay.',
-      unit: 'none',
-      mappings: STATUS_MAPPINGS,
-      colorMode: common.BigValueColorMode.Background,
-      textMode: common.BigValueTextMode.Value,
-      queries: [{ expr: sel(M.serverUp, SERVER), legend: '{{server}}', instant: true }],
-      w: 4,
-      h: 4,
-    }),
-  );
+  d.withPanel(statusCard({ w: 4, h: 4 }));
   d.withPanel(
     tablePanel({
       title: 'Identity',
@@ -50,84 +27,16 @@ function statusRow(d: dashboard.DashboardBuilder): void {
       h: 4,
     }),
   );
-  d.withPanel(
-    statPanel({
-      title: 'Last heartbeat',
-      description: 'When the last heartbeat of this server was written.',
-      unit: 'dateTimeFromNow',
-      queries: [{ expr: `${sel(M.lastHeartbeat, SERVER)} * 1000`, legend: 'last heartbeat', instant: true }],
-      w: 5,
-      h: 4,
-    }),
-  );
-  d.withPanel(
-    statPanel({
-      title: 'Process uptime',
-      description: 'Uptime of the reporting process.',
-      unit: 's',
-      decimals: 0,
-      queries: [{ expr: sel(M.procUptime, SERVER), legend: 'uptime', instant: true }],
-      w: 5,
-      h: 4,
-    }),
-  );
+  d.withPanel(lastHeartbeatCard({ w: 5, h: 4 }));
+  d.withPanel(uptimeCard({ title: 'Process uptime', w: 5, h: 4 }));
 }
 
 function hostRow(d: dashboard.DashboardBuilder): void {
   d.withRow(row('Host'));
-  d.withPanel(
-    gaugePanel({
-      title: 'CPU',
-      description: 'Host CPU busy (all cores), last value.',
-      unit: 'percentunit',
-      min: 0,
-      max: 1,
-      thresholds: pressure(0.75, 0.9),
-      queries: [{ expr: sel(M.cpu, SERVER), legend: 'CPU', instant: true }],
-      w: 4,
-      h: 6,
-    }),
-  );
-  d.withPanel(
-    gaugePanel({
-      title: 'RAM',
-      description: 'Host memory in use: 1 − available / total, last value.',
-      unit: 'percentunit',
-      min: 0,
-      max: 1,
-      thresholds: pressure(0.75, 0.9),
-      queries: [{ expr: usedRatio(M.memFree, M.memTotal, SERVER), legend: 'RAM', instant: true }],
-      w: 4,
-      h: 6,
-    }),
-  );
-  d.withPanel(
-    timeseriesPanel({
-      title: 'CPU',
-      description: 'Host CPU busy over time.',
-      unit: 'percentunit',
-      min: 0,
-      max: 1,
-      queries: [{ expr: sel(M.cpu, SERVER), legend: 'CPU' }],
-      w: 8,
-      h: 6,
-    }),
-  );
-  d.withPanel(
-    timeseriesPanel({
-      title: 'Load average',
-      description: 'Host load average over 1, 5 and 15 minutes.',
-      unit: 'short',
-      min: 0,
-      queries: [
-        { expr: sel(M.load1, SERVER), legend: '1m' },
-        { expr: sel(M.load5, SERVER), legend: '5m' },
-        { expr: sel(M.load15, SERVER), legend: '15m' },
-      ],
-      w: 8,
-      h: 6,
-    }),
-  );
+  d.withPanel(cpuGauge({ w: 4, h: 6 }));
+  d.withPanel(ramGauge({ w: 4, h: 6 }));
+  d.withPanel(cpuOverTime({ title: 'CPU', legend: 'CPU', w: 8, h: 6 }));
+  d.withPanel(loadOverTime({ w: 8, h: 6 }));
   d.withPanel(
     timeseriesPanel({
       title: 'Memory',
@@ -146,19 +55,7 @@ function hostRow(d: dashboard.DashboardBuilder): void {
 
 function disksRow(d: dashboard.DashboardBuilder): void {
   d.withRow(row('Disks'));
-  d.withPanel(
-    barGaugePanel({
-      title: 'Disk used per mount',
-      description: 'Space used per mount point: 1 − free / size.',
-      unit: 'percentunit',
-      min: 0,
-      max: 1,
-      thresholds: pressure(0.8, 0.9),
-      queries: [{ expr: usedRatio(M.diskFree, M.diskTotal, MOUNT), legend: '{{mount}}', instant: true }],
-      w: 8,
-      h: 6,
-    }),
-  );
+  d.withPanel(diskBars({ title: 'Disk used per mount', selector: MOUNT, w: 8, h: 6 }));
   d.withPanel(
     timeseriesPanel({
       title: 'Disk free per mount',
@@ -247,20 +144,13 @@ function appRow(d: dashboard.DashboardBuilder): void {
 }
 
 export function serverDashboard(): dashboard.DashboardBuilder {
-  const d = new dashboard.DashboardBuilder('Pulse Server')
-    .uid(SERVER_UID)
-    .description(
+  const d = pulseDashboard({
+    uid: SERVER_UID,
+    title: 'Pulse Server',
+    description:
       'One server of a Pulse app in detail: status, host CPU, memory, load and disks, the reporting process, and its app activity.',
-    )
-    .tags(['pulse', 'gravito'])
-    .editable()
-    .time({ from: 'now-1h', to: 'now' })
-    .refresh('10s')
-    .tooltip(dashboard.DashboardCursorSync.Crosshair)
-    .annotation(builtInAnnotations())
-    .withVariable(datasourceVariable())
-    .withVariable(labelVariable({ name: 'app', label: 'App', metric: M.serverUp, multi: false }))
-    .withVariable(labelVariable({ name: 'server', label: 'Server', metric: `${M.serverUp}{app=~"$app"}`, multi: false }))
+    multi: false,
+  })
     .withVariable(labelVariable({ name: 'mount', label: 'Mount', metric: `${M.diskTotal}{app=~"$app", server=~"$server"}`, multi: true }))
     .link(
       new dashboard.DashboardLinkBuilder('Pulse Overview')
