@@ -62,12 +62,72 @@ function valueFingerprint(raw: string): string {
   return raw.length <= 2_048 ? raw : `${raw.length}:${raw.slice(0, 1_024)}${raw.slice(-1_024)}`;
 }
 
-/** Values parsed per slice before the loop is given back, so that no slice blocks it for long. */
-const PARSE_SLICE = 100;
+/**
+ * Longest run of parsing before the event loop is given back (SSE writes, /metrics, and the SCAN replies the
+ * tick itself waits on). Measured by the clock rather than by a count of values: heartbeats vary in size, and
+ * one queue for every fetched chunk keeps the bound however many chunks arrive together. 1 ms rather than 2–8:
+ * the SCAN chain, answered sooner, ends sooner (bench/bridge-tick.ts, side by side), for ~100 yields a tick.
+ */
+const PARSE_BUDGET_MS = 1;
+/** Values parsed between two looks at the clock. */
+const CLOCK_EVERY = 16;
 /** Servers aggregated per slice. */
 const SNAPSHOT_SLICE = 1_000;
 const DEFAULT_MAX_SERVERS = 200_000;
 const DEFAULT_MAX_APPS = 1_000;
+
+/**
+ * Parses fetched chunks one value at a time, in arrival order, through one queue: a run stops once it has held
+ * the event loop for `PARSE_BUDGET_MS`, and goes on after `setImmediate`. (Slicing each chunk on its own let
+ * every chunk in flight take a slice in the same turn of the loop, so a turn grew with the number of chunks.)
+ */
+class SlicedParser {
+  private readonly chunks: { keys: readonly string[]; values: readonly (string | null)[] }[] = [];
+  /** The last run: a run may finish before its promise is even assigned, so `active` tells whether one is going. */
+  private running: Promise<void> = Promise.resolve();
+  private active = false;
+  private failure: unknown;
+
+  constructor(private readonly parse: (key: string, raw: string | null | undefined) => void) {}
+
+  add(keys: readonly string[], values: readonly (string | null)[]): void {
+    this.chunks.push({ keys, values });
+    if (this.active) return;
+    this.active = true;
+    this.running = this.run();
+  }
+
+  /** Settles once every chunk added so far is parsed. */
+  async done(): Promise<void> {
+    await this.running;
+    if (this.failure !== undefined) throw this.failure;
+  }
+
+  private async run(): Promise<void> {
+    try {
+      let sliceStart = performance.now();
+      let sinceClock = 0;
+      for (let c = 0; c < this.chunks.length; c++) {
+        const { keys, values } = this.chunks[c] as { keys: readonly string[]; values: readonly (string | null)[] };
+        for (let i = 0; i < keys.length; i++) {
+          if (++sinceClock >= CLOCK_EVERY) {
+            sinceClock = 0;
+            if (performance.now() - sliceStart >= PARSE_BUDGET_MS) {
+              await yieldToLoop();
+              sliceStart = performance.now();
+            }
+          }
+          this.parse(keys[i] as string, values[i]);
+        }
+      }
+    } catch (err) {
+      this.failure ??= err;
+    } finally {
+      this.chunks.length = 0;
+      this.active = false;
+    }
+  }
+}
 
 /**
  * MonitorService: the one poller. Every interval it reads Redis once (heartbeats, then each app's new slow
@@ -95,8 +155,8 @@ export class MonitorService {
    */
   private invalidSeen = new Map<string, string>();
   private invalidNext = new Map<string, string>();
-  /** Well-formed heartbeat keys found by the last scan. */
-  private lastScanKeys: string[] = [];
+  /** Well-formed heartbeat keys found by the last scan, in scan order. */
+  private lastScanKeys = new Set<string>();
   /** Scans that stopped at the key cap. */
   truncatedScans = 0;
 
@@ -234,41 +294,43 @@ export class MonitorService {
   }
 
   /**
-   * `SCAN MATCH pulse:server:* COUNT 1000` over every master; each 500 keys found are fetched (MGET, or GET per
+   * `SCAN MATCH pulse:server:* COUNT 5000` over every master; each 500 keys found are fetched (MGET, or GET per
    * key on a cluster) and validated while the scan goes on, in slices that give the event loop back.
    * Returns the valid heartbeats by key.
    */
   async scanHeartbeats(): Promise<Map<string, ServerRecord>> {
     const found = new Map<string, ServerRecord>();
-    const work: Promise<void>[] = [];
+    const fetches: Promise<void>[] = [];
+    const parser = new SlicedParser((key, raw) => this.parseValue(key, raw, found));
     let batch: string[] = [];
     const flush = () => {
       if (batch.length === 0) return;
       const keys = batch;
       batch = [];
-      const job = getChunk(this.redis, keys).then((values) => this.parseChunk(keys, values, found));
+      const job = getChunk(this.redis, keys).then((values) => parser.add(keys, values));
       // A failure is reported through Promise.all below; this only stops an unhandled rejection meanwhile.
       job.catch(() => {});
-      work.push(job);
+      fetches.push(job);
     };
     this.invalidNext = new Map();
     // The keys of the last scan are fetched (and parsed) at once, while the scan runs on its own connection:
     // the scan waits on Redis, the parsing on the CPU, so they overlap. Keys the scan finds beyond them follow.
-    const known = new Set(this.lastScanKeys);
+    const known = this.lastScanKeys;
     for (const key of known) {
       batch.push(key);
       if (batch.length >= MGET_CHUNK) flush();
     }
     flush();
-    const seen: string[] = [];
+    const malformed: string[] = [];
     const scan = await scanEach(this.redis, HEARTBEAT_SCAN_PATTERN, this.options.maxServers ?? DEFAULT_MAX_SERVERS, (key) => {
+      // A key of the last scan was well-formed then, and is now: it is not parsed again.
+      if (known.has(key)) return;
       const parts = parseHeartbeatKey(key);
       if (!parts) {
+        malformed.push(key);
         this.reportInvalid(key, 'key', 'not a pulse:server:{app}:{id} key with safe parts');
         return;
       }
-      seen.push(key);
-      if (known.has(key)) return;
       batch.push(key);
       if (batch.length >= MGET_CHUNK) flush();
     });
@@ -277,8 +339,11 @@ export class MonitorService {
       this.truncatedScans++;
       this.log.warn({ max: this.options.maxServers ?? DEFAULT_MAX_SERVERS }, 'heartbeat scan stopped at its key cap');
     }
-    await Promise.all(work);
-    this.lastScanKeys = seen;
+    await Promise.all(fetches);
+    await parser.done();
+    // The scan's own set of distinct keys, less the malformed ones, is the next tick's list of known keys.
+    for (const key of malformed) scan.keys.delete(key);
+    this.lastScanKeys = scan.keys;
     this.invalidSeen = this.invalidNext;
     return found;
   }
@@ -289,38 +354,32 @@ export class MonitorService {
     this.invalid.report('heartbeat', key, reason);
   }
 
-  private async parseChunk(keys: readonly string[], values: readonly (string | null)[], into: Map<string, ServerRecord>): Promise<void> {
-    for (let start = 0; start < keys.length; start += PARSE_SLICE) {
-      if (start > 0) await yieldToLoop();
-      const end = Math.min(keys.length, start + PARSE_SLICE);
-      for (let i = start; i < end; i++) {
-        const key = keys[i] as string;
-        const raw = values[i];
-        if (raw === null || raw === undefined) continue; // expired between SCAN and GET
-        const known = this.registry.get(key);
-        if (known && known.raw === raw) {
-          known.gone = false;
-          into.set(key, known);
-          continue;
-        }
-        const fingerprint = valueFingerprint(raw);
-        if (this.invalidSeen.get(key) === fingerprint) {
-          // The same invalid value as last time: skipped without parsing it again, and not counted again.
-          this.invalidNext.set(key, fingerprint);
-          continue;
-        }
-        const parts = parseHeartbeatKey(key) as { app: string; id: string };
-        const parsed = parseHeartbeat(raw);
-        if (!parsed.ok) {
-          this.reportInvalid(key, fingerprint, parsed.error);
-          continue;
-        }
-        // The validated raw text is served as is (a closed schema, so it says exactly what the parsed value says),
-        // unless it holds a line break, which would split an SSE `data:` line.
-        const json = raw.includes('\n') || raw.includes('\r') ? JSON.stringify(parsed.value) : raw;
-        into.set(key, createRecord(key, parts.app, parts.id, parsed.value, json, raw));
-      }
+  /** One fetched value: reused when unchanged, else validated into a new record (or skipped and reported). */
+  private parseValue(key: string, raw: string | null | undefined, into: Map<string, ServerRecord>): void {
+    if (raw === null || raw === undefined) return; // expired between SCAN and GET
+    const known = this.registry.get(key);
+    if (known && known.raw === raw) {
+      known.gone = false;
+      into.set(key, known);
+      return;
     }
+    const fingerprint = valueFingerprint(raw);
+    if (this.invalidSeen.get(key) === fingerprint) {
+      // The same invalid value as last time: skipped without parsing it again, and not counted again.
+      this.invalidNext.set(key, fingerprint);
+      return;
+    }
+    const parsed = parseHeartbeat(raw);
+    if (!parsed.ok) {
+      this.reportInvalid(key, fingerprint, parsed.error);
+      return;
+    }
+    // A known record was made from this same key: its parts are the key's.
+    const parts = known ?? (parseHeartbeatKey(key) as { app: string; id: string });
+    // The validated raw text is served as is (a closed schema, so it says exactly what the parsed value says),
+    // unless it holds a line break, which would split an SSE `data:` line.
+    const json = raw.includes('\n') || raw.includes('\r') ? JSON.stringify(parsed.value) : raw;
+    into.set(key, createRecord(key, parts.app, parts.id, parsed.value, json, raw));
   }
 
   private async tailEntries(apps: readonly string[], now: number): Promise<{ slow: PulseSlowEvent[]; errors: PulseErrorEvent[] }> {

@@ -57,23 +57,23 @@ export class ServerRegistry {
 
   /** Replaces the known set with one scan's results; keys the scan did not see are kept as `gone` until forgotten. */
   update(found: Map<string, ServerRecord>, now: number): { forgotten: number } {
-    for (const [key, record] of this.servers) {
-      if (!found.has(key)) record.gone = true;
-    }
-    let added = 0;
-    for (const [key, record] of found) {
-      if (!this.servers.has(key)) added++;
-      this.servers.set(key, record);
-    }
+    // forEach rather than for…of: no [key, value] pair is allocated per server, every tick.
     let forgotten = 0;
     const remembered: ServerRecord[] = [];
-    for (const [key, record] of this.servers) {
-      if (found.has(key)) continue;
+    this.servers.forEach((record, key) => {
+      if (found.has(key)) return;
+      record.gone = true;
       if (now - record.heartbeat.timestamp > this.options.forgetAfterMs) {
         this.servers.delete(key);
         forgotten++;
       } else remembered.push(record);
-    }
+    });
+    let added = 0;
+    found.forEach((record, key) => {
+      const previous = this.servers.get(key);
+      if (previous === undefined) added++;
+      if (previous !== record) this.servers.set(key, record);
+    });
     if (remembered.length > this.options.maxRemembered) {
       remembered.sort((a, b) => a.heartbeat.timestamp - b.heartbeat.timestamp);
       for (const record of remembered.slice(0, remembered.length - this.options.maxRemembered)) {
@@ -94,18 +94,31 @@ export class ServerRegistry {
   /** Every app with at least one known server. */
   apps(): Set<string> {
     const apps = new Set<string>();
-    for (const record of this.servers.values()) apps.add(record.app);
+    // Servers are in app order: one lookup per app rather than per server.
+    let last: string | undefined;
+    for (const record of this.servers.values()) {
+      if (record.app === last) continue;
+      last = record.app;
+      apps.add(last);
+    }
     return apps;
   }
 
   /** Servers grouped by app, apps and servers in name order. */
   byApp(): Map<string, ServerRecord[]> {
     const apps = new Map<string, ServerRecord[]>();
+    let last: string | undefined;
+    let list: ServerRecord[] = [];
     for (const record of this.servers.values()) {
-      let list = apps.get(record.app);
-      if (!list) {
-        list = [];
-        apps.set(record.app, list);
+      if (record.app !== last) {
+        // Servers are in app order, so this is one lookup per app; the lookup keeps it right if they were not.
+        last = record.app;
+        let existing = apps.get(last);
+        if (!existing) {
+          existing = [];
+          apps.set(last, existing);
+        }
+        list = existing;
       }
       list.push(record);
     }

@@ -13,6 +13,8 @@ export const MGET_CHUNK = 500;
 export interface ScanResult {
   /** Distinct keys found. */
   count: number;
+  /** The keys found, in the order they were handed to `onKey`. */
+  keys: Set<string>;
   /** The scan stopped at `maxKeys`; the rest was not read this time. */
   truncated: boolean;
 }
@@ -32,14 +34,14 @@ export async function scanEach(redis: RedisHandle, pattern: string, maxKeys: num
       const [next, batch] = await node.scan(cursor, 'MATCH', pattern, 'COUNT', SCAN_COUNT);
       for (const key of batch) {
         if (seen.has(key)) continue;
-        if (seen.size >= maxKeys) return { count: seen.size, truncated: true };
+        if (seen.size >= maxKeys) return { count: seen.size, keys: seen, truncated: true };
         seen.add(key);
         onKey(key);
       }
       cursor = next;
     } while (cursor !== '0');
   }
-  return { count: seen.size, truncated: false };
+  return { count: seen.size, keys: seen, truncated: false };
 }
 
 /** One chunk of values, in order (null where a key vanished): MGET, or one GET per key on a cluster (cross-slot MGET fails). */
