@@ -1,26 +1,17 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 // The real Node exporter, from this monorepo (a workspace package).
 import { PulseRecorder } from '@gravito/pulse-node';
 import { PULSE_EVENTS, type PulseErrorEvent, type PulseSlowEvent, type SystemPulseEvent } from '@gravito/pulse-protocol';
-import { startRedis, type TestRedis } from '@gravito/pulse-testkit';
 import { SpanKind } from '@opentelemetry/api';
 import { BasicTracerProvider } from '@opentelemetry/sdk-trace-base';
-import { SseClient, startBridge } from './helpers.js';
+import { SseClient, suiteRedisAndBridge } from './helpers.js';
 
 describe('heartbeats, slow entries and exceptions from the real exporter (@gravito/pulse-node)', () => {
-  let redis: TestRedis;
-  let bridge: Awaited<ReturnType<typeof startBridge>>;
-  before(async () => {
-    redis = await startRedis();
-    bridge = await startBridge({ redisUrl: redis.url }, 200);
-  });
-  after(async () => {
-    await bridge?.stop();
-    await redis?.stop();
-  });
+  const suite = suiteRedisAndBridge();
 
   it('serves the exporter app online, each entry once, then lost when it stops', async () => {
+    const { redis, bridge } = suite;
     const app = 'exporter-interop';
     const sse = await SseClient.connect(`${bridge.url}/api/pulse/stream`);
     const recorder = new PulseRecorder({

@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { heartbeatKey, PULSE_EVENTS, type SystemPulseEvent } from '@gravito/pulse-protocol';
-import { startRedis, type TestRedis } from '@gravito/pulse-testkit';
-import { heartbeat, SseClient, startBridge, waitFor } from './helpers.js';
+import { heartbeat, SseClient, suiteRedisAndBridge, waitFor } from './helpers.js';
 
 /** A seeded generator, so that a failure can be replayed. */
 function rng(seed: number): () => number {
@@ -93,18 +92,10 @@ function fuzzCases(app: string): [key: string, value: string][] {
 }
 
 describe('bad input: fuzzed heartbeats are skipped and counted, valid ones still served', () => {
-  let redis: TestRedis;
-  let bridge: Awaited<ReturnType<typeof startBridge>>;
-  before(async () => {
-    redis = await startRedis();
-    bridge = await startBridge({ redisUrl: redis.url }, 200);
-  });
-  after(async () => {
-    await bridge?.stop();
-    await redis?.stop();
-  });
+  const suite = suiteRedisAndBridge();
 
   it('1,000 fuzzed values among valid ones', async () => {
+    const { redis, bridge } = suite;
     const app = 'fuzz-app';
     const client = redis.client();
     const cases = fuzzCases(app);

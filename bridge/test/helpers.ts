@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { after, before } from 'node:test';
 import {
   type ErrorEntry,
   heartbeatKey,
@@ -11,6 +12,7 @@ import {
   type SlowEntry,
   SystemPulseEvent,
 } from '@gravito/pulse-protocol';
+import { startRedis, type TestRedis } from '@gravito/pulse-testkit';
 import type { TSchema } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import type { Redis } from 'ioredis';
@@ -68,6 +70,23 @@ export async function startBridge(
   );
   const { url } = await bridge.start();
   return { bridge, url, stop: () => bridge.stop(2_000) };
+}
+
+/**
+ * A suite's own Redis and bridge, started before its tests and stopped after them. Read the fields inside
+ * tests (they are set once `before` has run).
+ */
+export function suiteRedisAndBridge(intervalMs = 200): { redis: TestRedis; bridge: Awaited<ReturnType<typeof startBridge>> } {
+  const suite = {} as { redis: TestRedis; bridge: Awaited<ReturnType<typeof startBridge>> };
+  before(async () => {
+    suite.redis = await startRedis();
+    suite.bridge = await startBridge({ redisUrl: suite.redis.url }, intervalMs);
+  });
+  after(async () => {
+    await suite.bridge?.stop();
+    await suite.redis?.stop();
+  });
+  return suite;
 }
 
 export async function waitFor<T>(probe: () => T | undefined | Promise<T | undefined>, timeoutMs: number, what: string): Promise<T> {
