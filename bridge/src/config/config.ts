@@ -36,40 +36,29 @@ export class ConfigError extends Error {
 
 interface Option {
   env: string;
-  flags: string[];
+  /** A short flag besides the long one, which is the env name in kebab case (PULSE_BRIDGE_PORT → --pulse-bridge-port). */
+  short?: string;
   describe: string;
 }
 
+/** The long flag is derived from the environment variable's name, so the two cannot drift apart. */
+const longFlag = (env: string) => `--${env.toLowerCase().replaceAll('_', '-')}`;
+const flagsOf = (option: Option): string[] => [longFlag(option.env), ...(option.short ? [option.short] : [])];
+
 const OPTIONS = {
-  redisUrl: { env: 'REDIS_URL', flags: ['--redis-url'], describe: 'Redis URL or cluster seed list' },
-  host: { env: 'PULSE_BRIDGE_HOST', flags: ['--pulse-bridge-host', '--host'], describe: 'listen address' },
-  port: { env: 'PULSE_BRIDGE_PORT', flags: ['--pulse-bridge-port', '--port'], describe: 'listen port' },
-  token: { env: 'PULSE_BRIDGE_TOKEN', flags: ['--pulse-bridge-token', '--token'], describe: 'bearer token' },
-  corsOrigins: { env: 'PULSE_CORS_ORIGINS', flags: ['--pulse-cors-origins', '--cors-origins'], describe: 'CORS origins' },
-  streamIntervalMs: {
-    env: 'PULSE_STREAM_INTERVAL_MS',
-    flags: ['--pulse-stream-interval-ms', '--stream-interval-ms'],
-    describe: 'poll interval',
-  },
-  lostAfterMs: { env: 'PULSE_LOST_AFTER_MS', flags: ['--pulse-lost-after-ms', '--lost-after-ms'], describe: 'lost after' },
-  forgetAfterMs: { env: 'PULSE_FORGET_AFTER_MS', flags: ['--pulse-forget-after-ms', '--forget-after-ms'], describe: 'forget after' },
-  sseMaxClients: { env: 'PULSE_SSE_MAX_CLIENTS', flags: ['--pulse-sse-max-clients', '--sse-max-clients'], describe: 'SSE clients' },
-  sseMaxBufferBytes: {
-    env: 'PULSE_SSE_MAX_BUFFER_BYTES',
-    flags: ['--pulse-sse-max-buffer-bytes', '--sse-max-buffer-bytes'],
-    describe: 'SSE buffer cap',
-  },
-  metricsMaxRoutes: {
-    env: 'PULSE_METRICS_MAX_ROUTES',
-    flags: ['--pulse-metrics-max-routes', '--metrics-max-routes'],
-    describe: 'routes per app',
-  },
-  redisTimeoutMs: {
-    env: 'PULSE_REDIS_TIMEOUT_MS',
-    flags: ['--pulse-redis-timeout-ms', '--redis-timeout-ms'],
-    describe: 'Redis command timeout',
-  },
-  logLevel: { env: 'PULSE_LOG_LEVEL', flags: ['--pulse-log-level', '--log-level'], describe: 'log level' },
+  redisUrl: { env: 'REDIS_URL', describe: 'Redis URL or cluster seed list' },
+  host: { env: 'PULSE_BRIDGE_HOST', short: '--host', describe: 'listen address' },
+  port: { env: 'PULSE_BRIDGE_PORT', short: '--port', describe: 'listen port' },
+  token: { env: 'PULSE_BRIDGE_TOKEN', short: '--token', describe: 'bearer token' },
+  corsOrigins: { env: 'PULSE_CORS_ORIGINS', short: '--cors-origins', describe: 'CORS origins' },
+  streamIntervalMs: { env: 'PULSE_STREAM_INTERVAL_MS', short: '--stream-interval-ms', describe: 'poll interval' },
+  lostAfterMs: { env: 'PULSE_LOST_AFTER_MS', short: '--lost-after-ms', describe: 'lost after' },
+  forgetAfterMs: { env: 'PULSE_FORGET_AFTER_MS', short: '--forget-after-ms', describe: 'forget after' },
+  sseMaxClients: { env: 'PULSE_SSE_MAX_CLIENTS', short: '--sse-max-clients', describe: 'SSE clients' },
+  sseMaxBufferBytes: { env: 'PULSE_SSE_MAX_BUFFER_BYTES', short: '--sse-max-buffer-bytes', describe: 'SSE buffer cap' },
+  metricsMaxRoutes: { env: 'PULSE_METRICS_MAX_ROUTES', short: '--metrics-max-routes', describe: 'routes per app' },
+  redisTimeoutMs: { env: 'PULSE_REDIS_TIMEOUT_MS', short: '--redis-timeout-ms', describe: 'Redis command timeout' },
+  logLevel: { env: 'PULSE_LOG_LEVEL', short: '--log-level', describe: 'log level' },
 } satisfies Record<keyof BridgeConfig, Option>;
 
 export const DEFAULTS: BridgeConfig = {
@@ -94,7 +83,7 @@ const LOG_LEVELS = new Set(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 
 function readFlags(argv: readonly string[]): Map<keyof BridgeConfig, string> {
   const byFlag = new Map<string, keyof BridgeConfig>();
   for (const [key, option] of Object.entries(OPTIONS) as [keyof BridgeConfig, Option][]) {
-    for (const flag of option.flags) byFlag.set(flag, key);
+    for (const flag of flagsOf(option)) byFlag.set(flag, key);
   }
   const values = new Map<keyof BridgeConfig, string>();
   for (let i = 0; i < argv.length; i++) {
@@ -184,7 +173,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: readonly 
     const value = flags.get(key) ?? env[OPTIONS[key].env];
     return value === undefined || value === '' ? undefined : value;
   };
-  const name = (key: keyof BridgeConfig) => (flags.has(key) ? (OPTIONS[key].flags[0] as string) : OPTIONS[key].env);
+  const name = (key: keyof BridgeConfig) => (flags.has(key) ? longFlag(OPTIONS[key].env) : OPTIONS[key].env);
   const int = (key: keyof BridgeConfig, min: number, max: number, fallback: number) => {
     const value = raw(key);
     return value === undefined ? fallback : integer(name(key), value, min, max);
@@ -224,7 +213,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: readonly 
 export function usage(): string {
   const rows = (Object.entries(OPTIONS) as [keyof BridgeConfig, Option][]).map(
     ([key, o]) =>
-      `  ${o.env.padEnd(28)} ${o.flags.join(', ').padEnd(58)} ${o.describe} (default: ${String(DEFAULTS[key] ?? 'unset') || 'none'})`,
+      `  ${o.env.padEnd(28)} ${flagsOf(o).join(', ').padEnd(58)} ${o.describe} (default: ${String(DEFAULTS[key] ?? 'unset') || 'none'})`,
   );
   return ['Usage: pulse-bridge [flags]   (every flag also reads from its environment variable)', ...rows].join('\n');
 }
