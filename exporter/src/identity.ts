@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import { toSafeKeyPart } from '@gravito/pulse-protocol';
+import { TEXT_LIMITS, toSafeKeyPart } from '@gravito/pulse-protocol';
 import type { Resource } from '@opentelemetry/resources';
 import type { ResolvedOptions } from './config/options.js';
 
@@ -43,9 +43,9 @@ export function resolveIdentity(resource: Resource | undefined, options: Identit
   return {
     app: toSafeKeyPart(appName),
     serverId: toSafeKeyPart(instance),
-    appName: truncate(appName, 128),
-    environment: truncate(environment, 64),
-    version: truncate(options.version ?? attr(resource, 'service.version') ?? '0.0.0', 64),
+    appName: truncate(appName, TEXT_LIMITS.appName),
+    environment: truncate(environment, TEXT_LIMITS.environment),
+    version: truncate(options.version ?? attr(resource, 'service.version') ?? '0.0.0', TEXT_LIMITS.version),
   };
 }
 

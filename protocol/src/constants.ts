@@ -20,3 +20,24 @@ export const ERRORS_MAX_MEMBERS = 1_000;
 export const MAX_HEARTBEAT_BYTES = 64 * 1024;
 export const MAX_SLOW_ENTRY_BYTES = 8 * 1024;
 export const MAX_ERROR_ENTRY_BYTES = 32 * 1024;
+
+/**
+ * Longest value of each text field, in UTF-16 code units. The schemas reject longer values; writers
+ * truncate to these so that a long name or stack never costs the whole payload.
+ */
+export const TEXT_LIMITS = {
+  hostname: 255,
+  platform: 64,
+  mount: 255,
+  runtimeVersion: 64,
+  appName: 128,
+  environment: 64,
+  version: 64,
+  sdk: 128,
+  name: 256,
+  method: 16,
+  route: 256,
+  errorType: 256,
+  message: 2_048,
+  stack: 16_384,
+} as const;

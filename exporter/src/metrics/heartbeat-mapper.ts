@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import type { DiskUsage, PulseHeartbeat } from '@gravito/pulse-protocol';
+import { type DiskUsage, type PulseHeartbeat, TEXT_LIMITS } from '@gravito/pulse-protocol';
 import type { Attributes } from '@opentelemetry/api';
 import type { MetricData, ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import type { Identity } from '../identity.js';
@@ -56,7 +56,7 @@ function disks(metrics: Map<string, Points>): DiskUsage[] {
     const mount = p.attributes[A.filesystemMountpoint];
     if (typeof mount !== 'string' || mount === '') continue;
     const free = where(metrics, M.systemFilesystemUsage, { [A.filesystemMountpoint]: mount, [A.filesystemState]: 'free' });
-    result.push({ mount: truncate(mount, 255), total: bytes(num(p.value)), free: bytes(free) });
+    result.push({ mount: truncate(mount, TEXT_LIMITS.mount), total: bytes(num(p.value)), free: bytes(free) });
     if (result.length === 64) break;
   }
   return result;
@@ -80,8 +80,8 @@ export function toHeartbeat(rm: ResourceMetrics, ctx: HeartbeatContext): PulseHe
   const heartbeat: PulseHeartbeat = {
     timestamp: Math.round(ctx.now),
     system: {
-      hostname: truncate(resourceText(rm, R.hostName) ?? hostname() ?? 'unknown', 255),
-      platform: truncate(resourceText(rm, R.osType) ?? process.platform, 64),
+      hostname: truncate(resourceText(rm, R.hostName) ?? hostname() ?? 'unknown', TEXT_LIMITS.hostname),
+      platform: truncate(resourceText(rm, R.osType) ?? process.platform, TEXT_LIMITS.platform),
       cpu_usage: percent(single(m, M.systemCpuUtilization)),
       memory_total: memoryTotal,
       memory_free: Math.min(memoryTotal, bytes(where(m, M.systemMemoryUsage, { [A.memoryState]: 'free' }))),
@@ -105,7 +105,7 @@ export function toHeartbeat(rm: ResourceMetrics, ctx: HeartbeatContext): PulseHe
         delay_p99_ms: round3(Math.max(0, (single(m, M.eventLoopDelayP99) ?? 0) * 1000)),
         utilization: Math.min(1, Math.max(0, round3(single(m, M.eventLoopUtilization) ?? 0))),
       },
-      runtime_version: truncate(resourceText(rm, R.runtimeVersion) ?? process.version, 64),
+      runtime_version: truncate(resourceText(rm, R.runtimeVersion) ?? process.version, TEXT_LIMITS.runtimeVersion),
     },
     meta: {
       app_name: ctx.identity.appName,

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { ErrorEntry, SlowEntry } from '@gravito/pulse-protocol';
+import { type ErrorEntry, type SlowEntry, TEXT_LIMITS } from '@gravito/pulse-protocol';
 import { type AttributeValue, SpanKind, TraceFlags } from '@opentelemetry/api';
 import { hrTimeToMilliseconds } from '@opentelemetry/core';
 import type { ReadableSpan, TimedEvent } from '@opentelemetry/sdk-trace-base';
@@ -41,12 +41,12 @@ export function spanName(span: ReadableSpan): SpanName {
     const method = text(a['http.request.method']) ?? text(a['http.method']);
     const route = text(a['http.route']);
     const st = status(a['http.response.status_code']) ?? status(a['http.status_code']);
-    const shortMethod = method === undefined ? undefined : truncate(method, 16);
+    const shortMethod = method === undefined ? undefined : truncate(method, TEXT_LIMITS.method);
     if (route !== undefined) {
-      const r = truncate(route, 256);
+      const r = truncate(route, TEXT_LIMITS.route);
       return {
         kind: 'request',
-        name: truncate(method ? `${method} ${route}` : route, 256),
+        name: truncate(method ? `${method} ${route}` : route, TEXT_LIMITS.name),
         match: r,
         route: r,
         method: shortMethod,
@@ -54,15 +54,15 @@ export function spanName(span: ReadableSpan): SpanName {
       };
     }
     const name = isRawUrl(span.name) ? (method ?? 'HTTP') : span.name;
-    return { kind: 'request', name: truncate(name, 256), match: name, method: shortMethod, status: st };
+    return { kind: 'request', name: truncate(name, TEXT_LIMITS.name), match: name, method: shortMethod, status: st };
   }
   if (span.kind === SpanKind.CONSUMER) {
-    const name = truncate(isRawUrl(span.name) ? (text(a['messaging.destination.name']) ?? 'job') : span.name, 256);
+    const name = truncate(isRawUrl(span.name) ? (text(a['messaging.destination.name']) ?? 'job') : span.name, TEXT_LIMITS.name);
     return { kind: 'job', name, match: name, route: name };
   }
   const route = text(a['http.route']);
-  const name = truncate(route ?? span.name, 256);
-  return { kind: 'other', name, match: name, route: route === undefined ? undefined : truncate(route, 256) };
+  const name = truncate(route ?? span.name, TEXT_LIMITS.name);
+  return { kind: 'other', name, match: name, route: route === undefined ? undefined : truncate(route, TEXT_LIMITS.route) };
 }
 
 function ids(span: ReadableSpan): { trace_id?: string; span_id?: string } {
@@ -90,13 +90,10 @@ export function toSlowEntry(span: ReadableSpan, n: SpanName, durationMs: number,
   return Object.assign(entry, ids(span));
 }
 
-export const MAX_MESSAGE = 2_048;
-export const MAX_STACK = 16_384;
-
 export function toErrorEntry(span: ReadableSpan, event: TimedEvent, n: SpanName, serverId: string): ErrorEntry {
   const a = event.attributes ?? {};
-  const type = truncate(text(a['exception.type']) ?? 'Error', 256);
-  const message = truncate(typeof a['exception.message'] === 'string' ? a['exception.message'] : '', MAX_MESSAGE);
+  const type = truncate(text(a['exception.type']) ?? 'Error', TEXT_LIMITS.errorType);
+  const message = truncate(typeof a['exception.message'] === 'string' ? a['exception.message'] : '', TEXT_LIMITS.message);
   const rawStack = text(a['exception.stacktrace']);
   const entry: ErrorEntry = {
     id: randomUUID().replaceAll('-', ''),
@@ -106,7 +103,7 @@ export function toErrorEntry(span: ReadableSpan, event: TimedEvent, n: SpanName,
     timestamp: Math.round(hrTimeToMilliseconds(event.time)),
     server_id: serverId,
   };
-  if (rawStack !== undefined) entry.stack = truncate(rawStack, MAX_STACK);
+  if (rawStack !== undefined) entry.stack = truncate(rawStack, TEXT_LIMITS.stack);
   if (n.route !== undefined) entry.route = n.route;
   return Object.assign(entry, ids(span));
 }

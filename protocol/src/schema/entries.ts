@@ -1,4 +1,5 @@
 import { type Static, Type } from '@sinclair/typebox';
+import { TEXT_LIMITS } from '../constants.js';
 import { EpochMillis, KeyPart, Millis, SpanId, Text, TraceId } from './common.js';
 
 const closed = { additionalProperties: false } as const;
@@ -8,9 +9,9 @@ export const SlowEntry = Type.Object(
     kind: Type.Union([Type.Literal('request'), Type.Literal('job')], {
       description: 'request: an incoming HTTP/RPC request (SERVER span); job: a consumed message or job (CONSUMER span)',
     }),
-    name: Text(256, 'grouping name: "GET /users/:id" or the job name; never a raw URL'),
-    method: Type.Optional(Text(16, 'HTTP method')),
-    route: Type.Optional(Text(256, 'route template, e.g. "/users/:id"; never a raw URL')),
+    name: Text(TEXT_LIMITS.name, 'grouping name: "GET /users/:id" or the job name; never a raw URL'),
+    method: Type.Optional(Text(TEXT_LIMITS.method, 'HTTP method')),
+    route: Type.Optional(Text(TEXT_LIMITS.route, 'route template, e.g. "/users/:id"; never a raw URL')),
     status: Type.Optional(Type.Integer({ minimum: 100, maximum: 599, description: 'HTTP status code' })),
     duration_ms: Millis(),
     threshold_ms: Millis(),
@@ -33,11 +34,11 @@ export const ErrorEntry = Type.Object(
       pattern: '^[A-Za-z0-9_-]{8,64}$',
       description: 'unique per occurrence, so that equal errors stay separate set members',
     }),
-    type: Text(256, 'exception class, e.g. "TypeError"'),
-    message: Type.String({ maxLength: 2048 }),
-    stack: Type.Optional(Type.String({ maxLength: 16_384 })),
+    type: Text(TEXT_LIMITS.errorType, 'exception class, e.g. "TypeError"'),
+    message: Type.String({ maxLength: TEXT_LIMITS.message }),
+    stack: Type.Optional(Type.String({ maxLength: TEXT_LIMITS.stack })),
     fingerprint: Type.String({ pattern: '^[0-9a-f]{8,64}$', description: 'groups occurrences of the same error at the same place' }),
-    route: Type.Optional(Text(256, 'route template or job name where it happened')),
+    route: Type.Optional(Text(TEXT_LIMITS.route, 'route template or job name where it happened')),
     timestamp: EpochMillis('when it happened, epoch ms; also the member score'),
     trace_id: Type.Optional(TraceId()),
     span_id: Type.Optional(SpanId()),

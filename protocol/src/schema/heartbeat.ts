@@ -1,11 +1,12 @@
 import { type Static, Type } from '@sinclair/typebox';
+import { TEXT_LIMITS } from '../constants.js';
 import { Bytes, EpochMillis, KeyPart, Millis, Percent, Ratio, Text } from './common.js';
 
 const closed = { additionalProperties: false } as const;
 
 export const DiskUsage = Type.Object(
   {
-    mount: Text(255, 'mount point, e.g. "/"'),
+    mount: Text(TEXT_LIMITS.mount, 'mount point, e.g. "/"'),
     total: Bytes(),
     free: Bytes(),
   },
@@ -40,8 +41,8 @@ export const PulseHeartbeat = Type.Object(
     timestamp: EpochMillis(),
     system: Type.Object(
       {
-        hostname: Text(255, 'host name'),
-        platform: Text(64, 'operating system, e.g. "linux"'),
+        hostname: Text(TEXT_LIMITS.hostname, 'host name'),
+        platform: Text(TEXT_LIMITS.platform, 'operating system, e.g. "linux"'),
         cpu_usage: Percent(),
         memory_total: Bytes(),
         memory_free: Bytes(),
@@ -67,21 +68,21 @@ export const PulseHeartbeat = Type.Object(
         memory_heap: Bytes('heap in use, bytes'),
         memory_heap_total: Type.Optional(Bytes('heap reserved, bytes')),
         event_loop: Type.Optional(EventLoopStats),
-        runtime_version: Type.Optional(Text(64, 'runtime version, e.g. "v20.20.2"')),
+        runtime_version: Type.Optional(Text(TEXT_LIMITS.runtimeVersion, 'runtime version, e.g. "v20.20.2"')),
       },
       { ...closed, title: 'ProcessStats' },
     ),
     meta: Type.Object(
       {
-        app_name: Text(128, 'the service name'),
-        environment: Text(64, 'e.g. "production"'),
+        app_name: Text(TEXT_LIMITS.appName, 'the service name'),
+        environment: Text(TEXT_LIMITS.environment, 'e.g. "production"'),
         runtime: Type.Union([Type.Literal('node'), Type.Literal('php'), Type.Literal('python'), Type.Literal('go')]),
-        version: Text(64, 'the app version'),
+        version: Text(TEXT_LIMITS.version, 'the app version'),
         instance_id: Type.Optional(KeyPart('the server id used in the heartbeat key')),
         interval_ms: Type.Optional(
           Type.Integer({ minimum: 100, maximum: 3_600_000, description: 'how often this SDK writes a heartbeat' }),
         ),
-        sdk: Type.Optional(Text(128, 'SDK name and version, e.g. "@gravito/pulse-node/0.1.0"')),
+        sdk: Type.Optional(Text(TEXT_LIMITS.sdk, 'SDK name and version, e.g. "@gravito/pulse-node/0.1.0"')),
       },
       { ...closed, title: 'HeartbeatMeta' },
     ),
