@@ -1,12 +1,10 @@
 import {
   ERRORS_MAX_MEMBERS,
-  type ErrorEntry,
   errorsKey,
   type PulseErrorEvent,
   type PulseSlowEvent,
   parseErrorMember,
   parseSlowStreamFields,
-  type SlowEntry,
   slowKey,
 } from '@gravito/pulse-protocol';
 import type { RedisHandle } from '../redis/connection.js';
@@ -130,5 +128,3 @@ export class ErrorTailer {
     return events;
   }
 }
-
-export type { ErrorEntry, SlowEntry };

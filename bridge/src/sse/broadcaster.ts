@@ -20,7 +20,6 @@ export interface SseCounters {
   slowClientsDropped: number;
   /** Connections refused with 503 because the client cap was reached. */
   rejected: number;
-  connected: number;
 }
 
 /**
@@ -32,7 +31,7 @@ export class SseBroadcaster {
   private nextEventId = 1;
   private nextClientId = 1;
   private readonly keepAlive: NodeJS.Timeout;
-  readonly counters: SseCounters = { slowClientsDropped: 0, rejected: 0, connected: 0 };
+  readonly counters: SseCounters = { slowClientsDropped: 0, rejected: 0 };
   private closed = false;
 
   constructor(
@@ -69,7 +68,6 @@ export class SseBroadcaster {
     req.socket.setNoDelay(true);
     const client: Client = { res, id: this.nextClientId++ };
     this.clients.add(client);
-    this.counters.connected++;
     res.on('close', () => {
       this.clients.delete(client);
     });

@@ -36,28 +36,21 @@ export function entryCommands(batch: readonly QueuedEntry[], now: number): Entry
   let invalid = 0;
   let firstInvalidError: string | undefined;
   batch.forEach((item, i) => {
+    const check = item.type === 'slow' ? validateSlowEntry(item.entry) : validateErrorEntry(item.entry);
+    if (!check.ok) {
+      invalid++;
+      firstInvalidError ??= check.error;
+      return;
+    }
     if (item.type === 'slow') {
-      const check = validateSlowEntry(item.entry);
-      if (!check.ok) {
-        invalid++;
-        firstInvalidError ??= check.error;
-        return;
-      }
       commands.push(['xadd', slowKey(item.app), 'MAXLEN', '~', SLOW_STREAM_MAXLEN, '*', ...slowStreamFields(item.entry)]);
-      entryOf.push(i);
     } else {
-      const check = validateErrorEntry(item.entry);
-      if (!check.ok) {
-        invalid++;
-        firstInvalidError ??= check.error;
-        return;
-      }
       const key = errorsKey(item.app);
       const { score, member } = errorMember(item.entry);
       commands.push(['zadd', key, score, member]);
-      entryOf.push(i);
       errorKeys.add(key);
     }
+    entryOf.push(i);
   });
   for (const key of errorKeys) {
     commands.push(['zremrangebyscore', key, '-inf', `(${now - ERRORS_WINDOW_MS}`]);
