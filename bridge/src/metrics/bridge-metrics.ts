@@ -2,8 +2,9 @@ import { Counter, collectDefaultMetrics, Gauge, Histogram, type Metric, type Ope
 import type { MonitorService, Snapshot } from '../monitor/monitor-service.js';
 import type { SseBroadcaster } from '../sse/broadcaster.js';
 import { LabelCap, methodLabel } from './label-cap.js';
+import { PULSE_METRICS as M, type MetricDefinition } from './names.js';
 import { renderSnapshotFamilies } from './snapshot-families.js';
-import { SLOW_ROUTE_WINDOW_MS, WindowMax } from './window-max.js';
+import { WindowMax } from './window-max.js';
 
 export interface MetricsOptions {
   maxRoutesPerApp: number;
@@ -17,6 +18,11 @@ type RouteLabels = { app: string; kind: string; method: string; route: string };
 export interface Scrape {
   contentType: string;
   body: string;
+}
+
+/** prom-client options from a contract definition (names.ts). */
+function definition({ name, help, labelNames }: MetricDefinition) {
+  return { name, help, labelNames };
 }
 
 /** Slow-entry durations, seconds: slow entries start at their threshold (typically 0.5–2 s). */
@@ -52,15 +58,11 @@ export class BridgeMetrics {
     }
 
     const slowTotal = new Counter({
-      name: 'pulse_slow_entries_total',
-      help: 'Slow requests and jobs read from the apps slow streams',
-      labelNames: ['app', 'kind', 'method', 'route'],
+      ...definition(M.slowTotal),
       registers,
     });
     const slowDuration = new Histogram({
-      name: 'pulse_slow_entry_duration_seconds',
-      help: 'Duration of the slow entries read, seconds',
-      labelNames: ['app', 'kind'],
+      ...definition(M.slowDuration),
       buckets: DURATION_BUCKETS,
       registers,
     });
@@ -71,9 +73,7 @@ export class BridgeMetrics {
     const clock = options.clock ?? (() => performance.now());
     const routeMax = new WindowMax<RouteLabels>();
     new Gauge({
-      name: 'pulse_slow_route_max_duration_seconds',
-      help: `Slowest slow entry read per route in the last ${SLOW_ROUTE_WINDOW_MS / 1000} s, seconds; max_over_time gives the slowest over a range`,
-      labelNames: ['app', 'kind', 'method', 'route'],
+      ...definition(M.slowRouteMax),
       registers,
       collect() {
         this.reset();
@@ -81,9 +81,7 @@ export class BridgeMetrics {
       },
     });
     const exceptions = new Counter({
-      name: 'pulse_exceptions_total',
-      help: 'Exceptions read from the apps exception sets',
-      labelNames: ['app', 'type'],
+      ...definition(M.exceptionsTotal),
       registers,
     });
     monitor.subscribe({
@@ -109,22 +107,18 @@ export class BridgeMetrics {
     });
 
     new Gauge({
-      name: 'pulse_bridge_redis_up',
-      help: 'Whether the last poll reached Redis',
+      ...definition(M.redisUp),
       registers,
       collect() {
         this.set(monitor.isRedisUp() ? 1 : 0);
       },
     });
     const invalidHeartbeats = new Counter({
-      name: 'pulse_bridge_invalid_heartbeats_total',
-      help: 'Heartbeat values or keys skipped as invalid',
+      ...definition(M.invalidHeartbeats),
       registers,
     });
     const invalidEntries = new Counter({
-      name: 'pulse_bridge_invalid_entries_total',
-      help: 'Slow or error entries skipped as invalid',
-      labelNames: ['kind'],
+      ...definition(M.invalidEntries),
       registers,
     });
     // Counters mirrored from plain numbers: set through inc() by the difference, so they stay counters.
@@ -142,27 +136,22 @@ export class BridgeMetrics {
       mirror(invalidEntries, () => monitor.invalid.counts.error, { kind: 'error' }),
     ];
     new Gauge({
-      name: 'pulse_bridge_sse_clients',
-      help: 'Connected SSE clients',
+      ...definition(M.sseClients),
       registers,
       collect() {
         this.set(sse.size);
       },
     });
     const sseDropped = new Counter({
-      name: 'pulse_bridge_sse_slow_clients_dropped_total',
-      help: 'SSE clients disconnected because their unsent buffer passed the cap',
+      ...definition(M.sseSlowClientsDropped),
       registers,
     });
     const sseRejected = new Counter({
-      name: 'pulse_bridge_sse_rejected_clients_total',
-      help: 'SSE connections answered 503 at the client cap',
+      ...definition(M.sseRejected),
       registers,
     });
     const labelOverflow = new Counter({
-      name: 'pulse_bridge_label_overflow_total',
-      help: 'Label values folded into "other" by a per-app cap',
-      labelNames: ['label'],
+      ...definition(M.labelOverflow),
       registers,
     });
     syncs.push(
@@ -172,16 +161,14 @@ export class BridgeMetrics {
       mirror(labelOverflow, () => this.types.overflow, { label: 'type' }),
     );
     new Gauge({
-      name: 'pulse_bridge_poll_duration_seconds',
-      help: 'Duration of the last Redis poll, seconds',
+      ...definition(M.pollDuration),
       registers,
       collect() {
         this.set(monitor.lastSnapshot().tickMs / 1000);
       },
     });
     new Gauge({
-      name: 'pulse_bridge_last_poll_timestamp_seconds',
-      help: 'Time of the last poll, Unix seconds',
+      ...definition(M.lastPoll),
       registers,
       collect() {
         this.set(monitor.getAggregateMetrics().timestamp / 1000);

@@ -1,6 +1,7 @@
 import type { Snapshot } from '../monitor/monitor-service.js';
 import { yieldToLoop } from '../redis/read.js';
 import { escapeLabelValue } from './exposition.js';
+import { PULSE_METRICS, type PulseMetricKey } from './names.js';
 
 /** Servers rendered between two yields to the event loop. */
 const SLICE = 1_000;
@@ -12,9 +13,9 @@ const SLICE = 1_000;
  * Lost servers keep their last values with `pulse_server_up 0` until the bridge forgets them.
  */
 export async function renderSnapshotFamilies(snapshot: Snapshot): Promise<string> {
-  const families = Object.fromEntries(Object.keys(FAMILIES).map((key) => [key, [] as string[]])) as Record<FamilyKey, string[]>;
-  const { up, lastHeartbeat, info, cpu, memTotal, memFree, load1, load5, load15, diskTotal, diskFree } = families;
-  const { procCpu, procRss, procHeap, procUptime, procPid, health, servers } = families;
+  const families = Object.fromEntries(FAMILIES.map((key) => [key, [] as string[]])) as Record<FamilyKey, string[]>;
+  const { serverUp: up, lastHeartbeat, serverInfo: info, cpu, memTotal, memFree, load1, load5, load15, diskTotal, diskFree } = families;
+  const { procCpu, procRss, procHeap, procUptime, procPid, health, appServers: servers } = families;
   let done = 0;
   for (const app of snapshot.event.apps) {
     const appLabel = `app="${escapeLabelValue(app.app)}"`;
@@ -59,34 +60,35 @@ export async function renderSnapshotFamilies(snapshot: Snapshot): Promise<string
   }
   await yieldToLoop();
   let out = '';
-  for (const [key, [name, help]] of Object.entries(FAMILIES)) {
-    const samples = families[key as FamilyKey];
-    out += `# HELP ${name} ${help}\n# TYPE ${name} gauge\n`;
+  for (const key of FAMILIES) {
+    const { name, help, type } = PULSE_METRICS[key];
+    const samples = families[key];
+    out += `# HELP ${name} ${help}\n# TYPE ${name} ${type}\n`;
     if (samples.length > 0) out += `${name}${samples.join(`\n${name}`)}\n`;
   }
   return out;
 }
 
-/** Family names and help, in the order they are rendered. */
-const FAMILIES = {
-  up: ['pulse_server_up', 'Whether the server is online (1) or lost (0); lost servers are kept until forgotten'],
-  lastHeartbeat: ['pulse_server_last_heartbeat_timestamp_seconds', 'Time of the last heartbeat, Unix seconds'],
-  info: ['pulse_server_info', 'Server identity, always 1'],
-  cpu: ['pulse_server_cpu_ratio', 'Host CPU busy, 0 to 1'],
-  memTotal: ['pulse_server_memory_total_bytes', 'Host memory, bytes'],
-  memFree: ['pulse_server_memory_free_bytes', 'Host memory available, bytes'],
-  load1: ['pulse_server_load1', 'Host load average over 1 minute'],
-  load5: ['pulse_server_load5', 'Host load average over 5 minutes'],
-  load15: ['pulse_server_load15', 'Host load average over 15 minutes'],
-  diskTotal: ['pulse_server_disk_total_bytes', 'Filesystem size, bytes'],
-  diskFree: ['pulse_server_disk_free_bytes', 'Filesystem space available, bytes'],
-  procCpu: ['pulse_process_cpu_ratio', 'Reporting process CPU as a share of the whole machine, 0 to 1'],
-  procRss: ['pulse_process_resident_memory_bytes', 'Reporting process resident memory, bytes'],
-  procHeap: ['pulse_process_heap_used_bytes', 'Reporting process heap in use, bytes'],
-  procUptime: ['pulse_process_uptime_seconds', 'Reporting process uptime, seconds'],
-  procPid: ['pulse_process_pid', 'Reporting process id, for the Processes card (changes when the process restarts)'],
-  health: ['pulse_app_health_score', 'App health score, 0 to 100 (formula in the bridge README)'],
-  servers: ['pulse_app_servers', 'Servers of an app by status'],
-} as const satisfies Record<string, readonly [name: string, help: string]>;
+/** The families rendered here, in this order; names and help come from the contract (names.ts). */
+const FAMILIES = [
+  'serverUp',
+  'lastHeartbeat',
+  'serverInfo',
+  'cpu',
+  'memTotal',
+  'memFree',
+  'load1',
+  'load5',
+  'load15',
+  'diskTotal',
+  'diskFree',
+  'procCpu',
+  'procRss',
+  'procHeap',
+  'procUptime',
+  'procPid',
+  'health',
+  'appServers',
+] as const satisfies readonly PulseMetricKey[];
 
-type FamilyKey = keyof typeof FAMILIES;
+type FamilyKey = (typeof FAMILIES)[number];

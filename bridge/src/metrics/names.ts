@@ -1,0 +1,168 @@
+/**
+ * The bridge's `/metrics` contract, defined once: every `pulse_*` family the bridge exposes, with its type, help
+ * text and label names. The bridge registers its metrics from these definitions, and the Grafana dashboards and
+ * Prometheus alert rules (`@gravito/pulse-grafana`) take their names from here, so a renamed series is one edit
+ * here and a failing test, not a silently empty panel. This file imports nothing: it is published on its own as
+ * `@gravito/pulse-bridge/metric-names`.
+ *
+ * A new metric is added here first (see bridge/README.md, "Metrics").
+ */
+export interface MetricDefinition {
+  readonly name: string;
+  readonly type: 'counter' | 'gauge' | 'histogram';
+  readonly help: string;
+  readonly labelNames: readonly string[];
+}
+
+const SERVER = ['app', 'server'] as const;
+const ROUTE = ['app', 'kind', 'method', 'route'] as const;
+
+export const PULSE_METRICS = {
+  // Per server, from the last heartbeat (rendered from the snapshot, see snapshot-families.ts).
+  serverUp: {
+    name: 'pulse_server_up',
+    type: 'gauge',
+    help: 'Whether the server is online (1) or lost (0); lost servers are kept until forgotten',
+    labelNames: SERVER,
+  },
+  lastHeartbeat: {
+    name: 'pulse_server_last_heartbeat_timestamp_seconds',
+    type: 'gauge',
+    help: 'Time of the last heartbeat, Unix seconds',
+    labelNames: SERVER,
+  },
+  serverInfo: {
+    name: 'pulse_server_info',
+    type: 'gauge',
+    help: 'Server identity, always 1',
+    labelNames: [...SERVER, 'hostname', 'platform', 'runtime', 'environment', 'version'],
+  },
+  cpu: { name: 'pulse_server_cpu_ratio', type: 'gauge', help: 'Host CPU busy, 0 to 1', labelNames: SERVER },
+  memTotal: { name: 'pulse_server_memory_total_bytes', type: 'gauge', help: 'Host memory, bytes', labelNames: SERVER },
+  memFree: { name: 'pulse_server_memory_free_bytes', type: 'gauge', help: 'Host memory available, bytes', labelNames: SERVER },
+  load1: { name: 'pulse_server_load1', type: 'gauge', help: 'Host load average over 1 minute', labelNames: SERVER },
+  load5: { name: 'pulse_server_load5', type: 'gauge', help: 'Host load average over 5 minutes', labelNames: SERVER },
+  load15: { name: 'pulse_server_load15', type: 'gauge', help: 'Host load average over 15 minutes', labelNames: SERVER },
+  diskTotal: { name: 'pulse_server_disk_total_bytes', type: 'gauge', help: 'Filesystem size, bytes', labelNames: [...SERVER, 'mount'] },
+  diskFree: {
+    name: 'pulse_server_disk_free_bytes',
+    type: 'gauge',
+    help: 'Filesystem space available, bytes',
+    labelNames: [...SERVER, 'mount'],
+  },
+  procCpu: {
+    name: 'pulse_process_cpu_ratio',
+    type: 'gauge',
+    help: 'Reporting process CPU as a share of the whole machine, 0 to 1',
+    labelNames: SERVER,
+  },
+  procRss: {
+    name: 'pulse_process_resident_memory_bytes',
+    type: 'gauge',
+    help: 'Reporting process resident memory, bytes',
+    labelNames: SERVER,
+  },
+  procHeap: { name: 'pulse_process_heap_used_bytes', type: 'gauge', help: 'Reporting process heap in use, bytes', labelNames: SERVER },
+  procUptime: { name: 'pulse_process_uptime_seconds', type: 'gauge', help: 'Reporting process uptime, seconds', labelNames: SERVER },
+  procPid: {
+    name: 'pulse_process_pid',
+    type: 'gauge',
+    help: 'Reporting process id, for the Processes card (changes when the process restarts)',
+    labelNames: SERVER,
+  },
+
+  // Per app.
+  health: {
+    name: 'pulse_app_health_score',
+    type: 'gauge',
+    help: 'App health score, 0 to 100 (formula in the bridge README)',
+    labelNames: ['app'],
+  },
+  appServers: { name: 'pulse_app_servers', type: 'gauge', help: 'Servers of an app by status', labelNames: ['app', 'status'] },
+  slowTotal: {
+    name: 'pulse_slow_entries_total',
+    type: 'counter',
+    help: 'Slow requests and jobs read from the apps slow streams',
+    labelNames: ROUTE,
+  },
+  slowDuration: {
+    name: 'pulse_slow_entry_duration_seconds',
+    type: 'histogram',
+    help: 'Duration of the slow entries read, seconds',
+    labelNames: ['app', 'kind'],
+  },
+  slowRouteMax: {
+    name: 'pulse_slow_route_max_duration_seconds',
+    type: 'gauge',
+    // The window length is part of the help text; SLOW_ROUTE_WINDOW_MS (window-max.ts) must say the same.
+    help: 'Slowest slow entry read per route in the last 60 s, seconds; max_over_time gives the slowest over a range',
+    labelNames: ROUTE,
+  },
+  exceptionsTotal: {
+    name: 'pulse_exceptions_total',
+    type: 'counter',
+    help: 'Exceptions read from the apps exception sets',
+    labelNames: ['app', 'type'],
+  },
+
+  // The bridge itself.
+  redisUp: { name: 'pulse_bridge_redis_up', type: 'gauge', help: 'Whether the last poll reached Redis', labelNames: [] },
+  invalidHeartbeats: {
+    name: 'pulse_bridge_invalid_heartbeats_total',
+    type: 'counter',
+    help: 'Heartbeat values or keys skipped as invalid',
+    labelNames: [],
+  },
+  invalidEntries: {
+    name: 'pulse_bridge_invalid_entries_total',
+    type: 'counter',
+    help: 'Slow or error entries skipped as invalid',
+    labelNames: ['kind'],
+  },
+  sseClients: { name: 'pulse_bridge_sse_clients', type: 'gauge', help: 'Connected SSE clients', labelNames: [] },
+  sseSlowClientsDropped: {
+    name: 'pulse_bridge_sse_slow_clients_dropped_total',
+    type: 'counter',
+    help: 'SSE clients disconnected because their unsent buffer passed the cap',
+    labelNames: [],
+  },
+  sseRejected: {
+    name: 'pulse_bridge_sse_rejected_clients_total',
+    type: 'counter',
+    help: 'SSE connections answered 503 at the client cap',
+    labelNames: [],
+  },
+  labelOverflow: {
+    name: 'pulse_bridge_label_overflow_total',
+    type: 'counter',
+    help: 'Label values folded into "other" by a per-app cap',
+    labelNames: ['label'],
+  },
+  pollDuration: {
+    name: 'pulse_bridge_poll_duration_seconds',
+    type: 'gauge',
+    help: 'Duration of the last Redis poll, seconds',
+    labelNames: [],
+  },
+  lastPoll: {
+    name: 'pulse_bridge_last_poll_timestamp_seconds',
+    type: 'gauge',
+    help: 'Time of the last poll, Unix seconds',
+    labelNames: [],
+  },
+} as const satisfies Record<string, MetricDefinition>;
+
+export type PulseMetricKey = keyof typeof PULSE_METRICS;
+
+/** Just the names, for building queries: `METRIC_NAMES.serverUp === 'pulse_server_up'`. */
+export const METRIC_NAMES = Object.fromEntries(Object.entries(PULSE_METRICS).map(([key, metric]) => [key, metric.name])) as {
+  readonly [K in PulseMetricKey]: (typeof PULSE_METRICS)[K]['name'];
+};
+
+/**
+ * The series names a family shows up under in Prometheus: a histogram's `_bucket`, `_sum` and `_count`, the
+ * family name for the rest.
+ */
+export function seriesNames(metric: MetricDefinition): string[] {
+  return metric.type === 'histogram' ? ['_bucket', '_sum', '_count'].map((suffix) => metric.name + suffix) : [metric.name];
+}
