@@ -98,7 +98,7 @@ if (!exiting) {
     `  bridge       ${s.bridgeUrl}/metrics`,
     `               ${s.bridgeUrl}/api/pulse/stream  (SSE)   ${s.bridgeUrl}/api/pulse/servers  (JSON)`,
     s.prometheusUrl
-      ? `  prometheus   ${s.prometheusUrl}/graph?g0.expr=pulse_server_up&g0.tab=1   alerts: ${s.prometheusUrl}/alerts`
+      ? `  prometheus   ${s.prometheusUrl}/graph?g0.expr=pulse_server_up&g0.tab=1   alerts: ${s.prometheusUrl}/classic/alerts`
       : `  prometheus   ${wantPrometheus ? 'not on PATH, skipped (apt-get install -y prometheus)' : 'skipped (PULSE_DEMO_PROMETHEUS=0)'}`,
     `  redis        ${s.redisUrl}${s.privateRedis ? '  (private, removed on exit)' : ''}`,
     '  Grafana dashboards: docker compose up, then http://localhost:3000 (see grafana/README.md).',

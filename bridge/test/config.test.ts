@@ -44,7 +44,10 @@ describe('configuration', () => {
       [{ PULSE_STREAM_INTERVAL_MS: '500' }, [], /PULSE_STREAM_INTERVAL_MS=500 is out of range \(expected 1000 to 5000\)/],
       [{ PULSE_STREAM_INTERVAL_MS: '2s' }, [], /not an integer/],
       [{ PULSE_BRIDGE_PORT: '70000' }, [], /PULSE_BRIDGE_PORT/],
-      [{}, ['--port', 'abc'], /--pulse-bridge-port="abc" is not an integer/],
+      [{}, ['--port', 'abc'], /^--port="abc" is not an integer/],
+      [{}, ['--pulse-bridge-port=abc'], /^--pulse-bridge-port="abc" is not an integer/],
+      [{ PULSE_STREAM_INTERVAL_MS: '-5' }, [], /^PULSE_STREAM_INTERVAL_MS=-5 is out of range \(expected 1000 to 5000\)/],
+      [{}, ['--lost-after-ms', '-1'], /^--lost-after-ms=-1 is out of range/],
       [{ REDIS_URL: 'http://x' }, [], /redis:\/\//],
       [{ PULSE_CORS_ORIGINS: 'https://a.example.com/path' }, [], /bare origin/],
       [{ PULSE_CORS_ORIGINS: '*' }, [], /not an origin/],
@@ -117,6 +120,8 @@ describe('cli', () => {
         for (const line of lines) assert.doesNotThrow(() => JSON.parse(line), line);
         assert.ok(lines.some((l) => JSON.parse(l).msg === 'pulse-bridge stopped'));
         assert.ok(lines.some((l) => JSON.parse(l).msg === 'redis connected'));
+        // Closing its own connection on the way out is not an outage.
+        assert.ok(!lines.some((l) => JSON.parse(l).msg === 'redis unreachable'), out);
         child = undefined;
       });
     }

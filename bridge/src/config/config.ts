@@ -79,13 +79,19 @@ export const DEFAULTS: BridgeConfig = {
 
 const LOG_LEVELS = new Set(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
 
+/** A flag's value and the flag as the user typed it (`--port` or `--pulse-bridge-port`), for error messages. */
+interface FlagValue {
+  value: string;
+  flag: string;
+}
+
 /** Reads `--name value` and `--name=value` pairs; any unknown flag is an error. */
-function readFlags(argv: readonly string[]): Map<keyof BridgeConfig, string> {
+function readFlags(argv: readonly string[]): Map<keyof BridgeConfig, FlagValue> {
   const byFlag = new Map<string, keyof BridgeConfig>();
   for (const [key, option] of Object.entries(OPTIONS) as [keyof BridgeConfig, Option][]) {
     for (const flag of flagsOf(option)) byFlag.set(flag, key);
   }
-  const values = new Map<keyof BridgeConfig, string>();
+  const values = new Map<keyof BridgeConfig, FlagValue>();
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] as string;
     const eq = arg.indexOf('=');
@@ -99,13 +105,14 @@ function readFlags(argv: readonly string[]): Map<keyof BridgeConfig, string> {
       i++;
     }
     if (value === undefined) throw new ConfigError(`${flag} needs a value`);
-    values.set(key, value);
+    values.set(key, { value, flag });
   }
   return values;
 }
 
 function integer(name: string, raw: string, min: number, max: number): number {
-  if (!/^[0-9]+$/.test(raw.trim())) throw new ConfigError(`${name}=${JSON.stringify(raw)} is not an integer (expected ${min} to ${max})`);
+  // A sign is part of an integer: `-5` is out of range, not "not an integer".
+  if (!/^[-+]?[0-9]+$/.test(raw.trim())) throw new ConfigError(`${name}=${JSON.stringify(raw)} is not an integer (expected ${min} to ${max})`);
   const value = Number(raw.trim());
   if (value < min || value > max) throw new ConfigError(`${name}=${raw} is out of range (expected ${min} to ${max})`);
   return value;
@@ -170,10 +177,10 @@ function origins(raw: string): string[] {
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: readonly string[] = []): BridgeConfig {
   const flags = readFlags(argv);
   const raw = (key: keyof BridgeConfig): string | undefined => {
-    const value = flags.get(key) ?? env[OPTIONS[key].env];
+    const value = flags.get(key)?.value ?? env[OPTIONS[key].env];
     return value === undefined || value === '' ? undefined : value;
   };
-  const name = (key: keyof BridgeConfig) => (flags.has(key) ? longFlag(OPTIONS[key].env) : OPTIONS[key].env);
+  const name = (key: keyof BridgeConfig) => flags.get(key)?.flag ?? OPTIONS[key].env;
   const int = (key: keyof BridgeConfig, min: number, max: number, fallback: number) => {
     const value = raw(key);
     return value === undefined ? fallback : integer(name(key), value, min, max);

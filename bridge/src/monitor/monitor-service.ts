@@ -248,7 +248,8 @@ export class MonitorService {
 
   /** Marks Redis down at once (e.g. the connection closed) rather than at the next tick. */
   connectionLost(reason: string): void {
-    if (this.redisUp) this.setRedisUp(false, reason);
+    // After stop() the bridge closes the connection itself: that is not an outage.
+    if (this.redisUp && !this.stopped) this.setRedisUp(false, reason);
   }
 
   /** One poll. Never throws: a failure marks Redis down and keeps the last state. */
