@@ -133,12 +133,28 @@ describe('example express app → Redis (acceptance)', () => {
     assert.ok((await client.zcard(key)) >= 2);
   });
 
-  it('the heartbeat disappears after the app stops (short TTL)', async () => {
+  it('on SIGTERM the last heartbeat says stopped, then disappears (short TTL)', async () => {
     const [key] = await client.keys(`pulse:server:${appName}:*`);
     assert.ok(key);
+    const before = parseHeartbeat(await client.get(key));
+    assert.ok(before.ok && before.value.state === undefined, 'a running server writes no state');
     const code = await app.stop();
     assert.equal(code, 0);
     assertCleanStderr(app.stderr());
+    const last = parseHeartbeat(await client.get(key));
+    assert.ok(last.ok, last.ok ? '' : last.error);
+    assert.equal(last.value.state, 'stopped');
+    assert.ok(last.value.timestamp >= before.value.timestamp);
+    assert.ok((await client.ttl(key)) > 0, 'the stopped heartbeat expires like any other');
     await waitFor('the heartbeat to expire', async () => ((await client.exists(key)) === 0 ? true : undefined), 4_000);
+  });
+
+  it('a crash (SIGKILL) leaves a running heartbeat: readers will call it lost', async () => {
+    const crashing = await startApp(EXAMPLE_SERVER, { REDIS_URL: redis.url, PULSE_APP_NAME: `${appName}-crash`, PULSE_INTERVAL_MS: '500' });
+    const key = await waitFor('a heartbeat key', async () => (await client.keys(`pulse:server:${appName}-crash:*`))[0], 4_000, 20);
+    crashing.child.kill('SIGKILL');
+    await new Promise((resolve) => crashing.child.once('exit', resolve));
+    const last = parseHeartbeat(await client.get(key));
+    assert.ok(last.ok && last.value.state === undefined);
   });
 });

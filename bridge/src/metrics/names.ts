@@ -22,7 +22,7 @@ export const PULSE_METRICS = {
   serverUp: {
     name: 'pulse_server_up',
     type: 'gauge',
-    help: 'Whether the server is online (1) or lost (0); lost servers are kept until forgotten',
+    help: 'Whether the server is online (1) or lost (0); lost servers are kept until forgotten, stopped servers (graceful shutdown) have no series',
     labelNames: SERVER,
   },
   lastHeartbeat: {
@@ -78,7 +78,12 @@ export const PULSE_METRICS = {
     help: 'App health score, 0 to 100 (formula in the bridge README)',
     labelNames: ['app'],
   },
-  appServers: { name: 'pulse_app_servers', type: 'gauge', help: 'Servers of an app by status', labelNames: ['app', 'status'] },
+  appServers: {
+    name: 'pulse_app_servers',
+    type: 'gauge',
+    help: 'Servers of an app by status: online, lost, stopped',
+    labelNames: ['app', 'status'],
+  },
   slowTotal: {
     name: 'pulse_slow_entries_total',
     type: 'counter',

@@ -10,7 +10,8 @@ const SLICE = 1_000;
  * Renders the per-server and per-app gauges of one snapshot. At 10,000 servers that is ~170,000 samples:
  * prom-client's labelled gauges take ~350 ms to set and render that many, so these families are written
  * straight from the snapshot, in slices, once per snapshot (every scrape of the same snapshot reuses the text).
- * Lost servers keep their last values with `pulse_server_up 0` until the bridge forgets them.
+ * Lost servers keep their last values with `pulse_server_up 0` until the bridge forgets them; stopped servers
+ * (a graceful shutdown) have no per-server series, only their count in `pulse_app_servers{status="stopped"}`.
  */
 export async function renderSnapshotFamilies(snapshot: Snapshot): Promise<string> {
   const families = Object.fromEntries(FAMILIES.map((key) => [key, [] as string[]])) as Record<FamilyKey, string[]>;
@@ -20,9 +21,16 @@ export async function renderSnapshotFamilies(snapshot: Snapshot): Promise<string
   for (const app of snapshot.event.apps) {
     const appLabel = `app="${escapeLabelValue(app.app)}"`;
     health.push(`{${appLabel}} ${app.health.score}`);
-    servers.push(`{${appLabel},status="online"} ${app.servers_online}`, `{${appLabel},status="lost"} ${app.servers_lost}`);
+    servers.push(
+      `{${appLabel},status="online"} ${app.servers_online}`,
+      `{${appLabel},status="lost"} ${app.servers_lost}`,
+      `{${appLabel},status="stopped"} ${app.servers_stopped ?? 0}`,
+    );
     for (const server of app.servers) {
       if (++done % SLICE === 0) await yieldToLoop();
+      // A stopped server leaves the per-server families at once, as a target removed from discovery leaves `up`:
+      // no pulse_server_up 0 for it, so PulseServerLost cannot fire. It is counted in pulse_app_servers.
+      if (server.status === 'stopped') continue;
       const hb = server.heartbeat;
       const sys = hb.system;
       const proc = hb.process;

@@ -12,7 +12,9 @@ import type { AppHealth, PulseHeartbeat } from '@gravito/pulse-protocol';
  * | 10 | slow entries | `clamp(slow_per_minute / (10 × online))` = 1: ten slow entries per server per minute |
  * | 20 | exceptions | `clamp(errors_per_minute / (5 × online))` = 1: five exceptions per server per minute |
  *
- * The result is rounded to an integer. With no server online the score is 0, whatever else.
+ * The result is rounded to an integer. With no server online the score is 0, whatever else, unless every
+ * server stopped gracefully (a deploy between two instances, or an app shut down on purpose): then it is 100.
+ * Stopped servers never take points off: they are neither online nor lost.
  */
 
 export const HEALTH_WEIGHTS = { lost: 30, cpu: 15, memory: 15, disk: 10, slow: 10, errors: 20 } as const;
@@ -20,6 +22,8 @@ export const HEALTH_WEIGHTS = { lost: 30, cpu: 15, memory: 15, disk: 10, slow: 1
 export interface HealthInput {
   online: readonly PulseHeartbeat[];
   lost: number;
+  /** Servers whose last heartbeat said `state: stopped`. */
+  stopped?: number;
   slowPerMinute: number;
   errorsPerMinute: number;
 }
@@ -54,6 +58,10 @@ export function diskPressure(hb: PulseHeartbeat): number {
 export function healthScore(input: HealthInput): AppHealth {
   const online = input.online.length;
   const total = online + input.lost;
+  const stopped = input.stopped ?? 0;
+  if (online === 0 && input.lost === 0 && stopped > 0) {
+    return { score: 100, reasons: [`all ${stopped} servers stopped (graceful shutdown)`] };
+  }
   if (online === 0) {
     return { score: 0, reasons: [total === 0 ? 'no servers' : `no server online (${input.lost} lost)`] };
   }

@@ -408,25 +408,28 @@ export class MonitorService {
     for (const [app, records] of byApp) {
       const online: PulseHeartbeat[] = [];
       let lost = 0;
+      let stopped = 0;
       const serverJson: string[] = [];
       const servers: ServerSnapshot[] = [];
       for (const record of records) {
         if (++walked % SNAPSHOT_SLICE === 0) await yieldToLoop();
         const status = this.registry.status(record, now);
         if (status === 'online') online.push(record.heartbeat);
-        else lost++;
+        else if (status === 'lost') lost++;
+        else stopped++;
         // app and id are key-safe ([A-Za-z0-9._-]): nothing to escape.
-        serverJson.push(status === 'online' ? record.jsonOnline : record.jsonLost);
+        serverJson.push(status === 'online' ? record.jsonOnline : status === 'lost' ? record.jsonLost : record.jsonStopped);
         servers.push({ app: record.app, id: record.id, status, last_seen: record.heartbeat.timestamp, heartbeat: record.heartbeat });
       }
       const slowPerMinute = this.slowTailers.get(app)?.rate.perMinute(now) ?? 0;
       const errorsPerMinute = this.errorTailers.get(app)?.rate.perMinute(now) ?? 0;
-      const health = healthScore({ online, lost, slowPerMinute, errorsPerMinute });
+      const health = healthScore({ online, lost, stopped, slowPerMinute, errorsPerMinute });
       const summary = {
         app,
         health,
         servers_online: online.length,
         servers_lost: lost,
+        servers_stopped: stopped,
         slow_per_minute: slowPerMinute,
         errors_per_minute: errorsPerMinute,
       };

@@ -10,6 +10,7 @@ export interface ServerRecord {
   /** The whole ServerSnapshot JSON for each status, built once per heartbeat rather than once per tick. */
   jsonOnline: string;
   jsonLost: string;
+  jsonStopped: string;
   /** The raw value it came from, to skip re-parsing an unchanged heartbeat. */
   raw: string;
   /** The key was not found by the last scan (expired or deleted). */
@@ -20,7 +21,18 @@ export function createRecord(key: string, app: string, id: string, heartbeat: Pu
   // app and id are key-safe ([A-Za-z0-9._-]): nothing to escape.
   const head = `{"app":"${app}","id":"${id}","status":"`;
   const tail = `","last_seen":${heartbeat.timestamp},"heartbeat":${json}}`;
-  return { key, app, id, heartbeat, json, raw, gone: false, jsonOnline: `${head}online${tail}`, jsonLost: `${head}lost${tail}` };
+  return {
+    key,
+    app,
+    id,
+    heartbeat,
+    json,
+    raw,
+    gone: false,
+    jsonOnline: `${head}online${tail}`,
+    jsonLost: `${head}lost${tail}`,
+    jsonStopped: `${head}stopped${tail}`,
+  };
 }
 
 export interface RegistryOptions {
@@ -50,12 +62,17 @@ export class ServerRegistry {
     return hb.meta.interval_ms ? 3 * hb.meta.interval_ms : this.options.lostAfterMs;
   }
 
+  /** Stopped when its last heartbeat says so (a graceful shutdown), whatever its age: silence after it is expected. */
   status(record: ServerRecord, now: number): ServerStatus {
+    if (record.heartbeat.state === 'stopped') return 'stopped';
     if (record.gone) return 'lost';
     return now - record.heartbeat.timestamp > this.lostAfter(record.heartbeat) ? 'lost' : 'online';
   }
 
-  /** Replaces the known set with one scan's results; keys the scan did not see are kept as `gone` until forgotten. */
+  /**
+   * Replaces the known set with one scan's results; keys the scan did not see are kept as `gone` until forgotten.
+   * A stopped server is forgotten as soon as its key is gone: it said goodbye, there is nothing to watch for.
+   */
   update(found: Map<string, ServerRecord>, now: number): { forgotten: number } {
     // forEach rather than for…of: no [key, value] pair is allocated per server, every tick.
     let forgotten = 0;
@@ -63,7 +80,7 @@ export class ServerRegistry {
     this.servers.forEach((record, key) => {
       if (found.has(key)) return;
       record.gone = true;
-      if (now - record.heartbeat.timestamp > this.options.forgetAfterMs) {
+      if (record.heartbeat.state === 'stopped' || now - record.heartbeat.timestamp > this.options.forgetAfterMs) {
         this.servers.delete(key);
         forgotten++;
       } else remembered.push(record);

@@ -1,4 +1,4 @@
-import { heartbeatKey, validateHeartbeat } from '@gravito/pulse-protocol';
+import { heartbeatKey, type PulseHeartbeat, validateHeartbeat } from '@gravito/pulse-protocol';
 import { type ExportResult, ExportResultCode } from '@opentelemetry/core';
 import {
   type AggregationOption,
@@ -33,6 +33,8 @@ export class PulseMetricExporter implements PushMetricExporter {
   private readonly diag = new DiagOnce();
   private isShutdown = false;
   private readonly pending = new Set<Promise<void>>();
+  /** The last heartbeat written, to say goodbye with on shutdown. */
+  private lastWritten: { key: string; heartbeat: PulseHeartbeat } | undefined;
 
   constructor(private readonly options: PulseMetricExporterOptions) {}
 
@@ -78,7 +80,20 @@ export class PulseMetricExporter implements PushMetricExporter {
       return { code: ExportResultCode.FAILED, error: new Error('Redis unavailable: heartbeat not written') };
     }
     stats.writtenHeartbeats++;
+    this.lastWritten = { key, heartbeat };
     return { code: ExportResultCode.SUCCESS };
+  }
+
+  /**
+   * A graceful shutdown's last word: the last heartbeat again, marked `state: stopped`, so that readers show a
+   * deploy as stopped rather than lost (and do not page anyone). A crash never gets here and stays lost.
+   */
+  private async writeStopped(): Promise<void> {
+    if (this.lastWritten === undefined) return;
+    const { key, heartbeat } = this.lastWritten;
+    const stopped: PulseHeartbeat = { ...heartbeat, timestamp: Math.max(heartbeat.timestamp, Date.now()), state: 'stopped' };
+    const outcome = await this.options.writer.write([['set', key, JSON.stringify(stopped), 'EX', this.options.ttlSeconds]]);
+    if (outcome.failed === 0) this.options.stats.writtenHeartbeats++;
   }
 
   /** Heartbeats are gauges of now; delta or cumulative makes no difference to them. */
@@ -103,6 +118,7 @@ export class PulseMetricExporter implements PushMetricExporter {
     if (this.isShutdown) return;
     this.isShutdown = true;
     await this.forceFlush();
+    await this.writeStopped();
     this.options.onShutdown?.();
   }
 }

@@ -10,8 +10,9 @@ import { PulseHeartbeat } from './heartbeat.js';
 
 const closed = { additionalProperties: false } as const;
 
-export const ServerStatus = Type.Union([Type.Literal('online'), Type.Literal('lost')], {
-  description: "lost: no heartbeat for longer than the bridge's lost-after; shown greyed until it is forgotten",
+export const ServerStatus = Type.Union([Type.Literal('online'), Type.Literal('lost'), Type.Literal('stopped')], {
+  description:
+    "lost: no heartbeat for longer than the bridge's lost-after (a crash), shown greyed until it is forgotten; stopped: its last heartbeat said state stopped (a graceful shutdown), kept until its key expires",
 });
 
 export const ServerSnapshot = Type.Object(
@@ -39,6 +40,7 @@ export const AppSnapshot = Type.Object(
     health: AppHealth,
     servers_online: Type.Integer({ minimum: 0 }),
     servers_lost: Type.Integer({ minimum: 0 }),
+    servers_stopped: Type.Optional(Type.Integer({ minimum: 0, description: 'servers that shut down gracefully, not yet forgotten' })),
     slow_per_minute: Type.Number({ minimum: 0, description: 'slow entries per minute over the last 5 minutes' }),
     errors_per_minute: Type.Number({ minimum: 0, description: 'exceptions per minute over the last 5 minutes' }),
     servers: Type.Array(ServerSnapshot),

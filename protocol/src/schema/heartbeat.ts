@@ -36,6 +36,14 @@ export const RecorderStats = Type.Object(
   { ...closed, title: 'RecorderStats', description: 'health of the SDK itself' },
 );
 
+/**
+ * `stopped` marks the last heartbeat of a graceful shutdown, so that readers tell a deploy from a crash: a stopped
+ * server is not lost, does not lower the app's health, and is forgotten once its key expires. Absent means running.
+ */
+export const ServerState = Type.Union([Type.Literal('running'), Type.Literal('stopped')], {
+  description: 'running (the default when absent), or stopped: the last heartbeat, written on a graceful shutdown',
+});
+
 export const PulseHeartbeat = Type.Object(
   {
     timestamp: EpochMillis(),
@@ -87,6 +95,7 @@ export const PulseHeartbeat = Type.Object(
       { ...closed, title: 'HeartbeatMeta' },
     ),
     recorder: Type.Optional(RecorderStats),
+    state: Type.Optional(ServerState),
   },
   {
     ...closed,
@@ -100,4 +109,5 @@ export type PulseHeartbeat = Static<typeof PulseHeartbeat>;
 export type DiskUsage = Static<typeof DiskUsage>;
 export type EventLoopStats = Static<typeof EventLoopStats>;
 export type RecorderStats = Static<typeof RecorderStats>;
+export type ServerState = Static<typeof ServerState>;
 export type PulseRuntime = PulseHeartbeat['meta']['runtime'];
