@@ -29,6 +29,8 @@ export interface StackOptions {
   /** `undefined`: no Prometheus. 0 picks a free port. */
   prometheusPort?: number;
   scrapeIntervalSeconds?: number;
+  /** Prometheus rule files (default: the shipped grafana/prometheus/rules.yml). */
+  ruleFiles?: readonly string[];
   /** Environment passed to every child (the bridge and the app read their own variables from it). */
   env?: NodeJS.ProcessEnv;
   /** Each child output line, e.g. to print it prefixed. */
@@ -143,7 +145,10 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       const dir = mkdtempSync(join(tmpdir(), 'pulse-prometheus-'));
       tempDirs.push(dir);
       const config = join(dir, 'prometheus.yml');
-      writeFileSync(config, prometheusConfig(`127.0.0.1:${bridgePort}`, options.scrapeIntervalSeconds ?? 1, [RULES_FILE]));
+      writeFileSync(
+        config,
+        prometheusConfig(`127.0.0.1:${bridgePort}`, options.scrapeIntervalSeconds ?? 1, options.ruleFiles ?? [RULES_FILE]),
+      );
       const port = options.prometheusPort || (await freePort());
       prometheusUrl = `http://127.0.0.1:${port}`;
       const prometheus = start(
