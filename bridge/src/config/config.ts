@@ -112,7 +112,8 @@ function readFlags(argv: readonly string[]): Map<keyof BridgeConfig, FlagValue> 
 
 function integer(name: string, raw: string, min: number, max: number): number {
   // A sign is part of an integer: `-5` is out of range, not "not an integer".
-  if (!/^[-+]?[0-9]+$/.test(raw.trim())) throw new ConfigError(`${name}=${JSON.stringify(raw)} is not an integer (expected ${min} to ${max})`);
+  if (!/^[-+]?[0-9]+$/.test(raw.trim()))
+    throw new ConfigError(`${name}=${JSON.stringify(raw)} is not an integer (expected ${min} to ${max})`);
   const value = Number(raw.trim());
   if (value < min || value > max) throw new ConfigError(`${name}=${raw} is out of range (expected ${min} to ${max})`);
   return value;
