@@ -10,7 +10,7 @@ import { SseClient, suiteRedisAndBridge } from './helpers.js';
 describe('heartbeats, slow entries and exceptions from the real exporter (@gravito/pulse-node)', () => {
   const suite = suiteRedisAndBridge();
 
-  it('serves the exporter app online, each entry once, then lost when it stops', async () => {
+  it('serves the exporter app online, each entry once, then stopped when it stops', async () => {
     const { redis, bridge } = suite;
     const app = 'exporter-interop';
     const sse = await SseClient.connect(`${bridge.url}/api/pulse/stream`);
@@ -65,16 +65,20 @@ describe('heartbeats, slow entries and exceptions from the real exporter (@gravi
       assert.match(metrics, new RegExp(`pulse_exceptions_total\\{app="${app}",type="TypeError"\\} 1`));
 
       await recorder.stop();
-      // interval 200 ms → lost after 600 ms without a heartbeat
+      // A graceful stop says goodbye: stopped, never lost (lost-after is 3 × 200 ms; the wait below is longer).
       await sse.waitFor<SystemPulseEvent>(
         PULSE_EVENTS.systemPulse,
-        (e) => e.apps.some((a) => a.app === app && a.servers.find((s) => s.id === 'node-1')?.status === 'lost'),
+        (e) => e.apps.some((a) => a.app === app && a.servers.find((s) => s.id === 'node-1')?.status === 'stopped'),
         5_000,
       );
       // each entry arrived once
       await new Promise((r) => setTimeout(r, 600));
       assert.equal(sse.of<PulseSlowEvent>(PULSE_EVENTS.slow).filter((e) => e.app === app).length, 1);
       assert.equal(sse.of<PulseErrorEvent>(PULSE_EVENTS.error).filter((e) => e.app === app).length, 1);
+      const statuses = sse
+        .of<SystemPulseEvent>(PULSE_EVENTS.systemPulse)
+        .flatMap((e) => e.apps.filter((a) => a.app === app).flatMap((a) => a.servers.map((s) => s.status)));
+      assert.ok(!statuses.includes('lost'), 'never lost');
     } finally {
       await recorder.stop();
       await provider.shutdown();
