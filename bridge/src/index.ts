@@ -77,16 +77,21 @@ export function createBridge(partial: Partial<BridgeConfig> = {}, options: Bridg
   const sse = new SseBroadcaster(
     { maxClients: config.sseMaxClients, maxBufferBytes: config.sseMaxBufferBytes, keepAliveMs: options.keepAliveMs },
     log,
+    monitor.lastSnapshot(),
   );
   monitor.subscribe({
-    snapshot: (snapshot) => sse.broadcast(PULSE_EVENTS.systemPulse, snapshot.json()),
-    slow: (events) => {
-      for (const event of events) sse.broadcast(PULSE_EVENTS.slow, JSON.stringify(event));
-    },
-    error: (events) => {
-      for (const event of events) sse.broadcast(PULSE_EVENTS.error, JSON.stringify(event));
-    },
-    status: (status) => sse.broadcast(PULSE_EVENTS.status, JSON.stringify(status)),
+    snapshot: (snapshot) => sse.pulse(snapshot),
+    slow: (events) =>
+      sse.events(
+        PULSE_EVENTS.slow,
+        events.map((event) => ({ app: event.app, data: JSON.stringify(event) })),
+      ),
+    error: (events) =>
+      sse.events(
+        PULSE_EVENTS.error,
+        events.map((event) => ({ app: event.app, data: JSON.stringify(event) })),
+      ),
+    status: (status) => sse.events(PULSE_EVENTS.status, [{ data: JSON.stringify(status) }]),
   });
   const metrics = new BridgeMetrics(monitor, sse, { maxRoutesPerApp: config.metricsMaxRoutes });
   const api = new PulseApi(redis, config.redisTimeoutMs * 2);

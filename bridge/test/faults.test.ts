@@ -3,6 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { PULSE_EVENTS, type PulseStatusEvent, type SystemPulseEvent } from '@gravito/pulse-protocol';
 import { startRedis, type TestRedis } from '@gravito/pulse-testkit';
 import { connectRedis, MonitorService } from '../src/index.js';
+import { documentBytes } from '../src/monitor/snapshot-encoding.js';
 import { assertEventsMatchProtocol, getJson, SseClient, silentLogger, startBridge, waitFor, writeHeartbeat } from './helpers.js';
 
 const INTERVAL = 200;
@@ -62,7 +63,7 @@ describe('faults: the bridge stays up and recovers', () => {
     try {
       for (let i = 0; i < 50_000; i++) await monitor.tick();
       assert.equal(monitor.isRedisUp(), false);
-      const json = JSON.parse(monitor.lastSnapshot().json());
+      const json = JSON.parse(documentBytes(monitor.lastSnapshot().document).toString());
       assert.equal(json.redis_up, false);
       assert.deepEqual(json.apps, []);
     } finally {

@@ -10,6 +10,7 @@ import {
   PulseSlowEvent,
   PulseStatusEvent,
   type SlowEntry,
+  SystemPulseDeltaEvent,
   SystemPulseEvent,
 } from '@gravito/pulse-protocol';
 import { startRedis, type TestRedis } from '@gravito/pulse-testkit';
@@ -208,6 +209,7 @@ export async function getJson(url: string, headers: Record<string, string> = {})
 
 const EVENT_SCHEMAS: Record<string, TSchema> = {
   [PULSE_EVENTS.systemPulse]: SystemPulseEvent,
+  [PULSE_EVENTS.systemPulseDelta]: SystemPulseDeltaEvent,
   [PULSE_EVENTS.slow]: PulseSlowEvent,
   [PULSE_EVENTS.error]: PulseErrorEvent,
   [PULSE_EVENTS.status]: PulseStatusEvent,

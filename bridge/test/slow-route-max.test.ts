@@ -93,7 +93,7 @@ describe('pulse_slow_route_max_duration_seconds', () => {
       { intervalMs: 1_000, lostAfterMs: 15_000, forgetAfterMs: 600_000, tickTimeoutMs: 1_000 },
       silentLogger,
     );
-    const sse = new SseBroadcaster({ maxClients: 1, maxBufferBytes: 1 << 20 }, silentLogger);
+    const sse = new SseBroadcaster({ maxClients: 1, maxBufferBytes: 1 << 20 }, silentLogger, monitor.lastSnapshot());
     let now = 1_000_000;
     const metrics = new BridgeMetrics(monitor, sse, { maxRoutesPerApp: 10, clock: () => now });
     const scrape = async () => (await metrics.scrape(false)).body;

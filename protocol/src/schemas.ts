@@ -1,5 +1,5 @@
 import { ErrorEntry, SlowEntry } from './schema/entries.js';
-import { PulseErrorEvent, PulseSlowEvent, PulseStatusEvent, SystemPulseEvent } from './schema/events.js';
+import { PulseErrorEvent, PulseSlowEvent, PulseStatusEvent, SystemPulseDeltaEvent, SystemPulseEvent } from './schema/events.js';
 import { PulseHeartbeat } from './schema/heartbeat.js';
 
 /** Every published schema, by the file name it is written to under `protocol/schema/`. */
@@ -8,6 +8,7 @@ export const PUBLISHED_SCHEMAS = {
   'slow-entry.schema.json': SlowEntry,
   'error-entry.schema.json': ErrorEntry,
   'event-system-pulse.schema.json': SystemPulseEvent,
+  'event-system-pulse-delta.schema.json': SystemPulseDeltaEvent,
   'event-pulse-slow.schema.json': PulseSlowEvent,
   'event-pulse-error.schema.json': PulseErrorEvent,
   'event-pulse-status.schema.json': PulseStatusEvent,

@@ -1,12 +1,13 @@
 import { timingSafeEqual } from 'node:crypto';
-import { PULSE_EVENTS } from '@gravito/pulse-protocol';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Logger } from 'pino';
 import type { BridgeMetrics } from '../metrics/bridge-metrics.js';
 import type { MonitorService } from '../monitor/monitor-service.js';
+import { documentParts } from '../monitor/snapshot-encoding.js';
 import type { SseBroadcaster } from '../sse/broadcaster.js';
+import { MAX_STREAM_APPS, STREAM_MODES, subscription } from '../sse/subscription.js';
 import { type PulseApi, RedisUnavailable } from './api.js';
-import { appParam, intParam, QueryError } from './query.js';
+import { appListParam, appParam, enumParam, intParam, QueryError } from './query.js';
 
 export interface AppDeps {
   monitor: MonitorService;
@@ -91,20 +92,17 @@ export function createApp(deps: AppDeps): express.Express {
   });
 
   app.get(STREAM_PATH, (req, res) => {
-    sse.accept(req, res, [
-      [PULSE_EVENTS.status, JSON.stringify(monitor.statusEvent())],
-      [PULSE_EVENTS.systemPulse, monitor.lastSnapshot().json()],
-    ]);
+    const mode = enumParam(req.query, 'mode', STREAM_MODES, 'full');
+    const apps = appListParam(req.query, 'app', MAX_STREAM_APPS);
+    sse.accept(req, res, subscription(mode, apps), JSON.stringify(monitor.statusEvent()));
   });
 
   app.get('/api/pulse/servers', (req, res) => {
     const only = appParam(req.query, false);
-    const snapshot = monitor.lastSnapshot();
-    if (only === undefined) {
-      res.type('application/json').send(snapshot.json());
-      return;
-    }
-    res.json({ ...snapshot.event, apps: snapshot.event.apps.filter((a) => a.app === only) });
+    // The bytes the stream sends, not a copy.
+    res.type('application/json');
+    for (const part of documentParts(monitor.lastSnapshot().document, only === undefined ? undefined : new Set([only]))) res.write(part);
+    res.end();
   });
 
   app.get('/api/pulse/slow', async (req, res) => {

@@ -37,3 +37,21 @@ export function intParam(query: Query, name: string, min: number, max: number, f
   if (value < min || value > max) throw new QueryError(name, `${name} must be an integer from ${min} to ${max}`);
   return value;
 }
+
+/** `name=a,b,c`: 1 to `max` distinct key-safe names; undefined when absent or empty. */
+export function appListParam(query: Query, name: string, max: number): string[] | undefined {
+  const raw = single(query, name);
+  if (raw === undefined || raw === '') return undefined;
+  const names = raw.split(',');
+  const rule = `${name} must be 1 to ${max} comma-separated key-safe app names (1 to 64 characters of [A-Za-z0-9._-] each)`;
+  if (names.length > max || !names.every(isSafeKeyPart)) throw new QueryError(name, rule);
+  return names;
+}
+
+/** One of `values`; `fallback` when absent or empty. */
+export function enumParam<T extends string>(query: Query, name: string, values: readonly T[], fallback: T): T {
+  const raw = single(query, name);
+  if (raw === undefined || raw === '') return fallback;
+  if (!(values as readonly string[]).includes(raw)) throw new QueryError(name, `${name} must be one of ${values.join(', ')}`);
+  return raw as T;
+}

@@ -150,6 +150,11 @@ export class BridgeMetrics {
       ...definition(M.sseRejected),
       registers,
     });
+    const sseEventsDropped = new Counter({
+      name: 'pulse_bridge_sse_dropped_events_total',
+      help: 'Slow and error events not streamed because the SSE queue was full',
+      registers,
+    });
     const labelOverflow = new Counter({
       ...definition(M.labelOverflow),
       registers,
@@ -157,6 +162,7 @@ export class BridgeMetrics {
     syncs.push(
       mirror(sseDropped, () => sse.counters.slowClientsDropped),
       mirror(sseRejected, () => sse.counters.rejected),
+      mirror(sseEventsDropped, () => sse.counters.eventsDropped),
       mirror(labelOverflow, () => this.routes.overflow, { label: 'route' }),
       mirror(labelOverflow, () => this.types.overflow, { label: 'type' }),
     );

@@ -1,5 +1,6 @@
 import {
   type AppSnapshot,
+  type AppSummary,
   HEARTBEAT_SCAN_PATTERN,
   type PulseErrorEvent,
   type PulseHeartbeat,
@@ -16,6 +17,14 @@ import { getChunk, MGET_CHUNK, scanEach, withDeadline, yieldToLoop } from '../re
 import { healthScore } from './health.js';
 import { InvalidValues } from './invalid-values.js';
 import { createRecord, type ServerRecord, ServerRegistry } from './server-registry.js';
+import {
+  type EncodedApp,
+  type EncodedDocument,
+  type EncodedServer,
+  emptySystemPulse,
+  encodeSystemPulse,
+  withHead,
+} from './snapshot-encoding.js';
 import { ErrorTailer, SlowTailer } from './tailers.js';
 
 export interface MonitorOptions {
@@ -34,10 +43,12 @@ export interface MonitorOptions {
 export interface Snapshot {
   event: SystemPulseEvent;
   /**
-   * `event` as JSON, for the SSE broadcast and the JSON API: built on first use, once per snapshot (a poll with
-   * no consumer never pays for it), from per-server pieces that are themselves built once per heartbeat.
+   * `event` as JSON bytes, encoded once per tick for every reader (SSE clients, the JSON API), from per-server
+   * pieces that are themselves built once per heartbeat.
    */
-  json(): string;
+  document: EncodedDocument;
+  /** The apps and servers it was encoded from: the delta stream compares them between ticks. */
+  apps: readonly EncodedApp[];
   /** How long the tick that produced it took. */
   tickMs: number;
 }
@@ -47,14 +58,6 @@ export interface MonitorListener {
   slow?(events: readonly PulseSlowEvent[]): void;
   error?(events: readonly PulseErrorEvent[]): void;
   status?(status: PulseStatusEvent): void;
-}
-
-function memo(build: () => string): () => string {
-  let value: string | undefined;
-  return () => {
-    value ??= build();
-    return value;
-  };
 }
 
 /** Tells a changed value from the same one without hashing megabytes: its length and its ends. */
@@ -142,7 +145,6 @@ export class MonitorService {
   private readonly listeners = new Set<MonitorListener>();
   private readonly startedAt = Date.now();
   private last: Snapshot;
-  private lastGoodJson: () => string;
   private redisUp = false;
   private lastError: string | undefined;
   private timer: NodeJS.Timeout | undefined;
@@ -172,12 +174,7 @@ export class MonitorService {
       maxRemembered: options.maxServers ?? DEFAULT_MAX_SERVERS,
     });
     const now = Date.now();
-    this.last = {
-      event: { timestamp: now, redis_up: false, apps: [] },
-      json: () => `{"timestamp":${now},"redis_up":false,"apps":[]}`,
-      tickMs: 0,
-    };
-    this.lastGoodJson = this.last.json;
+    this.last = { event: { timestamp: now, redis_up: false, apps: [] }, document: emptySystemPulse(now), apps: [], tickMs: 0 };
   }
 
   subscribe(listener: MonitorListener): () => void {
@@ -269,7 +266,6 @@ export class MonitorService {
       const { slow, errors } = await tail;
       this.setRedisUp(true);
       this.last = await this.buildSnapshot(byApp, now, true, started);
-      this.lastGoodJson = this.last.json;
       this.tickCount++;
       this.emit('snapshot', this.last);
       if (slow.length > 0) this.emit('slow', slow);
@@ -278,17 +274,7 @@ export class MonitorService {
       this.setRedisUp(false, (err as Error).message);
       // Keep the last known state (statuses frozen: without Redis, silence says nothing about the servers).
       const event: SystemPulseEvent = { ...this.last.event, timestamp: now, redis_up: false };
-      // Built from the last successful poll's JSON, not from the previous failed one: a long outage must not
-      // chain one wrapper per tick.
-      const previous = this.lastGoodJson;
-      this.last = {
-        ...this.last,
-        event,
-        json: memo(() => {
-          const json = previous();
-          return `{"timestamp":${now},"redis_up":false${json.slice(json.indexOf(',"apps":'))}`;
-        }),
-      };
+      this.last = { ...this.last, event, document: withHead(this.last.document, now, false) };
       this.tickCount++;
       this.emit('snapshot', this.last);
     }
@@ -400,45 +386,42 @@ export class MonitorService {
     return { slow: slow.flat(), errors: errors.flat() };
   }
 
-  /** Aggregates by app. Servers are walked in slices, giving the loop back between them. */
+  /** Aggregates by app. Servers are walked in slices, giving the loop back between them; so is the encoding. */
   private async buildSnapshot(byApp: Map<string, ServerRecord[]>, now: number, redisUp: boolean, started: number): Promise<Snapshot> {
     const apps: AppSnapshot[] = [];
+    const encoded: EncodedApp[] = [];
     let walked = 0;
-    const appJson: (() => string)[] = [];
     for (const [app, records] of byApp) {
       const online: PulseHeartbeat[] = [];
       let lost = 0;
       let stopped = 0;
-      const serverJson: string[] = [];
       const servers: ServerSnapshot[] = [];
+      const encodedServers: EncodedServer[] = [];
       for (const record of records) {
         if (++walked % SNAPSHOT_SLICE === 0) await yieldToLoop();
         const status = this.registry.status(record, now);
         if (status === 'online') online.push(record.heartbeat);
         else if (status === 'lost') lost++;
         else stopped++;
-        // app and id are key-safe ([A-Za-z0-9._-]): nothing to escape.
-        serverJson.push(status === 'online' ? record.jsonOnline : status === 'lost' ? record.jsonLost : record.jsonStopped);
+        encodedServers.push({ record, status });
         servers.push({ app: record.app, id: record.id, status, last_seen: record.heartbeat.timestamp, heartbeat: record.heartbeat });
       }
       const slowPerMinute = this.slowTailers.get(app)?.rate.perMinute(now) ?? 0;
       const errorsPerMinute = this.errorTailers.get(app)?.rate.perMinute(now) ?? 0;
-      const health = healthScore({ online, lost, stopped, slowPerMinute, errorsPerMinute });
-      const summary = {
-        app,
-        health,
+      const summary: AppSummary = {
+        health: healthScore({ online, lost, stopped, slowPerMinute, errorsPerMinute }),
         servers_online: online.length,
         servers_lost: lost,
         servers_stopped: stopped,
         slow_per_minute: slowPerMinute,
         errors_per_minute: errorsPerMinute,
       };
-      apps.push({ ...summary, servers });
-      appJson.push(() => `${JSON.stringify(summary).slice(0, -1)},"servers":[${serverJson.join(',')}]}`);
+      apps.push({ app, ...summary, servers });
+      encoded.push({ app, summary: JSON.stringify(summary), servers: encodedServers });
     }
     const event: SystemPulseEvent = { timestamp: now, redis_up: redisUp, apps };
-    const json = memo(() => `{"timestamp":${now},"redis_up":${redisUp},"apps":[${appJson.map((piece) => piece()).join(',')}]}`);
-    return { event, json, tickMs: performance.now() - started };
+    const document = await encodeSystemPulse(now, redisUp, encoded);
+    return { event, document, apps: encoded, tickMs: performance.now() - started };
   }
 
   private setRedisUp(up: boolean, error?: string): void {

@@ -5,34 +5,24 @@ export interface ServerRecord {
   app: string;
   id: string;
   heartbeat: PulseHeartbeat;
-  /** The heartbeat's JSON, reused while the stored value does not change. */
-  json: string;
-  /** The whole ServerSnapshot JSON for each status, built once per heartbeat rather than once per tick. */
-  jsonOnline: string;
-  jsonLost: string;
-  jsonStopped: string;
+  /**
+   * Its ServerSnapshot JSON, built once per heartbeat rather than once per tick: `head` + status + `tail`.
+   * The tail (`","last_seen":…,"heartbeat":{…}}`) is UTF-8 bytes, copied as is into every payload that holds it.
+   */
+  head: string;
+  tail: Buffer;
   /** The raw value it came from, to skip re-parsing an unchanged heartbeat. */
   raw: string;
   /** The key was not found by the last scan (expired or deleted). */
   gone: boolean;
 }
 
+/** `json` is the heartbeat's JSON (one line). */
 export function createRecord(key: string, app: string, id: string, heartbeat: PulseHeartbeat, json: string, raw: string): ServerRecord {
-  // app and id are key-safe ([A-Za-z0-9._-]): nothing to escape.
+  // app and id are key-safe ([A-Za-z0-9._-]): nothing to escape, and one byte per character.
   const head = `{"app":"${app}","id":"${id}","status":"`;
-  const tail = `","last_seen":${heartbeat.timestamp},"heartbeat":${json}}`;
-  return {
-    key,
-    app,
-    id,
-    heartbeat,
-    json,
-    raw,
-    gone: false,
-    jsonOnline: `${head}online${tail}`,
-    jsonLost: `${head}lost${tail}`,
-    jsonStopped: `${head}stopped${tail}`,
-  };
+  const tail = Buffer.from(`","last_seen":${heartbeat.timestamp},"heartbeat":${json}}`);
+  return { key, app, id, heartbeat, raw, gone: false, head, tail };
 }
 
 export interface RegistryOptions {

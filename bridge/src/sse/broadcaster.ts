@@ -1,9 +1,18 @@
+import { PULSE_EVENTS } from '@gravito/pulse-protocol';
 import type { Request, Response } from 'express';
 import type { Logger } from 'pino';
+import type { Snapshot } from '../monitor/monitor-service.js';
+import { documentParts } from '../monitor/snapshot-encoding.js';
+import { yieldToLoop } from '../redis/read.js';
+import { deltaParts, type EncodedDelta, encodeDelta } from './delta.js';
+import { asFull, type Subscription, wants } from './subscription.js';
 
 export interface BroadcasterOptions {
   maxClients: number;
-  /** Unsent bytes a client may hold before it is disconnected. */
+  /**
+   * Unsent bytes a client may hold when a new event is written, or one whole `system_pulse` of its own if that
+   * is larger; past it the client is disconnected. The bytes are references to buffers shared by every client.
+   */
   maxBufferBytes: number;
   keepAliveMs?: number;
   /** Reconnect delay suggested to clients (`retry:`). */
@@ -13,32 +22,82 @@ export interface BroadcasterOptions {
 interface Client {
   res: Response;
   id: number;
+  sub: Subscription;
+  /** Bytes of the last `system_pulse`/`system_pulse_delta` written to it. */
+  lastPulseBytes: number;
 }
 
 export interface SseCounters {
-  /** Clients disconnected because their unsent buffer passed the cap. */
+  /** Clients disconnected because their unsent bytes passed their budget. */
   slowClientsDropped: number;
   /** Connections refused with 503 because the client cap was reached. */
   rejected: number;
+  /** Slow or error events not sent because the outgoing queue was full. */
+  eventsDropped: number;
 }
 
+/** A tick's aggregate, as sent: encoded once per subscription kind, shared by every client of that kind. */
+interface PulseFrame {
+  id: number;
+  snapshot: Snapshot;
+  /** Buffers to write, by subscription key; built on first use. */
+  variants: Map<string, { parts: Buffer[]; bytes: number }>;
+  delta: EncodedDelta | undefined;
+}
+
+/** One encoded event about an app (undefined: about none, for every client). */
+interface EventFrame {
+  app: string | undefined;
+  bytes: Buffer;
+}
+
+/** Work for the writer, in order. Event ids are given when a job is written, so they increase on every stream. */
+type Job =
+  | { kind: 'pulse' }
+  | { kind: 'events'; event: string; items: readonly { app?: string; data: string }[] }
+  | { kind: 'comment'; bytes: Buffer };
+
+const FRAME_END = Buffer.from('\n\n');
+const KEEP_ALIVE = Buffer.from(': keep-alive\n\n');
+/** Longest run of writing to clients before the event loop is given back. */
+const WRITE_BUDGET_MS = 4;
+/** Clients written between two looks at the clock. */
+const CLOCK_EVERY = 8;
+/** Slow and error events waiting to be written, at most (they come in bursts of a tick's reads). */
+const MAX_QUEUED_EVENTS = 10_000;
+/** A burst of drops is logged once, then once a minute at most, with the count. */
+const DROP_LOG_EVERY_MS = 60_000;
+
 /**
- * Writes the feed to every SSE client. An event is serialized once and written to all; a client that does not
- * read (its `writableLength` passes the cap) is cut off and counted rather than buffered forever.
+ * Writes the feed to every SSE client. Each event is encoded once, into buffers every client is sent (the
+ * pulse of a tick once per subscription kind: full or delta, all apps or some), so a client's queue holds
+ * references to shared bytes, not copies. Writing runs in the order events came, in slices that give the event
+ * loop back, and a client whose unsent bytes pass its budget is cut off and counted.
  */
 export class SseBroadcaster {
   private readonly clients = new Set<Client>();
   private nextEventId = 1;
   private nextClientId = 1;
   private readonly keepAlive: NodeJS.Timeout;
-  readonly counters: SseCounters = { slowClientsDropped: 0, rejected: 0 };
+  readonly counters: SseCounters = { slowClientsDropped: 0, rejected: 0, eventsDropped: 0 };
   private closed = false;
+  /** The last pulse whose writing started: a new client is greeted with it, the next delta is taken from it. */
+  private sent: PulseFrame;
+  /** A newer snapshot than `sent`, waiting for the writer (only the newest waits: deltas are taken at write time). */
+  private pendingPulse: Snapshot | undefined;
+  private readonly queue: Job[] = [];
+  private queuedEvents = 0;
+  private writing = false;
+  private dropsUnlogged = 0;
+  private lastDropLog = 0;
 
   constructor(
     private readonly options: BroadcasterOptions,
     private readonly log: Logger,
+    initial: Snapshot,
   ) {
-    this.keepAlive = setInterval(() => this.writeAll(': keep-alive\n\n'), options.keepAliveMs ?? 15_000);
+    this.sent = this.frameOf(initial);
+    this.keepAlive = setInterval(() => this.keepAliveAll(), options.keepAliveMs ?? 15_000);
     this.keepAlive.unref();
   }
 
@@ -46,11 +105,8 @@ export class SseBroadcaster {
     return this.clients.size;
   }
 
-  /**
-   * Takes a new client, or answers 503 past the cap. `greeting` are the events every client gets first
-   * (the status and the last aggregate).
-   */
-  accept(req: Request, res: Response, greeting: readonly [event: string, data: string][]): void {
+  /** Takes a new client, or answers 503 past the cap. It is sent `status` (JSON), then the last pulse in full. */
+  accept(req: Request, res: Response, sub: Subscription, status: string): void {
     if (this.closed || this.clients.size >= this.options.maxClients) {
       this.counters.rejected++;
       res.status(503).set('Retry-After', '5').json({ error: 'too many stream clients', max: this.options.maxClients });
@@ -66,52 +122,177 @@ export class SseBroadcaster {
     res.flushHeaders();
     // Small writes go out at once rather than waiting on Nagle.
     req.socket.setNoDelay(true);
-    const client: Client = { res, id: this.nextClientId++ };
+    const client: Client = { res, id: this.nextClientId++, sub, lastPulseBytes: 0 };
     this.clients.add(client);
     res.on('close', () => {
       this.clients.delete(client);
     });
     res.write(`retry: ${this.options.retryMs ?? 3_000}\n\n`);
-    for (const [event, data] of greeting) this.writeTo(client, this.frame(event, data));
+    this.write(client, [this.eventFrame(PULSE_EVENTS.status, status)]);
+    // A delta client starts from the full state, on every connect: after a reconnect (Last-Event-ID or not)
+    // it may have missed events, so it never builds on what it had. The shared bytes get an id of its own.
+    const first = this.variant(this.sent, asFull(sub));
+    client.lastPulseBytes = first.bytes;
+    this.write(client, [this.eventHead(PULSE_EVENTS.systemPulse), ...first.parts.slice(1)]);
   }
 
-  /** Sends one event to every client. `data` is JSON (one line). */
-  broadcast(event: string, data: string): void {
-    if (this.clients.size === 0) return;
-    this.writeAll(this.frame(event, data));
+  /** Sends a tick's aggregate: `system_pulse`, or `system_pulse_delta` to delta clients. */
+  pulse(snapshot: Snapshot): void {
+    if (this.closed) return;
+    if (this.pendingPulse === undefined) this.queue.push({ kind: 'pulse' });
+    this.pendingPulse = snapshot;
+    this.drain();
+  }
+
+  /** Sends one event per item (`data` is one line of JSON), to the clients that want its app. */
+  events(event: string, items: readonly { app?: string; data: string }[]): void {
+    if (this.closed || items.length === 0) return;
+    const room = MAX_QUEUED_EVENTS - this.queuedEvents;
+    if (room < items.length) {
+      this.counters.eventsDropped += items.length - Math.max(0, room);
+      this.log.warn({ dropped: items.length - Math.max(0, room) }, 'SSE event queue full: events dropped');
+    }
+    if (room <= 0) return;
+    const kept = items.slice(0, room);
+    this.queuedEvents += kept.length;
+    this.queue.push({ kind: 'events', event, items: kept });
+    this.drain();
   }
 
   /** Ends every stream (shutdown). Idempotent. */
   close(): void {
     this.closed = true;
     clearInterval(this.keepAlive);
+    this.queue.length = 0;
     for (const client of this.clients) client.res.end();
     this.clients.clear();
   }
 
-  private frame(event: string, data: string): string {
-    return `id: ${this.nextEventId++}\nevent: ${event}\ndata: ${data}\n\n`;
+  private keepAliveAll(): void {
+    // One waits at most: a writer that is behind needs no second comment.
+    if (!this.queue.some((job) => job.kind === 'comment')) this.queue.push({ kind: 'comment', bytes: KEEP_ALIVE });
+    this.drain();
   }
 
-  private writeAll(frame: string): void {
-    for (const client of this.clients) this.writeTo(client, frame);
+  private eventHead(event: string): Buffer {
+    return Buffer.from(`id: ${this.nextEventId++}\nevent: ${event}\ndata: `);
   }
 
-  private writeTo(client: Client, frame: string): void {
+  private eventFrame(event: string, data: string): Buffer {
+    return Buffer.from(`id: ${this.nextEventId++}\nevent: ${event}\ndata: ${data}\n\n`);
+  }
+
+  private frameOf(snapshot: Snapshot): PulseFrame {
+    return { id: this.nextEventId++, snapshot, variants: new Map(), delta: undefined };
+  }
+
+  /** The buffers a subscription is sent for one pulse, built once per pulse and kind. */
+  private variant(frame: PulseFrame, sub: Subscription): { parts: Buffer[]; bytes: number } {
+    let variant = frame.variants.get(sub.key);
+    if (variant === undefined) {
+      const delta = sub.mode === 'delta' ? frame.delta : undefined;
+      const event = delta ? PULSE_EVENTS.systemPulseDelta : PULSE_EVENTS.systemPulse;
+      const body = delta ? deltaParts(delta, sub.apps) : documentParts(frame.snapshot.document, sub.apps);
+      const parts = [Buffer.from(`id: ${frame.id}\nevent: ${event}\ndata: `), ...body, FRAME_END];
+      let bytes = 0;
+      for (const part of parts) bytes += part.length;
+      variant = { parts, bytes };
+      frame.variants.set(sub.key, variant);
+    }
+    return variant;
+  }
+
+  private drain(): void {
+    if (this.writing) return;
+    this.writing = true;
+    void this.writeQueue().finally(() => {
+      this.writing = false;
+    });
+  }
+
+  private async writeQueue(): Promise<void> {
+    for (let job = this.queue.shift(); job !== undefined && !this.closed; job = this.queue.shift()) {
+      try {
+        if (job.kind === 'pulse') await this.writePulse();
+        else if (job.kind === 'comment') await this.eachClient((client) => this.write(client, [job.bytes]));
+        else await this.writeEvents(job.event, job.items);
+      } catch (err) {
+        this.log.error({ err }, 'SSE write failed');
+      }
+    }
+  }
+
+  private async writeEvents(event: string, items: readonly { app?: string; data: string }[]): Promise<void> {
+    this.queuedEvents -= items.length;
+    const frames: EventFrame[] = items.map(({ app, data }) => ({ app, bytes: this.eventFrame(event, data) }));
+    const all = frames.map((f) => f.bytes);
+    await this.eachClient((client) => {
+      const wanted = client.sub.apps === undefined ? all : frames.filter((f) => wants(client.sub, f.app)).map((f) => f.bytes);
+      if (wanted.length > 0) this.write(client, wanted);
+    });
+  }
+
+  private async writePulse(): Promise<void> {
+    const snapshot = this.pendingPulse as Snapshot;
+    this.pendingPulse = undefined;
+    const previous = this.sent.snapshot;
+    const frame = this.frameOf(snapshot);
+    // Taken from the pulse last sent to the clients this one goes to: they all hold exactly that state.
+    const clients = [...this.clients];
+    if (clients.some((c) => c.sub.mode === 'delta')) frame.delta = await encodeDelta(previous, snapshot);
+    this.sent = frame;
+    await this.eachClient((client) => {
+      const variant = this.variant(frame, client.sub);
+      this.write(client, variant.parts, variant.bytes);
+    }, clients);
+  }
+
+  /** Calls `fn` for each client, giving the event loop back every `WRITE_BUDGET_MS`. */
+  private async eachClient(fn: (client: Client) => void, clients = [...this.clients]): Promise<void> {
+    let started = performance.now();
+    for (let i = 0; i < clients.length; i++) {
+      if (i % CLOCK_EVERY === 0 && performance.now() - started >= WRITE_BUDGET_MS) {
+        await yieldToLoop();
+        started = performance.now();
+      }
+      const client = clients[i] as Client;
+      if (this.clients.has(client)) fn(client);
+    }
+  }
+
+  /** Writes buffers to one client unless it has fallen past its budget; `pulseBytes` when they are a pulse. */
+  private write(client: Client, parts: readonly Buffer[], pulseBytes?: number): void {
     const { res } = client;
     if (res.writableEnded || res.destroyed) {
       this.clients.delete(client);
       return;
     }
-    // The backlog is checked before a write, not with it: one event larger than the cap (a big aggregate)
-    // still goes out to a client that keeps up.
-    if (res.writableLength > this.options.maxBufferBytes) {
-      this.counters.slowClientsDropped++;
-      this.clients.delete(client);
-      this.log.warn({ client: client.id, buffered: res.writableLength }, 'SSE client too slow: disconnected');
-      res.destroy();
+    // Checked before the write, not with it: one event larger than the budget still goes to a client that
+    // keeps up; a client still holding more than a whole event of its own has fallen behind.
+    const budget = Math.max(this.options.maxBufferBytes, client.lastPulseBytes);
+    if (res.writableLength > budget) {
+      this.drop(client, res.writableLength);
       return;
     }
-    res.write(frame);
+    if (pulseBytes !== undefined) client.lastPulseBytes = pulseBytes;
+    res.cork();
+    for (const part of parts) res.write(part);
+    res.uncork();
+  }
+
+  private drop(client: Client, buffered: number): void {
+    this.counters.slowClientsDropped++;
+    this.clients.delete(client);
+    client.res.destroy();
+    this.dropsUnlogged++;
+    const now = Date.now();
+    if (now - this.lastDropLog >= DROP_LOG_EVERY_MS) {
+      this.log.warn(
+        { client: client.id, buffered, dropped: this.dropsUnlogged, total: this.counters.slowClientsDropped },
+        'SSE client too slow: disconnected (further drops within a minute are only counted)',
+      );
+      this.lastDropLog = now;
+      this.dropsUnlogged = 0;
+    }
   }
 }

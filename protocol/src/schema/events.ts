@@ -34,19 +34,26 @@ export const AppHealth = Type.Object(
   { ...closed, title: 'AppHealth' },
 );
 
+/** An app's figures, without its servers: shared by `AppSnapshot` and the delta's `AppDelta.summary`. */
+const appSummaryFields = {
+  health: AppHealth,
+  servers_online: Type.Integer({ minimum: 0 }),
+  servers_lost: Type.Integer({ minimum: 0 }),
+  servers_stopped: Type.Optional(Type.Integer({ minimum: 0, description: 'servers that shut down gracefully, not yet forgotten' })),
+  slow_per_minute: Type.Number({ minimum: 0, description: 'slow entries per minute over the last 5 minutes' }),
+  errors_per_minute: Type.Number({ minimum: 0, description: 'exceptions per minute over the last 5 minutes' }),
+};
+
 export const AppSnapshot = Type.Object(
   {
     app: KeyPart(),
-    health: AppHealth,
-    servers_online: Type.Integer({ minimum: 0 }),
-    servers_lost: Type.Integer({ minimum: 0 }),
-    servers_stopped: Type.Optional(Type.Integer({ minimum: 0, description: 'servers that shut down gracefully, not yet forgotten' })),
-    slow_per_minute: Type.Number({ minimum: 0, description: 'slow entries per minute over the last 5 minutes' }),
-    errors_per_minute: Type.Number({ minimum: 0, description: 'exceptions per minute over the last 5 minutes' }),
+    ...appSummaryFields,
     servers: Type.Array(ServerSnapshot),
   },
   { ...closed, title: 'AppSnapshot' },
 );
+
+export const AppSummary = Type.Object(appSummaryFields, { ...closed, title: 'AppSummary' });
 
 /** `event: system_pulse`: the whole aggregate, on connect and every interval. */
 export const SystemPulseEvent = Type.Object(
@@ -56,6 +63,34 @@ export const SystemPulseEvent = Type.Object(
     apps: Type.Array(AppSnapshot),
   },
   { ...closed, $id: 'SystemPulseEvent', title: 'SystemPulseEvent' },
+);
+
+/** One app's changes since the previous event of the stream; `summary` is absent when its figures did not change. */
+export const AppDelta = Type.Object(
+  {
+    app: KeyPart(),
+    /** The app's new figures; absent when they did not change. */
+    summary: Type.Optional(AppSummary),
+    servers: Type.Array(ServerSnapshot, {
+      description: 'servers that changed, appeared or became lost, whole: replace (or add) each by its id',
+    }),
+    forgotten: Type.Array(KeyPart(), { description: 'ids of servers forgotten: remove them' }),
+  },
+  { ...closed, title: 'AppDelta', description: "an app's changes; summary is absent when its figures did not change" },
+);
+
+/**
+ * `event: system_pulse_delta` (stream `?mode=delta`): what changed since the previous `system_pulse` or
+ * `system_pulse_delta` of the same stream. Applied to that state it gives exactly the next `system_pulse`.
+ */
+export const SystemPulseDeltaEvent = Type.Object(
+  {
+    timestamp: EpochMillis(),
+    redis_up: Type.Boolean(),
+    apps: Type.Array(AppDelta, { description: 'apps with any change, in name order; an app not listed is unchanged' }),
+    apps_forgotten: Type.Array(KeyPart(), { description: 'apps with no server left: remove them' }),
+  },
+  { ...closed, $id: 'SystemPulseDeltaEvent', title: 'SystemPulseDeltaEvent' },
 );
 
 /** `event: pulse_slow`: one new slow entry. */
@@ -91,6 +126,9 @@ export type ServerStatus = Static<typeof ServerStatus>;
 export type ServerSnapshot = Static<typeof ServerSnapshot>;
 export type AppHealth = Static<typeof AppHealth>;
 export type AppSnapshot = Static<typeof AppSnapshot>;
+export type AppSummary = Static<typeof AppSummary>;
+export type AppDelta = Static<typeof AppDelta>;
+export type SystemPulseDeltaEvent = Static<typeof SystemPulseDeltaEvent>;
 export type SystemPulseEvent = Static<typeof SystemPulseEvent>;
 export type PulseSlowEvent = Static<typeof PulseSlowEvent>;
 export type PulseErrorEvent = Static<typeof PulseErrorEvent>;
@@ -99,6 +137,7 @@ export type PulseStatusEvent = Static<typeof PulseStatusEvent>;
 /** SSE event names, as sent on the `event:` line. */
 export const PULSE_EVENTS = {
   systemPulse: 'system_pulse',
+  systemPulseDelta: 'system_pulse_delta',
   slow: 'pulse_slow',
   error: 'pulse_error',
   status: 'pulse_status',

@@ -1,0 +1,78 @@
+import type { Snapshot } from '../monitor/monitor-service.js';
+import type { EncodedApp, EncodedDocument, EncodedServer, SlicedWriter } from '../monitor/snapshot-encoding.js';
+import { documentHead, documentParts, encodeApps, writeServer } from '../monitor/snapshot-encoding.js';
+import { yieldToLoop } from '../redis/read.js';
+
+/** What changed in one app between two snapshots. */
+interface AppChange {
+  app: string;
+  /** The new AppSummary JSON, when it changed (or the app is new). */
+  summary: string | undefined;
+  servers: EncodedServer[];
+  forgotten: string[];
+}
+
+/** A `system_pulse_delta` document: its apps are the changed ones, `forgottenApps` goes in its tail. */
+export interface EncodedDelta {
+  readonly document: EncodedDocument;
+  readonly forgottenApps: readonly string[];
+}
+
+/** Servers compared between two yields. */
+const COMPARE_SLICE = 2_000;
+
+function writeChange(out: SlicedWriter, change: AppChange): void {
+  out.ascii(`{"app":"${change.app}",`);
+  if (change.summary !== undefined) out.ascii(`"summary":${change.summary},`);
+  out.ascii('"servers":[');
+  change.servers.forEach((server, i) => {
+    if (i > 0) out.ascii(',');
+    writeServer(out, server);
+  });
+  // Ids are key-safe: nothing to escape.
+  out.ascii(`],"forgotten":[${change.forgotten.map((id) => `"${id}"`).join(',')}]}`);
+}
+
+function deltaTail(forgottenApps: readonly string[]): Buffer {
+  return Buffer.from(`],"apps_forgotten":[${forgottenApps.map((app) => `"${app}"`).join(',')}]}`);
+}
+
+/**
+ * The changes from `previous` to `next`: a server is sent when it is new, its heartbeat changed (a new record:
+ * records are reused while the stored value stays the same) or its status changed; a server of `previous`
+ * absent from `next` was forgotten; an app's summary is sent when its JSON changed. Apps and servers keep the
+ * snapshot's name order, so a client that applies them in order keeps that order too.
+ */
+export async function encodeDelta(previous: Snapshot, next: Snapshot): Promise<EncodedDelta> {
+  const before = new Map<string, EncodedApp>();
+  for (const app of previous.apps) before.set(app.app, app);
+  const changes: AppChange[] = [];
+  let compared = 0;
+  for (const app of next.apps) {
+    const old = before.get(app.app);
+    before.delete(app.app);
+    const oldServers = new Map<string, EncodedServer>();
+    for (const server of old?.servers ?? []) oldServers.set(server.record.id, server);
+    const change: AppChange = { app: app.app, summary: old?.summary === app.summary ? undefined : app.summary, servers: [], forgotten: [] };
+    for (const server of app.servers) {
+      if (++compared % COMPARE_SLICE === 0) await yieldToLoop();
+      const was = oldServers.get(server.record.id);
+      oldServers.delete(server.record.id);
+      if (was === undefined || was.record !== server.record || was.status !== server.status) change.servers.push(server);
+    }
+    for (const id of oldServers.keys()) change.forgotten.push(id);
+    if (change.summary !== undefined || change.servers.length > 0 || change.forgotten.length > 0) changes.push(change);
+  }
+  const forgottenApps = [...before.keys()];
+  const { body, ranges } = await encodeApps(changes, writeChange);
+  const { timestamp, redis_up } = next.event;
+  return { document: { head: documentHead(timestamp, redis_up), body, ranges, tail: deltaTail(forgottenApps) }, forgottenApps };
+}
+
+/** The delta for some apps only (all when undefined), as buffers to write. */
+export function deltaParts(delta: EncodedDelta, apps?: ReadonlySet<string>): Buffer[] {
+  const parts = documentParts(delta.document, apps);
+  if (apps !== undefined && delta.forgottenApps.length > 0)
+    parts[parts.length - 1] = deltaTail(delta.forgottenApps.filter((app) => apps.has(app)));
+  return parts;
+}
