@@ -151,8 +151,7 @@ export class BridgeMetrics {
       registers,
     });
     const sseEventsDropped = new Counter({
-      name: 'pulse_bridge_sse_dropped_events_total',
-      help: 'Slow and error events not streamed because the SSE queue was full',
+      ...definition(M.sseEventsDropped),
       registers,
     });
     const labelOverflow = new Counter({

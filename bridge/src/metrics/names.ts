@@ -137,6 +137,12 @@ export const PULSE_METRICS = {
     help: 'SSE connections answered 503 at the client cap',
     labelNames: [],
   },
+  sseEventsDropped: {
+    name: 'pulse_bridge_sse_dropped_events_total',
+    type: 'counter',
+    help: 'Slow and error events not streamed because the SSE queue was full',
+    labelNames: [],
+  },
   labelOverflow: {
     name: 'pulse_bridge_label_overflow_total',
     type: 'counter',
