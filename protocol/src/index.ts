@@ -6,3 +6,4 @@ export * from './schema/heartbeat.js';
 export * from './schemas.js';
 export * from './storage.js';
 export * from './validate.js';
+export * from './quasar/index.js';

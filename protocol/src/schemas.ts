@@ -1,4 +1,5 @@
 import { ErrorEntry, SlowEntry } from './schema/entries.js';
+import { PulseNode } from './quasar/pulse-node.js';
 import { PulseErrorEvent, PulseSlowEvent, PulseStatusEvent, SystemPulseDeltaEvent, SystemPulseEvent } from './schema/events.js';
 import { PulseHeartbeat } from './schema/heartbeat.js';
 
@@ -12,6 +13,7 @@ export const PUBLISHED_SCHEMAS = {
   'event-pulse-slow.schema.json': PulseSlowEvent,
   'event-pulse-error.schema.json': PulseErrorEvent,
   'event-pulse-status.schema.json': PulseStatusEvent,
+  'zenith-pulse-node.schema.json': PulseNode,
 } as const;
 
 /** The JSON Schema document for one published schema: the TypeBox schema itself, plus the draft it follows. */

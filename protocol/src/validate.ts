@@ -17,7 +17,7 @@ export interface PayloadValidator<T> {
  * Builds a validator from one TypeBox schema. The schema is compiled once, so a check is a
  * straight run of generated code; the error path is only walked for values that fail.
  */
-function createValidator<S extends TSchema>(schema: S, name: string, maxBytes: number): PayloadValidator<Static<S>> {
+export function createValidator<S extends TSchema>(schema: S, name: string, maxBytes: number): PayloadValidator<Static<S>> {
   const compiled = TypeCompiler.Compile(schema);
   const validate = (value: unknown): Validation<Static<S>> => {
     if (compiled.Check(value)) return { ok: true, value };

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { errorEntryValidator, heartbeatValidator, type PayloadValidator, slowEntryValidator } from '../src/index.js';
+import { errorEntryValidator, heartbeatValidator, type PayloadValidator, pulseNodeValidator, slowEntryValidator } from '../src/index.js';
 
 interface VectorCase {
   why: string;
@@ -18,6 +18,7 @@ const suites: [string, PayloadValidator<unknown>][] = [
   ['heartbeat.json', heartbeatValidator],
   ['slow-entry.json', slowEntryValidator],
   ['error-entry.json', errorEntryValidator],
+  ['pulse-node.json', pulseNodeValidator],
 ];
 
 for (const [file, validator] of suites) {
