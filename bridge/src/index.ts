@@ -7,6 +7,11 @@ import { PulseApi } from './http/api.js';
 import { createApp } from './http/app.js';
 import { BridgeMetrics } from './metrics/bridge-metrics.js';
 import { MonitorService } from './monitor/monitor-service.js';
+import { ZenithMirror } from './quasar/mirror.js';
+import { quasarMetrics } from './quasar/quasar-metrics.js';
+import { QuasarReader } from './quasar/reader.js';
+import { ZenithRoutes } from './quasar/zenith-routes.js';
+import { ZenithView } from './quasar/zenith-view.js';
 import { connectRedis, type RedisHandle } from './redis/connection.js';
 import { SseBroadcaster } from './sse/broadcaster.js';
 
@@ -33,6 +38,8 @@ export interface Bridge {
   readonly metrics: BridgeMetrics;
   readonly redis: RedisHandle;
   readonly server: Server;
+  /** Zenith compatibility: the agents' reader (unless turned off), the mirror (when turned on), the routes. */
+  readonly quasar: { reader?: QuasarReader; mirror?: ZenithMirror; routes: ZenithRoutes };
   /** Listens and starts polling. Resolves with the address it listens on. */
   start(): Promise<{ host: string; port: number; url: string }>;
   /** Ends SSE clients, stops polling, closes the server and Redis. Idempotent; bounded by `timeoutMs`. */
@@ -63,9 +70,11 @@ export function createBridge(partial: Partial<BridgeConfig> = {}, options: Bridg
     if (!monitorRef?.isRedisUp()) setTimeout(() => monitorRef?.requestTick(), 50).unref();
   });
   redis.client.on('close', () => monitorRef?.connectionLost('connection closed'));
+  const quasarReader = config.quasarRead ? new QuasarReader() : undefined;
   const monitor = new MonitorService(
     redis,
     {
+      quasar: quasarReader,
       intervalMs,
       lostAfterMs: config.lostAfterMs,
       forgetAfterMs: config.forgetAfterMs,
@@ -93,9 +102,21 @@ export function createBridge(partial: Partial<BridgeConfig> = {}, options: Bridg
       ),
     status: (status) => sse.events(PULSE_EVENTS.status, [{ data: JSON.stringify(status) }]),
   });
-  const metrics = new BridgeMetrics(monitor, sse, { maxRoutesPerApp: config.metricsMaxRoutes });
+  // The bridge writes to Redis only when the mirror is asked for.
+  const mirror = config.zenithMirror ? new ZenithMirror(redis, log) : undefined;
+  if (mirror) monitor.subscribe({ snapshot: (snapshot) => mirror.mirror(snapshot) });
+  const zenith = new ZenithRoutes(
+    monitor,
+    new ZenithView(quasarReader),
+    { maxClients: config.sseMaxClients, maxBufferBytes: config.sseMaxBufferBytes },
+    log,
+  );
+  const metrics = new BridgeMetrics(monitor, sse, {
+    maxRoutesPerApp: config.metricsMaxRoutes,
+    extension: quasarMetrics(quasarReader, mirror),
+  });
   const api = new PulseApi(redis, config.redisTimeoutMs * 2);
-  const app = createApp({ monitor, sse, metrics, api, log, token: config.token, corsOrigins: config.corsOrigins });
+  const app = createApp({ monitor, sse, metrics, api, log, token: config.token, corsOrigins: config.corsOrigins, zenith });
   const server = createServer(app);
   // SSE responses are long-lived: no request timeout on them; idle keep-alive sockets still close.
   server.requestTimeout = 0;
@@ -109,6 +130,7 @@ export function createBridge(partial: Partial<BridgeConfig> = {}, options: Bridg
     metrics,
     redis,
     server,
+    quasar: { reader: quasarReader, mirror, routes: zenith },
     start() {
       return new Promise((resolve, reject) => {
         server.once('error', reject);
@@ -125,10 +147,11 @@ export function createBridge(partial: Partial<BridgeConfig> = {}, options: Bridg
     stop(timeoutMs = 4_000) {
       stopping ??= (async () => {
         sse.close();
+        zenith.close();
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeIdleConnections();
         const deadline = new Promise<void>((resolve) => setTimeout(resolve, timeoutMs).unref());
-        await Promise.race([Promise.all([monitor.stop(), closed]), deadline]);
+        await Promise.race([Promise.all([monitor.stop().then(() => mirror?.settled()), closed]), deadline]);
         server.closeAllConnections();
         await redis.close();
         log.info('pulse-bridge stopped');

@@ -1,5 +1,5 @@
-import { ErrorEntry, SlowEntry } from './schema/entries.js';
 import { PulseNode } from './quasar/pulse-node.js';
+import { ErrorEntry, SlowEntry } from './schema/entries.js';
 import { PulseErrorEvent, PulseSlowEvent, PulseStatusEvent, SystemPulseDeltaEvent, SystemPulseEvent } from './schema/events.js';
 import { PulseHeartbeat } from './schema/heartbeat.js';
 

@@ -65,7 +65,7 @@ describe('vectors/quasar-mapping.json', () => {
   });
 
   it('a GPP SDK heartbeat is of source gpp', () => {
-    const { heartbeat } = cases.find((c) => c.direction === 'heartbeat-to-node')?.input as { heartbeat: PulseHeartbeat };
+    const { heartbeat } = (cases.find((c) => c.direction === 'heartbeat-to-node') as MappingCase).input as { heartbeat: PulseHeartbeat };
     assert.equal(heartbeatSource(heartbeat), 'gpp');
   });
 });
@@ -87,7 +87,13 @@ describe('Quasar node keys', () => {
     assert.throws(() => quasarNodeKey('a:b', 'x'), RangeError);
     assert.throws(() => quasarNodeKey('', 'x'), RangeError);
     assert.throws(() => quasarNodeKey('a', ''), RangeError);
-    for (const key of ['gravito:quasar:node:', 'gravito:quasar:node:svc', 'gravito:quasar:node:svc:', 'gravito:quasar:node::id', 'pulse:server:a:b']) {
+    for (const key of [
+      'gravito:quasar:node:',
+      'gravito:quasar:node:svc',
+      'gravito:quasar:node:svc:',
+      'gravito:quasar:node::id',
+      'pulse:server:a:b',
+    ]) {
       assert.equal(parseQuasarNodeKey(key), undefined, key);
     }
   });

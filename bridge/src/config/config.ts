@@ -28,6 +28,10 @@ export interface BridgeConfig {
   /** Timeout of one Redis command (and of a dead socket). */
   redisTimeoutMs: number;
   logLevel: string;
+  /** Also read Zenith's agents (`gravito:quasar:node:*`) into the snapshot. */
+  quasarRead: boolean;
+  /** Write every online server as a Zenith PulseNode (`gravito:quasar:node:{app}:{id}`). The bridge's only Redis write. */
+  zenithMirror: boolean;
 }
 
 export class ConfigError extends Error {
@@ -59,6 +63,8 @@ const OPTIONS = {
   metricsMaxRoutes: { env: 'PULSE_METRICS_MAX_ROUTES', short: '--metrics-max-routes', describe: 'routes per app' },
   redisTimeoutMs: { env: 'PULSE_REDIS_TIMEOUT_MS', short: '--redis-timeout-ms', describe: 'Redis command timeout' },
   logLevel: { env: 'PULSE_LOG_LEVEL', short: '--log-level', describe: 'log level' },
+  quasarRead: { env: 'PULSE_QUASAR_READ', short: '--quasar-read', describe: 'read Zenith agents (1/0)' },
+  zenithMirror: { env: 'PULSE_ZENITH_MIRROR', short: '--zenith-mirror', describe: 'mirror servers into Zenith (1/0)' },
 } satisfies Record<keyof BridgeConfig, Option>;
 
 export const DEFAULTS: BridgeConfig = {
@@ -75,7 +81,14 @@ export const DEFAULTS: BridgeConfig = {
   metricsMaxRoutes: 100,
   redisTimeoutMs: 1_000,
   logLevel: 'info',
+  quasarRead: true,
+  zenithMirror: false,
 };
+
+/** Options that are on or off: their flag may stand alone (`--zenith-mirror` means `--zenith-mirror 1`). */
+const SWITCHES = new Set<keyof BridgeConfig>(['quasarRead', 'zenithMirror']);
+const ON = new Set(['1', 'true', 'yes', 'on']);
+const OFF = new Set(['0', 'false', 'no', 'off']);
 
 const LOG_LEVELS = new Set(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
 
@@ -100,6 +113,7 @@ function readFlags(argv: readonly string[]): Map<keyof BridgeConfig, FlagValue> 
     if (!key) throw new ConfigError(`unknown argument ${JSON.stringify(arg)} (run with --help for the list)`);
     let value: string | undefined;
     if (eq > 0) value = arg.slice(eq + 1);
+    else if (SWITCHES.has(key) && (argv[i + 1] === undefined || argv[i + 1]?.startsWith('--'))) value = '1';
     else {
       value = argv[i + 1];
       i++;
@@ -186,6 +200,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: readonly 
     const value = raw(key);
     return value === undefined ? fallback : integer(name(key), value, min, max);
   };
+  const bool = (key: keyof BridgeConfig, fallback: boolean) => {
+    const value = raw(key)?.trim().toLowerCase();
+    if (value === undefined) return fallback;
+    if (ON.has(value)) return true;
+    if (OFF.has(value)) return false;
+    throw new ConfigError(`${name(key)}=${JSON.stringify(raw(key))} is not a switch (expected 1 or 0)`);
+  };
 
   const redisUrl = raw('redisUrl') ?? DEFAULTS.redisUrl;
   parseRedisTarget(redisUrl);
@@ -215,6 +236,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: readonly 
     metricsMaxRoutes: int('metricsMaxRoutes', 1, 10_000, DEFAULTS.metricsMaxRoutes),
     redisTimeoutMs: int('redisTimeoutMs', 100, 60_000, DEFAULTS.redisTimeoutMs),
     logLevel,
+    quasarRead: bool('quasarRead', DEFAULTS.quasarRead),
+    zenithMirror: bool('zenithMirror', DEFAULTS.zenithMirror),
   };
 }
 

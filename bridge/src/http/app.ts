@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { BridgeMetrics } from '../metrics/bridge-metrics.js';
 import type { MonitorService } from '../monitor/monitor-service.js';
 import { documentParts } from '../monitor/snapshot-encoding.js';
+import { ZENITH_STREAM_PATH, type ZenithRoutes } from '../quasar/zenith-routes.js';
 import type { SseBroadcaster } from '../sse/broadcaster.js';
 import { MAX_STREAM_APPS, STREAM_MODES, subscription } from '../sse/subscription.js';
 import { type PulseApi, RedisUnavailable } from './api.js';
@@ -17,6 +18,8 @@ export interface AppDeps {
   log: Logger;
   token: string | undefined;
   corsOrigins: readonly string[];
+  /** Zenith's routes (`/api/pulse/nodes`, `/api/logs/stream`). */
+  zenith?: ZenithRoutes;
 }
 
 export const STREAM_PATH = '/api/pulse/stream';
@@ -52,7 +55,7 @@ function cors(origins: readonly string[]) {
 }
 
 /**
- * A bearer token on everything but /healthz. Browsers' EventSource cannot send headers, so the stream alone
+ * A bearer token on everything but /healthz. Browsers' EventSource cannot send headers, so the streams alone
  * also takes `?access_token=` (query strings are never logged by the bridge).
  */
 function auth(token: string | undefined) {
@@ -61,7 +64,10 @@ function auth(token: string | undefined) {
     if (!expected || req.path === '/healthz' || req.method === 'OPTIONS') return next();
     const header = req.headers.authorization;
     const bearer = header?.startsWith('Bearer ') ? header.slice(7) : undefined;
-    const fromQuery = req.path === STREAM_PATH && typeof req.query.access_token === 'string' ? req.query.access_token : undefined;
+    const fromQuery =
+      (req.path === STREAM_PATH || req.path === ZENITH_STREAM_PATH) && typeof req.query.access_token === 'string'
+        ? req.query.access_token
+        : undefined;
     const given = bearer ?? fromQuery;
     if (given !== undefined && tokenMatches(expected, given)) return next();
     res.set('WWW-Authenticate', 'Bearer realm="pulse-bridge"').status(401).json({ error: 'a valid bearer token is required' });
@@ -116,6 +122,8 @@ export function createApp(deps: AppDeps): express.Express {
     const since = intParam(req.query, 'since', 0, 100_000_000_000_000, Date.now() - 3_600_000);
     res.json({ app, since, ...(await api.errors(app, since)) });
   });
+
+  deps.zenith?.install(app);
 
   app.get('/metrics', async (req, res) => {
     const scrape = await metrics.scrape(wantsOpenMetrics(req));

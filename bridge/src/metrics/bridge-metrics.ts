@@ -11,6 +11,13 @@ export interface MetricsOptions {
   maxTypesPerApp?: number;
   /** Milliseconds from a clock that does not jump, for the slowest-per-route window (tests pass a fake one). */
   clock?: () => number;
+  /** More metrics (Zenith compatibility): registered with the others, and families rendered per snapshot. */
+  extension?: MetricsExtension;
+}
+
+export interface MetricsExtension {
+  register(registry: Registry): void;
+  families(snapshot: Snapshot): string;
 }
 
 type RouteLabels = { app: string; kind: string; method: string; route: string };
@@ -45,7 +52,7 @@ export class BridgeMetrics {
   constructor(
     private readonly monitor: MonitorService,
     sse: SseBroadcaster,
-    options: MetricsOptions,
+    private readonly options: MetricsOptions,
   ) {
     this.routes = new LabelCap(options.maxRoutesPerApp);
     this.types = new LabelCap(options.maxTypesPerApp ?? 100);
@@ -179,6 +186,7 @@ export class BridgeMetrics {
         this.set(monitor.getAggregateMetrics().timestamp / 1000);
       },
     });
+    options.extension?.register(this.registry);
     // Plain-number counters (monitor, SSE, label caps) are folded in at the start of every scrape.
     this.sync = () => {
       for (const sync of syncs) sync();
@@ -217,7 +225,10 @@ export class BridgeMetrics {
   private async render(openMetrics: boolean): Promise<Scrape> {
     this.sync();
     const snapshot = this.monitor.lastSnapshot();
-    if (this.rendered?.snapshot !== snapshot) this.rendered = { snapshot, text: renderSnapshotFamilies(snapshot) };
+    if (this.rendered?.snapshot !== snapshot) {
+      const extra = this.options.extension?.families(snapshot) ?? '';
+      this.rendered = { snapshot, text: renderSnapshotFamilies(snapshot).then((text) => text + extra) };
+    }
     const [families, rest] = await Promise.all([this.rendered.text, (openMetrics ? this.openMetrics : this.registry).metrics()]);
     if (openMetrics) {
       const body = rest.replace(/# EOF\n?$/, '');

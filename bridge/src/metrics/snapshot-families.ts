@@ -1,3 +1,4 @@
+import { heartbeatSource } from '@gravito/pulse-protocol';
 import type { Snapshot } from '../monitor/monitor-service.js';
 import { yieldToLoop } from '../redis/read.js';
 import { escapeLabelValue } from './exposition.js';
@@ -40,7 +41,7 @@ export async function renderSnapshotFamilies(snapshot: Snapshot): Promise<string
       up.push(block + (server.status === 'online' ? '1' : '0'));
       lastHeartbeat.push(block + hb.timestamp / 1000);
       info.push(
-        `{${labels},hostname="${escapeLabelValue(sys.hostname)}",platform="${escapeLabelValue(sys.platform)}",runtime="${hb.meta.runtime}",environment="${escapeLabelValue(hb.meta.environment)}",version="${escapeLabelValue(hb.meta.version)}"} 1`,
+        `{${labels},hostname="${escapeLabelValue(sys.hostname)}",platform="${escapeLabelValue(sys.platform)}",runtime="${hb.meta.runtime}",environment="${escapeLabelValue(hb.meta.environment)}",version="${escapeLabelValue(hb.meta.version)}",source="${heartbeatSource(hb)}"} 1`,
       );
       cpu.push(block + sys.cpu_usage / 100);
       memTotal.push(block + sys.memory_total);

@@ -12,6 +12,7 @@ import {
   type SystemPulseEvent,
 } from '@gravito/pulse-protocol';
 import type { Logger } from 'pino';
+import type { QuasarReader } from '../quasar/reader.js';
 import type { RedisHandle } from '../redis/connection.js';
 import { getChunk, MGET_CHUNK, scanEach, withDeadline, yieldToLoop } from '../redis/read.js';
 import { healthScore } from './health.js';
@@ -37,6 +38,8 @@ export interface MonitorOptions {
   maxServers?: number;
   /** Most apps whose slow stream and exceptions are followed. */
   maxApps?: number;
+  /** Also reads Zenith's agents (`gravito:quasar:node:*`) into the same snapshot. */
+  quasar?: QuasarReader;
 }
 
 /** The last state the poller produced; every consumer (SSE, JSON API, /metrics) serves this one. */
@@ -259,7 +262,12 @@ export class MonitorService {
       // An app first seen in this scan is followed from the next tick (its entries since start are not lost).
       const tail = withDeadline(this.tailEntries([...this.registry.apps()], now), this.options.tickTimeoutMs, 'slow and error reads');
       tail.catch(() => {});
+      const quasar =
+        this.options.quasar &&
+        withDeadline(this.options.quasar.read(this.redis, this.invalid), this.options.tickTimeoutMs, 'Quasar node scan');
+      quasar?.catch(() => {});
       const found = await withDeadline(this.scanHeartbeats(), this.options.tickTimeoutMs, 'heartbeat scan');
+      if (quasar) this.options.quasar?.mergeInto(found, await quasar);
       const { forgotten } = this.registry.update(found, now);
       if (forgotten > 0) this.log.info({ forgotten }, 'forgot lost servers');
       const byApp = this.registry.byApp();

@@ -5,6 +5,7 @@ import type { Snapshot } from '../monitor/monitor-service.js';
 import { documentParts } from '../monitor/snapshot-encoding.js';
 import { yieldToLoop } from '../redis/read.js';
 import { deltaParts, type EncodedDelta, encodeDelta } from './delta.js';
+import { openEventStream } from './event-stream.js';
 import { asFull, type Subscription, wants } from './subscription.js';
 
 export interface BroadcasterOptions {
@@ -112,22 +113,12 @@ export class SseBroadcaster {
       res.status(503).set('Retry-After', '5').json({ error: 'too many stream clients', max: this.options.maxClients });
       return;
     }
-    res.status(200);
-    res.set({
-      'Content-Type': 'text/event-stream; charset=utf-8',
-      'Cache-Control': 'no-cache, no-transform',
-      'X-Accel-Buffering': 'no',
-      Connection: 'keep-alive',
-    });
-    res.flushHeaders();
-    // Small writes go out at once rather than waiting on Nagle.
-    req.socket.setNoDelay(true);
+    openEventStream(req, res, this.options.retryMs ?? 3_000);
     const client: Client = { res, id: this.nextClientId++, sub, lastPulseBytes: 0 };
     this.clients.add(client);
     res.on('close', () => {
       this.clients.delete(client);
     });
-    res.write(`retry: ${this.options.retryMs ?? 3_000}\n\n`);
     this.write(client, [this.eventFrame(PULSE_EVENTS.status, status)]);
     // A delta client starts from the full state, on every connect: after a reconnect (Last-Event-ID or not)
     // it may have missed events, so it never builds on what it had. The shared bytes get an id of its own.

@@ -24,7 +24,9 @@ export interface QuasarNodeKeyParts {
 /** `gravito:quasar:node:{service}:{id}`. A service name holding `:` would not parse back: it is refused. */
 export function quasarNodeKey(service: string, id: string): string {
   if (service.length === 0 || id.length === 0 || service.includes(':')) {
-    throw new RangeError(`a Quasar node key needs a non-empty service without ":" and a non-empty id (got ${JSON.stringify(service)}, ${JSON.stringify(id)})`);
+    throw new RangeError(
+      `a Quasar node key needs a non-empty service without ":" and a non-empty id (got ${JSON.stringify(service)}, ${JSON.stringify(id)})`,
+    );
   }
   return `${QUASAR_NODE_KEY_PREFIX}${service}:${id}`;
 }

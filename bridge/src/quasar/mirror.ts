@@ -1,0 +1,136 @@
+import { heartbeatSource, heartbeatToPulseNode, MIRROR_MARK_JSON, QUASAR_NODE_TTL_SECONDS, quasarNodeKey } from '@gravito/pulse-protocol';
+import calculateSlot from 'cluster-key-slot';
+import type { ChainableCommander, Cluster, Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { Snapshot } from '../monitor/monitor-service.js';
+import type { RedisHandle } from '../redis/connection.js';
+
+/** Most nodes written per poll; the servers past it are counted, not written. */
+export const DEFAULT_MAX_MIRRORED = 10_000;
+/** Writes per pipeline. */
+const PIPELINE_CHUNK = 500;
+
+/**
+ * SET the node unless the key holds a value without the mirror's mark, i.e. one an agent wrote: checked and
+ * written in one step on the server, so an agent's node is never clobbered, even if it appears between two polls.
+ * Returns 1 when written, 0 when the key belongs to an agent.
+ */
+const SET_UNLESS_AGENT = `
+local current = redis.call('GET', KEYS[1])
+if current and not string.find(current, ARGV[3], 1, true) then return 0 end
+redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
+return 1`;
+
+type MirrorClient = (Redis | Cluster) & {
+  pulseMirrorSet(key: string, value: string, ttl: number, mark: string): Promise<number>;
+};
+type MirrorPipeline = ChainableCommander & {
+  pulseMirrorSet(key: string, value: string, ttl: number, mark: string): ChainableCommander;
+};
+
+export interface MirrorCounts {
+  /** Nodes written. */
+  written: number;
+  /** Keys left alone because an agent wrote them. */
+  agentOwned: number;
+  /** Writes that failed (a command error, or a pipeline that failed as a whole). */
+  failed: number;
+  /** Online servers not written because a poll found more than the cap. */
+  overCap: number;
+  /** Polls skipped because the previous poll's writes were still going. */
+  busy: number;
+}
+
+/**
+ * The Zenith mirror (opt-in): after every poll, each online `pulse:server:*` server is written as a PulseNode to
+ * `gravito:quasar:node:{app}:{id}` with `EX 30`, so that the Zenith that ships today shows it. Lost and stopped
+ * servers are not written: their node expires, and Zenith sees it go yellow, then vanish, as with its own agents.
+ * Nodes read from agents are not written back. Pipelined (per slot on a cluster), at most one poll's writes in
+ * flight, capped per poll; every failure is counted, never thrown.
+ */
+export class ZenithMirror {
+  readonly counts: MirrorCounts = { written: 0, agentOwned: 0, failed: 0, overCap: 0, busy: 0 };
+  private running: Promise<void> | undefined;
+  private lastError: string | undefined;
+
+  constructor(
+    private readonly redis: RedisHandle,
+    private readonly log: Logger,
+    private readonly maxPerPoll = DEFAULT_MAX_MIRRORED,
+  ) {
+    if (!('pulseMirrorSet' in redis.client)) redis.client.defineCommand('pulseMirrorSet', { numberOfKeys: 1, lua: SET_UNLESS_AGENT });
+  }
+
+  /** Writes one snapshot's online servers. Returns at once; the writes go on in the background. */
+  mirror(snapshot: Snapshot): void {
+    if (!snapshot.event.redis_up) return;
+    if (this.running) {
+      this.counts.busy++;
+      return;
+    }
+    this.running = this.write(snapshot).finally(() => {
+      this.running = undefined;
+    });
+  }
+
+  /** Waits for the writes in flight (tests, shutdown). */
+  async settled(): Promise<void> {
+    await this.running;
+  }
+
+  private async write(snapshot: Snapshot): Promise<void> {
+    const writes: [key: string, value: string][] = [];
+    for (const app of snapshot.event.apps) {
+      for (const server of app.servers) {
+        if (server.status !== 'online' || heartbeatSource(server.heartbeat) !== 'gpp') continue;
+        if (writes.length >= this.maxPerPoll) {
+          this.counts.overCap++;
+          continue;
+        }
+        const node = heartbeatToPulseNode(server.heartbeat, { app: server.app, id: server.id });
+        writes.push([quasarNodeKey(server.app, server.id), JSON.stringify(node)]);
+      }
+    }
+    await Promise.all(this.batches(writes).map((batch) => this.send(batch)));
+  }
+
+  /** Pipelines of at most PIPELINE_CHUNK writes; on a cluster, one slot per pipeline (a pipeline cannot span slots). */
+  private batches(writes: [string, string][]): [string, string][][] {
+    const groups = new Map<number, [string, string][]>();
+    for (const write of writes) {
+      const group = this.redis.cluster ? calculateSlot(write[0]) : 0;
+      const list = groups.get(group);
+      if (list) list.push(write);
+      else groups.set(group, [write]);
+    }
+    const batches: [string, string][][] = [];
+    for (const list of groups.values())
+      for (let i = 0; i < list.length; i += PIPELINE_CHUNK) batches.push(list.slice(i, i + PIPELINE_CHUNK));
+    return batches;
+  }
+
+  private async send(batch: [string, string][]): Promise<void> {
+    const pipeline = (this.redis.client as MirrorClient).pipeline() as MirrorPipeline;
+    for (const [key, value] of batch) pipeline.pulseMirrorSet(key, value, QUASAR_NODE_TTL_SECONDS, MIRROR_MARK_JSON);
+    try {
+      const results = (await pipeline.exec()) ?? [];
+      for (const [err, written] of results) {
+        if (err) this.failed(err.message);
+        else if (written === 1) this.counts.written++;
+        else this.counts.agentOwned++;
+      }
+      // A reply per command, or the whole batch failed.
+      if (results.length < batch.length) this.failed('pipeline aborted', batch.length - results.length);
+    } catch (err) {
+      this.failed((err as Error).message, batch.length);
+    }
+  }
+
+  /** Counted always; logged when the reason changes, not on every poll of an outage. */
+  private failed(reason: string, count = 1): void {
+    this.counts.failed += count;
+    if (reason === this.lastError) return;
+    this.lastError = reason;
+    this.log.warn({ err: reason.slice(0, 200) }, 'Zenith mirror: write failed');
+  }
+}
