@@ -9,6 +9,7 @@
 //   PULSE_INTERVAL_MS  heartbeat interval of the example app (2000 here, for a lively demo)
 //   PROMETHEUS_PORT    Prometheus port (9090); PULSE_DEMO_PROMETHEUS=0 skips Prometheus
 //   PULSE_DEMO_QUIET=1 do not echo the children's output
+//   PULSE_ZENITH_MIRROR  the bridge mirrors the servers into Zenith's keys (1 here; 0 turns it off)
 import { which } from '@gravito/pulse-testkit';
 import { type Stack, StackError, startStack } from './demo/stack.js';
 
@@ -75,7 +76,8 @@ try {
     appPort: port('PORT', 3000),
     prometheusPort: prometheusOnPath ? port('PROMETHEUS_PORT', 9090) : undefined,
     scrapeIntervalSeconds: 1,
-    env: { PULSE_INTERVAL_MS: process.env.PULSE_INTERVAL_MS ?? '2000' },
+    // The mirror is on, so that a Zenith pointed at the demo's Redis shows its servers (README, "Zenith").
+    env: { PULSE_INTERVAL_MS: process.env.PULSE_INTERVAL_MS ?? '2000', PULSE_ZENITH_MIRROR: process.env.PULSE_ZENITH_MIRROR ?? '1' },
     sink,
     portVariables: { bridge: 'PULSE_BRIDGE_PORT', app: 'PORT', prometheus: 'PROMETHEUS_PORT' },
     signal: aborter.signal,
@@ -101,6 +103,7 @@ if (!exiting) {
       ? `  prometheus   ${s.prometheusUrl}/graph?g0.expr=pulse_server_up&g0.tab=1   alerts: ${s.prometheusUrl}/classic/alerts`
       : `  prometheus   ${wantPrometheus ? 'not on PATH, skipped (apt-get install -y prometheus)' : 'skipped (PULSE_DEMO_PROMETHEUS=0)'}`,
     `  redis        ${s.redisUrl}${s.privateRedis ? '  (private, removed on exit)' : ''}`,
+    `  zenith       REDIS_URL=${s.redisUrl} bun dist/bin.js  (in packages/zenith), then its Pulse page; or /api/pulse/nodes here`,
     '  Grafana dashboards: docker compose up, then http://localhost:3000 (see grafana/README.md).',
     'Press Ctrl-C to stop.',
     '',

@@ -275,6 +275,57 @@ function exceptionsRow(d: dashboard.DashboardBuilder): void {
   );
 }
 
+/** Queues that Zenith's agents (Quasar, Laravel) watch: the bridge reads them from gravito:quasar:node:*. */
+function queuesRow(d: dashboard.DashboardBuilder): void {
+  d.withRow(row('Queues'));
+  const jobs = (state: string) => `sum by (app, queue, driver) (${sel(M.queueJobs, `${APP}, state="${state}"`)})`;
+  const perSecond = (direction: string) => `sum by (app, queue, driver) (${sel(M.queueThroughput, `${APP}, direction="${direction}"`)})`;
+  d.withPanel(
+    tablePanel({
+      title: 'Queues',
+      description:
+        "Queues watched by Zenith's agents (Quasar for Node and Bun, the Laravel agent): jobs by state, and jobs pushed and done per second as the agent reports them (agents without throughput leave those empty).",
+      unit: 'none',
+      labels: [
+        { label: 'app', name: 'App' },
+        { label: 'queue', name: 'Queue' },
+        { label: 'driver', name: 'Driver' },
+      ],
+      columns: [
+        { name: 'Waiting', unit: 'short', decimals: 0, expr: jobs('waiting') },
+        { name: 'Active', unit: 'short', decimals: 0, expr: jobs('active') },
+        { name: 'Delayed', unit: 'short', decimals: 0, expr: jobs('delayed') },
+        {
+          name: 'Failed',
+          unit: 'short',
+          decimals: 0,
+          expr: jobs('failed'),
+          thresholds: [
+            { value: null, color: 'green' },
+            { value: 1, color: 'red' },
+          ],
+        },
+        { name: 'In /s', unit: 'short', expr: perSecond('in') },
+        { name: 'Out /s', unit: 'short', expr: perSecond('out') },
+      ],
+      sortBy: { column: 'Waiting', desc: true },
+      w: 12,
+      h: 8,
+    }),
+  );
+  d.withPanel(
+    timeseriesPanel({
+      title: 'Queue backlog',
+      description: 'Jobs waiting per queue over time.',
+      unit: 'short',
+      min: 0,
+      queries: [{ expr: jobs('waiting'), legend: '{{app}} {{queue}}' }],
+      w: 12,
+      h: 8,
+    }),
+  );
+}
+
 function trendsRow(d: dashboard.DashboardBuilder): void {
   d.withRow(row('Trends'));
   d.withPanel(cpuOverTime({ title: 'CPU per server', legend: '{{app}} / {{server}}', w: 12, h: 8 }));
@@ -319,7 +370,8 @@ export function overviewDashboard(): dashboard.DashboardBuilder {
   const d = pulseDashboard({
     uid: OVERVIEW_UID,
     title: 'Pulse Overview',
-    description: 'The Laravel-Pulse card grid for Gravito Pulse: app health, servers, processes, slow requests, exceptions and trends.',
+    description:
+      'The Laravel-Pulse card grid for Gravito Pulse: app health, servers, processes, slow requests, exceptions, queues and trends.',
     multi: true,
   }).link(
     new dashboard.DashboardLinkBuilder('Server drill-down')
@@ -334,6 +386,7 @@ export function overviewDashboard(): dashboard.DashboardBuilder {
   processesRow(d);
   slowRow(d);
   exceptionsRow(d);
+  queuesRow(d);
   trendsRow(d);
   return d;
 }

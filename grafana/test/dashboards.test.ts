@@ -127,7 +127,7 @@ test('Pulse Overview: app and server are multi-value with All; the grid has ever
     assert.ok(v?.multi && v.includeAll, `${name}: multi + All`);
   }
   const rows = overview.panels.filter((p) => p.type === 'row').map((p) => p.title);
-  assert.deepEqual(rows, ['App health', 'Servers', 'Server $server', 'Processes', 'Slow requests', 'Exceptions', 'Trends']);
+  assert.deepEqual(rows, ['App health', 'Servers', 'Server $server', 'Processes', 'Slow requests', 'Exceptions', 'Queues', 'Trends']);
   assert.equal(overview.panels.find((p) => p.title === 'Server $server')?.repeat, 'server', 'one row per server');
   // A lost server is marked, not silently dropped.
   assert.match(JSON.stringify(overview), /LOST/);

@@ -19,6 +19,29 @@ const DEADLINE_MS = 75_000;
 let redis: TestRedis | undefined;
 let stack: Stack | undefined;
 let startedAt = 0;
+let agent: NodeJS.Timeout | undefined;
+
+/**
+ * A Zenith agent (Quasar) of the same app, watching a queue: the bridge reads it into the queue series. Its id
+ * sorts after any host name, so that `$server` (the first value) stays the example app's server, which has disks.
+ */
+function writeAgentNode(client: ReturnType<TestRedis['client']>): Promise<unknown> {
+  const node = {
+    id: 'zzzz-quasar-worker',
+    service: APP,
+    language: 'node',
+    version: process.version,
+    pid: process.pid,
+    hostname: 'zzzz-quasar-worker',
+    platform: process.platform,
+    cpu: { system: 10, process: 2, cores: 2 },
+    memory: { system: { total: 8e9, free: 4e9, used: 4e9 }, process: { rss: 8e7, heapTotal: 4e7, heapUsed: 3e7 } },
+    queues: [{ name: 'emails', driver: 'redis', size: { waiting: 5, active: 1, failed: 0, delayed: 2 }, throughput: { in: 60, out: 57 } }],
+    runtime: { uptime: process.uptime(), framework: 'Quasar' },
+    timestamp: Date.now(),
+  };
+  return client.set(`gravito:quasar:node:${APP}:${node.id}`, JSON.stringify(node), 'EX', 30);
+}
 
 before(async () => {
   if (skip) return;
@@ -34,9 +57,15 @@ before(async () => {
     // traffic generator and a short lost-after keep the test short.
     env: { PULSE_APP_NAME: APP, PULSE_INTERVAL_MS: '1000', PULSE_STREAM_INTERVAL_MS: '1000', TRAFFIC_RPS: '20' },
   });
+  const client = redis.client();
+  await writeAgentNode(client);
+  // Every 5 s, as an agent would (more often than its 10 s, so that it never looks late on a loaded machine).
+  agent = setInterval(() => void writeAgentNode(client).catch(() => {}), 5_000);
+  agent.unref();
 });
 
 after(async () => {
+  clearInterval(agent);
   await stack?.stop();
   await redis?.stop();
 });

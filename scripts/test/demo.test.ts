@@ -118,6 +118,12 @@ test('npm run demo serves pulse_server_up 1 for the example app and stops cleanl
     await new Promise((resolve) => setTimeout(resolve, 500));
   }
   assert.match(metrics, /^pulse_server_up\{app="example-app",[^}]*\} 1$/m, `no example-app up series:\n${run.output()}`);
+  // The demo runs with the Zenith mirror on: the servers are written to Zenith's keys.
+  for (let i = 0; i < 20 && !/^pulse_bridge_zenith_mirror_writes_total\{result="written"\} [1-9]/m.test(metrics); i++) {
+    await new Promise((r) => setTimeout(r, 250));
+    metrics = await (await fetch(metricsUrl, { signal: AbortSignal.timeout(2000) })).text();
+  }
+  assert.match(metrics, /^pulse_bridge_zenith_mirror_writes_total\{result="written"\} [1-9]/m);
   // The URLs are printed once everything is ready.
   for (let i = 0; i < 20 && !run.output().includes('Press Ctrl-C to stop.'); i++) await new Promise((r) => setTimeout(r, 250));
   assert.match(run.output(), new RegExp(`http://127\\.0\\.0\\.1:${bridgePort}/metrics`));
