@@ -1,6 +1,16 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
-import { heartbeatKey, PULSE_EVENTS, type PulseSlowEvent, slowKey, slowStreamFields } from '@gravito/pulse-protocol';
+import {
+  heartbeatKey,
+  PULSE_EVENTS,
+  type PulseSlowEvent,
+  parsePulseNode,
+  pulseNodeToHeartbeat,
+  quasarNodeKey,
+  slowKey,
+  slowStreamFields,
+} from '@gravito/pulse-protocol';
 import { startRedisCluster, type TestRedisCluster } from '@gravito/pulse-testkit';
 import { Cluster } from 'ioredis';
 import { heartbeat, SseClient, slowEntry, startBridge, waitFor } from './helpers.js';
@@ -45,4 +55,39 @@ describe('Redis Cluster: every master is scanned, values fetched key by key', ()
       await bridge.stop();
     }
   });
+
+  it('mirrors into Zenith one slot per pipeline, and reads agents on every master', async () => {
+    const app = 'cluster-zenith';
+    for (let i = 0; i < 40; i++) await writer.set(heartbeatKey(app, `z-${i}`), JSON.stringify(heartbeat(app, `z-${i}`)), 'EX', 60);
+    const agent = parsePulseNode(
+      JSON.stringify({ ...heartbeatNodeShape(), service: 'cluster-agent', id: 'agent-1', timestamp: Date.now() }),
+    );
+    assert.ok(agent.ok);
+    await writer.set(quasarNodeKey('cluster-agent', 'agent-1'), JSON.stringify(agent.value), 'EX', 30);
+    const bridge = await startBridge({ redisUrl: cluster.seeds, zenithMirror: true }, 200);
+    try {
+      // One EXISTS per key: a multi-key EXISTS would cross slots.
+      const mirrored = async () =>
+        (await Promise.all(Array.from({ length: 40 }, (_, i) => writer.exists(quasarNodeKey(app, `z-${i}`))))).filter(Boolean).length;
+      await waitFor(async () => (await mirrored()) === 40, 10_000, 'all 40 mirrored');
+      assert.equal(bridge.bridge.quasar.mirror?.counts.failed, 0);
+      const perMaster = await Promise.all(writer.nodes('master').map((n) => n.keys('gravito:quasar:node:*')));
+      assert.equal(perMaster.filter((keys) => keys.length > 0).length, 3, 'the nodes spread over the masters');
+      const snap = await waitFor(
+        () => bridge.bridge.monitor.getAggregateMetrics().apps.find((a) => a.app === 'cluster-agent'),
+        5_000,
+        'the agent read',
+      );
+      assert.deepEqual(snap.servers[0]?.heartbeat, pulseNodeToHeartbeat(agent.value));
+      // Its own 40 nodes are recognised, not read back as agents.
+      assert.equal(bridge.bridge.monitor.getAggregateMetrics().apps.find((a) => a.app === app)?.servers.length, 40);
+    } finally {
+      await bridge.stop();
+    }
+  });
 });
+
+/** A PulseNode as the Quasar Node agent writes it (the protocol's first vector). */
+function heartbeatNodeShape(): Record<string, unknown> {
+  return JSON.parse(readFileSync(new URL('../../protocol/vectors/pulse-node.json', import.meta.url), 'utf8')).cases[0].value;
+}

@@ -273,7 +273,7 @@ describe('feed: raw heartbeats (another runtime SDK), SSE, JSON API, /metrics', 
     const series = [
       `pulse_server_up{app="${app}",server="web-1"} 1`,
       `pulse_server_last_heartbeat_timestamp_seconds{app="${app}",server="web-1"}`,
-      `pulse_server_info{app="${app}",server="web-1",hostname="web-1",platform="linux",runtime="node",environment="production",version="1.4.2"} 1`,
+      `pulse_server_info{app="${app}",server="web-1",hostname="web-1",platform="linux",runtime="node",environment="production",version="1.4.2",source="gpp"} 1`,
       `pulse_server_cpu_ratio{app="${app}",server="web-1"} 0.125`,
       `pulse_server_memory_total_bytes{app="${app}",server="web-1"} 8589934592`,
       `pulse_server_memory_free_bytes{app="${app}",server="web-1"} 2147483648`,

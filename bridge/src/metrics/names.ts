@@ -34,8 +34,8 @@ export const PULSE_METRICS = {
   serverInfo: {
     name: 'pulse_server_info',
     type: 'gauge',
-    help: 'Server identity, always 1',
-    labelNames: [...SERVER, 'hostname', 'platform', 'runtime', 'environment', 'version'],
+    help: 'Server identity, always 1; source is gpp (a Pulse SDK) or quasar (a Zenith agent)',
+    labelNames: [...SERVER, 'hostname', 'platform', 'runtime', 'environment', 'version', 'source'],
   },
   cpu: { name: 'pulse_server_cpu_ratio', type: 'gauge', help: 'Host CPU busy, 0 to 1', labelNames: SERVER },
   memTotal: { name: 'pulse_server_memory_total_bytes', type: 'gauge', help: 'Host memory, bytes', labelNames: SERVER },
@@ -110,6 +110,20 @@ export const PULSE_METRICS = {
     labelNames: ['app', 'type'],
   },
 
+  // Queues watched by Zenith's agents (read from gravito:quasar:node:*, see bridge/src/quasar/).
+  queueJobs: {
+    name: 'pulse_queue_jobs',
+    type: 'gauge',
+    help: 'Jobs in a queue watched by a Zenith agent (Quasar, Laravel), by state',
+    labelNames: ['app', 'queue', 'driver', 'state'],
+  },
+  queueThroughput: {
+    name: 'pulse_queue_throughput_jobs_per_second',
+    type: 'gauge',
+    help: 'Jobs pushed (in) and done (out) per second, as a Zenith agent reports them',
+    labelNames: ['app', 'queue', 'driver', 'direction'],
+  },
+
   // The bridge itself.
   redisUp: { name: 'pulse_bridge_redis_up', type: 'gauge', help: 'Whether the last poll reached Redis', labelNames: [] },
   invalidHeartbeats: {
@@ -160,6 +174,24 @@ export const PULSE_METRICS = {
     type: 'gauge',
     help: 'Time of the last poll, Unix seconds',
     labelNames: [],
+  },
+  quasarNodes: {
+    name: 'pulse_bridge_quasar_nodes',
+    type: 'gauge',
+    help: 'Nodes found in gravito:quasar:node:* by the last poll: written by agents, mirrored by a Pulse bridge (skipped), or duplicates of a server already read (skipped)',
+    labelNames: ['writer'],
+  },
+  quasarDropped: {
+    name: 'pulse_bridge_quasar_dropped_total',
+    type: 'counter',
+    help: 'Agent nodes or queues not read or not exported because a cap was reached',
+    labelNames: ['kind'],
+  },
+  zenithMirrorWrites: {
+    name: 'pulse_bridge_zenith_mirror_writes_total',
+    type: 'counter',
+    help: 'Zenith mirror writes by result: written, agent_owned (left alone), failed, over_cap, busy (poll skipped); all 0 with the mirror off',
+    labelNames: ['result'],
   },
 } as const satisfies Record<string, MetricDefinition>;
 

@@ -1,12 +1,14 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { MetricsExtension } from '../metrics/bridge-metrics.js';
+import { PULSE_METRICS as M, type MetricDefinition } from '../metrics/names.js';
 import type { Snapshot } from '../monitor/monitor-service.js';
 import type { ZenithMirror } from './mirror.js';
 import { QueueFamilies } from './queue-families.js';
 import type { QuasarReader } from './reader.js';
 
-/** A counter fed from a plain number that only grows: each collect adds the difference. */
-function countFrom(name: string, help: string, read: () => Record<string, number>, label: string, registry: Registry): void {
+/** A counter fed from plain numbers that only grow: each collect adds the differences, one label value each. */
+function countFrom({ name, help, labelNames }: MetricDefinition, read: () => Record<string, number>, registry: Registry): void {
+  const [label] = labelNames as [string];
   const last = new Map<string, number>();
   new Counter({
     name,
@@ -15,56 +17,46 @@ function countFrom(name: string, help: string, read: () => Record<string, number
     registers: [registry],
     collect() {
       for (const [value, now] of Object.entries(read())) {
-        const before = last.get(value) ?? 0;
         // Every label value is present from the first scrape, at 0 until it happens.
-        this.inc({ [label]: value }, Math.max(0, now - before));
+        this.inc({ [label]: value }, Math.max(0, now - (last.get(value) ?? 0)));
         last.set(value, now);
       }
     },
   });
 }
 
-/** The /metrics side of Zenith compatibility: the reader's and the mirror's own health, and agents' queues. */
+/**
+ * The /metrics side of Zenith compatibility: the reader's and the mirror's own health, and agents' queues. Every
+ * family is there whether the reader and the mirror run or not (at 0 when off), as the contract lists them.
+ */
 export function quasarMetrics(reader: QuasarReader | undefined, mirror: ZenithMirror | undefined): MetricsExtension {
-  const queues = reader && new QueueFamilies(reader);
+  const queues = new QueueFamilies(reader);
   return {
     register(registry: Registry) {
-      if (reader) {
-        new Gauge({
-          name: 'pulse_bridge_quasar_nodes',
-          help: 'Nodes found in gravito:quasar:node:* by the last poll: written by agents, mirrored by a Pulse bridge (skipped), or duplicates of a server already read (skipped)',
-          labelNames: ['writer'],
-          registers: [registry],
-          collect() {
-            this.set({ writer: 'agent' }, reader.counts.nodes);
-            this.set({ writer: 'mirror' }, reader.counts.ownMirrors);
-            this.set({ writer: 'duplicate' }, reader.counts.duplicates);
-          },
-        });
-        countFrom(
-          'pulse_bridge_quasar_dropped_total',
-          'Agent nodes or queues not read or not exported because a cap was reached',
-          () => ({ node: reader.counts.truncatedScans, queue: queues?.overflow ?? 0 }),
-          'kind',
-          registry,
-        );
-      }
-      if (mirror) {
-        countFrom(
-          'pulse_bridge_zenith_mirror_writes_total',
-          'Zenith mirror writes by result: written, agent_owned (left alone), failed, over_cap, busy (poll skipped)',
-          () => ({
-            written: mirror.counts.written,
-            agent_owned: mirror.counts.agentOwned,
-            failed: mirror.counts.failed,
-            over_cap: mirror.counts.overCap,
-            busy: mirror.counts.busy,
-          }),
-          'result',
-          registry,
-        );
-      }
+      new Gauge({
+        name: M.quasarNodes.name,
+        help: M.quasarNodes.help,
+        labelNames: M.quasarNodes.labelNames,
+        registers: [registry],
+        collect() {
+          this.set({ writer: 'agent' }, reader?.counts.nodes ?? 0);
+          this.set({ writer: 'mirror' }, reader?.counts.ownMirrors ?? 0);
+          this.set({ writer: 'duplicate' }, reader?.counts.duplicates ?? 0);
+        },
+      });
+      countFrom(M.quasarDropped, () => ({ node: reader?.counts.truncatedScans ?? 0, queue: queues.overflow }), registry);
+      countFrom(
+        M.zenithMirrorWrites,
+        () => ({
+          written: mirror?.counts.written ?? 0,
+          agent_owned: mirror?.counts.agentOwned ?? 0,
+          failed: mirror?.counts.failed ?? 0,
+          over_cap: mirror?.counts.overCap ?? 0,
+          busy: mirror?.counts.busy ?? 0,
+        }),
+        registry,
+      );
     },
-    families: (snapshot: Snapshot) => queues?.render(snapshot) ?? '',
+    families: (snapshot: Snapshot) => queues.render(snapshot),
   };
 }

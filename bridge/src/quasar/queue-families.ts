@@ -1,5 +1,6 @@
 import type { PulseNode, QueueSnapshot } from '@gravito/pulse-protocol';
 import { escapeLabelValue } from '../metrics/exposition.js';
+import { PULSE_METRICS as M, type MetricDefinition } from '../metrics/names.js';
 import type { Snapshot } from '../monitor/monitor-service.js';
 import type { QuasarReader } from './reader.js';
 
@@ -18,7 +19,8 @@ const STATES = ['waiting', 'active', 'failed', 'delayed'] as const;
 export class QueueFamilies {
   overflow = 0;
 
-  constructor(private readonly reader: QuasarReader) {}
+  /** Without a reader (turned off) the families are rendered empty. */
+  constructor(private readonly reader: QuasarReader | undefined) {}
 
   render(snapshot: Snapshot): string {
     const newest = new Map<string, { app: string; queue: QueueSnapshot; at: number }>();
@@ -26,7 +28,7 @@ export class QueueFamilies {
     for (const app of snapshot.event.apps) {
       for (const server of app.servers) {
         if (server.status !== 'online') continue;
-        const node: PulseNode | undefined = this.reader.nodeOf(server.heartbeat);
+        const node: PulseNode | undefined = this.reader?.nodeOf(server.heartbeat);
         for (const queue of node?.queues ?? []) {
           const id = `${app.app}\n${queue.name}\n${queue.driver}`;
           const known = newest.get(id);
@@ -48,22 +50,18 @@ export class QueueFamilies {
     const throughput: string[] = [];
     for (const { app, queue } of newest.values()) {
       const labels = `app="${app}",queue="${escapeLabelValue(queue.name)}",driver="${queue.driver}"`;
-      for (const state of STATES) jobs.push(`pulse_queue_jobs{${labels},state="${state}"} ${queue.size[state]}`);
+      for (const state of STATES) jobs.push(`{${labels},state="${state}"} ${queue.size[state]}`);
       if (queue.throughput) {
         throughput.push(
-          `pulse_queue_throughput_jobs_per_second{${labels},direction="in"} ${queue.throughput.in / 60}`,
-          `pulse_queue_throughput_jobs_per_second{${labels},direction="out"} ${queue.throughput.out / 60}`,
+          `{${labels},direction="in"} ${queue.throughput.in / 60}`,
+          `{${labels},direction="out"} ${queue.throughput.out / 60}`,
         );
       }
     }
-    return [
-      '# HELP pulse_queue_jobs Jobs in a queue watched by a Zenith agent (Quasar, Laravel), by state',
-      '# TYPE pulse_queue_jobs gauge',
-      ...jobs,
-      '# HELP pulse_queue_throughput_jobs_per_second Jobs pushed (in) and done (out) per second, as a Zenith agent reports them',
-      '# TYPE pulse_queue_throughput_jobs_per_second gauge',
-      ...throughput,
-      '',
-    ].join('\n');
+    return family(M.queueJobs, jobs) + family(M.queueThroughput, throughput);
   }
+}
+
+function family({ name, help, type }: MetricDefinition, samples: readonly string[]): string {
+  return `# HELP ${name} ${help}\n# TYPE ${name} ${type}\n${samples.map((sample) => `${name}${sample}\n`).join('')}`;
 }

@@ -9,7 +9,7 @@ export interface ZenithNodes {
 
 /**
  * The snapshot as Zenith's PulseService would serve it: every process, GPP servers mapped to PulseNodes and
- * agents' nodes as they wrote them; nodes whose heartbeat is 60 s old or more left out; grouped by service,
+ * agents' nodes as they wrote them; nodes whose heartbeat is 60 s old or more, and stopped servers, left out; grouped by service,
  * sorted by service then id. Built once per snapshot, whatever the number of clients.
  */
 export class ZenithView {
@@ -27,7 +27,8 @@ export class ZenithView {
     const nodes: PulseNode[] = [];
     for (const app of snapshot.event.apps) {
       for (const server of app.servers) {
-        if (now - server.heartbeat.timestamp >= QUASAR_NODE_STALE_MS) continue;
+        // A stopped server said goodbye: it is gone now, not in 30 s as a silent one would be.
+        if (server.status === 'stopped' || now - server.heartbeat.timestamp >= QUASAR_NODE_STALE_MS) continue;
         nodes.push(this.reader?.nodeOf(server.heartbeat) ?? heartbeatToPulseNode(server.heartbeat, server));
       }
     }
