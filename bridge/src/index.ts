@@ -113,7 +113,7 @@ export function createBridge(partial: Partial<BridgeConfig> = {}, options: Bridg
   );
   const metrics = new BridgeMetrics(monitor, sse, {
     maxRoutesPerApp: config.metricsMaxRoutes,
-    extension: quasarMetrics(quasarReader, mirror),
+    extension: quasarMetrics(quasarReader, mirror, zenith.stream),
   });
   const api = new PulseApi(redis, config.redisTimeoutMs * 2);
   const app = createApp({ monitor, sse, metrics, api, log, token: config.token, corsOrigins: config.corsOrigins, zenith });

@@ -225,7 +225,7 @@ describe('Zenith drop-in: without the mirror setting', () => {
   before(async () => {
     redis = await startRedis();
     client = redis.client();
-    bridge = await startBridge({ redisUrl: redis.url, quasarRead: false }, 200);
+    bridge = await startBridge({ redisUrl: redis.url, quasarRead: false, sseMaxClients: 1 }, 200);
   });
   after(async () => {
     await bridge?.stop();
@@ -247,5 +247,19 @@ describe('Zenith drop-in: without the mirror setting', () => {
     const metrics = await (await fetch(`${bridge.url}/metrics`)).text();
     assert.doesNotMatch(metrics, /source="quasar"/);
     assert.match(metrics, /source="gpp"/);
+  });
+
+  it("caps Zenith's stream clients, and counts the ones refused", async () => {
+    const first = await SseClient.connect(`${bridge.url}/api/logs/stream`);
+    try {
+      assert.equal(first.status, 200);
+      const second = await SseClient.connect(`${bridge.url}/api/logs/stream`);
+      assert.equal(second.status, 503);
+      const metrics = await (await fetch(`${bridge.url}/metrics`)).text();
+      assert.match(metrics, /^pulse_bridge_zenith_stream_clients 1$/m);
+      assert.match(metrics, /^pulse_bridge_zenith_stream_dropped_clients_total\{reason="rejected"\} 1$/m);
+    } finally {
+      await first.close();
+    }
   });
 });

@@ -187,6 +187,18 @@ export const PULSE_METRICS = {
     help: 'Agent nodes or queues not read or not exported because a cap was reached',
     labelNames: ['kind'],
   },
+  zenithStreamClients: {
+    name: 'pulse_bridge_zenith_stream_clients',
+    type: 'gauge',
+    help: "Clients connected to Zenith's SSE route (/api/logs/stream)",
+    labelNames: [],
+  },
+  zenithStreamDropped: {
+    name: 'pulse_bridge_zenith_stream_dropped_clients_total',
+    type: 'counter',
+    help: 'Zenith stream clients refused at the cap (rejected) or cut off for a full buffer (slow)',
+    labelNames: ['reason'],
+  },
   zenithMirrorWrites: {
     name: 'pulse_bridge_zenith_mirror_writes_total',
     type: 'counter',

@@ -5,6 +5,7 @@ import type { Snapshot } from '../monitor/monitor-service.js';
 import type { ZenithMirror } from './mirror.js';
 import { QueueFamilies } from './queue-families.js';
 import type { QuasarReader } from './reader.js';
+import type { ZenithStream } from './zenith-stream.js';
 
 /** A counter fed from plain numbers that only grow: each collect adds the differences, one label value each. */
 function countFrom({ name, help, labelNames }: MetricDefinition, read: () => Record<string, number>, registry: Registry): void {
@@ -29,7 +30,7 @@ function countFrom({ name, help, labelNames }: MetricDefinition, read: () => Rec
  * The /metrics side of Zenith compatibility: the reader's and the mirror's own health, and agents' queues. Every
  * family is there whether the reader and the mirror run or not (at 0 when off), as the contract lists them.
  */
-export function quasarMetrics(reader: QuasarReader | undefined, mirror: ZenithMirror | undefined): MetricsExtension {
+export function quasarMetrics(reader: QuasarReader | undefined, mirror: ZenithMirror | undefined, stream: ZenithStream): MetricsExtension {
   const queues = new QueueFamilies(reader);
   return {
     register(registry: Registry) {
@@ -45,6 +46,15 @@ export function quasarMetrics(reader: QuasarReader | undefined, mirror: ZenithMi
         },
       });
       countFrom(M.quasarDropped, () => ({ node: reader?.counts.truncatedScans ?? 0, queue: queues.overflow }), registry);
+      new Gauge({
+        name: M.zenithStreamClients.name,
+        help: M.zenithStreamClients.help,
+        registers: [registry],
+        collect() {
+          this.set(stream.size);
+        },
+      });
+      countFrom(M.zenithStreamDropped, () => ({ rejected: stream.counts.rejected, slow: stream.counts.slowClientsDropped }), registry);
       countFrom(
         M.zenithMirrorWrites,
         () => ({
