@@ -14,6 +14,7 @@ import { ZenithRoutes } from './quasar/zenith-routes.js';
 import { ZenithView } from './quasar/zenith-view.js';
 import { connectRedis, type RedisHandle } from './redis/connection.js';
 import { SseBroadcaster } from './sse/broadcaster.js';
+import { webRoutes } from './web/routes.js';
 
 export { type BridgeConfig, ConfigError, DEFAULTS, loadConfig, usage } from './config/config.js';
 export { HEALTH_WEIGHTS, type HealthInput, healthScore } from './monitor/health.js';
@@ -116,7 +117,8 @@ export function createBridge(partial: Partial<BridgeConfig> = {}, options: Bridg
     extension: quasarMetrics(quasarReader, mirror, zenith.stream),
   });
   const api = new PulseApi(redis, config.redisTimeoutMs * 2);
-  const app = createApp({ monitor, sse, metrics, api, log, token: config.token, corsOrigins: config.corsOrigins, zenith });
+  const web = webRoutes(log);
+  const app = createApp({ monitor, sse, metrics, api, log, token: config.token, corsOrigins: config.corsOrigins, zenith, web });
   const server = createServer(app);
   // SSE responses are long-lived: no request timeout on them; idle keep-alive sockets still close.
   server.requestTimeout = 0;

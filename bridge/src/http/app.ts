@@ -1,5 +1,5 @@
 import { timingSafeEqual } from 'node:crypto';
-import express, { type NextFunction, type Request, type Response } from 'express';
+import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import type { Logger } from 'pino';
 import type { BridgeMetrics } from '../metrics/bridge-metrics.js';
 import type { MonitorService } from '../monitor/monitor-service.js';
@@ -20,6 +20,8 @@ export interface AppDeps {
   corsOrigins: readonly string[];
   /** Zenith's routes (`/api/pulse/nodes`, `/api/logs/stream`). */
   zenith?: ZenithRoutes;
+  /** The Pulse page and its assets: served before the token check, since they hold no data. */
+  web: Router;
 }
 
 export const STREAM_PATH = '/api/pulse/stream';
@@ -86,6 +88,7 @@ export function createApp(deps: AppDeps): express.Express {
   // A flat query parser: `?app[x]=1` stays a string key, never an object.
   app.set('query parser', 'simple');
   app.use(cors(deps.corsOrigins));
+  app.use(deps.web);
   app.use(auth(deps.token));
 
   app.get('/healthz', (_req, res) => {

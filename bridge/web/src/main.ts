@@ -1,0 +1,156 @@
+import { probeAccess, storedToken, storeToken } from './auth.js';
+import { type ConnectionState, PulseConnection } from './connection.js';
+import { byId } from './dom.js';
+import { HistoryLoader } from './history.js';
+import { EVENTS, type PulseErrorEvent, type PulseSlowEvent, type PulseStatusEvent, type SystemPulseEvent } from './protocol.js';
+import { Banners } from './render/banners.js';
+import { PulseView } from './render/view.js';
+import { PulseStore } from './state.js';
+
+/**
+ * The measure the page records for each painted batch of events (User Timing, visible in DevTools and read by
+ * the browser test): from the oldest event in the batch to the moment after the frame that shows it.
+ */
+const PAINT_MEASURE = 'pulse:event-to-paint';
+const MEASURES_KEPT = 1_000;
+
+function dashboard(token: string | undefined, onRefused: () => void): void {
+  const store = new PulseStore();
+  const view = new PulseView(byId('apps'), byId('app-nav'), byId('summary'));
+  const banners = new Banners(byId('banners'));
+  const history = new HistoryLoader(token, {
+    slow: (app, entries) => {
+      store.loadSlowHistory(app, entries);
+      schedule();
+    },
+    errors: (app, groups) => {
+      store.loadErrorHistory(app, groups);
+      schedule();
+    },
+  });
+
+  // Events only change the store; the DOM is written once per animation frame, for all of them.
+  let frame = 0;
+  let oldestPending: number | undefined;
+  let measures = 0;
+  function schedule(receivedAt?: number): void {
+    if (receivedAt !== undefined) oldestPending ??= receivedAt;
+    if (frame !== 0) return;
+    frame = requestAnimationFrame(() => {
+      frame = 0;
+      const start = oldestPending;
+      oldestPending = undefined;
+      if (store.hasChanges()) {
+        const changes = store.takeChanges();
+        if (changes.status) banners.setRedis(store.redisUp, store.redisError);
+        view.render(store, changes);
+      }
+      // A task queued from the frame callback runs after that frame is painted.
+      if (start !== undefined) setTimeout(() => recordPaint(start), 0);
+    });
+  }
+  function recordPaint(start: number): void {
+    if (++measures > MEASURES_KEPT) {
+      performance.clearMeasures(PAINT_MEASURE);
+      measures = 1;
+    }
+    performance.measure(PAINT_MEASURE, { start, end: performance.now() });
+  }
+
+  function onEvent(name: string, data: string, receivedAt: number): void {
+    let payload: unknown;
+    try {
+      payload = JSON.parse(data);
+    } catch {
+      console.warn(`pulse: ignored an unreadable ${name} event`);
+      return;
+    }
+    switch (name) {
+      case EVENTS.systemPulse: {
+        const event = payload as SystemPulseEvent;
+        store.applySystemPulse(event);
+        for (const app of event.apps) history.want(app.app);
+        break;
+      }
+      case EVENTS.slow:
+        store.applySlow(payload as PulseSlowEvent);
+        break;
+      case EVENTS.error:
+        store.applyError(payload as PulseErrorEvent);
+        break;
+      case EVENTS.status: {
+        const status = payload as PulseStatusEvent;
+        store.setRedis(status.redis_up, status.error);
+        break;
+      }
+    }
+    schedule(receivedAt);
+  }
+
+  const connection = new PulseConnection(token, {
+    event: onEvent,
+    state: (state: ConnectionState) => {
+      banners.setConnection(state);
+      if (state === 'refused') {
+        connection.stop();
+        onRefused();
+      }
+    },
+  });
+  connection.start();
+
+  // "Lost for 42 s" moves with the clock, between events too.
+  setInterval(() => {
+    store.touchTimedServers();
+    if (store.hasChanges()) schedule();
+  }, 1_000);
+}
+
+function showLogin(message: string): void {
+  const login = byId('login');
+  const form = byId<HTMLFormElement>('login-form');
+  const input = byId<HTMLInputElement>('login-token');
+  const error = byId('login-error');
+  login.hidden = false;
+  byId('apps').hidden = true;
+  byId('summary').textContent = 'Sign in to see the live feed.';
+  error.textContent = message;
+  input.focus();
+  form.onsubmit = async (e) => {
+    // The token goes to sessionStorage, never into the address bar: the form is never submitted.
+    e.preventDefault();
+    const token = input.value.trim();
+    if (token === '') return;
+    const access = await probeAccess(token);
+    if (access === 'refused') {
+      error.textContent = 'The bridge refused that token.';
+      input.select();
+      return;
+    }
+    storeToken(token);
+    input.value = '';
+    error.textContent = '';
+    login.hidden = true;
+    byId('apps').hidden = false;
+    start(token);
+  };
+}
+
+function start(token: string | undefined): void {
+  dashboard(token, () => {
+    storeToken(undefined);
+    location.reload();
+  });
+}
+
+async function boot(): Promise<void> {
+  const token = storedToken();
+  if ((await probeAccess(token)) === 'refused') {
+    storeToken(undefined);
+    showLogin(token ? 'The stored token was refused.' : '');
+    return;
+  }
+  start(token);
+}
+
+void boot();

@@ -1,0 +1,76 @@
+import { el, setText } from '../dom.js';
+import type { AppState, ServerState } from '../state.js';
+import { ExceptionsCard } from './exceptions-card.js';
+import { HealthCard } from './health-card.js';
+import { ServerCard } from './server-card.js';
+import { SlowWidget } from './slow-widget.js';
+
+/** One app: its health, slow entries and exceptions cards, then a card per server, keyed by server id. */
+export class AppSection {
+  readonly root: HTMLElement;
+  private readonly counts: HTMLParagraphElement;
+  private readonly health: HealthCard;
+  private readonly slow: SlowWidget;
+  private readonly errors: ExceptionsCard;
+  private readonly servers: HTMLDivElement;
+  private readonly cards = new Map<string, ServerCard>();
+
+  constructor(app: AppState) {
+    const titleId = `app-${app.name}-title`;
+    this.counts = el('p', { className: 'app-counts' });
+    this.health = new HealthCard(app.name);
+    this.slow = new SlowWidget(app.name);
+    this.errors = new ExceptionsCard(app.name);
+    this.servers = el('div', { className: 'servers' });
+    this.root = el(
+      'section',
+      { className: 'app', attrs: { id: `app-${app.name}`, 'aria-labelledby': titleId } },
+      el('header', { className: 'app-head' }, el('h2', { text: app.name, attrs: { id: titleId } }), this.counts),
+      el('div', { className: 'app-cards' }, this.health.root, this.slow.root, this.errors.root),
+      el('h3', { className: 'servers-title', text: 'Servers' }),
+      this.servers,
+    );
+    this.slow.update(app);
+    this.errors.update(app);
+  }
+
+  updateSummary(app: AppState): void {
+    setText(this.counts, `${app.servers.size} servers: ${app.online} online, ${app.lost} lost`);
+    this.health.update(app);
+  }
+
+  updateSlow(app: AppState): void {
+    this.slow.update(app);
+  }
+
+  updateErrors(app: AppState): void {
+    this.errors.update(app);
+  }
+
+  /** The set of servers changed: drop cards of forgotten servers, add new ones, and put them in order (moves, no rebuild). */
+  syncServers(app: AppState, bridgeNow: number): void {
+    for (const [id, card] of this.cards) {
+      if (app.servers.has(id)) continue;
+      card.root.remove();
+      this.cards.delete(id);
+    }
+    let previous: Element | null = null;
+    for (const id of app.order) {
+      let card = this.cards.get(id);
+      const server = app.servers.get(id);
+      if (!server) continue;
+      if (!card) {
+        card = new ServerCard(server);
+        card.update(server, bridgeNow);
+        this.cards.set(id, card);
+      }
+      const expected: Element | null = previous ? previous.nextElementSibling : this.servers.firstElementChild;
+      if (expected !== card.root) this.servers.insertBefore(card.root, expected);
+      previous = card.root;
+    }
+  }
+
+  updateServer(server: ServerState, bridgeNow: number): void {
+    this.cards.get(server.id)?.update(server, bridgeNow);
+  }
+}

@@ -1,0 +1,54 @@
+import { el } from '../dom.js';
+import { dateTime } from '../format.js';
+import type { AppState, ErrorGroup } from '../state.js';
+
+const SHOWN = 10;
+
+/** Exceptions grouped by fingerprint, most frequent first: type, message, count and the latest occurrence. */
+export class ExceptionsCard {
+  readonly root: HTMLElement;
+  private readonly list: HTMLOListElement;
+  private readonly more: HTMLParagraphElement;
+  private readonly empty: HTMLParagraphElement;
+
+  constructor(app: string) {
+    const titleId = `errors-${app}`;
+    this.list = el('ol', { className: 'error-groups' });
+    this.more = el('p', { className: 'more' });
+    this.empty = el('p', { className: 'empty', text: 'No exceptions in the last hour.' });
+    this.root = el(
+      'article',
+      { className: 'card errors', attrs: { tabindex: '0', 'aria-labelledby': titleId } },
+      el('h3', { text: 'Exceptions', attrs: { id: titleId } }),
+      this.list,
+      this.more,
+      this.empty,
+    );
+  }
+
+  update(app: AppState): void {
+    const groups = [...app.errors.values()].sort((a, b) => b.count - a.count || b.latest - a.latest);
+    this.empty.hidden = groups.length > 0;
+    this.more.hidden = groups.length <= SHOWN;
+    this.more.textContent = `and ${groups.length - SHOWN} more groups`;
+    this.list.replaceChildren(...groups.slice(0, SHOWN).map(item));
+  }
+}
+
+function item(group: ErrorGroup) {
+  return el(
+    'li',
+    {},
+    el(
+      'p',
+      { className: 'error-head' },
+      el('strong', { className: 'error-type', text: group.type }),
+      el('span', { className: 'count', text: ` × ${group.count}` }),
+    ),
+    el('p', { className: 'error-message', text: group.message }),
+    el('p', {
+      className: 'error-meta',
+      text: `latest ${dateTime(group.latest)} on ${group.serverId}${group.route ? ` · ${group.route}` : ''} · #${group.fingerprint.slice(0, 8)}`,
+    }),
+  );
+}

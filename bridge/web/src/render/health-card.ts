@@ -1,0 +1,51 @@
+import { el, setText, toggleClass } from '../dom.js';
+import type { AppState } from '../state.js';
+
+function verdict(score: number): { word: string; level: 'good' | 'warn' | 'bad' } {
+  if (score >= 90) return { word: '✓ Healthy', level: 'good' };
+  if (score >= 60) return { word: '⚠ Degraded', level: 'warn' };
+  return { word: '✕ Unhealthy', level: 'bad' };
+}
+
+/** AppHealthCard: the bridge's 0–100 score, a word for it, and the reasons that took points off. */
+export class HealthCard {
+  readonly root: HTMLElement;
+  private readonly score: HTMLSpanElement;
+  private readonly word: HTMLSpanElement;
+  private readonly counts: HTMLParagraphElement;
+  private readonly rates: HTMLParagraphElement;
+  private readonly reasons: HTMLUListElement;
+  private lastReasons = '';
+
+  constructor(app: string) {
+    const titleId = `health-${app}`;
+    this.score = el('span', { className: 'score' });
+    this.word = el('span', { className: 'verdict' });
+    this.counts = el('p', { className: 'counts' });
+    this.rates = el('p', { className: 'rates' });
+    this.reasons = el('ul', { className: 'reasons', attrs: { 'aria-label': 'What took points off' } });
+    this.root = el(
+      'article',
+      { className: 'card health', attrs: { tabindex: '0', 'aria-labelledby': titleId } },
+      el('h3', { text: 'Health', attrs: { id: titleId } }),
+      el('p', { className: 'score-line' }, this.score, el('span', { className: 'score-max', text: '/ 100' }), this.word),
+      this.counts,
+      this.rates,
+      this.reasons,
+    );
+  }
+
+  update(app: AppState): void {
+    const { word, level } = verdict(app.health.score);
+    setText(this.score, String(app.health.score));
+    setText(this.word, word);
+    for (const l of ['good', 'warn', 'bad']) toggleClass(this.root, `is-${l}`, l === level);
+    setText(this.counts, `${app.online} online · ${app.lost} lost`);
+    setText(this.rates, `${app.slowPerMinute.toFixed(1)} slow/min · ${app.errorsPerMinute.toFixed(1)} exceptions/min`);
+    const reasons = app.health.reasons.join('\n');
+    if (reasons === this.lastReasons) return;
+    this.lastReasons = reasons;
+    const items = app.health.reasons.length > 0 ? app.health.reasons : ['Nothing took points off.'];
+    this.reasons.replaceChildren(...items.map((r) => el('li', { text: r })));
+  }
+}

@@ -1,0 +1,110 @@
+import { el, setText, toggleClass } from '../dom.js';
+import { bytes, clock, duration, millis, percent } from '../format.js';
+import type { PulseHeartbeat } from '../protocol.js';
+import { HISTORY_POINTS, type ServerState } from '../state.js';
+import { Gauge } from './gauge.js';
+import { ProcessList } from './process-list.js';
+import { Sparkline } from './sparkline.js';
+
+/** The status line: an icon and words, not only a colour. */
+export function statusText(server: ServerState, bridgeNow: number): string {
+  const since = duration((bridgeNow - server.lastSeen) / 1000);
+  switch (server.status) {
+    case 'online':
+      return '● Online';
+    case 'lost':
+      return `✕ Lost: no heartbeat for ${since}`;
+    case 'stopped':
+      return `■ Stopped ${since} ago`;
+    default:
+      return `? ${server.status} for ${since}`;
+  }
+}
+
+function fact(term: string): { root: HTMLDivElement; value: HTMLElement } {
+  const value = el('dd');
+  return { root: el('div', { className: 'fact' }, el('dt', { text: term }), value), value };
+}
+
+/**
+ * One server: CPU and RAM gauges with sparklines, disks, load, event loop, uptime and its processes. Built once;
+ * `update` writes only the texts and values that changed.
+ */
+export class ServerCard {
+  readonly root: HTMLElement;
+  private readonly status: HTMLParagraphElement;
+  private readonly identity: HTMLParagraphElement;
+  private readonly cpu = new Gauge('CPU', 90);
+  private readonly ram = new Gauge('RAM', 90);
+  private readonly cpuLine = new Sparkline('cpu');
+  private readonly ramLine = new Sparkline('ram');
+  private readonly disks: HTMLDivElement;
+  private readonly diskGauges = new Map<string, Gauge>();
+  private readonly load = fact('Load 1/5/15 min');
+  private readonly loop = fact('Event loop p50/p99');
+  private readonly uptime = fact('Uptime');
+  private readonly seen = fact('Last heartbeat');
+  private readonly processes: ProcessList;
+
+  constructor(server: ServerState) {
+    const titleId = `server-${server.app}-${server.id}`;
+    this.status = el('p', { className: 'status' });
+    this.identity = el('p', { className: 'identity' });
+    this.disks = el('div', { className: 'disks' });
+    this.processes = new ProcessList(server.id);
+    this.root = el(
+      'article',
+      { className: 'card server', attrs: { tabindex: '0', 'aria-labelledby': titleId } },
+      el('header', { className: 'card-head' }, el('h4', { text: server.id, attrs: { id: titleId } }), this.status),
+      this.identity,
+      el('div', { className: 'with-spark' }, this.cpu.root, this.cpuLine.root),
+      el('div', { className: 'with-spark' }, this.ram.root, this.ramLine.root),
+      this.disks,
+      el('dl', { className: 'facts' }, this.load.root, this.loop.root, this.uptime.root, this.seen.root),
+      this.processes.root,
+    );
+  }
+
+  update(server: ServerState, bridgeNow: number): void {
+    const hb = server.heartbeat;
+    toggleClass(this.root, 'is-lost', server.status === 'lost');
+    toggleClass(this.root, 'is-stopped', server.status === 'stopped');
+    setText(this.status, statusText(server, bridgeNow));
+    setText(this.identity, `${hb.system.hostname} · ${hb.system.platform} · ${hb.meta.environment} · ${hb.meta.version}`);
+    this.cpu.set(hb.system.cpu_usage, hb.system.cpu_count ? `${hb.system.cpu_count} cores` : '');
+    const used = hb.system.memory_total - hb.system.memory_free;
+    this.ram.set(server.ram[server.ram.length - 1] ?? 0, `${bytes(used)} of ${bytes(hb.system.memory_total)}`);
+    this.cpuLine.set(server.cpu, HISTORY_POINTS);
+    this.ramLine.set(server.ram, HISTORY_POINTS);
+    this.updateDisks(hb);
+    setText(this.load.value, hb.system.load_avg.map((l) => l.toFixed(2)).join(' / '));
+    const loop = hb.process.event_loop;
+    setText(
+      this.loop.value,
+      loop ? `${millis(loop.delay_p50_ms)} / ${millis(loop.delay_p99_ms)} (busy ${percent(loop.utilization * 100)})` : 'not reported',
+    );
+    setText(this.uptime.value, duration(hb.process.uptime));
+    setText(this.seen.value, clock(server.lastSeen));
+    this.processes.update(hb);
+  }
+
+  private updateDisks(hb: PulseHeartbeat): void {
+    const disks = hb.system.disks ?? [];
+    const mounts = new Set(disks.map((d) => d.mount));
+    for (const [mount, gauge] of this.diskGauges) {
+      if (mounts.has(mount)) continue;
+      gauge.root.remove();
+      this.diskGauges.delete(mount);
+    }
+    for (const disk of disks) {
+      let gauge = this.diskGauges.get(disk.mount);
+      if (!gauge) {
+        gauge = new Gauge(`Disk ${disk.mount}`, 90);
+        this.diskGauges.set(disk.mount, gauge);
+        this.disks.append(gauge.root);
+      }
+      const usedPercent = disk.total > 0 ? (1 - disk.free / disk.total) * 100 : 0;
+      gauge.set(usedPercent, `${bytes(disk.free)} free of ${bytes(disk.total)}`);
+    }
+  }
+}
