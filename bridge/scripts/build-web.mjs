@@ -16,7 +16,7 @@ const result = await build({
   outdir: join(outdir, 'assets'),
   entryNames: '[name]-[hash]',
   bundle: true,
-  minify: true,
+  minify: process.env.PULSE_WEB_MINIFY !== '0',
   sourcemap: 'linked',
   format: 'esm',
   target: ['chrome110', 'firefox110', 'safari16'],

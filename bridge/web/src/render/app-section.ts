@@ -2,6 +2,7 @@ import { el, setText } from '../dom.js';
 import type { AppState, ServerState } from '../state.js';
 import { ExceptionsCard } from './exceptions-card.js';
 import { HealthCard } from './health-card.js';
+import type { OffscreenUpdates } from './offscreen.js';
 import { ServerCard } from './server-card.js';
 import { SlowWidget } from './slow-widget.js';
 
@@ -15,7 +16,10 @@ export class AppSection {
   private readonly servers: HTMLDivElement;
   private readonly cards = new Map<string, ServerCard>();
 
-  constructor(app: AppState) {
+  constructor(
+    app: AppState,
+    private readonly offscreen: OffscreenUpdates,
+  ) {
     const titleId = `app-${app.name}-title`;
     this.counts = el('p', { className: 'app-counts' });
     this.health = new HealthCard(app.name);
@@ -51,6 +55,7 @@ export class AppSection {
   syncServers(app: AppState, bridgeNow: number): void {
     for (const [id, card] of this.cards) {
       if (app.servers.has(id)) continue;
+      this.offscreen.forget(card.root);
       card.root.remove();
       this.cards.delete(id);
     }
@@ -63,6 +68,7 @@ export class AppSection {
         card = new ServerCard(server);
         card.update(server, bridgeNow);
         this.cards.set(id, card);
+        this.offscreen.observe(card.root);
       }
       const expected: Element | null = previous ? previous.nextElementSibling : this.servers.firstElementChild;
       if (expected !== card.root) this.servers.insertBefore(card.root, expected);
@@ -70,7 +76,8 @@ export class AppSection {
     }
   }
 
-  updateServer(server: ServerState, bridgeNow: number): void {
-    this.cards.get(server.id)?.update(server, bridgeNow);
+  updateServer(server: ServerState, bridgeNow: () => number): void {
+    const card = this.cards.get(server.id);
+    if (card) this.offscreen.write(card.root, () => card.update(server, bridgeNow()));
   }
 }

@@ -36,8 +36,8 @@ export class ServerCard {
   private readonly identity: HTMLParagraphElement;
   private readonly cpu = new Gauge('CPU', 90);
   private readonly ram = new Gauge('RAM', 90);
-  private readonly cpuLine = new Sparkline('cpu');
-  private readonly ramLine = new Sparkline('ram');
+  private readonly cpuLine = new Sparkline('cpu', HISTORY_POINTS);
+  private readonly ramLine = new Sparkline('ram', HISTORY_POINTS);
   private readonly disks: HTMLDivElement;
   private readonly diskGauges = new Map<string, Gauge>();
   private readonly load = fact('Load 1/5/15 min');
@@ -74,8 +74,8 @@ export class ServerCard {
     this.cpu.set(hb.system.cpu_usage, hb.system.cpu_count ? `${hb.system.cpu_count} cores` : '');
     const used = hb.system.memory_total - hb.system.memory_free;
     this.ram.set(server.ram[server.ram.length - 1] ?? 0, `${bytes(used)} of ${bytes(hb.system.memory_total)}`);
-    this.cpuLine.set(server.cpu, HISTORY_POINTS);
-    this.ramLine.set(server.ram, HISTORY_POINTS);
+    this.cpuLine.set(server.cpu);
+    this.ramLine.set(server.ram);
     this.updateDisks(hb);
     setText(this.load.value, hb.system.load_avg.map((l) => l.toFixed(2)).join(' / '));
     const loop = hb.process.event_loop;

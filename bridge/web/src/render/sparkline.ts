@@ -1,17 +1,21 @@
 import { setAttr, svg } from '../dom.js';
 
-const WIDTH = 100;
-const HEIGHT = 24;
-
-/** A small line of the last readings (0–100 %), kept in the browser; decorative: the gauge next to it says the value. */
+/**
+ * A small line of the last readings (0–100 %), kept in the browser; decorative: the gauge next to it says the
+ * value. The view box is one unit per reading and per percent, so that the points are integers, cheap to write
+ * a thousand times per frame.
+ */
 export class Sparkline {
   readonly root: SVGSVGElement;
   private readonly line: SVGPolylineElement;
 
-  constructor(className: string) {
+  constructor(
+    className: string,
+    private readonly capacity: number,
+  ) {
     this.root = svg('svg', {
       class: `sparkline ${className}`,
-      viewBox: `0 0 ${WIDTH} ${HEIGHT}`,
+      viewBox: `0 0 ${Math.max(1, capacity - 1)} 100`,
       preserveAspectRatio: 'none',
       'aria-hidden': 'true',
       focusable: 'false',
@@ -20,14 +24,13 @@ export class Sparkline {
     this.root.append(this.line);
   }
 
-  set(values: readonly number[], capacity: number): void {
-    const step = WIDTH / Math.max(1, capacity - 1);
-    const offset = capacity - values.length;
+  set(values: readonly number[]): void {
+    const offset = this.capacity - values.length;
     let points = '';
     for (let i = 0; i < values.length; i++) {
-      const v = Math.min(100, Math.max(0, values[i] ?? 0));
-      points += `${((offset + i) * step).toFixed(1)},${(HEIGHT - (v / 100) * HEIGHT).toFixed(1)} `;
+      const v = Math.round(Math.min(100, Math.max(0, values[i] ?? 0)));
+      points += `${i === 0 ? '' : ' '}${offset + i},${100 - v}`;
     }
-    setAttr(this.line, 'points', points.trimEnd());
+    setAttr(this.line, 'points', points);
   }
 }

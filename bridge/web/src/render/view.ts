@@ -2,10 +2,12 @@ import { el, setText } from '../dom.js';
 import { clock } from '../format.js';
 import type { Changes, PulseStore } from '../state.js';
 import { AppSection } from './app-section.js';
+import { OffscreenUpdates } from './offscreen.js';
 
 /** The grid of apps, the apps' navigation and the summary line; applies a batch of changes to the DOM. */
 export class PulseView {
   private readonly sections = new Map<string, AppSection>();
+  private readonly offscreen = new OffscreenUpdates();
 
   constructor(
     private readonly container: HTMLElement,
@@ -20,7 +22,8 @@ export class PulseView {
       const app = store.apps.get(name);
       if (app) this.sections.get(name)?.updateSummary(app);
     }
-    for (const server of changes.servers) this.sections.get(server.app)?.updateServer(server, now);
+    const bridgeNow = () => store.bridgeNow();
+    for (const server of changes.servers) this.sections.get(server.app)?.updateServer(server, bridgeNow);
     for (const name of changes.slow) {
       const app = store.apps.get(name);
       if (app) this.sections.get(name)?.updateSlow(app);
@@ -44,7 +47,7 @@ export class PulseView {
       if (!app) continue;
       let section = this.sections.get(name);
       if (!section) {
-        section = new AppSection(app);
+        section = new AppSection(app, this.offscreen);
         this.sections.set(name, section);
         changes.apps.add(name);
       }
