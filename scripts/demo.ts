@@ -96,6 +96,7 @@ if (!exiting) {
   const lines = [
     '',
     'Gravito Pulse demo is running:',
+    `  pulse page   ${s.bridgeUrl}/  (live cards: servers, processes, slow requests, exceptions)`,
     `  example app  ${s.appUrl}  (traffic generator: fast, slow and failing requests, and jobs)`,
     `  bridge       ${s.bridgeUrl}/metrics`,
     `               ${s.bridgeUrl}/api/pulse/stream  (SSE)   ${s.bridgeUrl}/api/pulse/servers  (JSON)`,

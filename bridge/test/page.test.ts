@@ -16,9 +16,42 @@ const TOKEN = 'page-token-0123456789abcdef';
 const SCREENSHOT = process.env.PULSE_UPDATE_SCREENSHOT === '1' ? new URL('../../docs/pulse-page.png', import.meta.url).pathname : undefined;
 
 const XSS_IMG = '<img src=x onerror="window.__pulseXss=1;console.log(\'pulse-xss-ran\')">';
-const XSS_SCRIPT = '</script><script>window.__pulseXss=2;console.log(\'pulse-xss-ran\')</script>';
+const XSS_SCRIPT = "</script><script>window.__pulseXss=2;console.log('pulse-xss-ran')</script>";
 
-const skip = findChromium() ? false : 'no Chromium (apt-get install -y chromium, or set CHROMIUM_PATH)';
+// In CI a missing Chromium fails (launchChromium says how to install it) rather than skipping.
+/** A bare consumer of the same stream: parse each `system_pulse`, write one text node, time it to the next paint. */
+const FLOOR_SCRIPT = `
+  window.__floor = [];
+  const out = document.body.appendChild(document.createElement('p'));
+  new EventSource('/api/pulse/stream').addEventListener('system_pulse', (e) => {
+    const start = e.timeStamp;
+    const event = JSON.parse(e.data);
+    requestAnimationFrame(() => {
+      out.textContent = event.apps.length + ' apps at ' + event.timestamp;
+      setTimeout(() => window.__floor.push(performance.now() - start), 0);
+    });
+  });`;
+
+const UPDATES_MEASURED = 20;
+
+/** Waits for UPDATES_MEASURED durations from the page. */
+async function collect(page: Page, expression: string): Promise<number[]> {
+  return waitFor(
+    async () => {
+      const list = (await page.evaluate(expression)) as number[];
+      return list.length >= UPDATES_MEASURED ? list.slice(0, UPDATES_MEASURED) : undefined;
+    },
+    60_000,
+    `${UPDATES_MEASURED} painted updates`,
+  );
+}
+
+function quantile(list: number[], q: number): number {
+  const sorted = [...list].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN;
+}
+
+const skip = findChromium() || process.env.CI ? false : 'no Chromium (apt-get install -y chromium, or set CHROMIUM_PATH)';
 
 function hb(app: string, id: string, patch: (h: PulseHeartbeat) => void = () => {}): PulseHeartbeat {
   return heartbeat(app, id, (h) => {
@@ -107,7 +140,13 @@ describe('the Pulse page in Chromium', { skip }, () => {
       assert.match(res.headers.get('content-type') ?? '', /^text\/html/);
       assert.equal(res.headers.get('cache-control'), 'no-cache');
       const csp = res.headers.get('content-security-policy') ?? '';
-      for (const directive of ["default-src 'self'", "script-src 'self'", "style-src 'self'", "object-src 'none'", "require-trusted-types-for 'script'"]) {
+      for (const directive of [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "object-src 'none'",
+        "require-trusted-types-for 'script'",
+      ]) {
         assert.ok(csp.includes(directive), `${directive} in ${csp}`);
       }
       assert.doesNotMatch(csp, /unsafe-inline|unsafe-eval|https?:/);
@@ -132,7 +171,7 @@ describe('the Pulse page in Chromium', { skip }, () => {
   });
 
   it('renders every server with its cards, and greys a silent one within lost-after plus one interval', async () => {
-    const app = 'page-checkout';
+    const app = 'checkout';
     const ids = ['web-1', 'web-2', 'web-3', 'worker-1'];
     const beats = keepAlive(redis, app, ids, (h, id) => {
       if (id === 'web-3') h.system.cpu_usage = 97;
@@ -142,35 +181,78 @@ describe('the Pulse page in Chromium', { skip }, () => {
       await beats.ready;
       const client = redis.client();
       // history written before the page opened comes from the JSON API
-      await client.xadd(slowKey(app), '*', ...slowStreamFields(slowEntry({ route: '/checkout/:cart', name: 'POST /checkout/:cart', method: 'POST', duration_ms: 2340, trace_id: '4bf92f3577b34da6a3ce929d0e0e4736', server_id: 'web-1' })));
-      const early = errorMember(errorEntry(app, { type: 'PaymentDeclined', message: 'card declined by the issuer', server_id: 'web-2', fingerprint: 'aa11bb22' }));
+      await client.xadd(
+        slowKey(app),
+        '*',
+        ...slowStreamFields(
+          slowEntry({
+            route: '/checkout/:cart',
+            name: 'POST /checkout/:cart',
+            method: 'POST',
+            duration_ms: 2340,
+            trace_id: '4bf92f3577b34da6a3ce929d0e0e4736',
+            server_id: 'web-1',
+          }),
+        ),
+      );
+      const early = errorMember(
+        errorEntry(app, { type: 'PaymentDeclined', message: 'card declined by the issuer', server_id: 'web-2', fingerprint: 'aa11bb22' }),
+      );
       await client.zadd(`pulse:errors:${app}`, early.score, early.member);
 
       await page.goto(`${bridge.url}/`);
       await waitFor(async () => (await serverCards(page, app)) === ids.length || undefined, 10_000, 'four server cards');
       const web1 = await cardText(page, app, 'web-1');
-      for (const piece of ['web-1.internal', '● Online', 'CPU', 'RAM', 'Disk /var/lib/data', 'Load 1/5/15 min', 'Event loop p50/p99', 'Uptime', '4242', 'RSS']) {
+      for (const piece of [
+        'web-1.internal',
+        '● Online',
+        'CPU',
+        'RAM',
+        'Disks',
+        '/var/lib/data',
+        'Load 1/5/15 min',
+        'Event loop p50/p99',
+        'Uptime',
+        '4242',
+        'RSS',
+      ]) {
         assert.ok(web1.includes(piece), `${piece} in ${web1}`);
       }
       assert.match(await cardText(page, app, 'web-3'), /⚠ 97 %/, 'a high gauge says so in text');
       const score = (await getJson(`${bridge.url}/api/pulse/servers?app=${app}`)).body.apps[0].health.score;
       assert.match((await page.locator(`#app-${app} .card.health`).textContent()) ?? '', new RegExp(`${score}\\s*/ 100`));
-      await waitFor(async () => ((await page.locator(`#app-${app} .card.slow`).textContent()) ?? '').includes('POST /checkout/:cart') || undefined, 5_000, 'slow history');
+      await waitFor(
+        async () => ((await page.locator(`#app-${app} .card.slow`).textContent()) ?? '').includes('POST /checkout/:cart') || undefined,
+        5_000,
+        'slow history',
+      );
       const slowText = (await page.locator(`#app-${app} .card.slow`).textContent()) ?? '';
       assert.match(slowText, /2\.34 s/);
       assert.match(slowText, /4bf92f3577b34da6a3ce929d0e0e4736/);
-      await waitFor(async () => ((await page.locator(`#app-${app} .card.errors`).textContent()) ?? '').includes('PaymentDeclined') || undefined, 5_000, 'error history');
+      await waitFor(
+        async () => ((await page.locator(`#app-${app} .card.errors`).textContent()) ?? '').includes('PaymentDeclined') || undefined,
+        5_000,
+        'error history',
+      );
 
       // live entries, grouped by fingerprint with a count
       for (let i = 0; i < 3; i++) {
-        const live = errorMember(errorEntry(app, { type: 'TimeoutError', message: 'upstream timed out', fingerprint: 'cc33dd44', server_id: 'web-1' }));
+        const live = errorMember(
+          errorEntry(app, { type: 'TimeoutError', message: 'upstream timed out', fingerprint: 'cc33dd44', server_id: 'web-1' }),
+        );
         await client.zadd(`pulse:errors:${app}`, live.score, live.member);
       }
-      await waitFor(async () => ((await page.locator(`#app-${app} .card.errors`).textContent()) ?? '').includes('TimeoutError × 3') || undefined, 5_000, 'a group of 3');
+      await waitFor(
+        async () => ((await page.locator(`#app-${app} .card.errors`).textContent()) ?? '').includes('TimeoutError × 3') || undefined,
+        5_000,
+        'a group of 3',
+      );
 
       // the CPU sparkline grows with each heartbeat, kept in the browser
       await waitFor(
-        async () => ((await page.locator(`#app-${app} .card.server .sparkline.cpu polyline`).first().getAttribute('points')) ?? '').split(' ').length >= 4 || undefined,
+        async () =>
+          ((await page.locator(`#app-${app} .card.server .sparkline.cpu polyline`).first().getAttribute('points')) ?? '').split(' ')
+            .length >= 4 || undefined,
         5_000,
         'sparkline points',
       );
@@ -183,7 +265,7 @@ describe('the Pulse page in Chromium', { skip }, () => {
       assert.ok(elapsed <= LOST_AFTER_MS + HEARTBEAT_INTERVAL_MS + INTERVAL_MS + 250, `grey after ${elapsed} ms`);
       assert.match((await lost.textContent()) ?? '', /worker-1.*✕ Lost: no heartbeat for \d+ s/);
       if (SCREENSHOT) {
-        await new Promise((r) => setTimeout(r, 1_200));
+        await new Promise((r) => setTimeout(r, 2_500));
         await page.screenshot({ path: SCREENSHOT, fullPage: false });
       }
       // still lost, and the duration moves with the clock between events too
@@ -213,7 +295,9 @@ describe('the Pulse page in Chromium', { skip }, () => {
         const reached: string[] = [];
         for (let i = 0; i < 60 && !reached.includes('server'); i++) {
           await page.keyboard.press('Tab');
-          reached.push(String(await page.evaluate("document.activeElement.classList.contains('server') ? 'server' : document.activeElement.tagName")));
+          reached.push(
+            String(await page.evaluate("document.activeElement.classList.contains('server') ? 'server' : document.activeElement.tagName")),
+          );
         }
         assert.ok(reached.includes('A'), 'the apps navigation is reachable');
         assert.ok(reached.includes('server'), `a server card is reachable by Tab: ${reached.join(',')}`);
@@ -242,11 +326,20 @@ describe('the Pulse page in Chromium', { skip }, () => {
       const err = errorMember(errorEntry(app, { type: XSS_IMG, message: `${XSS_SCRIPT} ${XSS_IMG}`, route: XSS_IMG, server_id: 'evil-1' }));
       await client.zadd(`pulse:errors:${app}`, err.score, err.member);
       const section = page.locator(`#app-${app}`);
-      await waitFor(async () => ((await section.locator('.card.errors').textContent()) ?? '').includes(XSS_SCRIPT) || undefined, 5_000, 'the error');
-      await waitFor(async () => ((await section.locator('.card.slow').textContent()) ?? '').includes(XSS_SCRIPT) || undefined, 5_000, 'the slow entry');
+      await waitFor(
+        async () => ((await section.locator('.card.errors').textContent()) ?? '').includes(XSS_SCRIPT) || undefined,
+        5_000,
+        'the error',
+      );
+      await waitFor(
+        async () => ((await section.locator('.card.slow').textContent()) ?? '').includes(XSS_SCRIPT) || undefined,
+        5_000,
+        'the slow entry',
+      );
       const text = (await section.textContent()) ?? '';
       assert.ok(text.includes(XSS_IMG), 'hostname shown literally');
-      assert.ok(text.includes(`Disk ${XSS_SCRIPT}`), 'mount shown literally');
+      assert.ok(text.includes(XSS_SCRIPT), 'mount shown literally');
+      assert.equal(await section.getByRole('meter', { name: `Disk ${XSS_SCRIPT}` }).count(), 1, 'and named literally');
       await new Promise((r) => setTimeout(r, 300));
       await assertNoScriptRan(page, log);
     } finally {
@@ -300,7 +393,11 @@ describe('the Pulse page in Chromium', { skip }, () => {
 
         await page.fill('#login-token', 'wrong-token-0123456789abcdef');
         await page.press('#login-token', 'Enter');
-        await waitFor(async () => ((await page.locator('#login-error').textContent()) ?? '').includes('refused') || undefined, 5_000, 'refusal');
+        await waitFor(
+          async () => ((await page.locator('#login-error').textContent()) ?? '').includes('refused') || undefined,
+          5_000,
+          'refusal',
+        );
 
         await page.fill('#login-token', TOKEN);
         await page.click('#login button[type=submit]');
@@ -308,7 +405,10 @@ describe('the Pulse page in Chromium', { skip }, () => {
         assert.equal(await login.isVisible(), false);
         assert.equal(page.url(), `${guarded.url}/`, 'the address bar holds no token');
         assert.equal(await page.evaluate("sessionStorage.getItem('gravito-pulse-token')"), TOKEN);
-        assert.ok(requests.some((u) => u.includes('/api/pulse/stream?access_token=')), 'the stream takes the token as a query parameter');
+        assert.ok(
+          requests.some((u) => u.includes('/api/pulse/stream?access_token=')),
+          'the stream takes the token as a query parameter',
+        );
 
         // a reload keeps the session: no login form again
         await page.reload();
@@ -322,10 +422,10 @@ describe('the Pulse page in Chromium', { skip }, () => {
     });
   });
 
-  it('keeps up with 1,000 servers: measures event-to-paint (figures in docs/benchmarks.md)', async (t) => {
+  it('keeps up with 1,000 servers: measures event-to-paint against a bare parse-and-paint floor (docs/benchmarks.md)', async (t) => {
     const app = 'page-fleet';
     const ids = Array.from({ length: 1_000 }, (_, i) => `node-${String(i).padStart(4, '0')}`);
-    const fleet = await startBridge({ redisUrl: redis.url }, 500);
+    const fleet = await startBridge({ redisUrl: redis.url }, 300);
     const beats = keepAlive(redis, app, ids);
     const { page, log } = await browser.open();
     try {
@@ -333,30 +433,32 @@ describe('the Pulse page in Chromium', { skip }, () => {
       await page.goto(`${fleet.url}/`);
       await waitFor(async () => (await serverCards(page, app)) === 1_000 || undefined, 20_000, '1,000 cards');
       await page.evaluate("performance.clearMeasures('pulse:event-to-paint')");
-      const durations = await waitFor(
-        async () => {
-          const d = (await page.evaluate("performance.getEntriesByName('pulse:event-to-paint').map((e) => e.duration)")) as number[];
-          return d.length >= 20 ? d : undefined;
-        },
-        30_000,
-        '20 painted updates',
-      );
-      const sorted = [...durations].sort((a, b) => a - b);
-      const pick = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN;
-      t.diagnostic(`event-to-paint at 1,000 servers over ${sorted.length} updates: p50 ${pick(0.5).toFixed(1)} ms, p95 ${pick(0.95).toFixed(1)} ms, max ${pick(1).toFixed(1)} ms`);
-      assert.ok(sorted.every((d) => Number.isFinite(d) && d >= 0));
+      const pageMs = await collect(page, "performance.getEntriesByName('pulse:event-to-paint').map((e) => e.duration)");
       // the last card, far off screen, takes the new heartbeats too
       const last = () => cardText(page, app, 'node-0999');
       const before = await last();
       await waitFor(async () => (await last()) !== before || undefined, 5_000, 'the last card updated');
       assert.deepEqual(log.errors, []);
+      await page.close();
+
+      // The floor, on the same machine a moment later: the same events, parsed and shown as one line of text.
+      const floor = await browser.open();
+      await floor.page.goto(`${fleet.url}/healthz`);
+      await floor.page.evaluate(FLOOR_SCRIPT);
+      const floorMs = await collect(floor.page, 'window.__floor');
+      await floor.page.close();
+
+      const p = (list: number[], q: number) => quantile(list, q).toFixed(1);
+      t.diagnostic(
+        `event-to-paint at 1,000 servers, ${pageMs.length} updates each: page p50 ${p(pageMs, 0.5)} ms, p95 ${p(pageMs, 0.95)} ms; ` +
+          `floor p50 ${p(floorMs, 0.5)} ms, p95 ${p(floorMs, 0.95)} ms; p95 ratio ${(quantile(pageMs, 0.95) / quantile(floorMs, 0.95)).toFixed(2)}`,
+      );
+      assert.ok([...pageMs, ...floorMs].every((d) => Number.isFinite(d) && d >= 0));
     } finally {
       beats.stop();
       await page.close();
       await fleet.stop();
-      const client = redis.client();
-      const keys = ids.map((id) => heartbeatKey(app, id));
-      await client.del(...keys);
+      await redis.client().del(...ids.map((id) => heartbeatKey(app, id)));
     }
   });
 });

@@ -126,6 +126,8 @@ test('npm run demo serves pulse_server_up 1 for the example app and stops cleanl
   assert.match(metrics, /^pulse_bridge_zenith_mirror_writes_total\{result="written"\} [1-9]/m);
   // The URLs are printed once everything is ready.
   for (let i = 0; i < 20 && !run.output().includes('Press Ctrl-C to stop.'); i++) await new Promise((r) => setTimeout(r, 250));
+  // The Pulse page comes first.
+  assert.match(run.output(), new RegExp(`demo is running:\\n  pulse page +http://127\\.0\\.0\\.1:${bridgePort}/ `));
   assert.match(run.output(), new RegExp(`http://127\\.0\\.0\\.1:${bridgePort}/metrics`));
   assert.match(run.output(), new RegExp(`http://127\\.0\\.0\\.1:${appPort}`));
   if (withPrometheus) assert.match(run.output(), new RegExp(`http://127\\.0\\.0\\.1:${prometheusPort}/`));

@@ -17,6 +17,8 @@ export const HISTORY_POINTS = 30;
 export const SLOW_KEPT = 15;
 /** Exception groups kept per app; the least recent group goes first. */
 export const ERROR_GROUPS_KEPT = 50;
+/** A difference between the browser's and the bridge's clocks below this is delivery delay, not skew. */
+const CLOCK_SKEW_MIN_MS = 5_000;
 /** Live exceptions remembered per app until its history arrives, to count on top of that history. */
 const EARLY_ERRORS_KEPT = 200;
 
@@ -128,7 +130,9 @@ export class PulseStore {
    */
   applySystemPulse(event: SystemPulseEvent, complete = true): void {
     this.pulseAt = event.timestamp;
-    this.clockOffsetMs = Date.now() - event.timestamp;
+    // A few seconds are the poll and the transit, not a skewed clock: correcting for them would understate "lost for".
+    const offset = Date.now() - event.timestamp;
+    this.clockOffsetMs = Math.abs(offset) > CLOCK_SKEW_MIN_MS ? offset : 0;
     this.setRedis(event.redis_up, this.redisError);
     const seen = new Set<string>();
     for (const snapshot of event.apps) {

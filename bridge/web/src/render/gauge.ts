@@ -1,4 +1,4 @@
-import { el, setAttr, setText, toggleClass } from '../dom.js';
+import { el, setText, toggleClass } from '../dom.js';
 import { percent } from '../format.js';
 
 /**
@@ -12,21 +12,18 @@ export class Gauge {
   private readonly value: HTMLSpanElement;
   private readonly detail: HTMLSpanElement;
 
+  /** `label` is shown; `accessibleName` (default: the label) names the meter for screen readers. */
   constructor(
     label: string,
     private readonly high: number,
+    accessibleName = label,
   ) {
-    this.label = el('span', { className: 'gauge-label', text: label });
+    this.label = el('span', { className: 'gauge-label', text: label, attrs: { title: label } });
     this.meter = el('meter', { attrs: { min: '0', max: '100', low: String(high * 0.8), high: String(high), optimum: '0' } });
-    this.meter.setAttribute('aria-label', label);
+    this.meter.setAttribute('aria-label', accessibleName);
     this.value = el('span', { className: 'gauge-value' });
     this.detail = el('span', { className: 'gauge-detail' });
     this.root = el('div', { className: 'gauge' }, this.label, this.meter, this.value, this.detail);
-  }
-
-  setLabel(label: string): void {
-    setText(this.label, label);
-    setAttr(this.meter, 'aria-label', label);
   }
 
   set(valuePercent: number, detail = ''): void {

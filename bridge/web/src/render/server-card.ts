@@ -50,7 +50,11 @@ export class ServerCard {
     const titleId = `server-${server.app}-${server.id}`;
     this.status = el('p', { className: 'status' });
     this.identity = el('p', { className: 'identity' });
-    this.disks = el('div', { className: 'disks' });
+    this.disks = el(
+      'div',
+      { className: 'disks', attrs: { role: 'group', 'aria-label': 'Disks' } },
+      el('p', { className: 'disks-title', text: 'Disks' }),
+    );
     this.processes = new ProcessList(server.id);
     this.root = el(
       'article',
@@ -70,7 +74,8 @@ export class ServerCard {
     toggleClass(this.root, 'is-lost', server.status === 'lost');
     toggleClass(this.root, 'is-stopped', server.status === 'stopped');
     setText(this.status, statusText(server, bridgeNow));
-    setText(this.identity, `${hb.system.hostname} · ${hb.system.platform} · ${hb.meta.environment} · ${hb.meta.version}`);
+    const runtime = hb.process.runtime_version ? `${hb.meta.runtime} ${hb.process.runtime_version}` : hb.meta.runtime;
+    setText(this.identity, `${hb.system.hostname} · ${hb.system.platform} · ${runtime} · ${hb.meta.environment} · ${hb.meta.version}`);
     this.cpu.set(hb.system.cpu_usage, hb.system.cpu_count ? `${hb.system.cpu_count} cores` : '');
     const used = hb.system.memory_total - hb.system.memory_free;
     this.ram.set(server.ram[server.ram.length - 1] ?? 0, `${bytes(used)} of ${bytes(hb.system.memory_total)}`);
@@ -90,6 +95,7 @@ export class ServerCard {
 
   private updateDisks(hb: PulseHeartbeat): void {
     const disks = hb.system.disks ?? [];
+    this.disks.hidden = disks.length === 0;
     const mounts = new Set(disks.map((d) => d.mount));
     for (const [mount, gauge] of this.diskGauges) {
       if (mounts.has(mount)) continue;
@@ -99,7 +105,7 @@ export class ServerCard {
     for (const disk of disks) {
       let gauge = this.diskGauges.get(disk.mount);
       if (!gauge) {
-        gauge = new Gauge(`Disk ${disk.mount}`, 90);
+        gauge = new Gauge(disk.mount, 90, `Disk ${disk.mount}`);
         this.diskGauges.set(disk.mount, gauge);
         this.disks.append(gauge.root);
       }
