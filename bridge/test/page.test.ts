@@ -264,12 +264,24 @@ describe('the Pulse page in Chromium', { skip }, () => {
       const elapsed = Date.now() - silencedAt;
       assert.ok(elapsed <= LOST_AFTER_MS + HEARTBEAT_INTERVAL_MS + INTERVAL_MS + 250, `grey after ${elapsed} ms`);
       assert.match((await lost.textContent()) ?? '', /worker-1.*✕ Lost: no heartbeat for \d+ s/);
+      // a graceful shutdown: the last heartbeat says stopped, and the card says so (not lost)
+      beats.silence('web-2');
+      await client.set(heartbeatKey(app, 'web-2'), JSON.stringify(hb(app, 'web-2', (h) => (h.state = 'stopped'))), 'EX', 30);
+      const stopped = page.locator(`#app-${app} .card.server.is-stopped`);
+      await waitFor(async () => (await stopped.count()) === 1 || undefined, 5_000, 'a stopped card');
+      assert.match((await stopped.textContent()) ?? '', /web-2.*■ Stopped \d+ s ago/);
+      assert.equal(await lost.count(), 1, 'stopped is not lost');
+      assert.match((await page.locator(`#app-${app} .card.health`).textContent()) ?? '', /2 online · 1 lost · 1 stopped/);
       if (SCREENSHOT) {
         await new Promise((r) => setTimeout(r, 2_500));
         await page.screenshot({ path: SCREENSHOT, fullPage: false });
       }
       // still lost, and the duration moves with the clock between events too
-      await waitFor(async () => /no heartbeat for [2-9] s/.test((await lost.textContent()) ?? '') || undefined, 5_000, 'lost for ≥ 2 s');
+      await waitFor(
+        async () => /no heartbeat for ([2-9]|\d{2,}) s/.test((await lost.textContent()) ?? '') || undefined,
+        5_000,
+        'lost for ≥ 2 s',
+      );
       await assertNoScriptRan(page, log);
     } finally {
       beats.stop();

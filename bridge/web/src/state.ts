@@ -26,7 +26,7 @@ export interface ServerState {
   readonly key: string;
   readonly app: string;
   readonly id: string;
-  /** `online` and `lost` today; any other status the bridge sends (e.g. `stopped`) is shown as it is named. */
+  /** `online`, `lost` or `stopped`; a status a newer bridge may add is shown as it is named. */
   status: string;
   lastSeen: number;
   heartbeat: PulseHeartbeat;
@@ -56,6 +56,8 @@ export interface AppState {
   health: AppHealth;
   online: number;
   lost: number;
+  /** Servers that shut down gracefully (`servers_stopped`, absent from older bridges). */
+  stopped: number;
   slowPerMinute: number;
   errorsPerMinute: number;
   servers: Map<string, ServerState>;
@@ -155,6 +157,7 @@ export class PulseStore {
         health: snapshot.health,
         online: 0,
         lost: 0,
+        stopped: 0,
         slowPerMinute: 0,
         errorsPerMinute: 0,
         servers: new Map(),
@@ -170,6 +173,7 @@ export class PulseStore {
     app.health = snapshot.health;
     app.online = snapshot.servers_online;
     app.lost = snapshot.servers_lost;
+    app.stopped = snapshot.servers_stopped ?? 0;
     app.slowPerMinute = snapshot.slow_per_minute;
     app.errorsPerMinute = snapshot.errors_per_minute;
     this.changes.apps.add(app.name);

@@ -39,7 +39,8 @@ export class AppSection {
   }
 
   updateSummary(app: AppState): void {
-    setText(this.counts, `${app.servers.size} servers: ${app.online} online, ${app.lost} lost`);
+    const stopped = app.stopped > 0 ? `, ${app.stopped} stopped` : '';
+    setText(this.counts, `${app.servers.size} servers: ${app.online} online, ${app.lost} lost${stopped}`);
     this.health.update(app);
   }
 

@@ -40,7 +40,7 @@ export class HealthCard {
     setText(this.score, String(app.health.score));
     setText(this.word, word);
     for (const l of ['good', 'warn', 'bad']) toggleClass(this.root, `is-${l}`, l === level);
-    setText(this.counts, `${app.online} online · ${app.lost} lost`);
+    setText(this.counts, `${app.online} online · ${app.lost} lost${app.stopped > 0 ? ` · ${app.stopped} stopped` : ''}`);
     setText(this.rates, `${app.slowPerMinute.toFixed(1)} slow/min · ${app.errorsPerMinute.toFixed(1)} exceptions/min`);
     const reasons = app.health.reasons.join('\n');
     if (reasons === this.lastReasons) return;

@@ -14,7 +14,7 @@ function rowsOf(hb: PulseHeartbeat): ProcessRow[] {
   const p = hb.process;
   return [
     {
-      name: p.runtime_version ? `main (${hb.meta.runtime} ${p.runtime_version})` : 'main',
+      name: 'main',
       pid: p.pid,
       cpu: p.cpu_usage,
       rss: p.memory_rss,
