@@ -67,8 +67,14 @@ async function writeServers(redis: TestRedis, beats: PulseHeartbeat[]): Promise<
   await pipeline.exec();
 }
 
-/** Writes heartbeats for `ids` every `HEARTBEAT_INTERVAL_MS` until stopped; ids can be dropped to let a server go silent. */
-function keepAlive(redis: TestRedis, app: string, ids: string[], patch?: (h: PulseHeartbeat, id: string) => void) {
+/** Writes heartbeats for `ids` every `everyMs` until stopped; ids can be dropped to let a server go silent. */
+function keepAlive(
+  redis: TestRedis,
+  app: string,
+  ids: string[],
+  patch?: (h: PulseHeartbeat, id: string) => void,
+  everyMs = HEARTBEAT_INTERVAL_MS,
+) {
   const client = redis.client();
   const live = new Set(ids);
   let tick = 0;
@@ -84,7 +90,7 @@ function keepAlive(redis: TestRedis, app: string, ids: string[], patch?: (h: Pul
     }
     await pipeline.exec();
   };
-  const timer = setInterval(() => void write(), HEARTBEAT_INTERVAL_MS);
+  const timer = setInterval(() => void write(), everyMs);
   return {
     ready: write(),
     silence(id: string) {
@@ -320,6 +326,29 @@ describe('the Pulse page in Chromium', { skip }, () => {
     }
   });
 
+  it('asks the stream for deltas, and for the apps of ?app= only', async () => {
+    const app = 'page-filter';
+    await writeServers(redis, [hb(app, 'f-1'), hb('page-other', 'o-1')]);
+    const { page, log } = await browser.open();
+    try {
+      const streams: string[] = [];
+      page.on('request', (r) => {
+        if (r.url().includes('/api/pulse/stream')) streams.push(new URL(r.url()).search);
+      });
+      await page.goto(`${bridge.url}/?app=${app},not%20a%20name,${app}`);
+      await waitFor(async () => (await serverCards(page, app)) === 1 || undefined, 10_000, 'the card');
+      assert.deepEqual(streams, [`?mode=delta&app=${app}`]);
+      assert.equal(await page.locator('section.app').count(), 1, 'only the filtered app');
+      assert.match((await page.locator('.filter-note').textContent()) ?? '', new RegExp(`Showing ${app} only · show all apps`));
+      // a server that appears comes in a delta
+      await writeServers(redis, [hb(app, 'f-2')]);
+      await waitFor(async () => (await serverCards(page, app)) === 2 || undefined, 5_000, 'the new card');
+      assert.deepEqual(log.errors, []);
+    } finally {
+      await page.close();
+    }
+  });
+
   it('shows hostile hostnames, routes and messages as literal text, and no script runs', async () => {
     const app = 'page-hostile';
     await writeServers(redis, [
@@ -418,7 +447,7 @@ describe('the Pulse page in Chromium', { skip }, () => {
         assert.equal(page.url(), `${guarded.url}/`, 'the address bar holds no token');
         assert.equal(await page.evaluate("sessionStorage.getItem('gravito-pulse-token')"), TOKEN);
         assert.ok(
-          requests.some((u) => u.includes('/api/pulse/stream?access_token=')),
+          requests.some((u) => u.includes('/api/pulse/stream?') && new URL(u).searchParams.get('access_token') === TOKEN),
           'the stream takes the token as a query parameter',
         );
 
@@ -437,13 +466,14 @@ describe('the Pulse page in Chromium', { skip }, () => {
   it('keeps up with 1,000 servers: measures event-to-paint against a bare parse-and-paint floor (docs/benchmarks.md)', async (t) => {
     const app = 'page-fleet';
     const ids = Array.from({ length: 1_000 }, (_, i) => `node-${String(i).padStart(4, '0')}`);
-    const fleet = await startBridge({ redisUrl: redis.url }, 300);
-    const beats = keepAlive(redis, app, ids);
+    const fleet = await startBridge({ redisUrl: redis.url }, 500);
+    // Every heartbeat changes at every poll; they claim a 1 s interval, so none turns lost between writes.
+    const beats = keepAlive(redis, app, ids, (h) => (h.meta.interval_ms = 1_000), 500);
     const { page, log } = await browser.open();
     try {
       await beats.ready;
       await page.goto(`${fleet.url}/`);
-      await waitFor(async () => (await serverCards(page, app)) === 1_000 || undefined, 20_000, '1,000 cards');
+      await waitFor(async () => (await serverCards(page, app)) === 1_000 || undefined, 30_000, '1,000 cards');
       await page.evaluate("performance.clearMeasures('pulse:event-to-paint')");
       const pageMs = await collect(page, "performance.getEntriesByName('pulse:event-to-paint').map((e) => e.duration)");
       // the last card, far off screen, takes the new heartbeats too

@@ -1,8 +1,16 @@
 import { probeAccess, storedToken, storeToken } from './auth.js';
 import { type ConnectionState, PulseConnection } from './connection.js';
-import { byId } from './dom.js';
+import { byId, el } from './dom.js';
+import { appFilter, streamQuery } from './filter.js';
 import { HistoryLoader } from './history.js';
-import { EVENTS, type PulseErrorEvent, type PulseSlowEvent, type PulseStatusEvent, type SystemPulseEvent } from './protocol.js';
+import {
+  EVENTS,
+  type PulseErrorEvent,
+  type PulseSlowEvent,
+  type PulseStatusEvent,
+  type SystemPulseDeltaEvent,
+  type SystemPulseEvent,
+} from './protocol.js';
 import { Banners } from './render/banners.js';
 import { PulseView } from './render/view.js';
 import { PulseStore } from './state.js';
@@ -72,6 +80,12 @@ function dashboard(token: string | undefined, onRefused: () => void): void {
         for (const app of event.apps) history.want(app.app);
         break;
       }
+      case EVENTS.systemPulseDelta: {
+        const event = payload as SystemPulseDeltaEvent;
+        store.applySystemPulseDelta(event);
+        for (const app of event.apps) history.want(app.app);
+        break;
+      }
       case EVENTS.slow:
         store.applySlow(payload as PulseSlowEvent);
         break;
@@ -87,16 +101,20 @@ function dashboard(token: string | undefined, onRefused: () => void): void {
     schedule(receivedAt);
   }
 
-  const connection = new PulseConnection(token, {
-    event: onEvent,
-    state: (state: ConnectionState) => {
-      banners.setConnection(state);
-      if (state === 'refused') {
-        connection.stop();
-        onRefused();
-      }
+  const connection = new PulseConnection(
+    token,
+    {
+      event: onEvent,
+      state: (state: ConnectionState) => {
+        banners.setConnection(state);
+        if (state === 'refused') {
+          connection.stop();
+          onRefused();
+        }
+      },
     },
-  });
+    streamQuery(appFilter(location.search)),
+  );
   connection.start();
 
   // "Lost for 42 s" moves with the clock, between events too.
@@ -137,10 +155,19 @@ function showLogin(message: string): void {
 }
 
 function start(token: string | undefined): void {
+  showFilter(appFilter(location.search));
   dashboard(token, () => {
     storeToken(undefined);
     location.reload();
   });
+}
+
+/** With `?app=a,b` the page asks the stream for those apps only, and says so with a way back to all. */
+function showFilter(apps: readonly string[]): void {
+  if (apps.length === 0) return;
+  const note = el('p', { className: 'filter-note' }, document.createTextNode(`Showing ${apps.join(', ')} only · `));
+  note.append(el('a', { text: 'show all apps', attrs: { href: location.pathname } }));
+  byId('app-nav').before(note);
 }
 
 async function boot(): Promise<void> {

@@ -1,8 +1,14 @@
 // The page reads the bridge's SSE contract from @gravito/pulse-protocol: types only, so that no validator code
 // ends up in the bundle. The event names are checked against the protocol's constant at compile time.
+
+/** The stream's app filter takes key-safe names (protocol `KeyPart`), at most this many. */
+export const KEY_PART = /^[A-Za-z0-9._-]{1,64}$/;
+export const MAX_STREAM_APPS = 100;
+
 import type { PULSE_EVENTS } from '@gravito/pulse-protocol';
 
 export type {
+  AppDelta,
   AppHealth,
   AppSnapshot,
   ErrorEntry,
@@ -12,11 +18,13 @@ export type {
   PulseStatusEvent,
   ServerSnapshot,
   SlowEntry,
+  SystemPulseDeltaEvent,
   SystemPulseEvent,
 } from '@gravito/pulse-protocol';
 
 export const EVENTS: typeof PULSE_EVENTS = {
   systemPulse: 'system_pulse',
+  systemPulseDelta: 'system_pulse_delta',
   slow: 'pulse_slow',
   error: 'pulse_error',
   status: 'pulse_status',

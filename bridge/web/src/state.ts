@@ -1,4 +1,5 @@
 import type {
+  AppDelta,
   AppHealth,
   AppSnapshot,
   ErrorEntry,
@@ -8,6 +9,7 @@ import type {
   PulseSlowEvent,
   ServerSnapshot,
   SlowEntry,
+  SystemPulseDeltaEvent,
   SystemPulseEvent,
 } from './protocol.js';
 
@@ -81,6 +83,9 @@ export interface Changes {
   status: boolean;
 }
 
+/** The figures an app carries in `system_pulse` and in a delta's `summary`. */
+type AppSummaryFields = Omit<AppSnapshot, 'app' | 'servers'>;
+
 function emptyChanges(): Changes {
   return { structure: new Set(), apps: new Set(), servers: new Set(), slow: new Set(), errors: new Set(), status: false };
 }
@@ -126,35 +131,54 @@ export class PulseStore {
     return Date.now() - this.clockOffsetMs;
   }
 
-  /**
-   * A full `system_pulse`: every app and server. Apps and servers it lacks are gone (forgotten by the bridge).
-   * A delta would pass `complete: false` and carry only the apps that changed.
-   */
-  applySystemPulse(event: SystemPulseEvent, complete = true): void {
-    this.pulseAt = event.timestamp;
-    // A few seconds are the poll and the transit, not a skewed clock: correcting for them would understate "lost for".
-    const offset = Date.now() - event.timestamp;
-    this.clockOffsetMs = Math.abs(offset) > CLOCK_SKEW_MIN_MS ? offset : 0;
-    this.setRedis(event.redis_up, this.redisError);
-    const seen = new Set<string>();
+  /** A full `system_pulse`: every app and server. Apps and servers it lacks are gone (forgotten by the bridge). */
+  applySystemPulse(event: SystemPulseEvent): void {
+    this.applyTime(event.timestamp, event.redis_up);
+    const listed = new Set(event.apps.map((a) => a.app));
+    for (const name of this.apps.keys()) if (!listed.has(name)) this.forgetApp(name);
     for (const snapshot of event.apps) {
-      seen.add(snapshot.app);
-      this.applyApp(snapshot, complete);
-    }
-    if (!complete) return;
-    for (const name of this.apps.keys()) {
-      if (seen.has(name)) continue;
-      this.apps.delete(name);
-      this.changes.structure.add(name);
+      const app = this.appOf(snapshot.app, snapshot);
+      this.applySummary(app, snapshot);
+      const ids = new Set(snapshot.servers.map((s) => s.id));
+      const forgotten = [...app.servers.keys()].filter((id) => !ids.has(id));
+      this.applyServers(app, snapshot.servers, forgotten);
     }
   }
 
-  private applyApp(snapshot: AppSnapshot, complete: boolean): void {
-    let app = this.apps.get(snapshot.app);
+  /**
+   * A `system_pulse_delta` (stream `mode=delta`): only the apps and servers that changed since the previous event
+   * of the same stream; every (re)connect starts again from a full `system_pulse`.
+   */
+  applySystemPulseDelta(event: SystemPulseDeltaEvent): void {
+    this.applyTime(event.timestamp, event.redis_up);
+    for (const name of event.apps_forgotten) this.forgetApp(name);
+    for (const delta of event.apps) this.applyAppDelta(delta);
+  }
+
+  private applyAppDelta(delta: AppDelta): void {
+    const app = this.appOf(delta.app, delta.summary);
+    if (delta.summary) this.applySummary(app, delta.summary);
+    this.applyServers(app, delta.servers, delta.forgotten);
+  }
+
+  private applyTime(timestamp: number, redisUp: boolean): void {
+    this.pulseAt = timestamp;
+    // A few seconds are the poll and the transit, not a skewed clock: correcting for them would understate "lost for".
+    const offset = Date.now() - timestamp;
+    this.clockOffsetMs = Math.abs(offset) > CLOCK_SKEW_MIN_MS ? offset : 0;
+    this.setRedis(redisUp, this.redisError);
+  }
+
+  private forgetApp(name: string): void {
+    if (this.apps.delete(name)) this.changes.structure.add(name);
+  }
+
+  private appOf(name: string, summary: AppSummaryFields | undefined): AppState {
+    let app = this.apps.get(name);
     if (!app) {
       app = {
-        name: snapshot.app,
-        health: snapshot.health,
+        name,
+        health: summary?.health ?? { score: 0, reasons: [] },
         online: 0,
         lost: 0,
         stopped: 0,
@@ -167,30 +191,26 @@ export class PulseStore {
         errorHistoryLoaded: false,
         earlyErrors: [],
       };
-      this.apps.set(snapshot.app, app);
-      this.changes.structure.add(snapshot.app);
+      this.apps.set(name, app);
+      this.changes.structure.add(name);
     }
-    app.health = snapshot.health;
-    app.online = snapshot.servers_online;
-    app.lost = snapshot.servers_lost;
-    app.stopped = snapshot.servers_stopped ?? 0;
-    app.slowPerMinute = snapshot.slow_per_minute;
-    app.errorsPerMinute = snapshot.errors_per_minute;
-    this.changes.apps.add(app.name);
+    return app;
+  }
 
-    const present = new Set<string>();
+  private applySummary(app: AppState, summary: AppSummaryFields): void {
+    app.health = summary.health;
+    app.online = summary.servers_online;
+    app.lost = summary.servers_lost;
+    app.stopped = summary.servers_stopped ?? 0;
+    app.slowPerMinute = summary.slow_per_minute;
+    app.errorsPerMinute = summary.errors_per_minute;
+    this.changes.apps.add(app.name);
+  }
+
+  private applyServers(app: AppState, servers: readonly ServerSnapshot[], forgotten: readonly string[]): void {
     let membershipChanged = false;
-    for (const server of snapshot.servers) {
-      present.add(server.id);
-      membershipChanged = this.applyServer(app, server) || membershipChanged;
-    }
-    if (complete) {
-      for (const id of app.servers.keys()) {
-        if (present.has(id)) continue;
-        app.servers.delete(id);
-        membershipChanged = true;
-      }
-    }
+    for (const server of servers) membershipChanged = this.applyServer(app, server) || membershipChanged;
+    for (const id of forgotten) membershipChanged = app.servers.delete(id) || membershipChanged;
     if (membershipChanged) {
       app.order = [...app.servers.keys()].sort();
       this.changes.structure.add(app.name);

@@ -29,7 +29,13 @@ export class AppSection {
     this.root = el(
       'section',
       { className: 'app', attrs: { id: `app-${app.name}`, 'aria-labelledby': titleId } },
-      el('header', { className: 'app-head' }, el('h2', { text: app.name, attrs: { id: titleId } }), this.counts),
+      el(
+        'header',
+        { className: 'app-head' },
+        el('h2', { text: app.name, attrs: { id: titleId } }),
+        this.counts,
+        el('a', { className: 'only-link', text: `only ${app.name}`, attrs: { href: `?app=${encodeURIComponent(app.name)}` } }),
+      ),
       el('div', { className: 'app-cards' }, this.health.root, this.slow.root, this.errors.root),
       el('h3', { className: 'servers-title', text: 'Servers' }),
       this.servers,
