@@ -479,7 +479,7 @@ describe('the Pulse page in Chromium', { skip }, () => {
       // the last card, far off screen, takes the new heartbeats too
       const last = () => cardText(page, app, 'node-0999');
       const before = await last();
-      await waitFor(async () => (await last()) !== before || undefined, 5_000, 'the last card updated');
+      await waitFor(async () => (await last()) !== before || undefined, 20_000, 'the last card updated');
       assert.deepEqual(log.errors, []);
       await page.close();
 
