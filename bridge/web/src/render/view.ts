@@ -60,11 +60,15 @@ export class PulseView {
   private updateSummary(store: PulseStore): void {
     let online = 0;
     let lost = 0;
+    let stopped = 0;
     for (const app of store.apps.values()) {
       online += app.online;
       lost += app.lost;
+      stopped += app.stopped;
     }
+    const apps = `${store.apps.size} ${store.apps.size === 1 ? 'app' : 'apps'}`;
+    const servers = `${online} ${online === 1 ? 'server' : 'servers'} online · ${lost} lost${stopped > 0 ? ` · ${stopped} stopped` : ''}`;
     const updated = store.pulseAt > 0 ? ` · updated ${clock(store.pulseAt)}` : '';
-    setText(this.summary, `${store.apps.size} apps · ${online} servers online · ${lost} lost${updated}`);
+    setText(this.summary, `${apps} · ${servers}${updated}`);
   }
 }
