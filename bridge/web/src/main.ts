@@ -65,14 +65,22 @@ function dashboard(token: string | undefined, onRefused: () => void): void {
     performance.measure(PAINT_MEASURE, { start, end: performance.now() });
   }
 
+  // The bridge validates what it sends; an event that still cannot be read is skipped, counted, and said once.
+  const unreadable = new Map<string, number>();
   function onEvent(name: string, data: string, receivedAt: number): void {
-    let payload: unknown;
     try {
-      payload = JSON.parse(data);
-    } catch {
-      console.warn(`pulse: ignored an unreadable ${name} event`);
+      apply(name, JSON.parse(data));
+    } catch (err) {
+      const count = (unreadable.get(name) ?? 0) + 1;
+      unreadable.set(name, count);
+      if (count === 1)
+        console.warn(`pulse: skipped an unreadable ${name} event (${(err as Error).message}); further ones are skipped silently`);
       return;
     }
+    schedule(receivedAt);
+  }
+
+  function apply(name: string, payload: unknown): void {
     switch (name) {
       case EVENTS.systemPulse: {
         const event = payload as SystemPulseEvent;
@@ -98,7 +106,6 @@ function dashboard(token: string | undefined, onRefused: () => void): void {
         break;
       }
     }
-    schedule(receivedAt);
   }
 
   const connection = new PulseConnection(
