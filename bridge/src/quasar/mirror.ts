@@ -4,10 +4,11 @@ import type { ChainableCommander, Cluster, Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Snapshot } from '../monitor/monitor-service.js';
 import type { RedisHandle } from '../redis/connection.js';
+import { yieldToLoop } from '../redis/read.js';
 
 /** Most nodes written per poll; the servers past it are counted, not written. */
 export const DEFAULT_MAX_MIRRORED = 10_000;
-/** Writes per pipeline. */
+/** Servers mapped, and written, per chunk (one pipeline, or one per slot on a cluster). */
 const PIPELINE_CHUNK = 500;
 
 /**
@@ -78,35 +79,47 @@ export class ZenithMirror {
     await this.running;
   }
 
+  /**
+   * Maps and sends in chunks of PIPELINE_CHUNK servers, giving the event loop back between chunks: mapping
+   * 10,000 servers in one go would hold it for tens of milliseconds. Each chunk's pipelines are in flight while
+   * the next is mapped.
+   */
   private async write(snapshot: Snapshot): Promise<void> {
-    const writes: [key: string, value: string][] = [];
+    const sends: Promise<void>[] = [];
+    let chunk: [key: string, value: string][] = [];
+    let total = 0;
     for (const app of snapshot.event.apps) {
       for (const server of app.servers) {
         if (server.status !== 'online' || heartbeatSource(server.heartbeat) !== 'gpp') continue;
-        if (writes.length >= this.maxPerPoll) {
+        if (total >= this.maxPerPoll) {
           this.counts.overCap++;
           continue;
         }
+        total++;
         const node = heartbeatToPulseNode(server.heartbeat, { app: server.app, id: server.id });
-        writes.push([quasarNodeKey(server.app, server.id), JSON.stringify(node)]);
+        chunk.push([quasarNodeKey(server.app, server.id), JSON.stringify(node)]);
+        if (chunk.length >= PIPELINE_CHUNK) {
+          for (const batch of this.bySlot(chunk)) sends.push(this.send(batch));
+          chunk = [];
+          await yieldToLoop();
+        }
       }
     }
-    await Promise.all(this.batches(writes).map((batch) => this.send(batch)));
+    for (const batch of this.bySlot(chunk)) sends.push(this.send(batch));
+    await Promise.all(sends);
   }
 
-  /** Pipelines of at most PIPELINE_CHUNK writes; on a cluster, one slot per pipeline (a pipeline cannot span slots). */
-  private batches(writes: [string, string][]): [string, string][][] {
+  /** One pipeline per slot on a cluster (a pipeline cannot span slots); the whole chunk otherwise. */
+  private bySlot(writes: [string, string][]): [string, string][][] {
+    if (!this.redis.cluster) return writes.length > 0 ? [writes] : [];
     const groups = new Map<number, [string, string][]>();
     for (const write of writes) {
-      const group = this.redis.cluster ? calculateSlot(write[0]) : 0;
-      const list = groups.get(group);
+      const slot = calculateSlot(write[0]);
+      const list = groups.get(slot);
       if (list) list.push(write);
-      else groups.set(group, [write]);
+      else groups.set(slot, [write]);
     }
-    const batches: [string, string][][] = [];
-    for (const list of groups.values())
-      for (let i = 0; i < list.length; i += PIPELINE_CHUNK) batches.push(list.slice(i, i + PIPELINE_CHUNK));
-    return batches;
+    return [...groups.values()];
   }
 
   private async send(batch: [string, string][]): Promise<void> {

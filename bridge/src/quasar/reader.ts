@@ -10,8 +10,10 @@ import {
 import type { InvalidValues } from '../monitor/invalid-values.js';
 import { createRecord, type ServerRecord } from '../monitor/server-registry.js';
 import type { RedisHandle } from '../redis/connection.js';
-import { getChunk, MGET_CHUNK, scanEach } from '../redis/read.js';
+import { getChunk, MGET_CHUNK, scanEach, yieldToLoop } from '../redis/read.js';
 
+/** Nodes parsed between two yields to the event loop (SSE writes and /metrics go on meanwhile). */
+const PARSE_SLICE = 250;
 /** Most Quasar nodes read per poll (memory bound); the scan stops there and says so. */
 export const DEFAULT_MAX_QUASAR_NODES = 10_000;
 
@@ -85,6 +87,7 @@ export class QuasarReader {
     const invalidNext = new Map<string, string>();
     let ownMirrors = 0;
     for (let i = 0; i < keys.length; i++) {
+      if (i % PARSE_SLICE === PARSE_SLICE - 1) await yieldToLoop();
       const key = keys[i] as string;
       const raw = values[i];
       if (raw === null || raw === undefined) continue; // expired between SCAN and MGET
