@@ -5,6 +5,7 @@ import { type Logger, pino } from 'pino';
 import { type BridgeConfig, DEFAULTS } from './config/config.js';
 import { PulseApi } from './http/api.js';
 import { createApp } from './http/app.js';
+import { applyServerLimits, isLoopback } from './http/server-limits.js';
 import { BridgeMetrics } from './metrics/bridge-metrics.js';
 import { MonitorService } from './monitor/monitor-service.js';
 import { ZenithMirror } from './quasar/mirror.js';
@@ -116,13 +117,11 @@ export function createBridge(partial: Partial<BridgeConfig> = {}, options: Bridg
     maxRoutesPerApp: config.metricsMaxRoutes,
     extension: quasarMetrics(quasarReader, mirror, zenith.stream),
   });
-  const api = new PulseApi(redis, config.redisTimeoutMs * 2);
+  const api = new PulseApi(redis, config.redisTimeoutMs * 2, () => monitor.caps.reached('api_reads', 1, { path: 'JSON API' }));
   const web = webRoutes(log);
   const app = createApp({ monitor, sse, metrics, api, log, token: config.token, corsOrigins: config.corsOrigins, zenith, web });
   const server = createServer(app);
-  // SSE responses are long-lived: no request timeout on them; idle keep-alive sockets still close.
-  server.requestTimeout = 0;
-  server.headersTimeout = 10_000;
+  applyServerLimits(server);
 
   let stopping: Promise<void> | undefined;
   return {
@@ -141,6 +140,12 @@ export function createBridge(partial: Partial<BridgeConfig> = {}, options: Bridg
           const address = server.address() as AddressInfo;
           const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
           monitor.start();
+          if (!config.token && !isLoopback(config.host)) {
+            log.warn(
+              { host: config.host },
+              'PULSE_BRIDGE_TOKEN is not set and the bridge listens beyond loopback: anyone who can reach it reads every app and server (set PULSE_BRIDGE_TOKEN)',
+            );
+          }
           log.info({ host: address.address, port: address.port, intervalMs }, 'pulse-bridge listening');
           resolve({ host: address.address, port: address.port, url: `http://${host}:${address.port}` });
         });

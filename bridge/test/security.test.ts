@@ -3,6 +3,8 @@ import { connect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { heartbeatKey, PULSE_EVENTS } from '@gravito/pulse-protocol';
 import { startRedis, type TestRedis } from '@gravito/pulse-testkit';
+import { pino } from 'pino';
+import { createBridge } from '../src/index.js';
 import { getJson, heartbeat, SseClient, startBridge, waitFor } from './helpers.js';
 
 const TOKEN = 'test-token-0123456789abcdef';
@@ -56,6 +58,11 @@ describe('security and limits', () => {
       await viaQuery.close();
 
       const auth = { authorization: `Bearer ${TOKEN}` };
+      // The scheme is case-insensitive (RFC 7235); the token is not.
+      for (const scheme of ['bearer', 'BEARER', 'bEaReR']) {
+        assert.equal((await getJson(`${bridge.url}/api/pulse/servers`, { authorization: `${scheme} ${TOKEN}` })).status, 200, scheme);
+      }
+      assert.equal((await getJson(`${bridge.url}/api/pulse/servers`, { authorization: `Bearer ${TOKEN.toUpperCase()}` })).status, 401);
       assert.equal((await getJson(`${bridge.url}/healthz`)).status, 200);
       assert.equal((await getJson(`${bridge.url}/api/pulse/servers`, auth)).status, 200);
       assert.equal((await fetch(`${bridge.url}/metrics`, { headers: auth })).status, 200);
@@ -91,6 +98,20 @@ describe('security and limits', () => {
       assert.equal(badPreflight.status, 403);
       assert.equal(badPreflight.headers.get('access-control-allow-origin'), null);
     });
+  });
+
+  it('warns loudly when it listens beyond loopback without a token, and not on loopback', async () => {
+    for (const [host, warned] of [
+      ['0.0.0.0', true],
+      ['127.0.0.1', false],
+    ] as const) {
+      const lines: Array<Record<string, unknown>> = [];
+      const logger = pino({ level: 'warn' }, { write: (line: string) => void lines.push(JSON.parse(line)) });
+      const bridge = createBridge({ host, port: 0, redisUrl: redis.url }, { logger });
+      await bridge.start();
+      await bridge.stop(1_000);
+      assert.equal(lines.filter((l) => /PULSE_BRIDGE_TOKEN is not set/.test(String(l.msg))).length, warned ? 1 : 0, host);
+    }
   });
 
   it('sends a ":" keep-alive comment every keep-alive period (15 s by default)', async () => {

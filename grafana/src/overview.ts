@@ -100,16 +100,23 @@ function appHealthRow(d: dashboard.DashboardBuilder): void {
   d.withPanel(
     statPanel({
       title: 'Redis',
-      description: 'Whether the bridge reached Redis on its last poll. While it cannot, every figure here is the last known state.',
+      description:
+        'Whether the bridge reached Redis on its last poll (while it cannot, every figure here is the last known state), and whether Redis accepts writes: FULL means it is at maxmemory with noeviction, so every heartbeat fails and servers show as lost although they may be fine.',
       unit: 'none',
       mappings: [
         {
           type: dashboard.MappingType.ValueToText,
-          options: { '1': { text: 'reachable', color: 'green', index: 0 }, '0': { text: 'UNREACHABLE', color: 'red', index: 1 } },
+          options: {
+            '1': { text: 'reachable', color: 'green', index: 0 },
+            '0': { text: 'UNREACHABLE', color: 'red', index: 1 },
+            '-1': { text: 'FULL: refuses writes', color: 'red', index: 2 },
+            '-2': { text: 'UNREACHABLE', color: 'red', index: 3 },
+          },
         },
       ],
       colorMode: common.BigValueColorMode.Background,
-      queries: [{ expr: `min(${M.redisUp})`, legend: 'Redis', instant: true }],
+      // 1 reachable, 0 unreachable, -1 reachable but out of memory (-2: unreachable, last seen full).
+      queries: [{ expr: `min(${M.redisUp}) - 2 * max(${M.redisOom})`, legend: 'Redis', instant: true }],
       w: 3,
       h: 4,
     }),

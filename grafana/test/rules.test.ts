@@ -20,7 +20,7 @@ function run(...args: string[]): string {
 }
 
 test('promtool check rules', { skip }, () => {
-  assert.match(run('check', 'rules', 'rules.yml'), /SUCCESS: 7 rules found/);
+  assert.match(run('check', 'rules', 'rules.yml'), /SUCCESS: 8 rules found/);
 });
 
 test('promtool check config (scrapes the bridge, loads the rules)', { skip }, () => {
@@ -46,6 +46,7 @@ test('every alert has a severity, a summary and a description, and is unit-teste
       'PulseServerDiskHigh',
       'PulseExceptionSpike',
       'PulseBridgeRedisUnreachable',
+      'PulseRedisOutOfMemory',
       'PulseBridgeDown',
     ],
   );

@@ -9,6 +9,7 @@ import type { SseBroadcaster } from '../sse/broadcaster.js';
 import { MAX_STREAM_APPS, STREAM_MODES, subscription } from '../sse/subscription.js';
 import { type PulseApi, RedisUnavailable } from './api.js';
 import { appListParam, appParam, enumParam, intParam, QueryError } from './query.js';
+import { ApiBusy } from './read-gate.js';
 
 export interface AppDeps {
   monitor: MonitorService;
@@ -64,8 +65,8 @@ function auth(token: string | undefined) {
   const expected = token ? Buffer.from(token) : undefined;
   return (req: Request, res: Response, next: NextFunction) => {
     if (!expected || req.path === '/healthz' || req.method === 'OPTIONS') return next();
-    const header = req.headers.authorization;
-    const bearer = header?.startsWith('Bearer ') ? header.slice(7) : undefined;
+    // The scheme name is case-insensitive (RFC 7235): `bearer x` is `Bearer x`.
+    const bearer = /^bearer +(\S+) *$/i.exec(req.headers.authorization ?? '')?.[1];
     const fromQuery =
       (req.path === STREAM_PATH || req.path === ZENITH_STREAM_PATH) && typeof req.query.access_token === 'string'
         ? req.query.access_token
@@ -87,6 +88,11 @@ export function createApp(deps: AppDeps): express.Express {
   app.set('etag', false);
   // A flat query parser: `?app[x]=1` stays a string key, never an object.
   app.set('query parser', 'simple');
+  app.use((_req, res, next) => {
+    // Every body is JSON, text or an event stream with its exact type: no browser should guess another.
+    res.set('X-Content-Type-Options', 'nosniff');
+    next();
+  });
   app.use(cors(deps.corsOrigins));
   app.use(deps.web);
   app.use(auth(deps.token));
@@ -101,6 +107,8 @@ export function createApp(deps: AppDeps): express.Express {
   });
 
   app.get(STREAM_PATH, (req, res) => {
+    // The stream is the one response meant to stay open: exempt from the server's idle-socket timeout.
+    req.socket.setTimeout(0);
     const mode = enumParam(req.query, 'mode', STREAM_MODES, 'full');
     const apps = appListParam(req.query, 'app', MAX_STREAM_APPS);
     sse.accept(req, res, subscription(mode, apps), JSON.stringify(monitor.statusEvent()));
@@ -117,7 +125,7 @@ export function createApp(deps: AppDeps): express.Express {
   app.get('/api/pulse/slow', async (req, res) => {
     const app = appParam(req.query, true) as string;
     const limit = intParam(req.query, 'limit', 1, 1_000, 50);
-    res.json({ app, entries: await api.slow(app, limit) });
+    res.json({ app, ...(await api.slow(app, limit)) });
   });
 
   app.get('/api/pulse/errors', async (req, res) => {
@@ -145,6 +153,10 @@ export function createApp(deps: AppDeps): express.Express {
     }
     if ((err as { type?: string })?.type === 'entity.parse.failed' || (err as { status?: number })?.status === 400) {
       res.status(400).json({ error: 'bad request' });
+      return;
+    }
+    if (err instanceof ApiBusy) {
+      res.status(503).set('Retry-After', '1').json({ error: 'busy', detail: err.message });
       return;
     }
     const message = (err as Error)?.message ?? String(err);

@@ -1,4 +1,5 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, type Metric, type OpenMetricsContentType, Registry } from 'prom-client';
+import type { CapName } from '../monitor/caps.js';
 import type { MonitorService, Snapshot } from '../monitor/monitor-service.js';
 import type { SseBroadcaster } from '../sse/broadcaster.js';
 import { LabelCap, methodLabel } from './label-cap.js';
@@ -186,6 +187,40 @@ export class BridgeMetrics {
         this.set(monitor.getAggregateMetrics().timestamp / 1000);
       },
     });
+    new Gauge({
+      ...definition(M.redisOom),
+      registers,
+      collect() {
+        this.set(monitor.redisMemory()?.oom ? 1 : 0);
+      },
+    });
+    new Gauge({
+      ...definition(M.redisMemoryUsed),
+      registers,
+      collect() {
+        this.set(monitor.redisMemory()?.usedBytes ?? 0);
+      },
+    });
+    new Gauge({
+      ...definition(M.redisMemoryMax),
+      registers,
+      collect() {
+        this.set(monitor.redisMemory()?.maxBytes ?? 0);
+      },
+    });
+    new Gauge({
+      ...definition(M.invalidFeeds),
+      registers,
+      collect() {
+        for (const feed of ['slow', 'errors'] as const) this.set({ feed }, monitor.feeds.count(feed));
+      },
+    });
+    const capReached = new Counter({ ...definition(M.capReached), registers });
+    const futureTimestamps = new Counter({ ...definition(M.futureTimestamps), registers });
+    for (const cap of Object.keys(monitor.caps.counts) as CapName[])
+      syncs.push(mirror(capReached, () => monitor.caps.counts[cap], { cap }));
+    for (const kind of ['heartbeat', 'slow', 'error'] as const)
+      syncs.push(mirror(futureTimestamps, () => monitor.clock.future[kind], { kind }));
     options.extension?.register(this.registry);
     // Plain-number counters (monitor, SSE, label caps) are folded in at the start of every scrape.
     this.sync = () => {

@@ -163,6 +163,42 @@ export const PULSE_METRICS = {
     help: 'Label values folded into "other" by a per-app cap',
     labelNames: ['label'],
   },
+  redisOom: {
+    name: 'pulse_bridge_redis_oom',
+    type: 'gauge',
+    help: 'Whether Redis refuses writes (at maxmemory with noeviction): SDK heartbeats fail, so servers show as lost',
+    labelNames: [],
+  },
+  redisMemoryUsed: {
+    name: 'pulse_bridge_redis_memory_used_bytes',
+    type: 'gauge',
+    help: 'Redis used_memory (INFO memory), bytes',
+    labelNames: [],
+  },
+  redisMemoryMax: {
+    name: 'pulse_bridge_redis_memory_max_bytes',
+    type: 'gauge',
+    help: 'Redis maxmemory (INFO memory), bytes; 0 is no limit',
+    labelNames: [],
+  },
+  capReached: {
+    name: 'pulse_bridge_cap_reached_total',
+    type: 'counter',
+    help: 'Data left out by a cap: apps not followed per poll, exceptions past a read limit, heartbeat scans stopped at the key cap, JSON API reads refused',
+    labelNames: ['cap'],
+  },
+  futureTimestamps: {
+    name: 'pulse_bridge_future_timestamps_total',
+    type: 'counter',
+    help: 'Timestamps more than 10 s ahead of the bridge clock, clamped to it',
+    labelNames: ['kind'],
+  },
+  invalidFeeds: {
+    name: 'pulse_bridge_invalid_feeds',
+    type: 'gauge',
+    help: 'Apps whose slow stream or exception set key holds another Redis type and cannot be read',
+    labelNames: ['feed'],
+  },
   pollDuration: {
     name: 'pulse_bridge_poll_duration_seconds',
     type: 'gauge',

@@ -39,7 +39,7 @@ export async function renderSnapshotFamilies(snapshot: Snapshot): Promise<string
       const labels = `${appLabel},server="${server.id}"`;
       const block = `{${labels}} `;
       up.push(block + (server.status === 'online' ? '1' : '0'));
-      lastHeartbeat.push(block + hb.timestamp / 1000);
+      lastHeartbeat.push(block + server.last_seen / 1000);
       info.push(
         `{${labels},hostname="${escapeLabelValue(sys.hostname)}",platform="${escapeLabelValue(sys.platform)}",runtime="${hb.meta.runtime}",environment="${escapeLabelValue(hb.meta.environment)}",version="${escapeLabelValue(hb.meta.version)}",source="${heartbeatSource(hb)}"} 1`,
       );

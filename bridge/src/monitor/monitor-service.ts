@@ -1,7 +1,9 @@
 import {
   type AppSnapshot,
   type AppSummary,
+  errorsKey,
   HEARTBEAT_SCAN_PATTERN,
+  MAX_HEARTBEAT_BYTES,
   type PulseErrorEvent,
   type PulseHeartbeat,
   type PulseSlowEvent,
@@ -10,12 +12,18 @@ import {
   parseHeartbeatKey,
   type ServerSnapshot,
   type SystemPulseEvent,
+  slowKey,
 } from '@gravito/pulse-protocol';
 import type { Logger } from 'pino';
 import type { QuasarReader } from '../quasar/reader.js';
+import { type BoundedValue, ChunkFetcher } from '../redis/bounded-get.js';
 import type { RedisHandle } from '../redis/connection.js';
-import { getChunk, MGET_CHUNK, scanEach, withDeadline, yieldToLoop } from '../redis/read.js';
+import { MemoryWatch, type RedisMemory } from '../redis/memory-watch.js';
+import { MGET_CHUNK, mapLimited, scanEach, withDeadline, yieldToLoop } from '../redis/read.js';
+import { Caps } from './caps.js';
+import { Clock } from './clock.js';
 import { healthScore } from './health.js';
+import { InvalidFeeds } from './invalid-feeds.js';
 import { InvalidValues } from './invalid-values.js';
 import { createRecord, type ServerRecord, ServerRegistry } from './server-registry.js';
 import {
@@ -81,6 +89,8 @@ const CLOCK_EVERY = 16;
 const SNAPSHOT_SLICE = 1_000;
 const DEFAULT_MAX_SERVERS = 200_000;
 const DEFAULT_MAX_APPS = 1_000;
+/** Apps whose slow and error reads are in flight at once (each read is one page of at most a few MB). */
+const TAIL_CONCURRENCY = 64;
 
 /**
  * Parses fetched chunks one value at a time, in arrival order, through one queue: a run stops once it has held
@@ -88,15 +98,15 @@ const DEFAULT_MAX_APPS = 1_000;
  * every chunk in flight take a slice in the same turn of the loop, so a turn grew with the number of chunks.)
  */
 class SlicedParser {
-  private readonly chunks: { keys: readonly string[]; values: readonly (string | null)[] }[] = [];
+  private readonly chunks: { keys: readonly string[]; values: readonly BoundedValue[] }[] = [];
   /** The last run: a run may finish before its promise is even assigned, so `active` tells whether one is going. */
   private running: Promise<void> = Promise.resolve();
   private active = false;
   private failure: unknown;
 
-  constructor(private readonly parse: (key: string, raw: string | null | undefined) => void) {}
+  constructor(private readonly parse: (key: string, raw: BoundedValue | undefined) => void) {}
 
-  add(keys: readonly string[], values: readonly (string | null)[]): void {
+  add(keys: readonly string[], values: readonly BoundedValue[]): void {
     this.chunks.push({ keys, values });
     if (this.active) return;
     this.active = true;
@@ -114,7 +124,7 @@ class SlicedParser {
       let sliceStart = performance.now();
       let sinceClock = 0;
       for (let c = 0; c < this.chunks.length; c++) {
-        const { keys, values } = this.chunks[c] as { keys: readonly string[]; values: readonly (string | null)[] };
+        const { keys, values } = this.chunks[c] as { keys: readonly string[]; values: readonly BoundedValue[] };
         for (let i = 0; i < keys.length; i++) {
           if (++sinceClock >= CLOCK_EVERY) {
             sinceClock = 0;
@@ -142,6 +152,13 @@ class SlicedParser {
  */
 export class MonitorService {
   readonly invalid: InvalidValues;
+  /** The bridge's clock and its rule for writers' timestamps from the future. */
+  readonly clock: Clock;
+  /** What the caps left out. */
+  readonly caps: Caps;
+  /** Apps whose slow or error key holds another type. */
+  readonly feeds: InvalidFeeds;
+  private readonly memoryWatch: MemoryWatch;
   private readonly registry: ServerRegistry;
   private readonly slowTailers = new Map<string, SlowTailer>();
   private readonly errorTailers = new Map<string, ErrorTailer>();
@@ -162,8 +179,6 @@ export class MonitorService {
   private invalidNext = new Map<string, string>();
   /** Well-formed heartbeat keys found by the last scan, in scan order. */
   private lastScanKeys = new Set<string>();
-  /** Scans that stopped at the key cap. */
-  truncatedScans = 0;
 
   constructor(
     private readonly redis: RedisHandle,
@@ -171,6 +186,10 @@ export class MonitorService {
     private readonly log: Logger,
   ) {
     this.invalid = new InvalidValues(log);
+    this.clock = new Clock(log);
+    this.caps = new Caps(log);
+    this.feeds = new InvalidFeeds(this.invalid);
+    this.memoryWatch = new MemoryWatch(redis, options.tickTimeoutMs);
     this.registry = new ServerRegistry({
       lostAfterMs: options.lostAfterMs,
       forgetAfterMs: options.forgetAfterMs,
@@ -198,10 +217,16 @@ export class MonitorService {
     return this.redisUp;
   }
 
+  /** Redis's memory as last read (`INFO memory`, at a low rate); undefined until the first read. */
+  redisMemory(): RedisMemory | undefined {
+    return this.memoryWatch.memory;
+  }
+
   statusEvent(): PulseStatusEvent {
     return {
       timestamp: Date.now(),
       redis_up: this.redisUp,
+      redis_oom: this.memoryWatch.memory?.oom ?? false,
       ...(this.redisUp || !this.lastError ? {} : { error: this.lastError.slice(0, 512) }),
     };
   }
@@ -256,15 +281,17 @@ export class MonitorService {
   async tick(): Promise<void> {
     const started = performance.now();
     const now = Date.now();
+    this.clock.now = now;
     try {
       if (!this.redis.ready()) throw new Error(`Redis not connected (${this.redis.client.status})`);
+      const memory = this.memoryWatch.check(now);
       // The apps known so far are followed while the heartbeat scan runs: both wait on Redis, not on the CPU.
       // An app first seen in this scan is followed from the next tick (its entries since start are not lost).
-      const tail = withDeadline(this.tailEntries([...this.registry.apps()], now), this.options.tickTimeoutMs, 'slow and error reads');
+      const tail = withDeadline(this.tailEntries([...this.registry.apps()]), this.options.tickTimeoutMs, 'slow and error reads');
       tail.catch(() => {});
       const quasar =
         this.options.quasar &&
-        withDeadline(this.options.quasar.read(this.redis, this.invalid), this.options.tickTimeoutMs, 'Quasar node scan');
+        withDeadline(this.options.quasar.read(this.redis, this.invalid, this.clock), this.options.tickTimeoutMs, 'Quasar node scan');
       quasar?.catch(() => {});
       const found = await withDeadline(this.scanHeartbeats(), this.options.tickTimeoutMs, 'heartbeat scan');
       if (quasar) this.options.quasar?.mergeInto(found, await quasar);
@@ -273,6 +300,7 @@ export class MonitorService {
       const byApp = this.registry.byApp();
       const { slow, errors } = await tail;
       this.setRedisUp(true);
+      if (await memory) this.memoryChanged();
       this.last = await this.buildSnapshot(byApp, now, true, started);
       this.tickCount++;
       this.emit('snapshot', this.last);
@@ -295,17 +323,13 @@ export class MonitorService {
    */
   async scanHeartbeats(): Promise<Map<string, ServerRecord>> {
     const found = new Map<string, ServerRecord>();
-    const fetches: Promise<void>[] = [];
     const parser = new SlicedParser((key, raw) => this.parseValue(key, raw, found));
+    // Each value's size and type are checked inside Redis before it is read (boundedGetChunk).
+    const fetcher = new ChunkFetcher(this.redis, MAX_HEARTBEAT_BYTES, (keys, values) => parser.add(keys, values));
     let batch: string[] = [];
     const flush = () => {
-      if (batch.length === 0) return;
-      const keys = batch;
+      fetcher.add(batch);
       batch = [];
-      const job = getChunk(this.redis, keys).then((values) => parser.add(keys, values));
-      // A failure is reported through Promise.all below; this only stops an unhandled rejection meanwhile.
-      job.catch(() => {});
-      fetches.push(job);
     };
     this.invalidNext = new Map();
     // The keys of the last scan are fetched (and parsed) at once, while the scan runs on its own connection:
@@ -330,11 +354,8 @@ export class MonitorService {
       if (batch.length >= MGET_CHUNK) flush();
     });
     flush();
-    if (scan.truncated) {
-      this.truncatedScans++;
-      this.log.warn({ max: this.options.maxServers ?? DEFAULT_MAX_SERVERS }, 'heartbeat scan stopped at its key cap');
-    }
-    await Promise.all(fetches);
+    if (scan.truncated) this.caps.reached('heartbeat_keys', 1, { maxServers: this.options.maxServers ?? DEFAULT_MAX_SERVERS });
+    await fetcher.done();
     await parser.done();
     // The scan's own set of distinct keys, less the malformed ones, is the next tick's list of known keys.
     for (const key of malformed) scan.keys.delete(key);
@@ -350,8 +371,14 @@ export class MonitorService {
   }
 
   /** One fetched value: reused when unchanged, else validated into a new record (or skipped and reported). */
-  private parseValue(key: string, raw: string | null | undefined, into: Map<string, ServerRecord>): void {
+  private parseValue(key: string, raw: BoundedValue | undefined, into: Map<string, ServerRecord>): void {
     if (raw === null || raw === undefined) return; // expired between SCAN and GET
+    if (typeof raw !== 'string') {
+      // Only the length or type was read: reported when it first shows (or changes), then skipped unread.
+      if ('wrongType' in raw) this.reportInvalid(key, 'wrong type', 'not a string: a heartbeat key holds a JSON string');
+      else this.reportInvalid(key, `${raw.tooLarge} bytes`, `${raw.tooLarge} bytes, over the ${MAX_HEARTBEAT_BYTES}-byte limit (not read)`);
+      return;
+    }
     const known = this.registry.get(key);
     if (known && known.raw === raw) {
       known.gone = false;
@@ -374,12 +401,14 @@ export class MonitorService {
     // The validated raw text is served as is (a closed schema, so it says exactly what the parsed value says),
     // unless it holds a line break, which would split an SSE `data:` line.
     const json = raw.includes('\n') || raw.includes('\r') ? JSON.stringify(parsed.value) : raw;
-    into.set(key, createRecord(key, parts.app, parts.id, parsed.value, json, raw));
+    const lastSeen = this.clock.clamp('heartbeat', parts.app, parsed.value.timestamp);
+    into.set(key, createRecord(key, parts.app, parts.id, parsed.value, lastSeen, json, raw));
   }
 
-  private async tailEntries(apps: readonly string[], now: number): Promise<{ slow: PulseSlowEvent[]; errors: PulseErrorEvent[] }> {
+  private async tailEntries(apps: readonly string[]): Promise<{ slow: PulseSlowEvent[]; errors: PulseErrorEvent[] }> {
     const maxApps = this.options.maxApps ?? DEFAULT_MAX_APPS;
     const followed = apps.slice(0, maxApps);
+    this.caps.reached('apps', apps.length - followed.length, { maxApps, apps: apps.length });
     for (const app of followed) {
       if (!this.slowTailers.has(app)) this.slowTailers.set(app, new SlowTailer(app, this.startedAt));
       if (!this.errorTailers.has(app)) this.errorTailers.set(app, new ErrorTailer(app, this.startedAt));
@@ -387,11 +416,19 @@ export class MonitorService {
     const wanted = new Set(followed);
     for (const app of this.slowTailers.keys()) if (!wanted.has(app)) this.slowTailers.delete(app);
     for (const app of this.errorTailers.keys()) if (!wanted.has(app)) this.errorTailers.delete(app);
-    const [slow, errors] = await Promise.all([
-      Promise.all(followed.map((app) => (this.slowTailers.get(app) as SlowTailer).read(this.redis, this.invalid, now))),
-      Promise.all(followed.map((app) => (this.errorTailers.get(app) as ErrorTailer).read(this.redis, this.invalid, now))),
-    ]);
-    return { slow: slow.flat(), errors: errors.flat() };
+    this.feeds.retain(wanted);
+    // Each app's reads on their own: a key of the wrong type takes out that app's feed only (InvalidFeeds).
+    const read = (app: string) =>
+      Promise.all([
+        this.feeds.read(app, 'slow', slowKey(app), () =>
+          (this.slowTailers.get(app) as SlowTailer).read(this.redis, this.invalid, this.clock),
+        ),
+        this.feeds.read(app, 'errors', errorsKey(app), () =>
+          (this.errorTailers.get(app) as ErrorTailer).read(this.redis, this.invalid, this.clock, this.caps),
+        ),
+      ]);
+    const results = await mapLimited(followed, TAIL_CONCURRENCY, read);
+    return { slow: results.flatMap(([slow]) => slow), errors: results.flatMap(([, errors]) => errors) };
   }
 
   /** Aggregates by app. Servers are walked in slices, giving the loop back between them; so is the encoding. */
@@ -412,10 +449,11 @@ export class MonitorService {
         else if (status === 'lost') lost++;
         else stopped++;
         encodedServers.push({ record, status });
-        servers.push({ app: record.app, id: record.id, status, last_seen: record.heartbeat.timestamp, heartbeat: record.heartbeat });
+        servers.push({ app: record.app, id: record.id, status, last_seen: record.lastSeen, heartbeat: record.heartbeat });
       }
       const slowPerMinute = this.slowTailers.get(app)?.rate.perMinute(now) ?? 0;
       const errorsPerMinute = this.errorTailers.get(app)?.rate.perMinute(now) ?? 0;
+      const invalidFeeds = this.feeds.of(app);
       const summary: AppSummary = {
         health: healthScore({ online, lost, stopped, slowPerMinute, errorsPerMinute }),
         servers_online: online.length,
@@ -423,6 +461,7 @@ export class MonitorService {
         servers_stopped: stopped,
         slow_per_minute: slowPerMinute,
         errors_per_minute: errorsPerMinute,
+        ...(invalidFeeds ? { invalid_feeds: invalidFeeds } : {}),
       };
       apps.push({ app, ...summary, servers });
       encoded.push({ app, summary: JSON.stringify(summary), servers: encodedServers });
@@ -430,6 +469,15 @@ export class MonitorService {
     const event: SystemPulseEvent = { timestamp: now, redis_up: redisUp, apps };
     const document = await encodeSystemPulse(now, redisUp, encoded);
     return { event, document, apps: encoded, tickMs: performance.now() - started };
+  }
+
+  /** Redis started or stopped refusing writes: said once in the log, and to every SSE client in `pulse_status`. */
+  private memoryChanged(): void {
+    const memory = this.memoryWatch.memory as RedisMemory;
+    if (memory.oom)
+      this.log.warn(memory, 'redis is out of memory (maxmemory, noeviction): it refuses writes, so servers will show as lost');
+    else this.log.info(memory, 'redis accepts writes again');
+    this.emit('status', this.statusEvent());
   }
 
   private setRedisUp(up: boolean, error?: string): void {

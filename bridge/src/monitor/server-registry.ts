@@ -6,6 +6,12 @@ export interface ServerRecord {
   id: string;
   heartbeat: PulseHeartbeat;
   /**
+   * When the server was last heard from, on the bridge's clock: the heartbeat's `timestamp`, but never later
+   * than the moment the bridge first read this value (see Clock), so a heartbeat stamped in the future is lost
+   * one lost-after after it stopped changing, like any other.
+   */
+  lastSeen: number;
+  /**
    * Its ServerSnapshot JSON, built once per heartbeat rather than once per tick: `head` + status + `tail`.
    * The tail (`","last_seen":…,"heartbeat":{…}}`) is UTF-8 bytes, copied as is into every payload that holds it.
    */
@@ -17,12 +23,20 @@ export interface ServerRecord {
   gone: boolean;
 }
 
-/** `json` is the heartbeat's JSON (one line). */
-export function createRecord(key: string, app: string, id: string, heartbeat: PulseHeartbeat, json: string, raw: string): ServerRecord {
+/** `json` is the heartbeat's JSON (one line); `lastSeen` its time on the bridge's clock. */
+export function createRecord(
+  key: string,
+  app: string,
+  id: string,
+  heartbeat: PulseHeartbeat,
+  lastSeen: number,
+  json: string,
+  raw: string,
+): ServerRecord {
   // app and id are key-safe ([A-Za-z0-9._-]): nothing to escape, and one byte per character.
   const head = `{"app":"${app}","id":"${id}","status":"`;
-  const tail = Buffer.from(`","last_seen":${heartbeat.timestamp},"heartbeat":${json}}`);
-  return { key, app, id, heartbeat, raw, gone: false, head, tail };
+  const tail = Buffer.from(`","last_seen":${lastSeen},"heartbeat":${json}}`);
+  return { key, app, id, heartbeat, lastSeen, raw, gone: false, head, tail };
 }
 
 export interface RegistryOptions {
@@ -56,7 +70,7 @@ export class ServerRegistry {
   status(record: ServerRecord, now: number): ServerStatus {
     if (record.heartbeat.state === 'stopped') return 'stopped';
     if (record.gone) return 'lost';
-    return now - record.heartbeat.timestamp > this.lostAfter(record.heartbeat) ? 'lost' : 'online';
+    return now - record.lastSeen > this.lostAfter(record.heartbeat) ? 'lost' : 'online';
   }
 
   /**
@@ -70,7 +84,7 @@ export class ServerRegistry {
     this.servers.forEach((record, key) => {
       if (found.has(key)) return;
       record.gone = true;
-      if (record.heartbeat.state === 'stopped' || now - record.heartbeat.timestamp > this.options.forgetAfterMs) {
+      if (record.heartbeat.state === 'stopped' || now - record.lastSeen > this.options.forgetAfterMs) {
         this.servers.delete(key);
         forgotten++;
       } else remembered.push(record);
@@ -82,7 +96,7 @@ export class ServerRegistry {
       if (previous !== record) this.servers.set(key, record);
     });
     if (remembered.length > this.options.maxRemembered) {
-      remembered.sort((a, b) => a.heartbeat.timestamp - b.heartbeat.timestamp);
+      remembered.sort((a, b) => a.lastSeen - b.lastSeen);
       for (const record of remembered.slice(0, remembered.length - this.options.maxRemembered)) {
         this.servers.delete(record.key);
         forgotten++;

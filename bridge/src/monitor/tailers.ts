@@ -1,5 +1,4 @@
 import {
-  ERRORS_MAX_MEMBERS,
   errorsKey,
   type PulseErrorEvent,
   type PulseSlowEvent,
@@ -8,21 +7,39 @@ import {
   slowKey,
 } from '@gravito/pulse-protocol';
 import type { RedisHandle } from '../redis/connection.js';
+import type { Caps } from './caps.js';
+import type { Clock } from './clock.js';
 import type { InvalidValues } from './invalid-values.js';
 import { RateWindow } from './rate-window.js';
 
-/** Most stream entries read per app per tick; the rest follow on the next ticks. */
+/** Stream entries per XRANGE page: a page of hostile 100 KB entries is ~10 MB in flight, not ~100 MB. */
+export const SLOW_PAGE = 100;
+/** Most stream entries, and bytes, read per app per tick; the rest follow on the next ticks (nothing is lost). */
 export const SLOW_READ_COUNT = 1_000;
+export const SLOW_READ_BYTES = 4 * 1024 * 1024;
 /**
  * Exceptions are scored by the writer's clock, so one written late (batching, a skewed clock) can land below
  * the highest score already seen. Each tick re-reads this far back and skips the members it has seen.
  */
 export const ERROR_LOOKBACK_MS = 60_000;
+/** Exception set members per ZRANGEBYSCORE page, and most members and bytes read per app per tick. */
+export const ERROR_PAGE = 250;
+export const ERROR_READ_MAX = 2_000;
+export const ERROR_READ_BYTES = 8 * 1024 * 1024;
 const RATE_WINDOW_MS = 300_000;
 
 const streamIdMillis = (id: string) => Number(id.slice(0, id.indexOf('-')));
 
+/** A sorted-set score as Redis prints it: `inf`, `-inf`, or a decimal. */
+export function parseScore(text: string): number {
+  if (text === 'inf' || text === '+inf') return Number.POSITIVE_INFINITY;
+  if (text === '-inf') return Number.NEGATIVE_INFINITY;
+  return Number(text);
+}
+
 type StreamEntry = [id: string, fields: string[]];
+
+const entryBytes = (fields: readonly string[]) => fields.reduce((n, field) => n + field.length, 0);
 
 /**
  * Follows one app's slow stream: `XRANGE key (lastId + COUNT n` each tick. The first read takes the newest
@@ -37,22 +54,35 @@ export class SlowTailer {
     private readonly since: number,
   ) {}
 
-  async read(redis: RedisHandle, invalid: InvalidValues, now: number): Promise<PulseSlowEvent[]> {
+  async read(redis: RedisHandle, invalid: InvalidValues, clock: Clock): Promise<PulseSlowEvent[]> {
     const key = slowKey(this.app);
+    const now = clock.now;
     let entries: StreamEntry[];
     let first = false;
     if (this.lastId === undefined) {
       first = true;
-      entries = ((await redis.client.xrevrange(key, '+', '-', 'COUNT', SLOW_READ_COUNT)) as StreamEntry[]).reverse();
+      entries = (await this.page(redis, key, '+', true)).reverse();
     } else {
-      entries = (await redis.client.xrange(key, `(${this.lastId}`, '+', 'COUNT', SLOW_READ_COUNT)) as StreamEntry[];
+      // Pages from the cursor: at most SLOW_READ_COUNT entries or SLOW_READ_BYTES a tick (the rest next tick).
+      entries = [];
+      let bytes = 0;
+      let from = this.lastId;
+      while (entries.length < SLOW_READ_COUNT && bytes < SLOW_READ_BYTES) {
+        const page = await this.page(redis, key, from, false);
+        for (const entry of page) bytes += entryBytes(entry[1]);
+        entries.push(...page);
+        if (page.length < SLOW_PAGE) break;
+        from = (page[page.length - 1] as StreamEntry)[0];
+      }
     }
     const events: PulseSlowEvent[] = [];
     for (const [id, fields] of entries) {
       this.lastId = id;
-      if (first && streamIdMillis(id) < this.since) {
+      // Stream ids are Redis's clock unless a writer chose them: one from the future counts now, not then.
+      const at = Math.min(streamIdMillis(id), now);
+      if (first && at < this.since) {
         // History from before the bridge started: it only seeds the rate window.
-        if (streamIdMillis(id) >= now - RATE_WINDOW_MS) this.rate.add(streamIdMillis(id));
+        if (at >= now - RATE_WINDOW_MS) this.rate.add(at);
         continue;
       }
       const parsed = parseSlowStreamFields(fields);
@@ -60,11 +90,20 @@ export class SlowTailer {
         invalid.report('slow', `${key} ${id}`, parsed.error);
         continue;
       }
-      this.rate.add(Math.max(streamIdMillis(id), now - RATE_WINDOW_MS));
-      events.push({ app: this.app, stream_id: id, entry: parsed.value });
+      this.rate.add(Math.max(at, now - RATE_WINDOW_MS));
+      events.push({ app: this.app, stream_id: id, entry: clock.clampEntry('slow', this.app, parsed.value) });
     }
     if (first && this.lastId === undefined) this.lastId = '0-0';
     return events;
+  }
+
+  /** One page: the newest entries (first read), or those after `from`. */
+  private async page(redis: RedisHandle, key: string, from: string, newest: boolean): Promise<StreamEntry[]> {
+    return (
+      newest
+        ? await redis.client.xrevrange(key, from, '-', 'COUNT', SLOW_PAGE)
+        : await redis.client.xrange(key, `(${from}`, '+', 'COUNT', SLOW_PAGE)
+    ) as StreamEntry[];
   }
 }
 
@@ -81,13 +120,14 @@ function memberId(score: string, member: string): string {
 }
 
 /**
- * Follows one app's exceptions: `ZRANGEBYSCORE key (max − lookback) +inf WITHSCORES`, skipping members seen.
- * The set holds at most 1,000 members by protocol, so a read is bounded.
+ * Follows one app's exceptions: `ZREVRANGEBYSCORE key +inf (cursor − lookback) WITHSCORES`, in pages, skipping
+ * members seen. The cursor is the highest score read, but never past the bridge's own clock: one member scored
+ * in the future (a skewed writer, `+inf`) is reported once and cannot hide the exceptions written after it.
  */
 export class ErrorTailer {
-  private maxScore: number | undefined;
-  /** member id → score, for the members inside the lookback window. */
-  private readonly seen = new Map<string, number>();
+  private cursor: number | undefined;
+  /** member id → score, for the members of the last read inside the lookback window (future ones included). */
+  private seen = new Map<string, number>();
   readonly rate = new RateWindow(RATE_WINDOW_MS);
 
   constructor(
@@ -95,21 +135,41 @@ export class ErrorTailer {
     private readonly since: number,
   ) {}
 
-  async read(redis: RedisHandle, invalid: InvalidValues, now: number): Promise<PulseErrorEvent[]> {
+  async read(redis: RedisHandle, invalid: InvalidValues, clock: Clock, caps: Caps): Promise<PulseErrorEvent[]> {
     const key = errorsKey(this.app);
-    const first = this.maxScore === undefined;
-    const from = first ? now - RATE_WINDOW_MS : (this.maxScore as number) - ERROR_LOOKBACK_MS;
-    const flat = (await redis.client.zrangebyscore(key, from, '+inf', 'WITHSCORES', 'LIMIT', 0, ERRORS_MAX_MEMBERS * 2)) as string[];
+    const now = clock.now;
+    const first = this.cursor === undefined;
+    const from = first ? now - RATE_WINDOW_MS : (this.cursor as number) - ERROR_LOOKBACK_MS;
+    // Newest first, so that a flood past the read limit leaves out the oldest members, not what just arrived.
+    const flat: string[] = [];
+    let bytes = 0;
+    let offset = 0;
+    for (;;) {
+      const page = (await redis.client.zrevrangebyscore(key, '+inf', from, 'WITHSCORES', 'LIMIT', offset, ERROR_PAGE)) as string[];
+      for (const part of page) bytes += part.length;
+      flat.push(...page);
+      offset += page.length / 2;
+      if (page.length < ERROR_PAGE * 2) break;
+      if (offset >= ERROR_READ_MAX || bytes >= ERROR_READ_BYTES) {
+        // What is past the limit is not read this time (nor, once it falls out of the window, ever): counted.
+        const total = await redis.client.zcount(key, from, '+inf');
+        caps.reached('exceptions', total - offset, { app: this.app, read: offset, bytes });
+        break;
+      }
+    }
     const events: PulseErrorEvent[] = [];
-    let max = this.maxScore ?? from;
-    for (let i = 0; i + 1 < flat.length; i += 2) {
+    let cursor = this.cursor ?? from;
+    const present = new Map<string, number>();
+    // Oldest first, as they happened.
+    for (let i = flat.length - 2; i >= 0; i -= 2) {
       const member = flat[i] as string;
       const scoreText = flat[i + 1] as string;
-      const score = Number(scoreText);
+      const score = parseScore(scoreText);
       const id = memberId(scoreText, member);
+      present.set(id, score);
       if (this.seen.has(id)) continue;
-      this.seen.set(id, score);
-      if (Number.isFinite(score) && score > max) max = score;
+      const at = Math.min(score, now);
+      if (at > cursor) cursor = at;
       if (first && score < this.since) {
         this.rate.add(score);
         continue;
@@ -119,12 +179,16 @@ export class ErrorTailer {
         invalid.report('error', key, parsed.error);
         continue;
       }
-      this.rate.add(Math.max(parsed.value.timestamp, now - RATE_WINDOW_MS));
-      events.push({ app: this.app, entry: parsed.value });
+      const entry = clock.clampEntry('error', this.app, parsed.value);
+      this.rate.add(Math.max(entry.timestamp, now - RATE_WINDOW_MS));
+      events.push({ app: this.app, entry });
     }
-    this.maxScore = max;
-    const cutoff = max - ERROR_LOOKBACK_MS;
-    for (const [id, score] of this.seen) if (!(score >= cutoff)) this.seen.delete(id);
+    this.cursor = cursor;
+    // Every member scored from the next read's start up is in this read, so the members seen are those of this
+    // read from there: a member that left the set (however far ahead it was scored) is forgotten with it.
+    const cutoff = cursor - ERROR_LOOKBACK_MS;
+    for (const [id, score] of present) if (!(score >= cutoff)) present.delete(id);
+    this.seen = present;
     return events;
   }
 }

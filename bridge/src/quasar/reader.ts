@@ -1,4 +1,5 @@
 import {
+  MAX_PULSE_NODE_BYTES,
   MIRROR_MARK_JSON,
   type PulseHeartbeat,
   type PulseNode,
@@ -7,10 +8,12 @@ import {
   QUASAR_NODE_SCAN_PATTERN,
   toSafeKeyPart,
 } from '@gravito/pulse-protocol';
+import type { Clock } from '../monitor/clock.js';
 import type { InvalidValues } from '../monitor/invalid-values.js';
 import { createRecord, type ServerRecord } from '../monitor/server-registry.js';
+import { boundedGetChunk, CHUNKS_IN_FLIGHT } from '../redis/bounded-get.js';
 import type { RedisHandle } from '../redis/connection.js';
-import { getChunk, MGET_CHUNK, scanEach, yieldToLoop } from '../redis/read.js';
+import { MGET_CHUNK, mapLimited, scanEach, yieldToLoop } from '../redis/read.js';
 
 /** Nodes parsed between two yields to the event loop (SSE writes and /metrics go on meanwhile). */
 const PARSE_SLICE = 250;
@@ -76,13 +79,14 @@ export class QuasarReader {
   }
 
   /** One read of every agent node, by key; invalid ones go to `invalid`. Throws when Redis fails (the poll then counts Redis as down). */
-  async read(redis: RedisHandle, invalid: InvalidValues): Promise<Map<string, ServerRecord>> {
+  async read(redis: RedisHandle, invalid: InvalidValues, clock: Clock): Promise<Map<string, ServerRecord>> {
     const keys: string[] = [];
     const scan = await scanEach(redis, QUASAR_NODE_SCAN_PATTERN, this.maxNodes, (key) => keys.push(key));
     if (scan.truncated) this.counts.truncatedScans++;
-    const chunks: Promise<(string | null)[]>[] = [];
-    for (let i = 0; i < keys.length; i += MGET_CHUNK) chunks.push(getChunk(redis, keys.slice(i, i + MGET_CHUNK)));
-    const values = (await Promise.all(chunks)).flat();
+    const chunks: string[][] = [];
+    for (let i = 0; i < keys.length; i += MGET_CHUNK) chunks.push(keys.slice(i, i + MGET_CHUNK));
+    // Sizes and types are checked inside Redis before a value is read, as for pulse:server:* (bounded-get.ts).
+    const values = (await mapLimited(chunks, CHUNKS_IN_FLIGHT, (chunk) => boundedGetChunk(redis, chunk, MAX_PULSE_NODE_BYTES))).flat();
     const found = new Map<string, ServerRecord>();
     const invalidNext = new Map<string, string>();
     let ownMirrors = 0;
@@ -91,6 +95,13 @@ export class QuasarReader {
       const key = keys[i] as string;
       const raw = values[i];
       if (raw === null || raw === undefined) continue; // expired between SCAN and MGET
+      if (typeof raw !== 'string') {
+        const reason =
+          'wrongType' in raw ? 'not a string' : `${raw.tooLarge} bytes, over the ${MAX_PULSE_NODE_BYTES}-byte limit (not read)`;
+        invalidNext.set(key, reason);
+        if (this.invalidSeen.get(key) !== reason) invalid.report('heartbeat', key, reason);
+        continue;
+      }
       const known = this.records.get(key);
       if (known && known.raw === raw) {
         known.gone = false;
@@ -110,10 +121,9 @@ export class QuasarReader {
       }
       const heartbeat = pulseNodeToHeartbeat(parsed.value);
       this.nodes.set(heartbeat, parsed.value);
-      found.set(
-        key,
-        createRecord(key, toSafeKeyPart(parsed.value.service), toSafeKeyPart(parsed.value.id), heartbeat, JSON.stringify(heartbeat), raw),
-      );
+      const app = toSafeKeyPart(parsed.value.service);
+      const lastSeen = clock.clamp('heartbeat', app, heartbeat.timestamp);
+      found.set(key, createRecord(key, app, toSafeKeyPart(parsed.value.id), heartbeat, lastSeen, JSON.stringify(heartbeat), raw));
     }
     this.records = found;
     this.invalidSeen = invalidNext;

@@ -28,7 +28,7 @@ export class ZenithView {
     for (const app of snapshot.event.apps) {
       for (const server of app.servers) {
         // A stopped server said goodbye: it is gone now, not in 30 s as a silent one would be.
-        if (server.status === 'stopped' || now - server.heartbeat.timestamp >= QUASAR_NODE_STALE_MS) continue;
+        if (server.status === 'stopped' || now - server.last_seen >= QUASAR_NODE_STALE_MS) continue;
         nodes.push(this.reader?.nodeOf(server.heartbeat) ?? heartbeatToPulseNode(server.heartbeat, server));
       }
     }

@@ -1,4 +1,3 @@
-import type { Cluster, Redis } from 'ioredis';
 import type { RedisHandle } from './connection.js';
 
 /**
@@ -7,7 +6,7 @@ import type { RedisHandle } from './connection.js';
  * takes a 10k-server poll from ~140 to ~118 ms (bench/bridge-tick.ts).
  */
 export const SCAN_COUNT = 5_000;
-/** Values per MGET: big enough to amortise round trips, small enough not to stall Redis. */
+/** Values per bounded MGET: big enough to amortise round trips, small enough not to stall Redis. */
 export const MGET_CHUNK = 500;
 
 export interface ScanResult {
@@ -44,13 +43,6 @@ export async function scanEach(redis: RedisHandle, pattern: string, maxKeys: num
   return { count: seen.size, keys: seen, truncated: false };
 }
 
-/** One chunk of values, in order (null where a key vanished): MGET, or one GET per key on a cluster (cross-slot MGET fails). */
-export function getChunk(redis: RedisHandle, keys: readonly string[]): Promise<(string | null)[]> {
-  return redis.cluster
-    ? Promise.all(keys.map((key) => (redis.client as Cluster).get(key)))
-    : (redis.client as Redis).mget(keys as string[]);
-}
-
 /** Settles with `promise`, or rejects after `ms`, so a frozen Redis cannot stall the caller past a bound. */
 export function withDeadline<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
@@ -63,3 +55,20 @@ export function withDeadline<T>(promise: Promise<T>, ms: number, what: string): 
 
 /** Lets pending I/O (SSE writes, /metrics requests) run between slices of CPU work. */
 export const yieldToLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+/**
+ * `fn` over every item, at most `limit` at a time, results in item order. Bounds what is in flight at once:
+ * Redis holds every reply of a pipelined burst in its output buffer for the bridge until the bridge reads it.
+ */
+export async function mapLimited<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await fn(items[i] as T);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}

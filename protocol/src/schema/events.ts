@@ -20,7 +20,9 @@ export const ServerSnapshot = Type.Object(
     app: KeyPart(),
     id: KeyPart(),
     status: ServerStatus,
-    last_seen: EpochMillis('timestamp of the last heartbeat, epoch ms'),
+    last_seen: EpochMillis(
+      "timestamp of the last heartbeat, epoch ms; never later than when the bridge first read it (the bridge's clock)",
+    ),
     heartbeat: PulseHeartbeat,
   },
   { ...closed, title: 'ServerSnapshot' },
@@ -42,6 +44,12 @@ const appSummaryFields = {
   servers_stopped: Type.Optional(Type.Integer({ minimum: 0, description: 'servers that shut down gracefully, not yet forgotten' })),
   slow_per_minute: Type.Number({ minimum: 0, description: 'slow entries per minute over the last 5 minutes' }),
   errors_per_minute: Type.Number({ minimum: 0, description: 'exceptions per minute over the last 5 minutes' }),
+  invalid_feeds: Type.Optional(
+    Type.Array(Type.Union([Type.Literal('slow'), Type.Literal('errors')]), {
+      maxItems: 2,
+      description: 'feeds of this app the bridge cannot read (its key holds another Redis type); absent when all are readable',
+    }),
+  ),
 };
 
 export const AppSnapshot = Type.Object(
@@ -112,11 +120,14 @@ export const PulseErrorEvent = Type.Object(
   { ...closed, $id: 'PulseErrorEvent', title: 'PulseErrorEvent' },
 );
 
-/** `event: pulse_status`: whether the bridge reaches Redis; sent on connect and on every change. */
+/** `event: pulse_status`: whether the bridge reaches Redis, and whether Redis accepts writes; sent on connect and on every change. */
 export const PulseStatusEvent = Type.Object(
   {
     timestamp: EpochMillis(),
     redis_up: Type.Boolean(),
+    redis_oom: Type.Optional(
+      Type.Boolean({ description: 'Redis is at maxmemory with noeviction: it refuses writes, so servers show as lost until it has room' }),
+    ),
     error: Type.Optional(Type.String({ maxLength: 512 })),
   },
   { ...closed, $id: 'PulseStatusEvent', title: 'PulseStatusEvent' },

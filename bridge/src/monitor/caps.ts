@@ -1,0 +1,29 @@
+import type { Logger } from 'pino';
+
+/**
+ * The caps that leave data out, each counted in `pulse_bridge_cap_reached_total{cap}`:
+ * - `apps`: apps past `maxApps` whose slow entries and exceptions are not followed, counted per poll;
+ * - `exceptions`: exceptions of one read past its limit (`ERROR_READ_MAX` members or bytes), never shown;
+ * - `heartbeat_keys`: heartbeat scans that stopped at `maxServers` keys;
+ * - `api_reads`: JSON API requests answered 503 because too many reads were running and waiting.
+ */
+export type CapName = 'apps' | 'exceptions' | 'heartbeat_keys' | 'api_reads';
+
+/** Counts what every cap leaves out, and logs the first time each cap bites (a cap that bites once bites often). */
+export class Caps {
+  readonly counts: Record<CapName, number> = { apps: 0, exceptions: 0, heartbeat_keys: 0, api_reads: 0 };
+  private readonly logged = new Set<CapName>();
+
+  constructor(private readonly log: Logger) {}
+
+  reached(cap: CapName, leftOut: number, detail: Record<string, unknown>): void {
+    if (leftOut <= 0) return;
+    this.counts[cap] += leftOut;
+    if (this.logged.has(cap)) return;
+    this.logged.add(cap);
+    this.log.warn(
+      { cap, leftOut, ...detail },
+      `cap reached (${cap}): data left out; counted in pulse_bridge_cap_reached_total, logged once`,
+    );
+  }
+}

@@ -1,0 +1,102 @@
+import type { RedisHandle } from './connection.js';
+import { withDeadline } from './read.js';
+
+/** How often `INFO memory` is read at most: every poll at the default 2 s interval, less often when polls are faster. */
+export const MEMORY_CHECK_MS = 2_000;
+/**
+ * Redis counts every write it refused for memory (`errorstat_OOM`). A rise means writers are being refused now;
+ * the state holds this long after the last rise, since SDKs write only every few seconds.
+ */
+export const OOM_HOLD_MS = 15_000;
+
+export interface RedisMemory {
+  usedBytes: number;
+  /** `maxmemory`; 0 is no limit. */
+  maxBytes: number;
+  policy: string;
+  /**
+   * Redis refuses writes: at `maxmemory` with the `noeviction` policy, or it refused one (any policy) in the last
+   * `OOM_HOLD_MS`. Every SDK's heartbeat then fails, so every server goes lost at once although nothing
+   * happened to them.
+   */
+  oom: boolean;
+}
+
+/** What one node's INFO says: its memory, whether it is full by itself, and how many writes it refused so far. */
+interface NodeMemory extends RedisMemory {
+  refused: number;
+}
+
+function field(info: string, name: string): string | undefined {
+  const match = new RegExp(`^${name}:(.*?)\\r?$`, 'm').exec(info);
+  return match?.[1];
+}
+
+/** The fields of `INFO memory` and `INFO errorstats` that tell "Redis refuses writes" apart from "servers are lost". */
+export function parseInfoMemory(info: string): NodeMemory {
+  const usedBytes = Number(field(info, 'used_memory') ?? 0);
+  const maxBytes = Number(field(info, 'maxmemory') ?? 0);
+  // Redis leaves replica and AOF buffers out when it compares with maxmemory.
+  const notCounted = Number(field(info, 'mem_not_counted_for_evict') ?? 0);
+  const policy = field(info, 'maxmemory_policy') ?? 'unknown';
+  const refused = Number(/^errorstat_OOM:count=(\d+)/m.exec(info)?.[1] ?? 0);
+  return { usedBytes, maxBytes, policy, refused, oom: maxBytes > 0 && policy === 'noeviction' && usedBytes - notCounted >= maxBytes };
+}
+
+/**
+ * Reads `INFO memory` at a low rate, beside the poll. On a cluster every master is read, and Redis counts as out
+ * of memory when any master is (its slots refuse writes). A failed read keeps the last state: the poll itself
+ * reports an unreachable Redis.
+ */
+export class MemoryWatch {
+  private state: RedisMemory | undefined;
+  private lastRead = Number.NEGATIVE_INFINITY;
+  /** Refused writes per node at the last read, and when they last rose. */
+  private refused = new Map<string, number>();
+  private lastRefusal = Number.NEGATIVE_INFINITY;
+
+  constructor(
+    private readonly redis: RedisHandle,
+    private readonly timeoutMs: number,
+  ) {}
+
+  get memory(): RedisMemory | undefined {
+    return this.state;
+  }
+
+  /** Reads when due; resolves with whether the out-of-memory state changed. */
+  async check(now: number): Promise<boolean> {
+    if (now - this.lastRead < MEMORY_CHECK_MS) return false;
+    this.lastRead = now;
+    try {
+      const masters = this.redis.masters();
+      // Two calls: Redis before 7 takes one INFO section at a time.
+      const infos = await withDeadline(
+        Promise.all(masters.map(async (node) => `${await node.info('memory')}\n${await node.info('errorstats')}`)),
+        this.timeoutMs,
+        'INFO memory',
+      );
+      if (infos.length === 0) return false;
+      const nodes = infos.map(parseInfoMemory);
+      const refused = new Map(nodes.map((m, i) => [`${masters[i]?.options.host}:${masters[i]?.options.port}`, m.refused]));
+      for (const [node, count] of refused) {
+        const before = this.refused.get(node);
+        if (before !== undefined && count > before) this.lastRefusal = now;
+      }
+      this.refused = refused;
+      const maxBytes = nodes.reduce((n, m) => n + m.maxBytes, 0);
+      const next: RedisMemory = {
+        usedBytes: nodes.reduce((n, m) => n + m.usedBytes, 0),
+        maxBytes,
+        policy: (nodes[0] as RedisMemory).policy,
+        // A limit lifted (maxmemory 0) ends the state at once.
+        oom: nodes.some((m) => m.oom) || (maxBytes > 0 && now - this.lastRefusal < OOM_HOLD_MS),
+      };
+      const changed = (this.state?.oom ?? false) !== next.oom;
+      this.state = next;
+      return changed;
+    } catch {
+      return false;
+    }
+  }
+}
