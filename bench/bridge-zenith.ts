@@ -11,10 +11,11 @@ import { startRedis } from '@gravito/pulse-testkit';
 import type { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { connectRedis, MonitorService } from '../bridge/src/index.js';
+import { Clock } from '../bridge/src/monitor/clock.js';
 import { InvalidValues } from '../bridge/src/monitor/invalid-values.js';
 import { ZenithMirror } from '../bridge/src/quasar/mirror.js';
 import { QuasarReader } from '../bridge/src/quasar/reader.js';
-import { getChunk, MGET_CHUNK, scanEach } from '../bridge/src/redis/read.js';
+import { MGET_CHUNK, scanEach } from '../bridge/src/redis/read.js';
 
 const SERVERS = 10_000;
 const APPS = 100;
@@ -91,6 +92,7 @@ for (let round = 0; round < ROUNDS; round++) {
 // 2. Reading 10,000 agents' nodes, next to the floor (SCAN + MGET of the same keys, no parsing).
 const reader = new QuasarReader();
 const invalid = new InvalidValues(log);
+const clock = new Clock(log);
 const readAll: number[] = [];
 const readSame: number[] = [];
 const floor: number[] = [];
@@ -101,12 +103,12 @@ for (let round = 0; round < ROUNDS; round++) {
       const keys: string[] = [];
       await scanEach(handle, QUASAR_NODE_SCAN_PATTERN, SERVERS * 2, (key) => keys.push(key));
       const chunks = [];
-      for (let i = 0; i < keys.length; i += MGET_CHUNK) chunks.push(getChunk(handle, keys.slice(i, i + MGET_CHUNK)));
+      for (let i = 0; i < keys.length; i += MGET_CHUNK) chunks.push((handle.client as Redis).mget(keys.slice(i, i + MGET_CHUNK)));
       await Promise.all(chunks);
     }),
   );
-  readAll.push(await time(() => reader.read(handle, invalid), 'read'));
-  readSame.push(await time(() => reader.read(handle, invalid)));
+  readAll.push(await time(() => reader.read(handle, invalid, clock), 'read'));
+  readSame.push(await time(() => reader.read(handle, invalid, clock)));
 }
 if (reader.counts.ownMirrors !== 0 || invalid.counts.heartbeat !== 0) throw new Error('unexpected skips');
 await client.eval("for _, k in ipairs(redis.call('KEYS', ARGV[1])) do redis.call('DEL', k) end", 0, QUASAR_NODE_SCAN_PATTERN);
