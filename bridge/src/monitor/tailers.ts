@@ -57,24 +57,25 @@ export class SlowTailer {
   async read(redis: RedisHandle, invalid: InvalidValues, clock: Clock): Promise<PulseSlowEvent[]> {
     const key = slowKey(this.app);
     const now = clock.now;
-    let entries: StreamEntry[];
-    let first = false;
-    if (this.lastId === undefined) {
-      first = true;
-      entries = (await this.page(redis, key, '+', true)).reverse();
-    } else {
-      // Pages from the cursor: at most SLOW_READ_COUNT entries or SLOW_READ_BYTES a tick (the rest next tick).
-      entries = [];
-      let bytes = 0;
-      let from = this.lastId;
-      while (entries.length < SLOW_READ_COUNT && bytes < SLOW_READ_BYTES) {
-        const page = await this.page(redis, key, from, false);
-        for (const entry of page) bytes += entryBytes(entry[1]);
-        entries.push(...page);
-        if (page.length < SLOW_PAGE) break;
-        from = (page[page.length - 1] as StreamEntry)[0];
-      }
+    const first = this.lastId === undefined;
+    // Pages of SLOW_PAGE, at most SLOW_READ_COUNT entries or SLOW_READ_BYTES a tick: from the cursor (the rest
+    // follow next tick), or on the first read the newest ones, back in time.
+    const entries: StreamEntry[] = [];
+    let bytes = 0;
+    let from = first ? '+' : (this.lastId as string);
+    while (entries.length < SLOW_READ_COUNT && bytes < SLOW_READ_BYTES) {
+      const page = (
+        first
+          ? await redis.client.xrevrange(key, from, '-', 'COUNT', SLOW_PAGE)
+          : await redis.client.xrange(key, `(${from}`, '+', 'COUNT', SLOW_PAGE)
+      ) as StreamEntry[];
+      for (const entry of page) bytes += entryBytes(entry[1]);
+      entries.push(...page);
+      if (page.length < SLOW_PAGE) break;
+      from = (page[page.length - 1] as StreamEntry)[0];
+      if (first) from = `(${from}`;
     }
+    if (first) entries.reverse();
     const events: PulseSlowEvent[] = [];
     for (const [id, fields] of entries) {
       this.lastId = id;
@@ -95,15 +96,6 @@ export class SlowTailer {
     }
     if (first && this.lastId === undefined) this.lastId = '0-0';
     return events;
-  }
-
-  /** One page: the newest entries (first read), or those after `from`. */
-  private async page(redis: RedisHandle, key: string, from: string, newest: boolean): Promise<StreamEntry[]> {
-    return (
-      newest
-        ? await redis.client.xrevrange(key, from, '-', 'COUNT', SLOW_PAGE)
-        : await redis.client.xrange(key, `(${from}`, '+', 'COUNT', SLOW_PAGE)
-    ) as StreamEntry[];
   }
 }
 
