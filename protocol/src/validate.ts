@@ -1,23 +1,30 @@
 import type { Static, TSchema } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { MAX_ERROR_ENTRY_BYTES, MAX_HEARTBEAT_BYTES, MAX_SLOW_ENTRY_BYTES } from './constants.js';
+import { tolerateUnknownRuntime } from './runtime.js';
 import { ErrorEntry, SlowEntry } from './schema/entries.js';
 import { PulseHeartbeat } from './schema/heartbeat.js';
 
 export type Validation<T> = { ok: true; value: T } | { ok: false; error: string };
 
 export interface PayloadValidator<T> {
-  /** Checks a value that is already an object (e.g. one an SDK is about to write). */
+  /** The writer's check: a value an SDK is about to write. Strict. */
   validate(value: unknown): Validation<T>;
-  /** Size-checks, parses and validates a raw payload read from Redis. Never throws. */
+  /** The reader's check: size-checks, parses and validates a raw payload read from Redis. Never throws. */
   parse(raw: string | Buffer | null | undefined): Validation<T>;
 }
 
 /**
  * Builds a validator from one TypeBox schema. The schema is compiled once, so a check is a
  * straight run of generated code; the error path is only walked for values that fail.
+ * `tolerate`, when given, applies a reader's documented leniency to a parsed payload before the check.
  */
-export function createValidator<S extends TSchema>(schema: S, name: string, maxBytes: number): PayloadValidator<Static<S>> {
+export function createValidator<S extends TSchema>(
+  schema: S,
+  name: string,
+  maxBytes: number,
+  tolerate?: (parsed: unknown) => void,
+): PayloadValidator<Static<S>> {
   const compiled = TypeCompiler.Compile(schema);
   const validate = (value: unknown): Validation<Static<S>> => {
     if (compiled.Check(value)) return { ok: true, value };
@@ -38,12 +45,13 @@ export function createValidator<S extends TSchema>(schema: S, name: string, maxB
       } catch (err) {
         return { ok: false, error: `invalid ${name}: not JSON (${(err as Error).message})` };
       }
+      tolerate?.(value);
       return validate(value);
     },
   };
 }
 
-export const heartbeatValidator = createValidator(PulseHeartbeat, 'heartbeat', MAX_HEARTBEAT_BYTES);
+export const heartbeatValidator = createValidator(PulseHeartbeat, 'heartbeat', MAX_HEARTBEAT_BYTES, tolerateUnknownRuntime);
 export const slowEntryValidator = createValidator(SlowEntry, 'slow entry', MAX_SLOW_ENTRY_BYTES);
 export const errorEntryValidator = createValidator(ErrorEntry, 'error entry', MAX_ERROR_ENTRY_BYTES);
 

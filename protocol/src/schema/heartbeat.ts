@@ -17,9 +17,28 @@ export const EventLoopStats = Type.Object(
   {
     delay_p50_ms: Millis(),
     delay_p99_ms: Millis(),
-    utilization: Ratio(),
+    // Optional: a runtime that cannot measure it (Bun) leaves it out rather than sending a made-up 0.
+    utilization: Type.Optional(Ratio()),
   },
   { ...closed, title: 'EventLoopStats', description: 'event-loop delay percentiles and utilization since the last heartbeat' },
+);
+
+/**
+ * The runtimes a writer may name. `other` is for a runtime not listed yet; a reader also reads any unknown
+ * runtime token as `other` (see `tolerateUnknownRuntime`), so that adding a runtime here never makes an older
+ * reader discard a newer SDK's heartbeats.
+ */
+export const PulseRuntime = Type.Union(
+  [
+    Type.Literal('node'),
+    Type.Literal('bun'),
+    Type.Literal('deno'),
+    Type.Literal('php'),
+    Type.Literal('python'),
+    Type.Literal('go'),
+    Type.Literal('other'),
+  ],
+  { title: 'PulseRuntime', description: 'the runtime the SDK runs on' },
 );
 
 export const RecorderStats = Type.Object(
@@ -84,7 +103,7 @@ export const PulseHeartbeat = Type.Object(
       {
         app_name: Text(TEXT_LIMITS.appName, 'the service name'),
         environment: Text(TEXT_LIMITS.environment, 'e.g. "production"'),
-        runtime: Type.Union([Type.Literal('node'), Type.Literal('php'), Type.Literal('python'), Type.Literal('go')]),
+        runtime: PulseRuntime,
         version: Text(TEXT_LIMITS.version, 'the app version'),
         instance_id: Type.Optional(KeyPart('the server id used in the heartbeat key')),
         interval_ms: Type.Optional(
@@ -110,4 +129,4 @@ export type DiskUsage = Static<typeof DiskUsage>;
 export type EventLoopStats = Static<typeof EventLoopStats>;
 export type RecorderStats = Static<typeof RecorderStats>;
 export type ServerState = Static<typeof ServerState>;
-export type PulseRuntime = PulseHeartbeat['meta']['runtime'];
+export type PulseRuntime = Static<typeof PulseRuntime>;
