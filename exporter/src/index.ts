@@ -1,3 +1,4 @@
+export { type FetchHandler, type WithPulseOptions, withPulse } from './bun/with-pulse.js';
 export { DEFAULTS, PulseConfigError, type PulseOptions } from './config/options.js';
 export type { NamePattern } from './config/patterns.js';
 export { type Identity, resolveIdentity } from './identity.js';

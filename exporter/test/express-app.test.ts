@@ -11,6 +11,7 @@ import {
 } from '@gravito/pulse-protocol';
 import { startRedis, type TestRedis } from '@gravito/pulse-testkit';
 import type { Redis } from 'ioredis';
+import { RUNTIME } from '../src/runtime/detect.js';
 import { type AppProcess, assertCleanStderr, EXAMPLE_SERVER, get, sleep, startApp, uniqueApp, waitFor } from './helpers.js';
 
 // The example app in its own process, exactly as the demo runs it: server.ts with NodeSDK,
@@ -58,7 +59,8 @@ describe('example express app → Redis (acceptance)', () => {
     const hb = parsed.value;
     assert.equal(key, heartbeatKey(appName, hb.meta.instance_id as string));
     assert.equal(hb.meta.app_name, appName);
-    assert.equal(hb.meta.runtime, 'node');
+    // startApp runs the app on this test's own runtime: Node, or Bun in CI's Bun leg.
+    assert.equal(hb.meta.runtime, RUNTIME.name);
     assert.equal(hb.meta.interval_ms, INTERVAL_MS);
     assert.match(hb.meta.sdk ?? '', /^@gravito\/pulse-node\//);
     assert.ok(hb.system.cpu_count && hb.system.cpu_count >= 1);

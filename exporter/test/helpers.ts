@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 export const EXAMPLE_SERVER = fileURLToPath(new URL('../examples/express-app/server.ts', import.meta.url));
+export const BUN_EXAMPLE_SERVER = fileURLToPath(new URL('../examples/bun-app/server.ts', import.meta.url));
 export const FAULT_APP = fileURLToPath(new URL('./fixtures/fault-app.ts', import.meta.url));
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -19,9 +20,18 @@ export interface AppProcess {
   stop(): Promise<number | null>;
 }
 
-/** Runs a script in its own Node process (`node --import tsx`), waits for its "listening on" line. */
-export async function startApp(script: string, env: Record<string, string>, nodeArgs: string[] = []): Promise<AppProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', ...nodeArgs, script], {
+/** Runs a script in its own process of this test's runtime (`node --import tsx`), waits for its "listening on" line. */
+export function startApp(script: string, env: Record<string, string>, nodeArgs: string[] = []): Promise<AppProcess> {
+  return startProcess(process.execPath, ['--import', 'tsx', ...nodeArgs, script], env);
+}
+
+/** Runs a script under Bun, which runs TypeScript itself. */
+export function startBunApp(bun: string, script: string, env: Record<string, string>): Promise<AppProcess> {
+  return startProcess(bun, [script], env);
+}
+
+async function startProcess(command: string, args: string[], env: Record<string, string>): Promise<AppProcess> {
+  const child = spawn(command, args, {
     env: { ...process.env, PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

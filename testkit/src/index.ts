@@ -2,6 +2,7 @@ import { Redis } from 'ioredis';
 import { type ContainerRedis, dockerEngineAdvertised, startContainerRedis } from './container-redis.js';
 import { findRedisServer, LocalRedisServer } from './local-redis.js';
 
+export { findBun, NO_BUN } from './bun.js';
 export { CHROMIUM_FLAGS, findChromium, launchChromium, type PageLog, type TestBrowser } from './chromium.js';
 export { findRedisServer, LocalRedisServer } from './local-redis.js';
 export { startRedisCluster, type TestRedisCluster } from './redis-cluster.js';

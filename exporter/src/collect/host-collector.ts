@@ -11,7 +11,6 @@ import { ProcessCollector, type ProcessSample } from './process.js';
 export interface HostSnapshot {
   hostname: string;
   platform: string;
-  runtimeVersion: string;
   cpuUtilization: number;
   cpuCount: number;
   memoryTotal: number;
@@ -19,7 +18,8 @@ export interface HostSnapshot {
   load: [number, number, number];
   disks: DiskUsage[];
   process: ProcessSample;
-  eventLoop: EventLoopSample;
+  /** Absent until the loop has ticked once since the previous collection. */
+  eventLoop: EventLoopSample | undefined;
 }
 
 /**
@@ -44,7 +44,6 @@ export class HostCollector {
     const snapshot: HostSnapshot = {
       hostname: hostname(),
       platform: process.platform,
-      runtimeVersion: process.version,
       cpuUtilization: cpu.utilization,
       cpuCount: cpu.count,
       memoryTotal: memory.total,

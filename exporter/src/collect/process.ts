@@ -35,7 +35,9 @@ export class ProcessCollector {
       cpuUtilization,
       rss: memory.rss,
       heapUsed: memory.heapUsed,
-      heapTotal: memory.heapTotal,
+      // Bun reports JavaScriptCore's heap, whose capacity can lag its size between collections (heapUsed over
+      // heapTotal). What is in use is also reserved: never report less reserved than used. A no-op on Node.
+      heapTotal: Math.max(memory.heapTotal, memory.heapUsed),
     };
   }
 }

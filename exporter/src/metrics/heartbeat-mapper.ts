@@ -1,9 +1,10 @@
 import { hostname } from 'node:os';
-import { type DiskUsage, type PulseHeartbeat, TEXT_LIMITS } from '@gravito/pulse-protocol';
+import { type DiskUsage, type EventLoopStats, type PulseHeartbeat, TEXT_LIMITS } from '@gravito/pulse-protocol';
 import type { Attributes } from '@opentelemetry/api';
 import type { MetricData, ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import type { Identity } from '../identity.js';
 import { truncate } from '../identity.js';
+import { RUNTIME } from '../runtime/detect.js';
 import { PULSE_SCOPE, SDK_ID } from '../version.js';
 import { A, M, R } from './names.js';
 
@@ -62,6 +63,17 @@ function disks(metrics: Map<string, Points>): DiskUsage[] {
   return result;
 }
 
+/** Event-loop figures as measured: absent when the delay was not measured, utilization absent on its own (Bun). */
+function eventLoop(metrics: Map<string, Points>): EventLoopStats | undefined {
+  const p50 = single(metrics, M.eventLoopDelayP50);
+  const p99 = single(metrics, M.eventLoopDelayP99);
+  if (p50 === undefined || p99 === undefined) return undefined;
+  const stats: EventLoopStats = { delay_p50_ms: round3(Math.max(0, p50 * 1000)), delay_p99_ms: round3(Math.max(0, p99 * 1000)) };
+  const utilization = single(metrics, M.eventLoopUtilization);
+  if (utilization !== undefined) stats.utilization = Math.min(1, Math.max(0, round3(utilization)));
+  return stats;
+}
+
 function resourceText(rm: ResourceMetrics, name: string): string | undefined {
   const v = rm.resource.attributes[name];
   return v === undefined || v === null || v === '' ? undefined : String(v);
@@ -69,8 +81,9 @@ function resourceText(rm: ResourceMetrics, name: string): string | undefined {
 
 /**
  * The serializer half of the exporter: one `ResourceMetrics` → one GPP heartbeat. Host facts come
- * from the Resource (`host.name`, `os.type`, `process.pid`, `process.runtime.version`); this process
- * fills what the Resource lacks. Returns `undefined` when the export holds no Pulse metrics at all.
+ * from the Resource (`host.name`, `os.type`, `process.pid`); this process fills what the Resource lacks.
+ * The runtime and its version come from this process only: under Bun, the Resource's process detector
+ * reports the Node version that Bun imitates. Returns `undefined` when the export holds no Pulse metrics at all.
  */
 export function toHeartbeat(rm: ResourceMetrics, ctx: HeartbeatContext): PulseHeartbeat | undefined {
   const m = pulseMetrics(rm);
@@ -100,17 +113,13 @@ export function toHeartbeat(rm: ResourceMetrics, ctx: HeartbeatContext): PulseHe
       memory_rss: bytes(single(m, M.processMemoryUsage)),
       memory_heap: bytes(single(m, M.v8HeapUsed)),
       memory_heap_total: bytes(single(m, M.v8HeapLimit)),
-      event_loop: {
-        delay_p50_ms: round3(Math.max(0, (single(m, M.eventLoopDelayP50) ?? 0) * 1000)),
-        delay_p99_ms: round3(Math.max(0, (single(m, M.eventLoopDelayP99) ?? 0) * 1000)),
-        utilization: Math.min(1, Math.max(0, round3(single(m, M.eventLoopUtilization) ?? 0))),
-      },
-      runtime_version: truncate(resourceText(rm, R.runtimeVersion) ?? process.version, TEXT_LIMITS.runtimeVersion),
+      event_loop: eventLoop(m),
+      runtime_version: truncate(RUNTIME.version, TEXT_LIMITS.runtimeVersion),
     },
     meta: {
       app_name: ctx.identity.appName,
       environment: ctx.identity.environment,
-      runtime: 'node',
+      runtime: RUNTIME.name,
       version: ctx.identity.version,
       instance_id: ctx.identity.serverId,
       interval_ms: ctx.intervalMs,

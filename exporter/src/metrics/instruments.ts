@@ -64,9 +64,12 @@ export function registerInstruments(meter: Meter, collector: HostCollector, stat
     r.observe(i.uptime, s.process.uptimeSeconds);
     r.observe(i.heapUsed, s.process.heapUsed);
     r.observe(i.heapLimit, s.process.heapTotal);
-    r.observe(i.elP50, s.eventLoop.delayP50Ms / 1000);
-    r.observe(i.elP99, s.eventLoop.delayP99Ms / 1000);
-    r.observe(i.elu, s.eventLoop.utilization);
+    // A figure the runtime could not measure is not observed, so the heartbeat leaves it out.
+    if (s.eventLoop !== undefined) {
+      r.observe(i.elP50, s.eventLoop.delayP50Ms / 1000);
+      r.observe(i.elP99, s.eventLoop.delayP99Ms / 1000);
+      if (s.eventLoop.utilization !== undefined) r.observe(i.elu, s.eventLoop.utilization);
+    }
     r.observe(i.dropped, stats.droppedEntries);
     r.observe(i.failed, stats.failedWrites);
     r.observe(i.invalid, stats.invalidHeartbeats + stats.invalidEntries);

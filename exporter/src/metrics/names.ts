@@ -37,5 +37,4 @@ export const R = {
   hostName: 'host.name',
   osType: 'os.type',
   processPid: 'process.pid',
-  runtimeVersion: 'process.runtime.version',
 } as const;
