@@ -69,6 +69,11 @@ const base = rows['host-metrics (system + process cpu and memory) via reader.col
 for (const [name, row] of Object.entries(rows)) {
   console.log(`| ${name} | ${median(row.sync).toFixed(1)} | ${median(row.p99).toFixed(1)} | ${median(row.wall).toFixed(1)} |`);
 }
+// For bench/exporter-collect-runtimes.ts, which runs this file under Node and under Bun.
+if (process.env.BENCH_JSON === '1') {
+  const medians = Object.fromEntries(Object.entries(rows).map(([name, row]) => [name, { sync: median(row.sync), wall: median(row.wall) }]));
+  console.log(`BENCH_JSON ${JSON.stringify(medians)}`);
+}
 const full = rows['Pulse via OTel instruments + reader.collect()'];
 if (base && full) console.log(`Pulse full / host-metrics (sync): ${(median(full.sync) / median(base.sync)).toFixed(2)}×`);
 collector.stop();

@@ -1,34 +1,42 @@
 // Every query is evaluated: a real Redis, the example app with Pulse and its traffic, the bridge, and a real
 // Prometheus scraping the bridge every second. Once data flows, every panel target of every dashboard, every
-// alert expression and every label_values variable must return data through Prometheus's HTTP API.
+// alert expression and every label_values variable must return data through Prometheus's HTTP API. When a Bun
+// binary is found (CI installs one), the Bun.serve example app runs next to it under its own app name, with its own
+// traffic, and every variable and panel target must return data for it too: a Bun app shows as a Node app does.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { startRedis, type TestRedis, which } from '@gravito/pulse-testkit';
+import { findBun, NO_BUN, startRedis, type TestRedis, which } from '@gravito/pulse-testkit';
 import { parse } from 'yaml';
-import { type Stack, startStack } from '../../scripts/demo/stack.js';
+import { Child } from '../../scripts/demo/processes.js';
+import { EXAMPLE_DIR, ROOT, type Stack, startStack } from '../../scripts/demo/stack.js';
 import { GRAFANA_DIR, loadDashboards, panelQueries, parseLabelValues, variableQuery } from './dashboard-model.js';
 
 const skip = which('prometheus') ? false : 'prometheus is not on PATH (apt-get install -y prometheus; .ci/run installs it)';
 const APP = `e2e-${randomBytes(3).toString('hex')}`;
+const bun = findBun();
+const BUN_APP = `${APP}-bun`;
+/** The apps every variable and panel must show: the Node example app, and the Bun one when there is a Bun. */
+const APPS = bun ? [APP, BUN_APP] : [APP];
 const SCRAPE_SECONDS = 1;
 const DEADLINE_MS = 75_000;
 
 let redis: TestRedis | undefined;
 let stack: Stack | undefined;
+const bunChildren: Child[] = [];
 let startedAt = 0;
 let agent: NodeJS.Timeout | undefined;
 
 /**
- * A Zenith agent (Quasar) of the same app, watching a queue: the bridge reads it into the queue series. Its id
+ * A Zenith agent (Quasar) of each app, watching a queue: the bridge reads it into the queue series. Its id
  * sorts after any host name, so that `$server` (the first value) stays the example app's server, which has disks.
  */
-function writeAgentNode(client: ReturnType<TestRedis['client']>): Promise<unknown> {
+function writeAgentNode(client: ReturnType<TestRedis['client']>, service: string): Promise<unknown> {
   const node = {
     id: 'zzzz-quasar-worker',
-    service: APP,
+    service,
     language: 'node',
     version: process.version,
     pid: process.pid,
@@ -40,7 +48,7 @@ function writeAgentNode(client: ReturnType<TestRedis['client']>): Promise<unknow
     runtime: { uptime: process.uptime(), framework: 'Quasar' },
     timestamp: Date.now(),
   };
-  return client.set(`gravito:quasar:node:${APP}:${node.id}`, JSON.stringify(node), 'EX', 30);
+  return client.set(`gravito:quasar:node:${service}:${node.id}`, JSON.stringify(node), 'EX', 30);
 }
 
 before(async () => {
@@ -58,14 +66,28 @@ before(async () => {
     env: { PULSE_APP_NAME: APP, PULSE_INTERVAL_MS: '1000', PULSE_STREAM_INTERVAL_MS: '1000', TRAFFIC_RPS: '20' },
   });
   const client = redis.client();
-  await writeAgentNode(client);
+  const writeAgents = () => Promise.all(APPS.map((app) => writeAgentNode(client, app)));
+  await writeAgents();
   // Every 5 s, as an agent would (more often than its 10 s, so that it never looks late on a loaded machine).
-  agent = setInterval(() => void writeAgentNode(client).catch(() => {}), 5_000);
+  agent = setInterval(() => void writeAgents().catch(() => {}), 5_000);
   agent.unref();
+  if (!bun) {
+    console.log(`# the Bun example app is not checked: ${NO_BUN}`);
+    return;
+  }
+  const env = { ...process.env, REDIS_URL: redis.url, PULSE_APP_NAME: BUN_APP, PULSE_INTERVAL_MS: '1000', PORT: '0' };
+  const app = new Child('bun-app', bun, [join('exporter', 'examples', 'bun-app', 'server.ts')], { cwd: ROOT, env });
+  bunChildren.push(app);
+  const url = (await app.waitForLine(/listening on (http:\/\/\S+)/, 30_000))[1] as string;
+  const traffic = [process.execPath, '--import', 'tsx', join(EXAMPLE_DIR, 'traffic.ts')];
+  bunChildren.push(
+    new Child('bun-traffic', traffic[0] as string, traffic.slice(1), { cwd: ROOT, env: { ...env, TARGET_URL: url, TRAFFIC_RPS: '20' } }),
+  );
 });
 
 after(async () => {
   clearInterval(agent);
+  for (const child of bunChildren.reverse()) await child.stop();
   await stack?.stop();
   await redis?.stop();
 });
@@ -140,12 +162,12 @@ async function eventually(check: () => Promise<string[]>): Promise<string[]> {
   return failures;
 }
 
-async function currentVariables(): Promise<Variables | undefined> {
-  const servers = await labelValues(`pulse_server_up{app="${APP}"}`, 'server');
-  const mounts = await labelValues(`pulse_server_disk_total_bytes{app="${APP}"}`, 'mount');
+async function currentVariables(app = APP): Promise<Variables | undefined> {
+  const servers = await labelValues(`pulse_server_up{app="${app}"}`, 'server');
+  const mounts = await labelValues(`pulse_server_disk_total_bytes{app="${app}"}`, 'mount');
   if (servers.length === 0 || mounts.length === 0) return undefined;
   // A single value is what the drill-down gets, and what a repeated row substitutes; Grafana escapes regex values.
-  return { app: escapeRegex(APP), server: escapeRegex(servers[0] as string), mount: mounts.map(escapeRegex).join('|') };
+  return { app: escapeRegex(app), server: escapeRegex(servers[0] as string), mount: mounts.map(escapeRegex).join('|') };
 }
 
 async function failingQueries(queries: Array<{ what: string; expr: string }>, vars: Variables): Promise<string[]> {
@@ -166,13 +188,17 @@ test('data flows: the example app is up in Prometheus, with slow entries and exc
 }, async () => {
   const failures = await eventually(async () => {
     const out: string[] = [];
-    for (const expr of [
-      `pulse_server_up{app="${APP}"} == 1`,
-      `pulse_slow_entries_total{app="${APP}"}`,
-      `pulse_slow_entry_duration_seconds_count{app="${APP}"}`,
-      `pulse_slow_route_max_duration_seconds{app="${APP}"}`,
-      `pulse_exceptions_total{app="${APP}"}`,
-    ]) {
+    const expressions = APPS.flatMap((app) => [
+      `pulse_server_up{app="${app}"} == 1`,
+      `pulse_slow_entries_total{app="${app}"}`,
+      `pulse_slow_entry_duration_seconds_count{app="${app}"}`,
+      `pulse_slow_route_max_duration_seconds{app="${app}", route="/slow/:id"}`,
+      `pulse_exceptions_total{app="${app}"}`,
+    ]);
+    // Each app under its runtime's name.
+    expressions.push(`pulse_server_info{app="${APP}", runtime="node"}`);
+    if (bun) expressions.push(`pulse_server_info{app="${BUN_APP}", runtime="bun"}`);
+    for (const expr of expressions) {
       const result = await prom('/api/v1/query', { query: expr });
       if (result.status !== 'success' || Array.isArray(result.data) || result.data.result.length === 0) out.push(expr);
     }
@@ -183,16 +209,21 @@ test('data flows: the example app is up in Prometheus, with slow entries and exc
 
 test('every label_values variable returns values', { skip, timeout: DEADLINE_MS + 10_000 }, async () => {
   const failures = await eventually(async () => {
-    const vars = await currentVariables();
-    if (!vars) return ['server and mount label values'];
     const out: string[] = [];
-    for (const { model } of loadDashboards()) {
-      for (const variable of model.templating.list.filter((v) => v.type === 'query')) {
-        const parsed = parseLabelValues(variableQuery(variable));
-        assert.ok(parsed, `${model.uid} $${variable.name}: not a label_values query`);
-        const selector = expand(parsed.selector, vars);
-        const values = await labelValues(selector, parsed.label);
-        if (values.length === 0) out.push(`${model.uid} $${variable.name}: label_values(${selector}, ${parsed.label})`);
+    for (const app of APPS) {
+      const vars = await currentVariables(app);
+      if (!vars) {
+        out.push(`${app}: server and mount label values`);
+        continue;
+      }
+      for (const { model } of loadDashboards()) {
+        for (const variable of model.templating.list.filter((v) => v.type === 'query')) {
+          const parsed = parseLabelValues(variableQuery(variable));
+          assert.ok(parsed, `${model.uid} $${variable.name}: not a label_values query`);
+          const selector = expand(parsed.selector, vars);
+          const values = await labelValues(selector, parsed.label);
+          if (values.length === 0) out.push(`${model.uid} $${variable.name}: label_values(${selector}, ${parsed.label})`);
+        }
       }
     }
     return out;
@@ -206,8 +237,12 @@ test('every panel target of every dashboard returns at least one series', { skip
   );
   assert.ok(queries.length > 40, `only ${queries.length} queries found`);
   const failures = await eventually(async () => {
-    const vars = await currentVariables();
-    return vars ? failingQueries(queries, vars) : ['variables'];
+    const out: string[] = [];
+    for (const app of APPS) {
+      const vars = await currentVariables(app);
+      out.push(...(vars ? (await failingQueries(queries, vars)).map((f) => `${app}: ${f}`) : [`${app}: variables`]));
+    }
+    return out;
   });
   assert.deepEqual(failures, [], `queries without data:\n${failures.join('\n')}`);
   // A negative control: a misspelt name is reported, so the checks above are not vacuous.
