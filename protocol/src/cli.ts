@@ -18,7 +18,9 @@ function main(argv: string[]): number {
   const [command, kind, target] = argv;
   if (command === 'validate' && kind && validators[kind]) {
     const raw = readFileSync(target ?? 0, 'utf8').trim();
-    const result = validators[kind].parse(raw);
+    const parsed = validators[kind].parse(raw);
+    // The writer's check, for SDK authors: a reader tolerates more (an unknown runtime, read as "other").
+    const result = parsed.ok ? validators[kind].validate(JSON.parse(raw)) : parsed;
     if (result.ok) {
       process.stdout.write(`valid ${kind}\n`);
       return 0;

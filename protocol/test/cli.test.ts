@@ -21,6 +21,12 @@ describe('gpp CLI', () => {
     assert.equal(run.status, 1);
   });
 
+  it("is the writer's check: a runtime a reader would read as \"other\" is invalid here", () => {
+    const run = gpp(['validate', 'heartbeat'], heartbeat.replace('"runtime":"node"', '"runtime":"ruby"'));
+    assert.match(run.stderr, /^invalid heartbeat at \/meta\/runtime/);
+    assert.equal(run.status, 1);
+  });
+
   it('prints the keys for a hostile name', () => {
     const run = gpp(['key', 'My App', 'web 1:*']);
     assert.equal(run.stdout, 'app: My_App\nslow: pulse:slow:My_App\nerrors: pulse:errors:My_App\nheartbeat: pulse:server:My_App:web_1__\n');
