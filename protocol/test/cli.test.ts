@@ -21,7 +21,7 @@ describe('gpp CLI', () => {
     assert.equal(run.status, 1);
   });
 
-  it("is the writer's check: a runtime a reader would read as \"other\" is invalid here", () => {
+  it('is the writer\'s check: a runtime a reader would read as "other" is invalid here', () => {
     const run = gpp(['validate', 'heartbeat'], heartbeat.replace('"runtime":"node"', '"runtime":"ruby"'));
     assert.match(run.stderr, /^invalid heartbeat at \/meta\/runtime/);
     assert.equal(run.status, 1);
