@@ -1,5 +1,4 @@
 import { type Context, SpanKind } from '@opentelemetry/api';
-import type { ReadableSpan, Span, SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import type { ResolvedOptions } from '../config/options.js';
 import { DiagOnce, errorMessage } from '../diag-once.js';
 import type { IdentityCache } from '../identity.js';
@@ -8,6 +7,7 @@ import type { RedisWriter } from '../redis/writer.js';
 import type { RecorderStats } from '../stats.js';
 import { EntryQueue } from './entry-queue.js';
 import { spanName, toErrorEntry, toSlowEntry } from './span-mapper.js';
+import type { ReadableSpan, SpanProcessor } from './span-types.js';
 
 /** The span-related settings of the resolved options, plus the parts `createPulse` shares with the exporter. */
 export interface PulseSpanProcessorOptions
@@ -49,7 +49,7 @@ export class PulseSpanProcessor implements SpanProcessor {
     this.timer.unref();
   }
 
-  onStart(_span: Span, _parentContext: Context): void {}
+  onStart(_span: unknown, _parentContext: Context): void {}
 
   /**
    * The hot path. A span without events that is neither SERVER nor CONSUMER, or is faster than the

@@ -2,9 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { type ErrorEntry, type SlowEntry, TEXT_LIMITS } from '@gravito/pulse-protocol';
 import { type AttributeValue, SpanKind, TraceFlags } from '@opentelemetry/api';
 import { hrTimeToMilliseconds } from '@opentelemetry/core';
-import type { ReadableSpan, TimedEvent } from '@opentelemetry/sdk-trace-base';
 import { truncate } from '../identity.js';
 import { errorFingerprint } from './fingerprint.js';
+import type { ReadableSpan, TimedEvent } from './span-types.js';
 
 /** How a span is grouped: what Pulse shows, matches thresholds and `ignore` against. */
 export interface SpanName {
