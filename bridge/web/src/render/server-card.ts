@@ -86,7 +86,10 @@ export class ServerCard {
     const loop = hb.process.event_loop;
     setText(
       this.loop.value,
-      loop ? `${millis(loop.delay_p50_ms)} / ${millis(loop.delay_p99_ms)} (busy ${percent(loop.utilization * 100)})` : 'not reported',
+      // Utilization is absent where the runtime cannot measure it (Bun): then no "busy" figure, rather than 0 %.
+      loop
+        ? `${millis(loop.delay_p50_ms)} / ${millis(loop.delay_p99_ms)}${loop.utilization === undefined ? '' : ` (busy ${percent(loop.utilization * 100)})`}`
+        : 'not reported',
     );
     setText(this.uptime.value, duration(hb.process.uptime));
     setText(this.seen.value, clock(server.lastSeen));
