@@ -107,8 +107,6 @@ export function createApp(deps: AppDeps): express.Express {
   });
 
   app.get(STREAM_PATH, (req, res) => {
-    // The stream is the one response meant to stay open: exempt from the server's idle-socket timeout.
-    req.socket.setTimeout(0);
     const mode = enumParam(req.query, 'mode', STREAM_MODES, 'full');
     const apps = appListParam(req.query, 'app', MAX_STREAM_APPS);
     sse.accept(req, res, subscription(mode, apps), JSON.stringify(monitor.statusEvent()));

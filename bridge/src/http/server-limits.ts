@@ -4,7 +4,7 @@ import type { Server } from 'node:http';
 export const REQUEST_TIMEOUT_MS = 30_000;
 /** Request headers must arrive within this. */
 export const HEADERS_TIMEOUT_MS = 10_000;
-/** A socket that neither sends nor receives for this long is closed; SSE streams are exempt (keep-alives every 15 s anyway). */
+/** A socket that neither sends nor receives for this long is closed; SSE streams are exempt (openEventStream). */
 export const IDLE_SOCKET_TIMEOUT_MS = 30_000;
 /** Open sockets at most; past it new ones are closed at once (SSE clients are capped lower, by PULSE_SSE_MAX_CLIENTS). */
 export const MAX_CONNECTIONS = 10_000;

@@ -2,7 +2,8 @@ import type { Request, Response } from 'express';
 
 /**
  * Answers a request as an SSE stream: the headers that keep proxies and compression from holding events back,
- * flushed at once, Nagle off (small events go out now), and the suggested reconnect delay.
+ * flushed at once, Nagle off (small events go out now), no idle-socket timeout (a stream is the one response
+ * meant to stay open; the server closes every other silent socket), and the suggested reconnect delay.
  */
 export function openEventStream(req: Request, res: Response, retryMs: number): void {
   res.status(200);
@@ -14,5 +15,6 @@ export function openEventStream(req: Request, res: Response, retryMs: number): v
   });
   res.flushHeaders();
   req.socket.setNoDelay(true);
+  req.socket.setTimeout(0);
   res.write(`retry: ${retryMs}\n\n`);
 }
