@@ -1,6 +1,7 @@
 export * from './constants.js';
 export * from './keys.js';
 export * from './quasar/index.js';
+export * from './redis-target.js';
 export * from './runtime.js';
 export * from './schema/entries.js';
 export * from './schema/events.js';

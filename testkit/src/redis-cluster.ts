@@ -8,8 +8,18 @@ const run = promisify(execFile);
 /** A cluster node's bus listens on port + 10000. */
 const MAX_NODE_PORT = 65_535 - 10_000;
 
+export interface ClusterOptions {
+  masters?: number;
+  /** Replicas per master (`redis-cli --cluster create --cluster-replicas`). Default 0. */
+  replicas?: number;
+  /** `cluster-node-timeout`: how long a silent master takes to be failed over. Default 15000 (Redis's own). */
+  nodeTimeoutMs?: number;
+}
+
 export interface TestRedisCluster {
   readonly nodes: readonly { host: string; port: number }[];
+  /** SIGKILLs the node listening on `port` (a crash: its replica takes over after the node timeout). */
+  kill(port: number): Promise<void>;
   /** `host:port,host:port,…`, the seed-list form a cluster URL takes. */
   readonly seeds: string;
   /** Stops every node. Idempotent. */
@@ -26,10 +36,12 @@ async function waitUntil(probe: () => Promise<boolean>, timeoutMs: number, what:
 }
 
 /**
- * A private Redis Cluster of `masters` nodes and no replicas (redis-server and redis-cli from PATH), for
- * tests of cluster-only behaviour: per-master SCAN, no cross-slot pipelines or MGETs.
+ * A private Redis Cluster of `masters` nodes, each with `replicas` replicas (redis-server and redis-cli from
+ * PATH), for tests of cluster-only behaviour: per-master SCAN, no cross-slot pipelines or MGETs, failovers.
+ * `startRedisCluster(3)` still means 3 masters and no replica.
  */
-export async function startRedisCluster(masters = 3): Promise<TestRedisCluster> {
+export async function startRedisCluster(options: number | ClusterOptions = {}): Promise<TestRedisCluster> {
+  const { masters = 3, replicas = 0, nodeTimeoutMs } = typeof options === 'number' ? { masters: options } : options;
   const binary = findRedisServer();
   const cli = which('redis-cli');
   if (!binary || !cli) throw new Error('a Redis Cluster needs redis-server and redis-cli on PATH (apt-get install -y redis-server)');
@@ -41,19 +53,26 @@ export async function startRedisCluster(masters = 3): Promise<TestRedisCluster> 
     await Promise.all(servers.map((server) => server.stop()));
   };
   try {
-    for (let i = 0; i < masters; i++) {
-      servers.push(
-        await LocalRedisServer.start(binary, ['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf'], MAX_NODE_PORT),
-      );
-    }
+    const args = ['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf'];
+    if (nodeTimeoutMs !== undefined) args.push('--cluster-node-timeout', String(nodeTimeoutMs));
+    for (let i = 0; i < masters * (1 + replicas); i++) servers.push(await LocalRedisServer.start(binary, args, MAX_NODE_PORT));
     const addresses = servers.map((server) => `127.0.0.1:${server.port}`);
-    await run(cli, ['--cluster', 'create', ...addresses, '--cluster-replicas', '0', '--cluster-yes'], { timeout: 20_000 });
+    await run(cli, ['--cluster', 'create', ...addresses, '--cluster-replicas', String(replicas), '--cluster-yes'], { timeout: 20_000 });
     await Promise.all(
       servers.map(async (server) => {
         const node = new Redis(server.port, '127.0.0.1', { maxRetriesPerRequest: 1 });
         node.on('error', () => {});
         try {
           await waitUntil(async () => (await node.cluster('INFO')).includes('cluster_state:ok'), 15_000, 'the cluster was not ready');
+          // A replica can take over only once it has synced with its master.
+          await waitUntil(
+            async () => {
+              const info = await node.info('replication');
+              return info.includes('role:master') || info.includes('master_link_status:up');
+            },
+            15_000,
+            'a replica did not sync',
+          );
         } finally {
           node.disconnect();
         }
@@ -62,6 +81,11 @@ export async function startRedisCluster(masters = 3): Promise<TestRedisCluster> 
     return {
       nodes: servers.map((server) => ({ host: '127.0.0.1', port: server.port })),
       seeds: addresses.join(','),
+      async kill(port) {
+        const server = servers.find((s) => s.port === port);
+        if (!server) throw new Error(`no cluster node on port ${port}`);
+        await server.kill();
+      },
       stop,
     };
   } catch (err) {

@@ -1,3 +1,5 @@
+import { parseRedisTarget } from '@gravito/pulse-protocol';
+
 /**
  * The bridge's configuration: environment variables, overridden by command-line flags of the same name
  * (`REDIS_URL` ↔ `--redis-url`, `PULSE_BRIDGE_PORT` ↔ `--pulse-bridge-port` or the short `--port`).
@@ -133,42 +135,6 @@ function integer(name: string, raw: string, min: number, max: number): number {
   return value;
 }
 
-/** Accepts `redis://`/`rediss://` URLs, or a comma-separated cluster seed list of URLs or `host:port`. */
-export function parseRedisTarget(
-  raw: string,
-): { cluster: false; url: string } | { cluster: true; seeds: { host: string; port: number }[] } {
-  const parts = raw
-    .split(',')
-    .map((p) => p.trim())
-    .filter(Boolean);
-  if (parts.length === 0) throw new ConfigError('REDIS_URL is empty');
-  const asUrl = (part: string): URL => {
-    const withScheme = /^[a-z]+:\/\//i.test(part) ? part : `redis://${part}`;
-    let url: URL;
-    try {
-      url = new URL(withScheme);
-    } catch {
-      throw new ConfigError(`REDIS_URL part ${JSON.stringify(part)} is not a redis:// URL or host:port`);
-    }
-    if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') {
-      throw new ConfigError(`REDIS_URL part ${JSON.stringify(part)} must use redis:// or rediss://`);
-    }
-    if (!url.hostname) throw new ConfigError(`REDIS_URL part ${JSON.stringify(part)} has no host`);
-    return url;
-  };
-  if (parts.length === 1) {
-    const url = asUrl(parts[0] as string);
-    return { cluster: false, url: url.toString() };
-  }
-  return {
-    cluster: true,
-    seeds: parts.map((part) => {
-      const url = asUrl(part);
-      return { host: url.hostname, port: url.port ? Number(url.port) : 6379 };
-    }),
-  };
-}
-
 function origins(raw: string): string[] {
   return raw
     .split(',')
@@ -209,7 +175,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: readonly 
   };
 
   const redisUrl = raw('redisUrl') ?? DEFAULTS.redisUrl;
-  parseRedisTarget(redisUrl);
+  try {
+    parseRedisTarget(redisUrl);
+  } catch (err) {
+    throw new ConfigError((err as Error).message);
+  }
   const host = raw('host') ?? DEFAULTS.host;
   if (!/^[A-Za-z0-9.:_-]+$/.test(host)) throw new ConfigError(`${name('host')}=${JSON.stringify(host)} is not a host name or address`);
   const token = raw('token');

@@ -1,5 +1,5 @@
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
-import { parseRedisTarget } from '../config/config.js';
+import { parseRedisTarget } from '@gravito/pulse-protocol';
 
 /** The one Redis handle of a bridge: a standalone client or a cluster, told apart once. */
 export interface RedisHandle {
@@ -54,7 +54,13 @@ export function connectRedis(target: string, options: ConnectOptions): RedisHand
       lazyConnect: true,
       clusterRetryStrategy: retryStrategy,
       slotsRefreshTimeout: Math.max(options.timeoutMs, 1_000),
-      redisOptions: { ...base, lazyConnect: false },
+      redisOptions: {
+        ...base,
+        lazyConnect: false,
+        username: parsed.username,
+        password: parsed.password,
+        ...(parsed.tls ? { tls: {} } : {}),
+      },
     });
   } else {
     client = new Redis(parsed.url, base);

@@ -1,11 +1,12 @@
-import { HEARTBEAT_INTERVAL_MS, HEARTBEAT_TTL_SECONDS } from '@gravito/pulse-protocol';
+import { HEARTBEAT_INTERVAL_MS, HEARTBEAT_TTL_SECONDS, parseRedisTarget } from '@gravito/pulse-protocol';
 import type { Cluster, Redis, RedisOptions } from 'ioredis';
 import { compilePattern, NameFilter, type NamePattern, ThresholdMatcher } from './patterns.js';
 
 /** Everything `createPulse` and `PulseRecorder` accept. Every field is optional. */
 export interface PulseOptions {
   /**
-   * Where to write: a `redis://` URL, ioredis options, or your own ioredis `Redis` or `Cluster` client
+   * Where to write: a `redis://` URL, a Redis Cluster seed list (`host:port,host:port,…`, as the bridge takes),
+   * ioredis options, or your own ioredis `Redis` or `Cluster` client
    * (used as-is and never closed by Pulse). Default: `REDIS_URL`, else `redis://127.0.0.1:6379`.
    */
   redis?: string | RedisOptions | Redis | Cluster;
@@ -146,12 +147,19 @@ function thresholdRules(value: PulseOptions['thresholds']): Array<{ pattern: Reg
   });
 }
 
-function redisTarget(value: unknown): ResolvedOptions['redis'] {
-  if (value === undefined) return process.env.REDIS_URL || DEFAULTS.redisUrl;
-  if (typeof value === 'string') {
-    if (!/^rediss?:\/\//.test(value)) fail(`redis must be a redis:// or rediss:// URL, got ${JSON.stringify(value)}`);
-    return value;
+/** A URL or seed list is read the way the bridge reads it (one parser, in the protocol package). */
+function redisUrl(value: string, name: string): string {
+  try {
+    parseRedisTarget(value);
+  } catch (err) {
+    fail(`${name} must be a redis:// or rediss:// URL, or a cluster seed list (host:port,host:port,…): ${(err as Error).message}`);
   }
+  return value;
+}
+
+function redisTarget(value: unknown): ResolvedOptions['redis'] {
+  if (value === undefined) return process.env.REDIS_URL ? redisUrl(process.env.REDIS_URL, 'REDIS_URL') : DEFAULTS.redisUrl;
+  if (typeof value === 'string') return redisUrl(value, 'redis');
   if (typeof value === 'object' && value !== null) return value as ResolvedOptions['redis'];
   return fail(`redis must be a URL, ioredis options or an ioredis client, got ${String(value)}`);
 }

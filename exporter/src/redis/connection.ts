@@ -1,6 +1,7 @@
+import { parseRedisTarget } from '@gravito/pulse-protocol';
 import { context } from '@opentelemetry/api';
 import { suppressTracing } from '@opentelemetry/core';
-import { type Cluster, Redis, type RedisOptions } from 'ioredis';
+import { Cluster, Redis, type RedisOptions } from 'ioredis';
 import { DiagOnce, errorMessage } from '../diag-once.js';
 
 /** A Redis or Cluster client, as Pulse uses it. */
@@ -58,6 +59,25 @@ export function safeRedisOptions(settings: ConnectionSettings): RedisOptions {
   };
 }
 
+/** A URL gives a Redis client; a seed list (several comma-separated parts) gives a Cluster client. */
+function clientForUrl(url: string, options: RedisOptions): PulseRedisClient {
+  const target = parseRedisTarget(url);
+  if (!target.cluster) return new Redis(target.url, options);
+  const { lazyConnect, enableOfflineQueue, ...nodeOptions } = options;
+  return new Cluster(target.seeds, {
+    // A cluster reads these at the top level: inside redisOptions they are ignored.
+    lazyConnect,
+    enableOfflineQueue,
+    clusterRetryStrategy: (times: number) => (nodeOptions.retryStrategy?.(times) as number | undefined) ?? 1_000,
+    redisOptions: {
+      ...nodeOptions,
+      username: target.username,
+      password: target.password,
+      ...(target.tls ? { tls: {} } : {}),
+    },
+  });
+}
+
 export function connect(
   target: string | RedisOptions | PulseRedisClient,
   overrides: RedisOptions,
@@ -72,7 +92,7 @@ export function connect(
     owned = false;
   } else {
     const options = { ...safeRedisOptions(settings), ...overrides };
-    client = typeof target === 'string' ? new Redis(target, options) : new Redis({ ...options, ...target });
+    client = typeof target === 'string' ? clientForUrl(target, options) : new Redis({ ...options, ...target });
     owned = true;
     // Without an 'error' listener ioredis prints "[ioredis] Unhandled error event" on every
     // reconnect attempt. Log each kind of failure once until Redis is back.

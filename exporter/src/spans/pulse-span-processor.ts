@@ -5,7 +5,8 @@ import type { IdentityCache } from '../identity.js';
 import { entryCommands } from '../redis/entry-commands.js';
 import type { RedisWriter } from '../redis/writer.js';
 import type { RecorderStats } from '../stats.js';
-import { EntryQueue } from './entry-queue.js';
+import { EntryQueue, type QueuedEntry } from './entry-queue.js';
+import { retryFailed } from './retry.js';
 import { spanName, toErrorEntry, toSlowEntry } from './span-mapper.js';
 import type { ReadableSpan, SpanProcessor } from './span-types.js';
 
@@ -142,15 +143,17 @@ export class PulseSpanProcessor implements SpanProcessor {
         this.diag.warn('invalid', `entries failed the protocol schema and were not written: ${built.firstInvalidError}`);
       }
       const outcome = await writer.write(built.commands);
-      let lost = 0;
+      const failed: QueuedEntry[] = [];
       built.entryOf.forEach((entry, i) => {
-        if (entry >= 0 && outcome.results[i] !== true) lost++;
+        if (entry >= 0 && outcome.results[i] !== true) failed.push(batch[entry] as QueuedEntry);
       });
-      stats.writtenEntries += built.entryOf.filter((e) => e >= 0).length - lost;
+      stats.writtenEntries += built.entryOf.filter((e) => e >= 0).length - failed.length;
+      const { retried, lost } = retryFailed(this.queue, failed, Date.now());
+      stats.retriedEntries += retried;
       if (lost > 0) {
         stats.droppedEntries += lost;
         this.diag.warn('write', `${lost} entries could not be written to Redis and were dropped (counted in recorder.dropped_entries)`);
-      } else {
+      } else if (retried === 0) {
         this.diag.clear('write');
         if (!this.queue.full) this.diag.clear('queue-full');
       }
@@ -171,6 +174,9 @@ export class PulseSpanProcessor implements SpanProcessor {
       this.timer = undefined;
       try {
         await this.forceFlush();
+        // Entries still queued (their write failed and there is no next flush) are lost: counted, not hidden.
+        const left = this.queue.drain().length;
+        if (left > 0) this.options.stats.droppedEntries += left;
       } finally {
         this.options.onShutdown?.();
       }
