@@ -1,5 +1,5 @@
-import { Cluster, Redis, type RedisOptions } from 'ioredis';
 import { parseRedisTarget } from '@gravito/pulse-protocol';
+import { Cluster, Redis, type RedisOptions } from 'ioredis';
 
 /** The one Redis handle of a bridge: a standalone client or a cluster, told apart once. */
 export interface RedisHandle {
