@@ -1,5 +1,5 @@
 import { PULSE_EVENTS } from '@gravito/pulse-protocol';
-import type { Request, Response } from 'express';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { Snapshot } from '../monitor/monitor-service.js';
 import { documentParts } from '../monitor/snapshot-encoding.js';
@@ -21,7 +21,7 @@ export interface BroadcasterOptions {
 }
 
 interface Client {
-  res: Response;
+  res: ServerResponse;
   id: number;
   sub: Subscription;
   /** Bytes of the last `system_pulse`/`system_pulse_delta` written to it. */
@@ -107,10 +107,13 @@ export class SseBroadcaster {
   }
 
   /** Takes a new client, or answers 503 past the cap. It is sent `status` (JSON), then the last pulse in full. */
-  accept(req: Request, res: Response, sub: Subscription, status: string): void {
+  // Plain node:http types rather than express's: the published .d.ts must not need @types/express.
+  accept(req: IncomingMessage, res: ServerResponse, sub: Subscription, status: string): void {
     if (this.closed || this.clients.size >= this.options.maxClients) {
       this.counters.rejected++;
-      res.status(503).set('Retry-After', '5').json({ error: 'too many stream clients', max: this.options.maxClients });
+      res
+        .writeHead(503, { 'Content-Type': 'application/json; charset=utf-8', 'Retry-After': '5' })
+        .end(JSON.stringify({ error: 'too many stream clients', max: this.options.maxClients }));
       return;
     }
     openEventStream(req, res, this.options.retryMs ?? 3_000);
