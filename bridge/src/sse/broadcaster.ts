@@ -1,5 +1,5 @@
-import { PULSE_EVENTS } from '@gravito/pulse-protocol';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { PULSE_EVENTS } from '@gravito/pulse-protocol';
 import type { Logger } from 'pino';
 import type { Snapshot } from '../monitor/monitor-service.js';
 import { documentParts } from '../monitor/snapshot-encoding.js';
