@@ -81,6 +81,7 @@ export function createBridge(partial: Partial<BridgeConfig> = {}, options: Bridg
       lostAfterMs: config.lostAfterMs,
       forgetAfterMs: config.forgetAfterMs,
       tickTimeoutMs: Math.max(config.redisTimeoutMs * 3, 1_000),
+      redisTimeoutMs: config.redisTimeoutMs,
     },
     log,
   );

@@ -174,6 +174,14 @@ export class BridgeMetrics {
       mirror(labelOverflow, () => this.types.overflow, { label: 'type' }),
     );
     new Gauge({
+      ...definition(M.redisPing),
+      registers,
+      collect() {
+        this.set((monitor.liveness.lastRoundTripMs ?? Number.NaN) / 1000);
+      },
+    });
+    syncs.push(mirror(new Counter({ ...definition(M.failedPolls), registers }), () => monitor.failedPolls));
+    new Gauge({
       ...definition(M.pollDuration),
       registers,
       collect() {

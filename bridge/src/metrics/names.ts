@@ -125,7 +125,12 @@ export const PULSE_METRICS = {
   },
 
   // The bridge itself.
-  redisUp: { name: 'pulse_bridge_redis_up', type: 'gauge', help: 'Whether the last poll reached Redis', labelNames: [] },
+  redisUp: {
+    name: 'pulse_bridge_redis_up',
+    type: 'gauge',
+    help: 'Whether Redis answered the last poll or, when the poll failed, a PING',
+    labelNames: [],
+  },
   invalidHeartbeats: {
     name: 'pulse_bridge_invalid_heartbeats_total',
     type: 'counter',
@@ -198,6 +203,18 @@ export const PULSE_METRICS = {
     type: 'gauge',
     help: 'Apps whose slow stream or exception set key holds another Redis type and cannot be read',
     labelNames: ['feed'],
+  },
+  redisPing: {
+    name: 'pulse_bridge_redis_ping_seconds',
+    type: 'gauge',
+    help: 'Round trip of the last PING that Redis answered (timed on its own, apart from the poll), seconds',
+    labelNames: [],
+  },
+  failedPolls: {
+    name: 'pulse_bridge_failed_polls_total',
+    type: 'counter',
+    help: 'Polls that failed while Redis answered PING (the last state was kept)',
+    labelNames: [],
   },
   pollDuration: {
     name: 'pulse_bridge_poll_duration_seconds',

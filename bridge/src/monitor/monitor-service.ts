@@ -25,6 +25,7 @@ import { Clock } from './clock.js';
 import { healthScore } from './health.js';
 import { InvalidFeeds } from './invalid-feeds.js';
 import { InvalidValues } from './invalid-values.js';
+import { RedisLiveness } from './redis-liveness.js';
 import { createRecord, type ServerRecord, ServerRegistry } from './server-registry.js';
 import {
   type EncodedApp,
@@ -32,6 +33,7 @@ import {
   type EncodedServer,
   emptySystemPulse,
   encodeSystemPulse,
+  serverBytes,
   withHead,
 } from './snapshot-encoding.js';
 import { ErrorTailer, SlowTailer } from './tailers.js';
@@ -40,8 +42,10 @@ export interface MonitorOptions {
   intervalMs: number;
   lostAfterMs: number;
   forgetAfterMs: number;
-  /** Bound of one tick's Redis work; past it the tick counts as Redis down. */
+  /** Bound of one tick's Redis work; past it the tick fails (and a PING tells whether Redis is down). */
   tickTimeoutMs: number;
+  /** The client's command timeout, which bounds the liveness PING (`tickTimeoutMs` when not given). */
+  redisTimeoutMs?: number;
   /** Most heartbeat keys read per tick (memory bound). */
   maxServers?: number;
   /** Most apps whose slow stream and exceptions are followed. */
@@ -85,8 +89,8 @@ function valueFingerprint(raw: string): string {
 const PARSE_BUDGET_MS = 1;
 /** Values parsed between two looks at the clock. */
 const CLOCK_EVERY = 16;
-/** Servers aggregated per slice. */
-const SNAPSHOT_SLICE = 1_000;
+/** Servers aggregated (and, when changed, encoded) per slice. */
+const SNAPSHOT_SLICE = 250;
 const DEFAULT_MAX_SERVERS = 200_000;
 const DEFAULT_MAX_APPS = 1_000;
 /** Apps whose slow and error reads are in flight at once (each read is one page of at most a few MB). */
@@ -179,6 +183,10 @@ export class MonitorService {
   private invalidNext = new Map<string, string>();
   /** Well-formed heartbeat keys found by the last scan, in scan order. */
   private lastScanKeys = new Set<string>();
+  /** Polls that failed while Redis answered PING (Redis counted up, the last state kept). */
+  failedPolls = 0;
+  private pollFailing = false;
+  readonly liveness: RedisLiveness;
 
   constructor(
     private readonly redis: RedisHandle,
@@ -190,6 +198,7 @@ export class MonitorService {
     this.caps = new Caps(log);
     this.feeds = new InvalidFeeds(this.invalid);
     this.memoryWatch = new MemoryWatch(redis, options.tickTimeoutMs);
+    this.liveness = new RedisLiveness(() => redis.client, options.redisTimeoutMs ?? options.tickTimeoutMs);
     this.registry = new ServerRegistry({
       lostAfterMs: options.lostAfterMs,
       forgetAfterMs: options.forgetAfterMs,
@@ -277,7 +286,10 @@ export class MonitorService {
     if (this.redisUp && !this.stopped) this.setRedisUp(false, reason);
   }
 
-  /** One poll. Never throws: a failure marks Redis down and keeps the last state. */
+  /**
+   * One poll. Never throws. A failure keeps the last state; whether it also marks Redis down is decided by a PING
+   * timed on its own (`RedisLiveness`), not by the poll's failure or its time.
+   */
   async tick(): Promise<void> {
     const started = performance.now();
     const now = Date.now();
@@ -285,6 +297,7 @@ export class MonitorService {
     try {
       if (!this.redis.ready()) throw new Error(`Redis not connected (${this.redis.client.status})`);
       const memory = this.memoryWatch.check(now);
+      await this.liveness.ping();
       // The apps known so far are followed while the heartbeat scan runs: both wait on Redis, not on the CPU.
       // An app first seen in this scan is followed from the next tick (its entries since start are not lost).
       const tail = withDeadline(this.tailEntries([...this.registry.apps()]), this.options.tickTimeoutMs, 'slow and error reads');
@@ -301,16 +314,21 @@ export class MonitorService {
       const { slow, errors } = await tail;
       this.setRedisUp(true);
       if (await memory) this.memoryChanged();
+      this.pollFailing = false;
       this.last = await this.buildSnapshot(byApp, now, true, started);
       this.tickCount++;
       this.emit('snapshot', this.last);
       if (slow.length > 0) this.emit('slow', slow);
       if (errors.length > 0) this.emit('error', errors);
     } catch (err) {
-      this.setRedisUp(false, (err as Error).message);
-      // Keep the last known state (statuses frozen: without Redis, silence says nothing about the servers).
-      const event: SystemPulseEvent = { ...this.last.event, timestamp: now, redis_up: false };
-      this.last = { ...this.last, event, document: withHead(this.last.document, now, false) };
+      const up = this.redis.ready() && (await this.liveness.ping().catch(() => undefined)) !== undefined;
+      if (up) {
+        this.setRedisUp(true);
+        this.pollFailedWhileRedisUp((err as Error).message);
+      } else this.setRedisUp(false, (err as Error).message);
+      // Keep the last known state (statuses frozen: without a poll, silence says nothing about the servers).
+      const event: SystemPulseEvent = { ...this.last.event, timestamp: now, redis_up: up };
+      this.last = { ...this.last, event, document: withHead(this.last.document, now, up) };
       this.tickCount++;
       this.emit('snapshot', this.last);
     }
@@ -448,6 +466,8 @@ export class MonitorService {
         if (status === 'online') online.push(record.heartbeat);
         else if (status === 'lost') lost++;
         else stopped++;
+        // Encoded here, in the walk's slices, rather than all at once when the document is put together.
+        serverBytes(record, status);
         encodedServers.push({ record, status });
         servers.push({ app: record.app, id: record.id, status, last_seen: record.lastSeen, heartbeat: record.heartbeat });
       }
@@ -478,6 +498,18 @@ export class MonitorService {
       this.log.warn(memory, 'redis is out of memory (maxmemory, noeviction): it refuses writes, so servers will show as lost');
     else this.log.info(memory, 'redis accepts writes again');
     this.emit('status', this.statusEvent());
+  }
+
+  /** A poll failed (e.g. a read past its deadline) while Redis answers: logged once per streak, counted. */
+  private pollFailedWhileRedisUp(error: string): void {
+    this.failedPolls++;
+    if (!this.pollFailing) {
+      this.log.warn(
+        { err: error, redisPingMs: this.liveness.lastRoundTripMs },
+        'poll failed while Redis answers PING: last state kept (further failures in a row are only counted)',
+      );
+    }
+    this.pollFailing = true;
   }
 
   private setRedisUp(up: boolean, error?: string): void {

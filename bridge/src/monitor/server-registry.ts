@@ -11,12 +11,11 @@ export interface ServerRecord {
    * one lost-after after it stopped changing, like any other.
    */
   lastSeen: number;
-  /**
-   * Its ServerSnapshot JSON, built once per heartbeat rather than once per tick: `head` + status + `tail`.
-   * The tail (`","last_seen":…,"heartbeat":{…}}`) is UTF-8 bytes, copied as is into every payload that holds it.
-   */
+  /** Its ServerSnapshot JSON is `head` + status + `tail` (`","last_seen":…,"heartbeat":{…}}`). */
   head: string;
-  tail: Buffer;
+  tail: string;
+  /** That JSON as bytes for the status it was last served with, kept while the heartbeat does not change. */
+  encoded: { status: ServerStatus; bytes: Buffer } | undefined;
   /** The raw value it came from, to skip re-parsing an unchanged heartbeat. */
   raw: string;
   /** The key was not found by the last scan (expired or deleted). */
@@ -35,8 +34,8 @@ export function createRecord(
 ): ServerRecord {
   // app and id are key-safe ([A-Za-z0-9._-]): nothing to escape, and one byte per character.
   const head = `{"app":"${app}","id":"${id}","status":"`;
-  const tail = Buffer.from(`","last_seen":${lastSeen},"heartbeat":${json}}`);
-  return { key, app, id, heartbeat, lastSeen, raw, gone: false, head, tail };
+  const tail = `","last_seen":${lastSeen},"heartbeat":${json}}`;
+  return { key, app, id, heartbeat, lastSeen, raw, gone: false, head, tail, encoded: undefined };
 }
 
 export interface RegistryOptions {

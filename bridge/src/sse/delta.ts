@@ -1,6 +1,6 @@
 import type { Snapshot } from '../monitor/monitor-service.js';
 import type { EncodedApp, EncodedDocument, EncodedServer, SlicedWriter } from '../monitor/snapshot-encoding.js';
-import { documentHead, documentParts, encodeApps, writeServer } from '../monitor/snapshot-encoding.js';
+import { documentHead, documentParts, encodeApps, writeServers } from '../monitor/snapshot-encoding.js';
 import { yieldToLoop } from '../redis/read.js';
 
 /** What changed in one app between two snapshots. */
@@ -25,10 +25,7 @@ function writeChange(out: SlicedWriter, change: AppChange): void {
   out.ascii(`{"app":"${change.app}",`);
   if (change.summary !== undefined) out.ascii(`"summary":${change.summary},`);
   out.ascii('"servers":[');
-  change.servers.forEach((server, i) => {
-    if (i > 0) out.ascii(',');
-    writeServer(out, server);
-  });
+  writeServers(out, change.servers);
   // Ids are key-safe: nothing to escape.
   out.ascii(`],"forgotten":[${change.forgotten.map((id) => `"${id}"`).join(',')}]}`);
 }
