@@ -11,8 +11,8 @@ import { asFull, type Subscription, wants } from './subscription.js';
 export interface BroadcasterOptions {
   maxClients: number;
   /**
-   * Unsent bytes a client may hold when a new event is written, or one whole `system_pulse` of its own if that
-   * is larger; past it the client is disconnected. The bytes are references to buffers shared by every client.
+   * Unsent bytes a client may hold when a new event is written, or two whole pulses of its own if that is
+   * larger; past it the client is disconnected. The bytes are references to buffers shared by every client.
    */
   maxBufferBytes: number;
   keepAliveMs?: number;
@@ -60,6 +60,8 @@ type Job =
 
 const FRAME_END = Buffer.from('\n\n');
 const KEEP_ALIVE = Buffer.from(': keep-alive\n\n');
+/** Whole pulses a client may be behind before it is dropped (when that is more than the byte budget). */
+const PULSES_BEHIND = 2;
 /** Longest run of writing to clients before the event loop is given back. */
 const WRITE_BUDGET_MS = 4;
 /** Clients written between two looks at the clock. */
@@ -262,8 +264,9 @@ export class SseBroadcaster {
       return;
     }
     // Checked before the write, not with it: one event larger than the budget still goes to a client that
-    // keeps up; a client still holding more than a whole event of its own has fallen behind.
-    const budget = Math.max(this.options.maxBufferBytes, client.lastPulseBytes);
+    // keeps up. A client still holding more than two whole pulses of its own has fallen behind for good; one
+    // that lags by a pulse (a busy machine) catches up, and what it holds costs little: shared references.
+    const budget = Math.max(this.options.maxBufferBytes, PULSES_BEHIND * client.lastPulseBytes);
     if (res.writableLength > budget) {
       this.drop(client, res.writableLength);
       return;
