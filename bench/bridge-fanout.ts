@@ -51,6 +51,8 @@ for (let start = 0; start < OTHER_KEYS; start += 1_000) {
 /** Writes `servers` heartbeats now, then rewrites `share` of them every second (1 s < the 2 s interval). */
 class HeartbeatWriter {
   private timer: NodeJS.Timeout | undefined;
+  private writing: Promise<void> = Promise.resolve();
+  private busy = false;
   private round = 0;
   /** Each server's JSON around its timestamp, built once: a write only puts in the time (cheap for the bench). */
   private readonly parts: [string, string][];
@@ -94,12 +96,19 @@ class HeartbeatWriter {
       this.round++;
       const count = Math.round(this.servers * sharePerSecond);
       const first = (this.round * count) % this.servers;
-      void this.write(Array.from({ length: count }, (_, k) => (first + k) % this.servers));
+      // One rewrite at a time: a second that runs late is skipped, not queued.
+      if (this.busy) return;
+      this.busy = true;
+      this.writing = this.write(Array.from({ length: count }, (_, k) => (first + k) % this.servers)).finally(() => {
+        this.busy = false;
+      });
     }, 1_000);
   }
 
-  stop(): void {
+  /** Stops rewriting, once the writes under way are done (so that the next phase starts from its own keys). */
+  async stop(): Promise<void> {
     clearInterval(this.timer);
+    await this.writing;
   }
 }
 
@@ -116,6 +125,7 @@ async function startChild(
   portOf: (line: string) => number | undefined,
 ): Promise<ChildProcess & { port: number }> {
   const child = spawn(process.execPath, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+  let shown = 0;
   const port = await new Promise<number>((resolve, reject) => {
     let out = '';
     child.stdout?.on('data', (chunk: Buffer) => {
@@ -123,8 +133,10 @@ async function startChild(
       for (const line of out.split('\n')) {
         const port = line.trim() ? portOf(line) : undefined;
         if (port) resolve(port);
+        // The bridge's warnings and errors (a failed poll, dropped clients), a few per phase.
+        if (/"level":(40|50)/.test(line) && shown++ < 6) console.log(`    bridge log: ${line.slice(0, 240)}`);
       }
-      out = out.slice(-4_096);
+      out = out.slice(out.lastIndexOf('\n') + 1);
     });
     child.once('exit', () => reject(new Error('child exited')));
     setTimeout(() => reject(new Error('child did not start')), 20_000).unref();
@@ -384,7 +396,7 @@ async function phases(cli: string, label: string, current: boolean): Promise<voi
     frameSizes.set(10_000, r.groups[0]?.bytesPerTick ?? 0);
     report(`${label} · full: 10,000 servers all changing`, r);
     await stopTarget(bridge);
-    tenK.stop();
+    await tenK.stop();
   }
   if (want('delta') && current) {
     await tenK.start(0.05);
@@ -397,7 +409,7 @@ async function phases(cli: string, label: string, current: boolean): Promise<voi
       );
     report(`${label} · delta: 10,000 servers, 10 % changing per tick`, r);
     await stopTarget(bridge);
-    tenK.stop();
+    await tenK.stop();
   }
   if (want('stalled')) {
     await tenK.start(1);
@@ -407,7 +419,7 @@ async function phases(cli: string, label: string, current: boolean): Promise<voi
     r.extra.unshift(`RSS with 10 readers before the stalled clients: ${rssBefore.toFixed(0)} MB`);
     report(`${label} · stalled: 10,000 servers all changing, 100 clients that never read`, r);
     await stopTarget(bridge);
-    tenK.stop();
+    await tenK.stop();
   }
   if (want('full-1k')) {
     const oneK = new HeartbeatWriter(writer, 1_000);
@@ -417,7 +429,7 @@ async function phases(cli: string, label: string, current: boolean): Promise<voi
     frameSizes.set(1_000, r.groups[0]?.bytesPerTick ?? 0);
     report(`${label} · full-1k: 1,000 servers all changing`, r);
     await stopTarget(bridge);
-    oneK.stop();
+    await oneK.stop();
   }
 }
 

@@ -62,7 +62,8 @@ class Reader {
 
   private frameEnd(at: number, extra: number): void {
     this.frameBytes += extra;
-    const mark = this.head.indexOf(MARK.toString());
+    // system_pulse and system_pulse_delta, not pulse_status (whose data also starts with a timestamp).
+    const mark = this.head.includes('event: system_pulse') ? this.head.indexOf(MARK.toString()) : -1;
     if (mark >= 0) {
       const start = mark + MARK.length;
       const tick = Number(this.head.slice(start, this.head.indexOf(',', start)));

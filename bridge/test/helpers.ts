@@ -77,11 +77,14 @@ export async function startBridge(
  * A suite's own Redis and bridge, started before its tests and stopped after them. Read the fields inside
  * tests (they are set once `before` has run).
  */
-export function suiteRedisAndBridge(intervalMs = 200): { redis: TestRedis; bridge: Awaited<ReturnType<typeof startBridge>> } {
+export function suiteRedisAndBridge(
+  intervalMs = 200,
+  config: Partial<BridgeConfig> = {},
+): { redis: TestRedis; bridge: Awaited<ReturnType<typeof startBridge>> } {
   const suite = {} as { redis: TestRedis; bridge: Awaited<ReturnType<typeof startBridge>> };
   before(async () => {
     suite.redis = await startRedis();
-    suite.bridge = await startBridge({ redisUrl: suite.redis.url }, intervalMs);
+    suite.bridge = await startBridge({ ...config, redisUrl: suite.redis.url }, intervalMs);
   });
   after(async () => {
     await suite.bridge?.stop();

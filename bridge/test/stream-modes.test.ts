@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import {
   type AppSnapshot,
   type AppSummary,
@@ -11,9 +11,17 @@ import {
   slowKey,
   slowStreamFields,
 } from '@gravito/pulse-protocol';
-import { startRedis, type TestRedis } from '@gravito/pulse-testkit';
 import type { Redis } from 'ioredis';
-import { assertEventsMatchProtocol, getJson, heartbeat, SseClient, slowEntry, startBridge, waitFor } from './helpers.js';
+import {
+  assertEventsMatchProtocol,
+  getJson,
+  heartbeat,
+  SseClient,
+  slowEntry,
+  type startBridge,
+  suiteRedisAndBridge,
+  waitFor,
+} from './helpers.js';
 
 const INTERVAL = 200;
 /** Heartbeats say they are written every 100 ms: one not rewritten for 300 ms turns lost (same record, new status). */
@@ -81,18 +89,12 @@ async function writeServer(client: Redis, app: string, id: string, cpu: number):
 }
 
 describe('stream subscriptions: app filter and delta mode', () => {
-  let redis: TestRedis;
+  const suite = suiteRedisAndBridge(INTERVAL, { forgetAfterMs: 1_200 });
   let client: Redis;
   let bridge: Awaited<ReturnType<typeof startBridge>>;
-
-  before(async () => {
-    redis = await startRedis();
-    client = redis.client();
-    bridge = await startBridge({ redisUrl: redis.url, forgetAfterMs: 1_200 }, INTERVAL);
-  });
-  after(async () => {
-    await bridge?.stop();
-    await redis?.stop();
+  before(() => {
+    client = suite.redis.client();
+    bridge = suite.bridge;
   });
 
   it('refuses bad subscription parameters with 400 and the reason', async () => {

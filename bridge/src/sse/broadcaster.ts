@@ -11,8 +11,9 @@ import { asFull, type Subscription, wants } from './subscription.js';
 export interface BroadcasterOptions {
   maxClients: number;
   /**
-   * Unsent bytes a client may hold when a new event is written, or two whole pulses of its own if that is
-   * larger; past it the client is disconnected. The bytes are references to buffers shared by every client.
+   * Unsent bytes a client may hold when a new event is written, or three whole states of its apps (full
+   * `system_pulse`s) if that is larger; past it the client is disconnected. The bytes are references to buffers
+   * shared by every client.
    */
   maxBufferBytes: number;
   keepAliveMs?: number;
@@ -24,8 +25,8 @@ interface Client {
   res: ServerResponse;
   id: number;
   sub: Subscription;
-  /** Bytes of the last `system_pulse`/`system_pulse_delta` written to it. */
-  lastPulseBytes: number;
+  /** Bytes of the whole state it follows (a full `system_pulse` of its apps) at the last pulse written to it. */
+  stateBytes: number;
 }
 
 export interface SseCounters {
@@ -60,8 +61,8 @@ type Job =
 
 const FRAME_END = Buffer.from('\n\n');
 const KEEP_ALIVE = Buffer.from(': keep-alive\n\n');
-/** Whole pulses a client may be behind before it is dropped (when that is more than the byte budget). */
-const PULSES_BEHIND = 2;
+/** Whole states (full pulses of its apps) a client may hold unsent before it is dropped, if more than the budget. */
+const STATES_BEHIND = 3;
 /** Longest run of writing to clients before the event loop is given back. */
 const WRITE_BUDGET_MS = 4;
 /** Clients written between two looks at the clock. */
@@ -119,7 +120,7 @@ export class SseBroadcaster {
       return;
     }
     openEventStream(req, res, this.options.retryMs ?? 3_000);
-    const client: Client = { res, id: this.nextClientId++, sub, lastPulseBytes: 0 };
+    const client: Client = { res, id: this.nextClientId++, sub, stateBytes: 0 };
     this.clients.add(client);
     res.on('close', () => {
       this.clients.delete(client);
@@ -128,7 +129,7 @@ export class SseBroadcaster {
     // A delta client starts from the full state, on every connect: after a reconnect (Last-Event-ID or not)
     // it may have missed events, so it never builds on what it had. The shared bytes get an id of its own.
     const first = this.variant(this.sent, asFull(sub));
-    client.lastPulseBytes = first.bytes;
+    client.stateBytes = first.bytes;
     this.write(client, [this.eventHead(PULSE_EVENTS.systemPulse), ...first.parts.slice(1)]);
   }
 
@@ -239,7 +240,7 @@ export class SseBroadcaster {
     this.sent = frame;
     await this.eachClient((client) => {
       const variant = this.variant(frame, client.sub);
-      this.write(client, variant.parts, variant.bytes);
+      this.write(client, variant.parts, this.variant(frame, asFull(client.sub)).bytes);
     }, clients);
   }
 
@@ -256,22 +257,23 @@ export class SseBroadcaster {
     }
   }
 
-  /** Writes buffers to one client unless it has fallen past its budget; `pulseBytes` when they are a pulse. */
-  private write(client: Client, parts: readonly Buffer[], pulseBytes?: number): void {
+  /** Writes buffers to one client unless it has fallen past its budget; `stateBytes` when they are a pulse. */
+  private write(client: Client, parts: readonly Buffer[], stateBytes?: number): void {
     const { res } = client;
     if (res.writableEnded || res.destroyed) {
       this.clients.delete(client);
       return;
     }
     // Checked before the write, not with it: one event larger than the budget still goes to a client that
-    // keeps up. A client still holding more than two whole pulses of its own has fallen behind for good; one
-    // that lags by a pulse (a busy machine) catches up, and what it holds costs little: shared references.
-    const budget = Math.max(this.options.maxBufferBytes, PULSES_BEHIND * client.lastPulseBytes);
+    // keeps up. The budget scales with what the client follows: three whole states of its apps (a delta client
+    // still taking in its first full state, or a client a pulse behind on a busy machine, catches up), and what
+    // it holds costs little: references to buffers every other client holds too.
+    const budget = Math.max(this.options.maxBufferBytes, STATES_BEHIND * client.stateBytes);
     if (res.writableLength > budget) {
       this.drop(client, res.writableLength);
       return;
     }
-    if (pulseBytes !== undefined) client.lastPulseBytes = pulseBytes;
+    if (stateBytes !== undefined) client.stateBytes = stateBytes;
     res.cork();
     for (const part of parts) res.write(part);
     res.uncork();
