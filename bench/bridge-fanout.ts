@@ -414,9 +414,10 @@ async function phases(cli: string, label: string, current: boolean): Promise<voi
   if (want('stalled')) {
     await tenK.start(1);
     const bridge = await startBridge(cli);
-    const rssBefore = (await sleep(5_000), rssMb(bridge.child.pid as number));
+    await sleep(5_000);
+    const rssBefore = rssMb(bridge.child.pid as number);
     const r = await runPhase(bridge, [{ name: 'full, all apps (readers)', count: 10, path: '/api/pulse/stream' }], 100);
-    r.extra.unshift(`RSS with 10 readers before the stalled clients: ${rssBefore.toFixed(0)} MB`);
+    r.extra.unshift(`RSS before any client: ${rssBefore.toFixed(0)} MB`);
     report(`${label} · stalled: 10,000 servers all changing, 100 clients that never read`, r);
     await stopTarget(bridge);
     await tenK.stop();

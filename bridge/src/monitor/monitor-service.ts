@@ -296,8 +296,9 @@ export class MonitorService {
     this.clock.now = now;
     try {
       if (!this.redis.ready()) throw new Error(`Redis not connected (${this.redis.client.status})`);
+      // Sent first, so answered before the poll's reads, and not waited for: it only keeps the round-trip figure.
+      this.liveness.ping().catch(() => {});
       const memory = this.memoryWatch.check(now);
-      await this.liveness.ping();
       // The apps known so far are followed while the heartbeat scan runs: both wait on Redis, not on the CPU.
       // An app first seen in this scan is followed from the next tick (its entries since start are not lost).
       const tail = withDeadline(this.tailEntries([...this.registry.apps()]), this.options.tickTimeoutMs, 'slow and error reads');
@@ -321,6 +322,8 @@ export class MonitorService {
       if (slow.length > 0) this.emit('slow', slow);
       if (errors.length > 0) this.emit('error', errors);
     } catch (err) {
+      // Shutting down: the bridge is closing its own connection, which is not an outage.
+      if (this.stopped) return;
       const up = this.redis.ready() && (await this.liveness.ping().catch(() => undefined)) !== undefined;
       if (up) {
         this.setRedisUp(true);
