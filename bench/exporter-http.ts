@@ -1,22 +1,36 @@
-// HTTP throughput of the example app: OTel + Pulse against the same OTel setup without Pulse
-// (PULSE_DISABLED=1), both running, measured alternately in one run. Loopback only, bounded.
-//   node --import tsx bench/exporter-http.ts
+// HTTP throughput with and without Pulse, each pair the same OpenTelemetry setup, all servers running
+// and measured interleaved in one run (the box is shared: ratios of one run, not absolute figures).
+// Two figures per setup: requests per second, and requests per CPU-second of the server process
+// (/proc/<pid>/schedstat, ns on CPU): on a box loaded by other work, throughput measures the
+// scheduler's mood as much as the server, while CPU time per request measures the work it did.
+// Loopback only, bounded in time.
+//   node --import tsx bench/exporter-http.ts          (BENCH_SECONDS, BENCH_ROUNDS)
 import { spawn, spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
+import { fileURLToPath } from 'node:url';
 import { startRedis } from '@gravito/pulse-testkit';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 2);
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 10);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 8);
 // On 2 cores the load loop and the server fight for CPU, which is noisier than what we measure:
 // when taskset exists, pin the servers to CPU 1 and this load loop to CPU 0.
 const pin = spawnSync('taskset', ['-cp', '0', String(process.pid)]).status === 0;
 const CONCURRENCY = 16;
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
+const ZERO_CODE_APP = fileURLToPath(new URL('../exporter/examples/zero-code/app.mjs', import.meta.url));
+const OTEL_ONLY = fileURLToPath(new URL('./fixtures/otel-only-register.mjs', import.meta.url));
+const EXAMPLE = ['--import', 'tsx', 'exporter/examples/express-app/server.ts'];
 
-async function startServer(env: Record<string, string>) {
-  const args = ['--import', 'tsx', 'exporter/examples/express-app/server.ts'];
-  const child = spawn(pin ? 'taskset' : process.execPath, pin ? ['-c', '1', process.execPath, ...args] : args, {
-    env: { ...process.env, PORT: '0', ...env },
+interface Setup {
+  name: string;
+  args: string[];
+  env: Record<string, string>;
+}
+
+async function startServer(setup: Setup, redisUrl: string) {
+  const child = spawn(pin ? 'taskset' : process.execPath, pin ? ['-c', '1', process.execPath, ...setup.args] : setup.args, {
+    env: { ...process.env, PORT: '0', REDIS_URL: redisUrl, OTEL_SERVICE_NAME: `bench-${setup.name}`, ...setup.env },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const url = await new Promise<string>((resolve, reject) => {
@@ -26,13 +40,29 @@ async function startServer(env: Record<string, string>) {
       const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
       if (m?.[1]) resolve(m[1]);
     });
-    child.once('exit', (code) => reject(new Error(`server exited ${code}`)));
+    child.once('exit', (code) => reject(new Error(`${setup.name} exited ${code}`)));
   });
-  return { url, stop: () => child.kill('SIGTERM') };
+  return { url, pid: child.pid as number, stop: () => child.kill('SIGTERM') };
 }
 
-/** CONCURRENCY keep-alive loops hitting GET / for SECONDS; returns requests per second. */
-async function load(url: string): Promise<number> {
+/** Nanoseconds the process has spent on a CPU (Linux); undefined elsewhere. */
+function cpuNanos(pid: number): number | undefined {
+  try {
+    return Number(readFileSync(`/proc/${pid}/schedstat`, 'utf8').split(' ')[0]);
+  } catch {
+    return undefined;
+  }
+}
+
+interface Sample {
+  rps: number;
+  /** Requests per CPU-second of the server. */
+  perCpuSecond: number;
+}
+
+/** CONCURRENCY keep-alive loops hitting GET / for SECONDS. */
+async function load(url: string, pid: number): Promise<Sample> {
+  const cpuBefore = cpuNanos(pid);
   const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY });
   const { hostname, port } = new URL(url);
   const deadline = Date.now() + SECONDS * 1000;
@@ -55,38 +85,62 @@ async function load(url: string): Promise<number> {
     }),
   );
   agent.destroy();
-  return done / SECONDS;
+  const cpuAfter = cpuNanos(pid);
+  const cpuSeconds = cpuBefore === undefined || cpuAfter === undefined ? Number.NaN : (cpuAfter - cpuBefore) / 1e9;
+  return { rps: done / SECONDS, perCpuSecond: done / cpuSeconds };
 }
 
+const setups = {
+  zeroCode: { name: 'zero-code', args: ['--import', '@gravito/pulse-node/register', ZERO_CODE_APP], env: {} },
+  zeroCodeBase: { name: 'zero-code-base', args: ['--import', OTEL_ONLY, ZERO_CODE_APP], env: {} },
+  createPulse: { name: 'create-pulse', args: EXAMPLE, env: {} },
+  tracesOnly: { name: 'traces-only', args: EXAMPLE, env: { PULSE_DISABLED: '1' } },
+  tracesMetrics: { name: 'traces-metrics', args: EXAMPLE, env: { PULSE_DISABLED: 'metrics' } },
+  recorder: { name: 'recorder', args: EXAMPLE, env: { PULSE_MODE: 'recorder' } },
+} satisfies Record<string, Setup>;
+type Name = keyof typeof setups;
+/** [with Pulse, the same setup without Pulse, what the pair is]. */
+const pairs: Array<[Name, Name, string]> = [
+  [
+    'zeroCode',
+    'zeroCodeBase',
+    '**zero-code** `--import @gravito/pulse-node/register` (README first example) vs the same NodeSDK, hook and instrumentations with a no-op span processor',
+  ],
+  ['recorder', 'tracesOnly', '`PulseRecorder` (heartbeats on its own MeterProvider, span processor in NodeSDK) vs traces only'],
+  ['createPulse', 'tracesOnly', '`createPulse`, `metricReaders: [pulse.metricReader]` in NodeSDK vs traces only'],
+  ['createPulse', 'tracesMetrics', '`createPulse` vs traces + a metric reader that keeps nothing (an app that already has metrics)'],
+];
+
 const redis = await startRedis();
-const withPulse = await startServer({ REDIS_URL: redis.url, PULSE_APP_NAME: 'bench-http' });
-const without = await startServer({ PULSE_DISABLED: '1' });
-const withMetrics = await startServer({ PULSE_DISABLED: 'metrics' });
-const withRecorder = await startServer({ REDIS_URL: redis.url, PULSE_APP_NAME: 'bench-http-recorder', PULSE_MODE: 'recorder' });
-const servers = [withPulse, without, withMetrics, withRecorder];
-for (const s of servers) await load(s.url); // warm-up
-const a: number[] = [];
-const b: number[] = [];
-const c: number[] = [];
-const d: number[] = [];
-const results = [a, b, c, d];
+const names = Object.keys(setups) as Name[];
+const servers = new Map<Name, Awaited<ReturnType<typeof startServer>>>();
+for (const name of names) servers.set(name, await startServer(setups[name], redis.url));
+const run = (name: Name) => {
+  const server = servers.get(name) as Awaited<ReturnType<typeof startServer>>;
+  return load(server.url, server.pid);
+};
+for (const name of names) await run(name); // warm-up
+const results = new Map<Name, Sample[]>(names.map((n) => [n, []]));
 for (let r = 0; r < ROUNDS; r++) {
   // Rotate the order, so that drift on a noisy machine does not favour one side.
-  for (let k = 0; k < servers.length; k++) {
-    const i = (r + k) % servers.length;
-    results[i]?.push(await load((servers[i] as { url: string }).url));
+  for (let k = 0; k < names.length; k++) {
+    const name = names[(r + k) % names.length] as Name;
+    results.get(name)?.push(await run(name));
   }
 }
+const rps = (name: Name) => median((results.get(name) ?? []).map((x) => x.rps));
+const perCpu = (name: Name) => median((results.get(name) ?? []).map((x) => x.perCpuSecond));
 console.log(
-  `GET / on the example app, ${CONCURRENCY} keep-alive connections, ${ROUNDS} × ${SECONDS} s each, alternating, medians${pin ? ', servers on CPU 1, load on CPU 0' : ''}:`,
+  `GET /, ${CONCURRENCY} keep-alive connections, ${ROUNDS} × ${SECONDS} s per setup, interleaved, medians${pin ? ', servers on CPU 1, load on CPU 0' : ''}:`,
 );
-console.log(`| setup | req/s | Pulse / this |\n|---|---|---|`);
-console.log(`| OTel traces (http + express), no metric reader | ${median(b).toFixed(0)} | ${(median(a) / median(b)).toFixed(3)}× |`);
-console.log(`| OTel traces + a metric reader that keeps nothing | ${median(c).toFixed(0)} | ${(median(a) / median(c)).toFixed(3)}× |`);
-console.log(`| OTel traces + Pulse (span processor + metric reader) | ${median(a).toFixed(0)} | |`);
-console.log(
-  `| OTel traces + Pulse as PulseRecorder (span processor only in NodeSDK) | ${median(d).toFixed(0)} | vs traces only: ${(median(d) / median(b)).toFixed(3)}× |`,
-);
-for (const s of servers) s.stop();
+console.log('| pair | req/s with / without Pulse | ratio | req per CPU-s with / without | ratio |\n|---|---|---|---|---|');
+for (const [withPulse, without, what] of pairs) {
+  const r = (rps(withPulse) / rps(without)).toFixed(3);
+  const c = (perCpu(withPulse) / perCpu(without)).toFixed(3);
+  console.log(
+    `| ${what} | ${rps(withPulse).toFixed(0)} / ${rps(without).toFixed(0)} | ${r}× | ${perCpu(withPulse).toFixed(0)} / ${perCpu(without).toFixed(0)} | **${c}×** |`,
+  );
+}
+for (const s of servers.values()) s.stop();
 await redis.stop();
 process.exit(0);

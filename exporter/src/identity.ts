@@ -2,6 +2,8 @@ import { hostname } from 'node:os';
 import { TEXT_LIMITS, toSafeKeyPart } from '@gravito/pulse-protocol';
 import type { Resource } from '@opentelemetry/resources';
 import type { ResolvedOptions } from './config/options.js';
+import { claimIdentity, releaseIdentities } from './identity-claims.js';
+import { warnLoud } from './loud.js';
 
 /** Who is reporting: the same answer for heartbeats, slow entries and errors of one Resource. */
 export interface Identity {
@@ -49,20 +51,51 @@ export function resolveIdentity(resource: Resource | undefined, options: Identit
   };
 }
 
+/** OTel's default `service.name` when none was configured: `unknown_service` or `unknown_service:<executable>`. */
+function isUnknownService(appName: string): boolean {
+  return appName === 'unknown_service' || appName.startsWith('unknown_service:');
+}
+
 /**
  * Remembers the identity of the last Resource seen. A process has one Resource, so the hot path is
- * one reference comparison; a different Resource just recomputes.
+ * one reference comparison; a different Resource just recomputes. Each new identity is claimed for
+ * this Pulse (see identity-claims.ts): `get` answers `undefined` when another Pulse of this process
+ * already writes for the same app and server id, and this one must write nothing.
  */
 export class IdentityCache {
   private lastResource: Resource | undefined;
   private last: Identity | undefined;
+  private owned = false;
 
   constructor(private readonly options: IdentityOptions) {}
 
-  get(resource: Resource | undefined): Identity {
-    if (this.last !== undefined && resource === this.lastResource) return this.last;
-    this.last = resolveIdentity(resource, this.options);
-    this.lastResource = resource;
-    return this.last;
+  get(resource: Resource | undefined): Identity | undefined {
+    if (this.last === undefined || resource !== this.lastResource) {
+      this.last = resolveIdentity(resource, this.options);
+      this.lastResource = resource;
+      this.owned = claimIdentity(this.last.app, this.last.serverId, this);
+      this.warnIfUseless(this.last);
+    }
+    return this.owned ? this.last : undefined;
+  }
+
+  /** Frees this Pulse's identities (on shutdown). */
+  release(): void {
+    releaseIdentities(this);
+  }
+
+  private warnIfUseless(identity: Identity): void {
+    if (!this.owned) {
+      warnLoud(
+        `duplicate:${identity.app}:${identity.serverId}`,
+        `a second Pulse was created for app "${identity.appName}" and server "${identity.serverId}" in this process: it writes nothing, the first one does. Create Pulse once per process, or give each its own instanceId.`,
+      );
+    }
+    if (this.options.appName === undefined && isUnknownService(identity.appName)) {
+      warnLoud(
+        'unknown-service',
+        `service.name is unknown ("${identity.appName}"): set OTEL_SERVICE_NAME (or Pulse's appName option). Until then Pulse reports as app "${identity.app}".`,
+      );
+    }
   }
 }

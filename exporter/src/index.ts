@@ -14,3 +14,4 @@ export { PulseSpanProcessor } from './spans/pulse-span-processor.js';
 export { isRawUrl } from './spans/span-mapper.js';
 export { RecorderStats } from './stats.js';
 export { SDK_ID, SDK_NAME, SDK_VERSION } from './version.js';
+export { pulseOptionsFromEnv } from './zero-code/env-options.js';

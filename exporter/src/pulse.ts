@@ -137,6 +137,7 @@ export function createPulse(options: PulseOptions = {}): Pulse {
         collector.stop();
         await bounded(meterProvider.shutdown(), bound);
         connection.close();
+        identities.release();
       })();
       return stopping;
     },

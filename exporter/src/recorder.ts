@@ -1,10 +1,10 @@
-import { defaultResource, type Resource, resourceFromAttributes } from '@opentelemetry/resources';
+import { defaultResource, detectResources, envDetector, type Resource, resourceFromAttributes } from '@opentelemetry/resources';
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
 import type { PulseOptions } from './config/options.js';
 import { createPulse, type Pulse } from './pulse.js';
 
 export interface PulseRecorderOptions extends PulseOptions {
-  /** The Resource heartbeats describe. Default: OTel's default Resource with `service.name` = `appName`. */
+  /** The Resource heartbeats describe. Default: OTel's default Resource, `OTEL_SERVICE_NAME` and `OTEL_RESOURCE_ATTRIBUTES`, then `service.name` = `appName`. */
   resource?: Resource;
 }
 
@@ -24,7 +24,11 @@ export class PulseRecorder {
   constructor(options: PulseRecorderOptions = {}) {
     const { resource, ...pulseOptions } = options;
     this.pulse = createPulse(pulseOptions);
-    this.resource = resource ?? defaultResource().merge(resourceFromAttributes(options.appName ? { 'service.name': options.appName } : {}));
+    this.resource =
+      resource ??
+      defaultResource()
+        .merge(detectResources({ detectors: [envDetector] }))
+        .merge(resourceFromAttributes(options.appName ? { 'service.name': options.appName } : {}));
   }
 
   get spanProcessor(): Pulse['spanProcessor'] {

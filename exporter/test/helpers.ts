@@ -30,8 +30,20 @@ export function startBunApp(bun: string, script: string, env: Record<string, str
   return startProcess(bun, [script], env);
 }
 
-async function startProcess(command: string, args: string[], env: Record<string, string>): Promise<AppProcess> {
+/** Runs `node <args>` (e.g. a plain .mjs app with a preload flag), waits for its "listening on" line. */
+export function startNode(args: string[], env: Record<string, string | undefined>, cwd?: string, startupMs?: number): Promise<AppProcess> {
+  return startProcess(process.execPath, args, env, cwd, startupMs);
+}
+
+async function startProcess(
+  command: string,
+  args: string[],
+  env: Record<string, string | undefined>,
+  cwd?: string,
+  startupMs = 45_000,
+): Promise<AppProcess> {
   const child = spawn(command, args, {
+    cwd,
     env: { ...process.env, PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -41,7 +53,11 @@ async function startProcess(command: string, args: string[], env: Record<string,
     stderr += chunk.toString();
   });
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`app did not start within 20 s\nstdout: ${stdout}\nstderr: ${stderr}`)), 20_000);
+    const timer = setTimeout(() => {
+      // Not started in time: end it, or its pipes keep the test process alive.
+      child.kill('SIGKILL');
+      reject(new Error(`app did not start within ${startupMs / 1000} s\nstdout: ${stdout}\nstderr: ${stderr}`));
+    }, startupMs);
     child.stdout?.on('data', (chunk: Buffer) => {
       stdout += chunk.toString();
       const match = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(stdout);

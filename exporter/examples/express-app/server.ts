@@ -1,8 +1,7 @@
 // The example app with OpenTelemetry and Pulse.
 //   REDIS_URL=redis://127.0.0.1:6379 node --import tsx exporter/examples/express-app/server.ts
-// env: PORT (3000; 0 picks a free port), REDIS_URL, PULSE_APP_NAME or OTEL_SERVICE_NAME (example-app),
-//      PULSE_INTERVAL_MS (5000), PULSE_TTL_SECONDS (30), PULSE_FLUSH_INTERVAL_MS (1000),
-//      PULSE_WRITE_TIMEOUT_MS (2000); for benchmarks: PULSE_DISABLED=1 (the same OTel setup without Pulse)
+// env: PORT (3000; 0 picks a free port), OTEL_SERVICE_NAME (example-app), REDIS_URL and every PULSE_*
+//      variable of exporter/README.md (PULSE_APP_NAME, PULSE_INTERVAL_MS, …); for benchmarks: PULSE_DISABLED=1 (the same OTel setup without Pulse)
 //      or PULSE_DISABLED=metrics (without Pulse, with a metric reader that keeps nothing: NodeSDK then
 //      turns on the instrumentations' own metrics, as it does when Pulse's reader is there);
 //      PULSE_MODE=recorder runs heartbeats through PulseRecorder and gives NodeSDK only the span processor.
@@ -13,15 +12,13 @@ import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
 import { AggregationType, type MetricReader, PeriodicExportingMetricReader, type PushMetricExporter } from '@opentelemetry/sdk-metrics';
 import { NodeSDK } from '@opentelemetry/sdk-node';
 import type { ReadableSpan, Span, SpanProcessor } from '@opentelemetry/sdk-trace-base';
-import { createPulse, PulseRecorder } from '../../src/index.js';
+import { createPulse, PulseRecorder, pulseOptionsFromEnv } from '../../src/index.js';
 
 // This example exports nothing but Pulse: no OTLP endpoint is expected.
 process.env.OTEL_TRACES_EXPORTER ??= 'none';
 process.env.OTEL_METRICS_EXPORTER ??= 'none';
 process.env.OTEL_LOGS_EXPORTER ??= 'none';
 process.env.OTEL_SERVICE_NAME ??= process.env.PULSE_APP_NAME ?? 'example-app';
-
-const envNumber = (name: string): number | undefined => (process.env[name] ? Number(process.env[name]) : undefined);
 
 /** Stands in for "your own exporter" so that spans are recorded with or without Pulse. */
 class NoopSpanProcessor implements SpanProcessor {
@@ -43,14 +40,8 @@ function keepNothingReader(): MetricReader {
 }
 
 const disabled = process.env.PULSE_DISABLED === '1' || process.env.PULSE_DISABLED === 'metrics';
-const pulseOptions = {
-  redis: process.env.REDIS_URL,
-  appName: process.env.PULSE_APP_NAME ?? process.env.OTEL_SERVICE_NAME,
-  intervalMs: envNumber('PULSE_INTERVAL_MS'),
-  ttlSeconds: envNumber('PULSE_TTL_SECONDS'),
-  flushIntervalMs: envNumber('PULSE_FLUSH_INTERVAL_MS'),
-  writeTimeoutMs: envNumber('PULSE_WRITE_TIMEOUT_MS'),
-};
+// REDIS_URL and the PULSE_* variables, as the zero-code entry reads them.
+const pulseOptions = pulseOptionsFromEnv();
 // Without a metric reader in NodeSDK, the instrumentations record no metrics of their own.
 const recorder = !disabled && process.env.PULSE_MODE === 'recorder' ? new PulseRecorder(pulseOptions).start() : undefined;
 const pulse = disabled || recorder ? undefined : createPulse(pulseOptions);

@@ -25,6 +25,13 @@ export interface PulseMetricExporterOptions {
 }
 
 /**
+ * A failure this exporter has already dealt with: counted in the heartbeat's `recorder` block and
+ * warned once. Reporting it as FAILED would make PeriodicExportingMetricReader hand an Error with a
+ * stack to the global error handler at every interval, for as long as Redis is down.
+ */
+const HANDLED: ExportResult = { code: ExportResultCode.SUCCESS };
+
+/**
  * A `PushMetricExporter` that turns each `ResourceMetrics` into one GPP heartbeat (the mapper) and
  * writes it with `SET pulse:server:{app}:{id} <json> EX ttl` (the writer).
  * `export` always calls back exactly once, within the writer's bound, and never throws.
@@ -63,6 +70,7 @@ export class PulseMetricExporter implements PushMetricExporter {
   private async write(metrics: ResourceMetrics): Promise<ExportResult> {
     const { stats, identities, writer, intervalMs, ttlSeconds } = this.options;
     const identity = identities.get(metrics.resource);
+    if (identity === undefined) return { code: ExportResultCode.SUCCESS }; // another Pulse writes for this identity
     const heartbeat = toHeartbeat(metrics, { identity, intervalMs, now: Date.now() });
     if (heartbeat === undefined) {
       this.diag.warn('no-metrics', "an export held no Pulse metrics: use pulse.metricReader, which brings Pulse's instruments along");
@@ -72,13 +80,11 @@ export class PulseMetricExporter implements PushMetricExporter {
     if (!valid.ok) {
       stats.invalidHeartbeats++;
       this.diag.warn('invalid', `a heartbeat failed the protocol schema and was not written: ${valid.error}`);
-      return { code: ExportResultCode.FAILED, error: new Error(valid.error) };
+      return HANDLED;
     }
     const key = heartbeatKey(identity.app, identity.serverId);
     const outcome = await writer.write([['set', key, JSON.stringify(heartbeat), 'EX', ttlSeconds]]);
-    if (outcome.failed > 0) {
-      return { code: ExportResultCode.FAILED, error: new Error('Redis unavailable: heartbeat not written') };
-    }
+    if (outcome.failed > 0) return HANDLED; // counted in failed_writes; the connection warned once
     stats.writtenHeartbeats++;
     this.lastWritten = { key, heartbeat };
     return { code: ExportResultCode.SUCCESS };

@@ -3,6 +3,7 @@ import { context } from '@opentelemetry/api';
 import { suppressTracing } from '@opentelemetry/core';
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
 import { DiagOnce, errorMessage } from '../diag-once.js';
+import { clearLoud, warnLoud } from '../loud.js';
 
 /** A Redis or Cluster client, as Pulse uses it. */
 export type PulseRedisClient = Redis | Cluster;
@@ -78,12 +79,16 @@ function clientForUrl(url: string, options: RedisOptions): PulseRedisClient {
   });
 }
 
+let connections = 0;
+
 export function connect(
   target: string | RedisOptions | PulseRedisClient,
   overrides: RedisOptions,
   settings: ConnectionSettings,
 ): RedisConnection {
   const diag = new DiagOnce();
+  // Loud (stderr even with diag off), once per outage of this connection.
+  const unreachable = `redis-unreachable:${++connections}`;
   const listeners: Array<() => void> = [];
   let client: PulseRedisClient;
   let owned: boolean;
@@ -97,14 +102,17 @@ export function connect(
     // Without an 'error' listener ioredis prints "[ioredis] Unhandled error event" on every
     // reconnect attempt. Log each kind of failure once until Redis is back.
     client.on('error', (err: Error & { code?: string }) => {
-      diag.warn('error', `Redis unavailable, Pulse entries are dropped and counted until it returns: ${errorMessage(err)}`);
+      warnLoud(
+        unreachable,
+        `Redis is unreachable; heartbeats and entries are not written (counted) until it returns: ${errorMessage(err)}`,
+      );
     });
   }
   let wasReady = client.status === 'ready';
   const onReady = () => {
     if (wasReady) diag.info('back', 'Redis is back');
     wasReady = true;
-    diag.clear('error');
+    clearLoud(unreachable);
     for (const listener of listeners) {
       try {
         listener();

@@ -82,6 +82,7 @@ export class PulseSpanProcessor implements SpanProcessor {
     if (o.ignore.matches(n.match)) return;
     if (o.sampleRate < 1 && Math.random() >= o.sampleRate) return;
     const identity = o.identities.get(span.resource);
+    if (identity === undefined) return; // another Pulse writes for this identity
     if (n.kind !== 'other' && o.recordSlow) {
       const d = span.duration;
       const durationMs = d[0] * 1e3 + d[1] / 1e6;

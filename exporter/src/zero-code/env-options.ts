@@ -1,0 +1,88 @@
+import { PulseConfigError, type PulseOptions } from '../config/options.js';
+
+/**
+ * The `PULSE_*` environment variables the register entry reads, next to OpenTelemetry's own
+ * `OTEL_*` ones (which NodeSDK reads: `OTEL_SERVICE_NAME`, `OTEL_RESOURCE_ATTRIBUTES`, …).
+ * Unset or empty means "Pulse's default". A value that cannot be parsed is a `PulseConfigError`
+ * naming the variable; ranges are checked by `createPulse` like any other option.
+ */
+const NUMBERS = {
+  PULSE_INTERVAL_MS: 'intervalMs',
+  PULSE_TTL_SECONDS: 'ttlSeconds',
+  PULSE_THRESHOLD_MS: 'thresholdMs',
+  PULSE_SAMPLE_RATE: 'sampleRate',
+  PULSE_MAX_QUEUE_SIZE: 'maxQueueSize',
+  PULSE_FLUSH_INTERVAL_MS: 'flushIntervalMs',
+  PULSE_WRITE_TIMEOUT_MS: 'writeTimeoutMs',
+} as const satisfies Record<string, keyof PulseOptions>;
+
+const TEXTS = {
+  PULSE_APP_NAME: 'appName',
+  PULSE_ENVIRONMENT: 'environment',
+  PULSE_INSTANCE_ID: 'instanceId',
+} as const satisfies Record<string, keyof PulseOptions>;
+
+const LISTS = {
+  PULSE_IGNORE: 'ignore',
+  PULSE_DISKS: 'disks',
+} as const satisfies Record<string, keyof PulseOptions>;
+
+const BOOLEANS = {
+  PULSE_RECORD_SLOW: 'recordSlow',
+  PULSE_RECORD_ERRORS: 'recordErrors',
+} as const satisfies Record<string, keyof PulseOptions>;
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+function fail(name: string, expected: string, value: string): never {
+  throw new PulseConfigError(`@gravito/pulse-node: ${name} must be ${expected}, got ${JSON.stringify(value)}`);
+}
+
+/** `true`/`1`/`yes`/`on` and `false`/`0`/`no`/`off`, any case. */
+export function parseEnvBoolean(name: string, value: string): boolean {
+  const v = value.trim().toLowerCase();
+  if (['true', '1', 'yes', 'on'].includes(v)) return true;
+  if (['false', '0', 'no', 'off'].includes(v)) return false;
+  return fail(name, 'true or false', value);
+}
+
+/** Pulse options from `PULSE_*` (and `REDIS_URL`); only the variables that are set. */
+export function pulseOptionsFromEnv(env: Env = process.env): PulseOptions {
+  const options: Record<string, unknown> = {};
+  const set = (name: string) => {
+    const value = env[name]?.trim();
+    return value === undefined || value === '' ? undefined : value;
+  };
+  const redis = set('PULSE_REDIS_URL') ?? set('REDIS_URL');
+  if (redis !== undefined) options.redis = redis;
+  for (const [name, key] of Object.entries(NUMBERS)) {
+    const value = set(name);
+    if (value === undefined) continue;
+    const n = Number(value);
+    if (!Number.isFinite(n)) fail(name, 'a number', value);
+    options[key] = n;
+  }
+  for (const [name, key] of Object.entries(TEXTS)) {
+    const value = set(name);
+    if (value !== undefined) options[key] = value;
+  }
+  for (const [name, key] of Object.entries(LISTS)) {
+    const value = set(name);
+    if (value !== undefined)
+      options[key] = value
+        .split(',')
+        .map((part) => part.trim())
+        .filter((part) => part !== '');
+  }
+  for (const [name, key] of Object.entries(BOOLEANS)) {
+    const value = set(name);
+    if (value !== undefined) options[key] = parseEnvBoolean(name, value);
+  }
+  return options as PulseOptions;
+}
+
+/** `PULSE_DISABLED=true`: the register entry starts OpenTelemetry without Pulse (a baseline, or an off switch). */
+export function pulseDisabled(env: Env = process.env): boolean {
+  const value = env.PULSE_DISABLED?.trim();
+  return value !== undefined && value !== '' && parseEnvBoolean('PULSE_DISABLED', value);
+}

@@ -1,0 +1,126 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { errorsKey, parseErrorMember, parseHeartbeat, parseSlowStreamFields, slowKey } from '@gravito/pulse-protocol';
+import { startRedis, type TestRedis } from '@gravito/pulse-testkit';
+import type { Redis } from 'ioredis';
+import { type AppProcess, get, sleep, startNode, uniqueApp, waitFor } from './helpers.js';
+
+// The zero-code entry as a user runs it: a plain Express app (no OpenTelemetry, no Pulse in its
+// code) started with `node --import @gravito/pulse-node/register` (ES module) or `--require`
+// (CommonJS), configured by environment variables only; real HTTP, real Redis.
+const EXAMPLES = fileURLToPath(new URL('../examples/zero-code/', import.meta.url));
+
+const cases = [
+  { kind: 'ES module', args: ['--import', '@gravito/pulse-node/register', 'app.mjs'] },
+  { kind: 'CommonJS', args: ['--require', '@gravito/pulse-node/register', 'app.cjs'] },
+];
+
+/** Lines the app wrote to stderr that come from Pulse. */
+const pulseLines = (stderr: string) => stderr.split('\n').filter((line) => /pulse/i.test(line));
+
+for (const { kind, args } of cases) {
+  describe(`zero-code setup, ${kind} app (${args.slice(0, 2).join(' ')})`, () => {
+    let redis: TestRedis;
+    let client: Redis;
+    let app: AppProcess;
+    const appName = uniqueApp('zero-code');
+
+    before(async () => {
+      redis = await startRedis();
+      client = redis.client();
+      app = await startNode(
+        args,
+        { OTEL_SERVICE_NAME: appName, REDIS_URL: redis.url, PULSE_INTERVAL_MS: '500', PULSE_FLUSH_INTERVAL_MS: '100' },
+        EXAMPLES,
+      );
+    });
+    after(async () => {
+      await app?.stop();
+      await redis?.stop();
+    });
+
+    it('names the slow entry by its route template and writes the exception', async () => {
+      assert.equal((await get(`${app.url}/slow/7?ms=1050`)).status, 200);
+      assert.equal((await get(`${app.url}/error`)).status, 500);
+      const slow = await waitFor('a slow entry', async () => (await client.xrange(slowKey(appName), '-', '+'))[0], 3_000);
+      const entry = parseSlowStreamFields(slow[1]);
+      assert.ok(entry.ok, entry.ok ? '' : entry.error);
+      assert.equal(entry.value.name, 'GET /slow/:id');
+      assert.equal(entry.value.route, '/slow/:id');
+      const member = await waitFor('an error member', async () => (await client.zrange(errorsKey(appName), '0', '-1'))[0], 3_000);
+      const error = parseErrorMember(member);
+      assert.ok(error.ok, error.ok ? '' : error.error);
+      assert.equal(error.value.type, 'TypeError');
+      assert.equal(error.value.message, 'zero-code failure from /error');
+      assert.equal(error.value.route, '/error');
+    });
+
+    it('writes heartbeats named by OTEL_SERVICE_NAME, at PULSE_INTERVAL_MS', async () => {
+      const key = await waitFor('a heartbeat', async () => (await client.keys(`pulse:server:${appName}:*`))[0], 3_000);
+      const hb = parseHeartbeat(await client.get(key));
+      assert.ok(hb.ok, hb.ok ? '' : hb.error);
+      assert.equal(hb.value.meta.app_name, appName);
+      assert.equal(hb.value.meta.interval_ms, 500);
+    });
+
+    it('SIGTERM shuts down and ends the process as it would without Pulse, with nothing on stderr', async () => {
+      await app.stop();
+      assert.equal(app.child.signalCode, 'SIGTERM', `exit code ${app.child.exitCode}`);
+      assert.deepEqual(pulseLines(app.stderr()), []);
+    });
+  });
+}
+
+describe('loud once: unknown service name, Redis unreachable (default settings, diag off)', () => {
+  let redis: TestRedis;
+  let client: Redis;
+  let app: AppProcess;
+
+  before(async () => {
+    redis = await startRedis({ faults: true });
+    client = redis.client();
+    // No OTEL_SERVICE_NAME, no OTEL_LOG_LEVEL; a short interval so that many intervals pass quickly.
+    app = await startNode(
+      ['--import', '@gravito/pulse-node/register', 'app.mjs'],
+      { OTEL_SERVICE_NAME: undefined, OTEL_LOG_LEVEL: undefined, REDIS_URL: redis.url, PULSE_INTERVAL_MS: '200' },
+      EXAMPLES,
+    );
+  });
+  after(async () => {
+    await app?.stop();
+    await redis?.stop();
+  });
+
+  const heartbeatAfter = (since: number) =>
+    waitFor(
+      'a fresh heartbeat',
+      async () => {
+        const [key] = await client.keys('pulse:server:unknown_service*');
+        const raw = key ? await client.get(key) : null;
+        return raw && JSON.parse(raw).timestamp > since ? true : undefined;
+      },
+      8_000,
+    );
+
+  it('says once that service.name is unknown', async () => {
+    await heartbeatAfter(0);
+    const lines = pulseLines(app.stderr());
+    assert.equal(lines.length, 1, lines.join('\n'));
+    assert.match(lines[0] as string, /service\.name is unknown .*OTEL_SERVICE_NAME/);
+  });
+
+  it('one stderr line per Redis outage, however many intervals it lasts; no stack traces', async () => {
+    for (const outage of [1, 2]) {
+      await redis.kill();
+      await sleep(3_000); // 15 intervals
+      const unreachable = pulseLines(app.stderr()).filter((line) => /Redis is unreachable/.test(line));
+      assert.equal(unreachable.length, outage, app.stderr());
+      const since = Date.now();
+      await redis.restart();
+      await heartbeatAfter(since);
+    }
+    assert.equal(pulseLines(app.stderr()).length, 3, app.stderr());
+    assert.doesNotMatch(app.stderr(), /PeriodicExportingMetricReader|\n\s+at /);
+  });
+});
