@@ -8,11 +8,12 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
+import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { startRedis } from '@gravito/pulse-testkit';
 
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 2);
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 8);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 1);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 12);
 // On 2 cores the load loop and the server fight for CPU, which is noisier than what we measure:
 // when taskset exists, pin the servers to CPU 1 and this load loop to CPU 0.
 const pin = spawnSync('taskset', ['-cp', '0', String(process.pid)]).status === 0;
@@ -120,27 +121,43 @@ const run = (name: Name) => {
   return load(server.url, server.pid);
 };
 for (const name of names) await run(name); // warm-up
-const results = new Map<Name, Sample[]>(names.map((n) => [n, []]));
+// Each round measures every pair back to back, alternating which side goes first, and keeps the
+// ratio of that round: drift between rounds (other work on the box) cancels within a pair.
+const ratios = pairs.map(() => ({ rps: [] as number[], cpu: [] as number[], a: [] as Sample[], b: [] as Sample[] }));
 for (let r = 0; r < ROUNDS; r++) {
-  // Rotate the order, so that drift on a noisy machine does not favour one side.
-  for (let k = 0; k < names.length; k++) {
-    const name = names[(r + k) % names.length] as Name;
-    results.get(name)?.push(await run(name));
+  for (let k = 0; k < pairs.length; k++) {
+    const i = (r + k) % pairs.length;
+    const [withPulse, without] = pairs[i] as [Name, Name, string];
+    const first = r % 2 === 0 ? withPulse : without;
+    const x = await run(first);
+    const y = await run(first === withPulse ? without : withPulse);
+    const [a, b] = first === withPulse ? [x, y] : [y, x];
+    const slot = ratios[i] as (typeof ratios)[number];
+    slot.a.push(a);
+    slot.b.push(b);
+    slot.rps.push(a.rps / b.rps);
+    slot.cpu.push(a.perCpuSecond / b.perCpuSecond);
   }
 }
-const rps = (name: Name) => median((results.get(name) ?? []).map((x) => x.rps));
-const perCpu = (name: Name) => median((results.get(name) ?? []).map((x) => x.perCpuSecond));
+const quartiles = (xs: number[]) => {
+  const sorted = [...xs].sort((p, q) => p - q);
+  const at = (f: number) => sorted[Math.min(sorted.length - 1, Math.floor(f * sorted.length))] as number;
+  return `${at(0.25).toFixed(2)}–${at(0.75).toFixed(2)}`;
+};
 console.log(
-  `GET /, ${CONCURRENCY} keep-alive connections, ${ROUNDS} × ${SECONDS} s per setup, interleaved, medians${pin ? ', servers on CPU 1, load on CPU 0' : ''}:`,
+  `GET /, ${CONCURRENCY} keep-alive connections, ${ROUNDS} rounds × ${SECONDS} s per setup, pairs back to back, medians of the per-round ratios (interquartile range)${pin ? ', servers on CPU 1, load on CPU 0' : ''}; load average ${loadavg()[0]?.toFixed(1)}:`,
 );
-console.log('| pair | req/s with / without Pulse | ratio | req per CPU-s with / without | ratio |\n|---|---|---|---|---|');
-for (const [withPulse, without, what] of pairs) {
-  const r = (rps(withPulse) / rps(without)).toFixed(3);
-  const c = (perCpu(withPulse) / perCpu(without)).toFixed(3);
+console.log('| pair | req/s with / without | ratio | req per CPU-s with / without | ratio |\n|---|---|---|---|---|');
+pairs.forEach(([, , what], i) => {
+  const slot = ratios[i] as (typeof ratios)[number];
+  const rpsA = median(slot.a.map((x) => x.rps));
+  const rpsB = median(slot.b.map((x) => x.rps));
+  const cpuA = median(slot.a.map((x) => x.perCpuSecond));
+  const cpuB = median(slot.b.map((x) => x.perCpuSecond));
   console.log(
-    `| ${what} | ${rps(withPulse).toFixed(0)} / ${rps(without).toFixed(0)} | ${r}× | ${perCpu(withPulse).toFixed(0)} / ${perCpu(without).toFixed(0)} | **${c}×** |`,
+    `| ${what} | ${rpsA.toFixed(0)} / ${rpsB.toFixed(0)} | ${median(slot.rps).toFixed(3)}× (${quartiles(slot.rps)}) | ${cpuA.toFixed(0)} / ${cpuB.toFixed(0)} | **${median(slot.cpu).toFixed(3)}×** (${quartiles(slot.cpu)}) |`,
   );
-}
+});
 for (const s of servers.values()) s.stop();
 await redis.stop();
 process.exit(0);

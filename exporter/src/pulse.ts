@@ -1,5 +1,6 @@
 import { MeterProvider, type MetricProducer, MetricReader } from '@opentelemetry/sdk-metrics';
 import { HostCollector } from './collect/host-collector.js';
+import { WorkerCollector } from './collect/workers.js';
 import { type PulseOptions, type ResolvedOptions, resolveOptions } from './config/options.js';
 import { IdentityCache } from './identity.js';
 import { registerInstruments } from './metrics/instruments.js';
@@ -20,6 +21,11 @@ export interface Pulse {
   readonly meterProvider: MeterProvider;
   /** The recorder's own health: drops, failed writes, invalid payloads. */
   readonly stats: RecorderStats;
+  /**
+   * Reports a process the app started (a pid, e.g. `child.pid`) in the heartbeat's `processes`, with CPU and
+   * RSS, until it ends. Cluster workers and direct children (Linux) are found without it.
+   */
+  trackProcess(pid: number, name?: string): void;
   /** Writes what is queued and a fresh heartbeat. Bounded by the write timeout; never rejects. */
   forceFlush(): Promise<void>;
   /** Flushes, stops timers and closes the Redis client Pulse created. Idempotent, bounded, never rejects. */
@@ -70,7 +76,8 @@ export function createPulse(options: PulseOptions = {}): Pulse {
     if (--users === 0) connection.close();
   };
 
-  const collector = new HostCollector(o.disks);
+  const workers = new WorkerCollector(o.processes);
+  const collector = new HostCollector(o.disks, workers);
   const pullReader = new PullReader();
   const meterProvider = new MeterProvider({ readers: [pullReader] });
   registerInstruments(meterProvider.getMeter(PULSE_SCOPE, SDK_VERSION), collector, stats);
@@ -127,6 +134,7 @@ export function createPulse(options: PulseOptions = {}): Pulse {
     spanProcessor,
     meterProvider,
     stats,
+    trackProcess: (pid, name) => workers.track(pid, name),
     forceFlush: () =>
       bounded(Promise.allSettled([spanProcessor.forceFlush(), metricReader.isBound ? metricReader.forceFlush() : undefined]), bound),
     shutdown() {

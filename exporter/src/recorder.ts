@@ -39,6 +39,11 @@ export class PulseRecorder {
     return this.pulse.stats;
   }
 
+  /** See `Pulse.trackProcess`. */
+  trackProcess(pid: number, name?: string): void {
+    this.pulse.trackProcess(pid, name);
+  }
+
   /** Starts the loop. Calling it again does nothing; after `stop()` it cannot restart. */
   start(): this {
     if (this.provider === undefined && this.stopping === undefined) {

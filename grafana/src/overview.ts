@@ -185,6 +185,30 @@ function processesRow(d: dashboard.DashboardBuilder): void {
       h: 7,
     }),
   );
+  d.withPanel(
+    tablePanel({
+      title: 'Process list',
+      description:
+        "Pulse's ProcessList card: every process of each server, the reporting one (kind main) and the worker processes it reports (cluster workers, child processes), with CPU (share of the whole machine) and resident memory. A cluster worker that runs Pulse itself is also a server of its own.",
+      unit: 'none',
+      labels: [...APP_AND_SERVER, { label: 'pid', name: 'PID' }, { label: 'name', name: 'Command' }, { label: 'kind', name: 'Kind' }],
+      columns: [
+        {
+          name: 'CPU',
+          unit: 'percentunit',
+          expr: sel(M.serverProcessCpu, SERVER),
+          cell: GAUGE_CELL,
+          min: 0,
+          max: 1,
+          thresholds: pressure(0.5, 0.8),
+        },
+        { name: 'RSS', unit: 'bytes', expr: sel(M.serverProcessRss, SERVER) },
+      ],
+      sortBy: { column: 'CPU', desc: true },
+      w: 24,
+      h: 8,
+    }),
+  );
 }
 
 function slowRow(d: dashboard.DashboardBuilder): void {

@@ -34,6 +34,7 @@ export const TEXT_LIMITS = {
   environment: 64,
   version: 64,
   sdk: 128,
+  processName: 64,
   name: 256,
   method: 16,
   route: 256,

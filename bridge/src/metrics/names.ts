@@ -15,6 +15,8 @@ export interface MetricDefinition {
 }
 
 const SERVER = ['app', 'server'] as const;
+/** One process of a server: the reporting one (`kind="main"`) or one of its workers (`cluster`, `child`). */
+const PROCESS = ['app', 'server', 'hostname', 'pid', 'name', 'kind'] as const;
 const ROUTE = ['app', 'kind', 'method', 'route'] as const;
 
 export const PULSE_METRICS = {
@@ -69,6 +71,20 @@ export const PULSE_METRICS = {
     type: 'gauge',
     help: 'Reporting process id, for the Processes card (changes when the process restarts)',
     labelNames: SERVER,
+  },
+
+  // Per process of a server, for the ProcessList card: the reporting process and the heartbeat's `processes`.
+  serverProcessCpu: {
+    name: 'pulse_server_process_cpu_ratio',
+    type: 'gauge',
+    help: 'CPU of each process of the server (the reporting one, kind="main", and its workers) as a share of the whole machine, 0 to 1',
+    labelNames: PROCESS,
+  },
+  serverProcessRss: {
+    name: 'pulse_server_process_resident_memory_bytes',
+    type: 'gauge',
+    help: 'Resident memory of each process of the server (the reporting one, kind="main", and its workers), bytes',
+    labelNames: PROCESS,
   },
 
   // Per app.
@@ -160,6 +176,12 @@ export const PULSE_METRICS = {
     name: 'pulse_bridge_sse_dropped_events_total',
     type: 'counter',
     help: 'Slow and error events not streamed because the SSE queue was full',
+    labelNames: [],
+  },
+  processesLeftOut: {
+    name: 'pulse_bridge_processes_left_out',
+    type: 'gauge',
+    help: 'Worker processes of the last snapshot not exposed because their server listed more than the per-server cap',
     labelNames: [],
   },
   labelOverflow: {

@@ -6,6 +6,11 @@ import { PULSE_METRICS, type PulseMetricKey } from './names.js';
 
 /** Servers rendered between two yields to the event loop. */
 const SLICE = 1_000;
+/**
+ * Worker processes exposed per server. The protocol allows 64; the series cost is per process, so /metrics keeps
+ * fewer and counts the rest in pulse_bridge_processes_left_out.
+ */
+export const MAX_PROCESSES_PER_SERVER = 32;
 
 /**
  * Renders the per-server and per-app gauges of one snapshot. At 10,000 servers that is ~170,000 samples:
@@ -18,6 +23,8 @@ export async function renderSnapshotFamilies(snapshot: Snapshot): Promise<string
   const families = Object.fromEntries(FAMILIES.map((key) => [key, [] as string[]])) as Record<FamilyKey, string[]>;
   const { serverUp: up, lastHeartbeat, serverInfo: info, cpu, memTotal, memFree, load1, load5, load15, diskTotal, diskFree } = families;
   const { procCpu, procRss, procHeap, procUptime, procPid, health, appServers: servers } = families;
+  const { serverProcessCpu, serverProcessRss, processesLeftOut } = families;
+  let leftOut = 0;
   let done = 0;
   for (const app of snapshot.event.apps) {
     const appLabel = `app="${escapeLabelValue(app.app)}"`;
@@ -65,8 +72,24 @@ export async function renderSnapshotFamilies(snapshot: Snapshot): Promise<string
       procHeap.push(block + proc.memory_heap);
       procUptime.push(block + proc.uptime);
       procPid.push(block + proc.pid);
+      // The ProcessList card: the reporting process, then its workers (pid is an integer, kind a protocol literal).
+      const host = `hostname="${escapeLabelValue(sys.hostname)}"`;
+      const main = `{${labels},${host},pid="${proc.pid}",name="${hb.meta.runtime}",kind="main"} `;
+      serverProcessCpu.push(main + proc.cpu_usage / 100);
+      serverProcessRss.push(main + proc.memory_rss);
+      const workers = hb.processes ?? [];
+      const pids = new Set<number>([proc.pid]);
+      for (const worker of workers.slice(0, MAX_PROCESSES_PER_SERVER)) {
+        if (pids.has(worker.pid)) continue; // a pid listed twice would make a duplicate series
+        pids.add(worker.pid);
+        const one = `{${labels},${host},pid="${worker.pid}",name="${escapeLabelValue(worker.name)}",kind="${worker.kind}"} `;
+        serverProcessCpu.push(one + worker.cpu_usage / 100);
+        serverProcessRss.push(one + worker.memory_rss);
+      }
+      leftOut += Math.max(0, workers.length - MAX_PROCESSES_PER_SERVER);
     }
   }
+  processesLeftOut.push(` ${leftOut}`);
   await yieldToLoop();
   let out = '';
   for (const key of FAMILIES) {
@@ -96,6 +119,9 @@ const FAMILIES = [
   'procHeap',
   'procUptime',
   'procPid',
+  'serverProcessCpu',
+  'serverProcessRss',
+  'processesLeftOut',
   'health',
   'appServers',
 ] as const satisfies readonly PulseMetricKey[];

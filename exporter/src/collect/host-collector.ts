@@ -1,11 +1,12 @@
 import { hostname } from 'node:os';
-import type { DiskUsage } from '@gravito/pulse-protocol';
+import type { DiskUsage, WorkerProcess } from '@gravito/pulse-protocol';
 import { SystemCpuCollector } from './cpu.js';
 import { DiskCollector } from './disks.js';
 import { EventLoopCollector, type EventLoopSample } from './event-loop.js';
 import { sampleLoad } from './load.js';
 import { sampleMemory } from './memory.js';
 import { ProcessCollector, type ProcessSample } from './process.js';
+import type { WorkerCollector } from './workers.js';
 
 /** One collection of everything a heartbeat describes. */
 export interface HostSnapshot {
@@ -20,6 +21,8 @@ export interface HostSnapshot {
   process: ProcessSample;
   /** Absent until the loop has ticked once since the previous collection. */
   eventLoop: EventLoopSample | undefined;
+  /** Worker processes (cluster workers, children), for the heartbeat's `processes`. */
+  workers: WorkerProcess[];
 }
 
 /**
@@ -32,13 +35,17 @@ export class HostCollector {
   private readonly eventLoop = new EventLoopCollector();
   private readonly disks: DiskCollector;
 
-  constructor(mounts: readonly string[]) {
+  constructor(
+    mounts: readonly string[],
+    private readonly workers?: WorkerCollector,
+  ) {
     this.disks = new DiskCollector(mounts);
   }
 
   async collect(): Promise<HostSnapshot> {
     // Start the thread-pool work first, then do the synchronous reads while it runs.
     const disks = this.disks.sample();
+    const workers = this.workers?.sample() ?? Promise.resolve([]);
     const cpu = this.cpu.sample();
     const memory = sampleMemory();
     const snapshot: HostSnapshot = {
@@ -50,14 +57,17 @@ export class HostCollector {
       memoryFree: memory.free,
       load: sampleLoad(),
       disks: [],
+      workers: [],
       process: this.proc.sample(),
       eventLoop: this.eventLoop.sample(),
     };
     snapshot.disks = await disks;
+    snapshot.workers = await workers;
     return snapshot;
   }
 
   stop(): void {
     this.eventLoop.stop();
+    this.workers?.stop();
   }
 }

@@ -26,6 +26,8 @@ export interface PulseOptions {
   ttlSeconds?: number;
   /** Mount points whose size and free space go into the heartbeat. Default `['/']`. */
   disks?: string[];
+  /** Report worker processes (cluster workers, child processes, tracked pids) in the heartbeat's `processes`. Default true. */
+  processes?: boolean;
   /** A SERVER or CONSUMER span slower than this is a slow entry. Default 1000 ms. */
   thresholdMs?: number;
   /** Per-route or per-job thresholds, first match wins: `{ '/slow/*': 2000, 'send-email': 5000 }` or `[[/^\/api\//, 500]]`. */
@@ -56,6 +58,7 @@ export interface ResolvedOptions {
   intervalMs: number;
   ttlSeconds: number;
   disks: string[];
+  processes: boolean;
   thresholds: ThresholdMatcher;
   ignore: NameFilter;
   sampleRate: number;
@@ -92,6 +95,7 @@ const KNOWN_KEYS = new Set([
   'intervalMs',
   'ttlSeconds',
   'disks',
+  'processes',
   'thresholdMs',
   'thresholds',
   'ignore',
@@ -195,6 +199,7 @@ export function resolveOptions(options: PulseOptions = {}): ResolvedOptions {
     intervalMs,
     ttlSeconds,
     disks: [...disks],
+    processes: bool(options.processes, 'processes', true),
     thresholds: new ThresholdMatcher(thresholdRules(options.thresholds), thresholdMs),
     ignore: new NameFilter(ignore.map((p, i) => compilePattern(pattern(p, `ignore[${i}]`)))),
     sampleRate: number(options.sampleRate, 'sampleRate', DEFAULTS.sampleRate, 0, 1),

@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import { type DiskUsage, type EventLoopStats, type PulseHeartbeat, TEXT_LIMITS } from '@gravito/pulse-protocol';
+import { type DiskUsage, type EventLoopStats, MAX_WORKER_PROCESSES, type PulseHeartbeat, TEXT_LIMITS, type WorkerProcess } from '@gravito/pulse-protocol';
 import type { Attributes } from '@opentelemetry/api';
 import type { MetricData, ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import type { Identity } from '../identity.js';
@@ -74,6 +74,26 @@ function eventLoop(metrics: Map<string, Points>): EventLoopStats | undefined {
   return stats;
 }
 
+/** Worker processes: one point per pid of the memory gauge, joined with the CPU gauge by pid. */
+function workers(metrics: Map<string, Points>): WorkerProcess[] {
+  const cpuByPid = new Map<unknown, number | undefined>();
+  for (const p of metrics.get(M.workerCpuUtilization) ?? []) cpuByPid.set(p.attributes[A.processPid], num(p.value));
+  const result: WorkerProcess[] = [];
+  for (const p of metrics.get(M.workerMemoryUsage) ?? []) {
+    const { [A.processPid]: pid, [A.processCommand]: name, [A.workerKind]: kind } = p.attributes;
+    if (typeof pid !== 'number' || typeof name !== 'string' || name === '' || (kind !== 'cluster' && kind !== 'child')) continue;
+    result.push({
+      pid,
+      name: truncate(name, TEXT_LIMITS.processName),
+      kind,
+      cpu_usage: percent(cpuByPid.get(pid)),
+      memory_rss: bytes(num(p.value)),
+    });
+    if (result.length === MAX_WORKER_PROCESSES) break;
+  }
+  return result;
+}
+
 function resourceText(rm: ResourceMetrics, name: string): string | undefined {
   const v = rm.resource.attributes[name];
   return v === undefined || v === null || v === '' ? undefined : String(v);
@@ -131,5 +151,7 @@ export function toHeartbeat(rm: ResourceMetrics, ctx: HeartbeatContext): PulseHe
       invalid_payloads: Math.max(0, Math.round(single(m, M.recorderInvalidPayloads) ?? 0)),
     },
   };
+  const processes = workers(m);
+  if (processes.length > 0) heartbeat.processes = processes;
   return heartbeat;
 }

@@ -32,6 +32,8 @@ export function registerInstruments(meter: Meter, collector: HostCollector, stat
     elP50: g(M.eventLoopDelayP50, 's', 'event-loop delay median since the previous collection'),
     elP99: g(M.eventLoopDelayP99, 's', 'event-loop delay p99 since the previous collection'),
     elu: g(M.eventLoopUtilization, '1', 'event-loop utilization since the previous collection'),
+    workerCpu: g(M.workerCpuUtilization, '1', 'worker process CPU time over elapsed time times cores, since the previous collection'),
+    workerMem: u(M.workerMemoryUsage, 'By', 'worker process resident set size'),
     dropped: c(M.recorderDropped, '{entry}', 'slow or error entries Pulse dropped (queue full, Redis down or failing)'),
     failed: c(M.recorderFailedWrites, '{write}', 'Redis writes by Pulse that failed or timed out'),
     invalid: c(M.recorderInvalidPayloads, '{payload}', 'payloads Pulse built but did not write: they failed the schema'),
@@ -69,6 +71,11 @@ export function registerInstruments(meter: Meter, collector: HostCollector, stat
       r.observe(i.elP50, s.eventLoop.delayP50Ms / 1000);
       r.observe(i.elP99, s.eventLoop.delayP99Ms / 1000);
       if (s.eventLoop.utilization !== undefined) r.observe(i.elu, s.eventLoop.utilization);
+    }
+    for (const w of s.workers) {
+      const attributes = { [A.processPid]: w.pid, [A.processCommand]: w.name, [A.workerKind]: w.kind };
+      r.observe(i.workerCpu, w.cpu_usage / 100, attributes);
+      r.observe(i.workerMem, w.memory_rss, attributes);
     }
     r.observe(i.dropped, stats.droppedEntries);
     r.observe(i.failed, stats.failedWrites);

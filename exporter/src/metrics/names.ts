@@ -21,6 +21,8 @@ export const M = {
   eventLoopDelayP50: 'nodejs.eventloop.delay.p50',
   eventLoopDelayP99: 'nodejs.eventloop.delay.p99',
   eventLoopUtilization: 'nodejs.eventloop.utilization',
+  workerCpuUtilization: 'pulse.worker.cpu.utilization',
+  workerMemoryUsage: 'pulse.worker.memory.usage',
   recorderDropped: 'pulse.recorder.dropped_entries',
   recorderFailedWrites: 'pulse.recorder.failed_writes',
   recorderInvalidPayloads: 'pulse.recorder.invalid_payloads',
@@ -30,6 +32,9 @@ export const A = {
   memoryState: 'system.memory.state',
   filesystemMountpoint: 'system.filesystem.mountpoint',
   filesystemState: 'system.filesystem.state',
+  processPid: 'process.pid',
+  processCommand: 'process.command',
+  workerKind: 'pulse.worker.kind',
 } as const;
 
 /** Resource attributes the heartbeat reads (semantic conventions). */

@@ -30,6 +30,7 @@ const LISTS = {
 const BOOLEANS = {
   PULSE_RECORD_SLOW: 'recordSlow',
   PULSE_RECORD_ERRORS: 'recordErrors',
+  PULSE_PROCESSES: 'processes',
 } as const satisfies Record<string, keyof PulseOptions>;
 
 type Env = Readonly<Record<string, string | undefined>>;

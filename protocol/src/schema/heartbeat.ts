@@ -63,6 +63,22 @@ export const ServerState = Type.Union([Type.Literal('running'), Type.Literal('st
   description: 'running (the default when absent), or stopped: the last heartbeat, written on a graceful shutdown',
 });
 
+/** Most worker processes one heartbeat lists; an SDK reports the first ones and counts the rest as left out. */
+export const MAX_WORKER_PROCESSES = 64;
+
+export const WorkerProcess = Type.Object(
+  {
+    pid: Type.Integer({ minimum: 0, maximum: 2 ** 31 }),
+    name: Text(TEXT_LIMITS.processName, 'command name, e.g. "node" (Linux: /proc/<pid>/comm)'),
+    kind: Type.Union([Type.Literal('cluster'), Type.Literal('child')], {
+      description: "cluster: a worker of the runtime's cluster module; child: any other child process",
+    }),
+    cpu_usage: Percent('share of the whole machine (all cores), 0 to 100, since the previous heartbeat'),
+    memory_rss: Bytes('resident set, bytes'),
+  },
+  { ...closed, title: 'WorkerProcess', description: 'a worker process of the app, next to the reporting process' },
+);
+
 export const PulseHeartbeat = Type.Object(
   {
     timestamp: EpochMillis(),
@@ -99,6 +115,12 @@ export const PulseHeartbeat = Type.Object(
       },
       { ...closed, title: 'ProcessStats' },
     ),
+    processes: Type.Optional(
+      Type.Array(WorkerProcess, {
+        maxItems: MAX_WORKER_PROCESSES,
+        description: "the app's worker processes on this server (cluster workers, child processes); `process` is the reporting one",
+      }),
+    ),
     meta: Type.Object(
       {
         app_name: Text(TEXT_LIMITS.appName, 'the service name'),
@@ -129,4 +151,5 @@ export type DiskUsage = Static<typeof DiskUsage>;
 export type EventLoopStats = Static<typeof EventLoopStats>;
 export type RecorderStats = Static<typeof RecorderStats>;
 export type ServerState = Static<typeof ServerState>;
+export type WorkerProcess = Static<typeof WorkerProcess>;
 export type PulseRuntime = Static<typeof PulseRuntime>;

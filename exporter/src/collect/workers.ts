@@ -1,0 +1,123 @@
+import cluster from 'node:cluster';
+import { readFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
+import { MAX_WORKER_PROCESSES, TEXT_LIMITS, type WorkerProcess } from '@gravito/pulse-protocol';
+import pidusage from 'pidusage';
+import { DiagOnce, errorMessage } from '../diag-once.js';
+
+/**
+ * The app's worker processes, for the heartbeat's `processes`: Node `cluster` workers of this
+ * (primary) process, its child processes (Linux: `/proc/<pid>/task/<pid>/children`, one read), and
+ * pids the app told Pulse about (`pulse.trackProcess`). CPU and RSS come from `pidusage` (one
+ * `/proc/<pid>/stat` read per pid on Linux, through a file handle it keeps open; `ps` on macOS);
+ * the command name from `/proc/<pid>/comm`, read once per pid. All of it is asynchronous and
+ * bounded in time: a slow read never holds the heartbeat.
+ */
+export class WorkerCollector {
+  private readonly diag = new DiagOnce();
+  private readonly cores = Math.max(1, availableParallelism());
+  /** Pids the app told us about, with the name it gave; forgotten once the process is gone. */
+  private readonly tracked = new Map<number, string | undefined>();
+  private readonly names = new Map<number, string>();
+  private last: WorkerProcess[] = [];
+  /** Processes found beyond the cap at the last collection. */
+  leftOut = 0;
+
+  constructor(
+    private readonly enabled: boolean,
+    private readonly timeoutMs = 1_000,
+    private readonly max = MAX_WORKER_PROCESSES,
+  ) {}
+
+  track(pid: number, name?: string): void {
+    if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid) return;
+    if (this.tracked.size >= this.max && !this.tracked.has(pid)) return; // bounded like everything else
+    this.tracked.set(pid, name === undefined ? undefined : name.slice(0, TEXT_LIMITS.processName));
+  }
+
+  async sample(): Promise<WorkerProcess[]> {
+    if (!this.enabled) return [];
+    let timer: NodeJS.Timeout | undefined;
+    const bound = new Promise<undefined>((resolve) => {
+      timer = setTimeout(resolve, this.timeoutMs, undefined);
+      timer.unref();
+    });
+    const result = await Promise.race([this.read(), bound]);
+    clearTimeout(timer);
+    if (result === undefined) {
+      this.diag.warn('timeout', `reading worker processes took over ${this.timeoutMs} ms; heartbeats keep the last figures`);
+      return this.last;
+    }
+    this.last = result;
+    return result;
+  }
+
+  private async read(): Promise<WorkerProcess[]> {
+    const found = new Map<number, WorkerProcess['kind']>();
+    if (cluster.isPrimary) {
+      for (const worker of Object.values(cluster.workers ?? {})) {
+        const pid = worker?.process.pid;
+        if (pid !== undefined && !worker?.isDead()) found.set(pid, 'cluster');
+      }
+    }
+    for (const pid of await childPids()) if (!found.has(pid)) found.set(pid, 'child');
+    for (const pid of this.tracked.keys()) if (!found.has(pid)) found.set(pid, 'child');
+    this.leftOut = Math.max(0, found.size - this.max);
+    const pids = [...found.keys()].slice(0, this.max);
+    const samples = await Promise.all(pids.map((pid) => this.one(pid, found.get(pid) as WorkerProcess['kind'])));
+    for (const pid of this.names.keys()) if (!found.has(pid)) this.names.delete(pid);
+    return samples.filter((s): s is WorkerProcess => s !== undefined);
+  }
+
+  private async one(pid: number, kind: WorkerProcess['kind']): Promise<WorkerProcess | undefined> {
+    try {
+      const [usage, name] = await Promise.all([pidusage(pid), this.nameOf(pid)]);
+      return {
+        pid,
+        name,
+        kind,
+        // pidusage reports a share of one core (up to cores × 100): the protocol wants the whole machine.
+        cpu_usage: Math.min(100, Math.max(0, Math.round((usage.cpu / this.cores) * 100) / 100)),
+        memory_rss: Math.max(0, Math.round(usage.memory)),
+      };
+    } catch (err) {
+      // The process ended between listing and reading: forget it. Anything else is said once.
+      this.tracked.delete(pid);
+      this.names.delete(pid);
+      if (!/No matching pid/i.test(errorMessage(err))) this.diag.warn('pidusage', `cannot read a worker process: ${errorMessage(err)}`);
+      return undefined;
+    }
+  }
+
+  private async nameOf(pid: number): Promise<string> {
+    const known = this.names.get(pid) ?? this.tracked.get(pid);
+    if (known !== undefined) return known;
+    let name = 'node';
+    if (process.platform === 'linux') {
+      name = (await readFile(`/proc/${pid}/comm`, 'utf8').catch(() => 'unknown')).trim() || 'unknown';
+    }
+    name = name.slice(0, TEXT_LIMITS.processName);
+    this.names.set(pid, name);
+    return name;
+  }
+
+  stop(): void {
+    // pidusage keeps a file handle per pid in a module-wide history (closed when it expires, 60 s):
+    // let it expire rather than clear() it, which would also drop other users' history.
+    this.tracked.clear();
+  }
+}
+
+/** Direct children of this process (Linux); none elsewhere, where only cluster workers and tracked pids count. */
+async function childPids(): Promise<number[]> {
+  if (process.platform !== 'linux') return [];
+  try {
+    const text = await readFile(`/proc/${process.pid}/task/${process.pid}/children`, 'utf8');
+    return text
+      .split(' ')
+      .map((part) => Number(part))
+      .filter((pid) => Number.isInteger(pid) && pid > 0);
+  } catch {
+    return [];
+  }
+}
