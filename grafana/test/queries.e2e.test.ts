@@ -4,10 +4,13 @@
 // binary is found (CI installs one), the Bun.serve example app runs next to it under its own app name, with its own
 // traffic, and every variable and panel target must return data for it too: a Bun app shows as a Node app does.
 import assert from 'node:assert/strict';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { findBun, NO_BUN, startRedis, type TestRedis, which } from '@gravito/pulse-testkit';
 import { parse } from 'yaml';
 import { Child } from '../../scripts/demo/processes.js';
@@ -23,9 +26,14 @@ const APPS = bun ? [APP, BUN_APP] : [APP];
 const SCRAPE_SECONDS = 1;
 const DEADLINE_MS = 75_000;
 
+const CLUSTER_APP = `${APP}-cluster`;
+const CLUSTER_DIR = fileURLToPath(new URL('../../exporter/examples/cluster-app/', import.meta.url));
+
 let redis: TestRedis | undefined;
 let stack: Stack | undefined;
 const bunChildren: Child[] = [];
+/** The cluster example (a primary and 2 workers) under the zero-code entry, next to the demo stack. */
+let clusterApp: ChildProcess | undefined;
 let startedAt = 0;
 let agent: NodeJS.Timeout | undefined;
 
@@ -71,6 +79,11 @@ before(async () => {
   // Every 5 s, as an agent would (more often than its 10 s, so that it never looks late on a loaded machine).
   agent = setInterval(() => void writeAgents().catch(() => {}), 5_000);
   agent.unref();
+  clusterApp = spawn(process.execPath, ['--import', '@gravito/pulse-node/register', 'server.mjs'], {
+    cwd: CLUSTER_DIR,
+    env: { ...process.env, OTEL_SERVICE_NAME: CLUSTER_APP, REDIS_URL: redis.url, PULSE_INTERVAL_MS: '1000', PORT: '0', WORKERS: '2' },
+    stdio: 'ignore',
+  });
   if (!bun) {
     console.log(`# the Bun example app is not checked: ${NO_BUN}`);
     return;
@@ -88,6 +101,10 @@ before(async () => {
 after(async () => {
   clearInterval(agent);
   for (const child of bunChildren.reverse()) await child.stop();
+  if (clusterApp && clusterApp.exitCode === null) {
+    clusterApp.kill('SIGTERM');
+    await once(clusterApp, 'exit');
+  }
   await stack?.stop();
   await redis?.stop();
 });
@@ -264,4 +281,34 @@ test('every alert expression (comparisons made bool) returns at least one series
     return vars ? failingQueries(queries, vars) : ['variables'];
   });
   assert.deepEqual(failures, [], `alert expressions without data:\n${failures.join('\n')}`);
+});
+
+test('the cluster example (2 workers): 3 processes in /metrics and in the Process list panel', {
+  skip,
+  timeout: DEADLINE_MS + 10_000,
+}, async () => {
+  const processList = loadDashboards()
+    .flatMap(({ model }) => panelQueries(model))
+    .filter((q) => q.panel === 'Process list');
+  assert.equal(processList.length, 2, 'the Process list panel has a CPU and an RSS query');
+  const failures = await eventually(async () => {
+    // The primary is the server whose process list has cluster workers.
+    const servers = await labelValues(`pulse_server_process_resident_memory_bytes{app="${CLUSTER_APP}", kind="cluster"}`, 'server');
+    if (servers.length !== 1) return [`one server with cluster workers, got ${JSON.stringify(servers)}`];
+    const server = servers[0] as string;
+    const metrics = await (await fetch(`${stack?.bridgeUrl}/metrics`)).text();
+    const lines = metrics
+      .split('\n')
+      .filter((l) => l.startsWith('pulse_server_process_resident_memory_bytes{') && l.includes(`server="${server}"`));
+    const out: string[] = [];
+    if (lines.length !== 3) out.push(`/metrics: ${lines.length} processes for ${server}, want 3 (main + 2 workers)`);
+    const vars = { app: escapeRegex(CLUSTER_APP), server: escapeRegex(server), mount: '/' };
+    for (const q of processList) {
+      const result = await prom('/api/v1/query', { query: expand(q.expr, vars) });
+      const series = result.status === 'success' && !Array.isArray(result.data) ? result.data.result.length : -1;
+      if (series !== 3) out.push(`${q.refId}: ${series} series, want 3`);
+    }
+    return out;
+  });
+  assert.deepEqual(failures, [], failures.join('\n'));
 });

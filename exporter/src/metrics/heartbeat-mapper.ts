@@ -1,5 +1,12 @@
 import { hostname } from 'node:os';
-import { type DiskUsage, type EventLoopStats, MAX_WORKER_PROCESSES, type PulseHeartbeat, TEXT_LIMITS, type WorkerProcess } from '@gravito/pulse-protocol';
+import {
+  type DiskUsage,
+  type EventLoopStats,
+  MAX_WORKER_PROCESSES,
+  type PulseHeartbeat,
+  TEXT_LIMITS,
+  type WorkerProcess,
+} from '@gravito/pulse-protocol';
 import type { Attributes } from '@opentelemetry/api';
 import type { MetricData, ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import type { Identity } from '../identity.js';
