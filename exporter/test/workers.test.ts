@@ -11,7 +11,7 @@ import { type AppProcess, startNode, uniqueApp, waitFor } from './helpers.js';
 
 const CLUSTER_APP = fileURLToPath(new URL('../examples/cluster-app/', import.meta.url));
 
-describe('worker processes: the cluster example under the register entry', () => {
+describe('worker processes: the cluster example under the register entry', { timeout: 120_000 }, () => {
   let redis: TestRedis;
   let client: Redis;
   let app: AppProcess;
@@ -24,6 +24,7 @@ describe('worker processes: the cluster example under the register entry', () =>
       ['--import', '@gravito/pulse-node/register', 'server.mjs'],
       { OTEL_SERVICE_NAME: appName, REDIS_URL: redis.url, PULSE_INTERVAL_MS: '500', WORKERS: '2' },
       CLUSTER_APP,
+      45_000, // three processes loading OpenTelemetry on a shared, loaded box
     );
   });
   after(async () => {
@@ -45,7 +46,7 @@ describe('worker processes: the cluster example under the register entry', () =>
     const primary = await waitFor(
       'a heartbeat listing 2 workers',
       async () => (await heartbeats()).find((hb) => hb.process.pid === app.child.pid && hb.processes?.length === 2),
-      15_000,
+      30_000,
     );
     // Each worker runs the register entry too (execArgv): its own heartbeat carries its pid.
     const workerPids = (await waitFor('3 heartbeats', async () => ((await heartbeats()).length === 3 ? heartbeats() : undefined), 10_000))
