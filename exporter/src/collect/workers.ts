@@ -100,7 +100,8 @@ export class WorkerCollector {
             (err: unknown) => {
               this.tracked.delete(pid);
               this.names.delete(pid);
-              if (!/No matching pid/i.test(errorMessage(err))) this.diag.warn('pidusage', `cannot read a worker process: ${errorMessage(err)}`);
+              if (!/No matching pid/i.test(errorMessage(err)))
+                this.diag.warn('pidusage', `cannot read a worker process: ${errorMessage(err)}`);
               return undefined;
             },
           ),
