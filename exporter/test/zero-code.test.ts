@@ -64,10 +64,14 @@ for (const { kind, args } of cases) {
       assert.equal(hb.value.meta.interval_ms, 500);
     });
 
-    it('SIGTERM shuts down and ends the process as it would without Pulse, with nothing on stderr', async () => {
+    it('SIGTERM shuts down (the last heartbeat says stopped) and ends the process as it would without Pulse', async () => {
       await app.stop();
       assert.equal(app.child.signalCode, 'SIGTERM', `exit code ${app.child.exitCode}`);
       assert.deepEqual(pulseLines(app.stderr()), []);
+      const [key] = await client.keys(`pulse:server:${appName}:*`);
+      const last = parseHeartbeat(await client.get(key as string));
+      assert.ok(last.ok, last.ok ? '' : last.error);
+      assert.equal(last.value.state, 'stopped');
     });
   });
 }
