@@ -50,8 +50,8 @@ console.log(
 );
 console.log('| method | 1 pid (this process) | 2 workers | 8 workers | per worker (8) |\n|---|---|---|---|---|');
 const rows: Array<[string, (pids: number[]) => Promise<unknown>, number]> = [
-  ['`pidusage`, one call per pid (as Pulse calls it)', (pids) => Promise.all(pids.map((pid) => pidusage(pid))), N],
-  ['`pidusage`, one call for all pids', (pids) => pidusage(pids), N],
+  ['`pidusage`, one call per pid', (pids) => Promise.all(pids.map((pid) => pidusage(pid))), N],
+  ['`pidusage`, one call for all pids (as Pulse calls it)', (pids) => pidusage(pids), N],
   ['hand-written `/proc/<pid>/stat` read (the floor, Linux only)', (pids) => Promise.all(pids.map(procStat)), N],
   // systeminformation runs `ps` in a child process for every call: far fewer iterations.
   ['`systeminformation.processLoad` (runs `ps`)', (pids) => si.processLoad(pids.length === 1 ? 'node' : 'sleep'), 10],
