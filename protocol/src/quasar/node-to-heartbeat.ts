@@ -13,15 +13,15 @@ export const NODE_TO_HEARTBEAT_DEFAULTS = {
   intervalMs: QUASAR_NODE_INTERVAL_MS,
 } as const;
 
-/** GPP's runtimes are fewer than Zenith's languages: the rest are reported as the nearest one. */
+/** Zenith's languages and GPP's runtimes are the same set: the typed map fails to compile if either grows alone. */
 const RUNTIME_OF: Record<PulseNodeLanguage, PulseRuntime> = {
   node: 'node',
-  bun: 'node',
-  deno: 'node',
+  bun: 'bun',
+  deno: 'deno',
   php: 'php',
   go: 'go',
   python: 'python',
-  other: 'node',
+  other: 'other',
 };
 
 /** A GPP text field: 1 to `max` characters (a longer one is cut, an empty one becomes `unknown`). */
@@ -38,8 +38,8 @@ const percent = (value: number) => Math.min(100, Math.max(0, value));
  * - Memory is rounded to whole bytes; `memory.system.used` is dropped (GPP keeps `free`).
  * - `meta.sdk` becomes `gravito-quasar/{runtime.framework}`: the mark of a Quasar source (`heartbeatSource`).
  * - `meta.interval_ms` is Quasar's 10 s, so the bridge calls the process lost after 30 s, when Zenith turns it yellow.
- * - Lost: queues (the bridge exports them apart), `meta`, `memory.system.used`, and the exact language where GPP
- *   has no such runtime (bun, deno, other → node). Unknown: load average (`[0, 0, 0]`), environment and app version.
+ * - Lost: queues (the bridge exports them apart), `meta`, `memory.system.used`. Unknown: load average
+ *   (`[0, 0, 0]`), environment and app version.
  */
 export function pulseNodeToHeartbeat(node: PulseNode): PulseHeartbeat {
   const cores = node.cpu.cores;
