@@ -181,6 +181,7 @@ describe('the Pulse page in Chromium', { skip }, () => {
     const ids = ['web-1', 'web-2', 'web-3', 'worker-1'];
     const beats = keepAlive(redis, app, ids, (h, id) => {
       if (id === 'web-3') h.system.cpu_usage = 97;
+      if (id === 'web-1') h.processes = [{ pid: 5001, name: 'node', kind: 'cluster', cpu_usage: 8.5, memory_rss: 83_886_080 }];
     });
     const { page, log } = await browser.open();
     try {
@@ -221,6 +222,10 @@ describe('the Pulse page in Chromium', { skip }, () => {
         'Uptime',
         '4242',
         'RSS',
+        'worker node',
+        '5001',
+        '8.5 %',
+        '80.0 MiB',
       ]) {
         assert.ok(web1.includes(piece), `${piece} in ${web1}`);
       }

@@ -2,25 +2,18 @@ import { el, setText } from '../dom.js';
 import { bytes, duration, percent } from '../format.js';
 import type { PulseHeartbeat } from '../protocol.js';
 
-interface ProcessRow {
-  name: string;
-  pid: number;
-  cpu: number;
-  rss: number;
-  uptime: number;
-}
+/** One row's cells: name, pid, CPU, RSS, uptime. */
+type ProcessRow = [string, string, string, string, string];
 
+/** The reporting process first, then its worker processes (cluster workers, children) when the SDK lists them. */
 function rowsOf(hb: PulseHeartbeat): ProcessRow[] {
   const p = hb.process;
-  return [
-    {
-      name: 'main',
-      pid: p.pid,
-      cpu: p.cpu_usage,
-      rss: p.memory_rss,
-      uptime: p.uptime,
-    },
-  ];
+  const rows: ProcessRow[] = [['main', String(p.pid), percent(p.cpu_usage), bytes(p.memory_rss), duration(p.uptime)]];
+  for (const w of hb.processes ?? []) {
+    // Workers carry no uptime in the protocol.
+    rows.push([`${w.kind === 'cluster' ? 'worker' : 'child'} ${w.name}`, String(w.pid), percent(w.cpu_usage), bytes(w.memory_rss), '—']);
+  }
+  return rows;
 }
 
 const COLUMNS = ['Process', 'PID', 'CPU', 'RSS', 'Uptime'];
@@ -51,8 +44,7 @@ export class ProcessList {
     rows.forEach((row, i) => {
       const cells = this.body.rows[i]?.cells;
       if (!cells) return;
-      const values = [row.name, String(row.pid), percent(row.cpu), bytes(row.rss), duration(row.uptime)];
-      values.forEach((text, j) => {
+      row.forEach((text, j) => {
         const cell = cells[j];
         if (cell) setText(cell, text);
       });
