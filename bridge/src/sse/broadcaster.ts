@@ -25,6 +25,8 @@ interface Client {
   res: ServerResponse;
   id: number;
   sub: Subscription;
+  /** `sub` in full mode: made once here, as every pulse measures the client's budget by it. */
+  full: Subscription;
   /** Bytes of the whole state it follows (a full `system_pulse` of its apps) at the last pulse written to it. */
   stateBytes: number;
 }
@@ -120,7 +122,7 @@ export class SseBroadcaster {
       return;
     }
     openEventStream(req, res, this.options.retryMs ?? 3_000);
-    const client: Client = { res, id: this.nextClientId++, sub, stateBytes: 0 };
+    const client: Client = { res, id: this.nextClientId++, sub, full: asFull(sub), stateBytes: 0 };
     this.clients.add(client);
     res.on('close', () => {
       this.clients.delete(client);
@@ -128,7 +130,7 @@ export class SseBroadcaster {
     this.write(client, [this.eventFrame(PULSE_EVENTS.status, status)]);
     // A delta client starts from the full state, on every connect: after a reconnect (Last-Event-ID or not)
     // it may have missed events, so it never builds on what it had. The shared bytes get an id of its own.
-    const first = this.variant(this.sent, asFull(sub));
+    const first = this.variant(this.sent, client.full);
     client.stateBytes = first.bytes;
     this.write(client, [this.eventHead(PULSE_EVENTS.systemPulse), ...first.parts.slice(1)]);
   }
@@ -240,7 +242,7 @@ export class SseBroadcaster {
     this.sent = frame;
     await this.eachClient((client) => {
       const variant = this.variant(frame, client.sub);
-      this.write(client, variant.parts, this.variant(frame, asFull(client.sub)).bytes);
+      this.write(client, variant.parts, this.variant(frame, client.full).bytes);
     }, clients);
   }
 
