@@ -224,9 +224,14 @@ export class SseBroadcaster {
   private async writeEvents(event: string, items: readonly { app?: string; data: string }[]): Promise<void> {
     this.queuedEvents -= items.length;
     const frames: EventFrame[] = items.map(({ app, data }) => ({ app, bytes: this.eventFrame(event, data) }));
-    const all = frames.map((f) => f.bytes);
+    // The frames each subscription wants, picked once per subscription kind (as pulses are), not per client.
+    const byKind = new Map<string, Buffer[]>();
     await this.eachClient((client) => {
-      const wanted = client.sub.apps === undefined ? all : frames.filter((f) => wants(client.sub, f.app)).map((f) => f.bytes);
+      let wanted = byKind.get(client.sub.key);
+      if (wanted === undefined) {
+        wanted = frames.filter((f) => wants(client.sub, f.app)).map((f) => f.bytes);
+        byKind.set(client.sub.key, wanted);
+      }
       if (wanted.length > 0) this.write(client, wanted);
     });
   }
