@@ -16,7 +16,7 @@ import {
 } from '@gravito/pulse-protocol';
 import type { Logger } from 'pino';
 import type { QuasarReader } from '../quasar/reader.js';
-import { type BoundedValue, ChunkFetcher } from '../redis/bounded-get.js';
+import { type BoundedValue, ChunkFetcher, unreadReason } from '../redis/bounded-get.js';
 import type { RedisHandle } from '../redis/connection.js';
 import { MemoryWatch, type RedisMemory } from '../redis/memory-watch.js';
 import { MGET_CHUNK, mapLimited, scanEach, withDeadline, yieldToLoop } from '../redis/read.js';
@@ -396,8 +396,8 @@ export class MonitorService {
     if (raw === null || raw === undefined) return; // expired between SCAN and GET
     if (typeof raw !== 'string') {
       // Only the length or type was read: reported when it first shows (or changes), then skipped unread.
-      if ('wrongType' in raw) this.reportInvalid(key, 'wrong type', 'not a string: a heartbeat key holds a JSON string');
-      else this.reportInvalid(key, `${raw.tooLarge} bytes`, `${raw.tooLarge} bytes, over the ${MAX_HEARTBEAT_BYTES}-byte limit (not read)`);
+      const reason = unreadReason(raw, MAX_HEARTBEAT_BYTES);
+      this.reportInvalid(key, reason, reason);
       return;
     }
     const known = this.registry.get(key);

@@ -6,7 +6,15 @@ import type { RedisHandle } from './connection.js';
  * size is checked inside Redis before the value is read, so a 50 MB value never enters Redis's output buffer
  * for the bridge, nor the bridge's heap: only its length does.
  */
-export type BoundedValue = string | null | { tooLarge: number } | { wrongType: true };
+export type BoundedValue = string | null | Unread;
+
+/** A value the bounded read left in Redis: too long, or not a string. */
+export type Unread = { tooLarge: number } | { wrongType: true };
+
+/** Why a value was left unread, in the same words for every reader (its fingerprint too: it changes with the length). */
+export function unreadReason(value: Unread, maxBytes: number): string {
+  return 'wrongType' in value ? 'not a string' : `${value.tooLarge} bytes, over the ${maxBytes}-byte limit (not read)`;
+}
 
 /**
  * Per key: `STRLEN` (O(1); an error for a key that is not a string), then `GET` only when the length is within
