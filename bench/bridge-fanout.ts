@@ -9,13 +9,14 @@
 // Needs `npm run build` first. 10,000 heartbeats sit among 100,000 keys; the interval is 2 s.
 //   node --import tsx bench/bridge-fanout.ts [--seconds 60] [--baseline /path/to/old/bridge/dist/cli.js] [--only full,delta]
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { heartbeatKey, type PulseHeartbeat } from '@gravito/pulse-protocol';
+import { heartbeatKey } from '@gravito/pulse-protocol';
 import { startRedis } from '@gravito/pulse-testkit';
 import type { Redis } from 'ioredis';
+import { builtBridgeCli, heartbeatTemplate } from './lib/bridge-setup.js';
 
 const { values: args } = parseArgs({
   options: { seconds: { type: 'string', default: '60' }, baseline: { type: 'string' }, only: { type: 'string' } },
@@ -25,21 +26,16 @@ const INTERVAL_MS = 2_000;
 const APPS = 100;
 const OTHER_KEYS = 90_000;
 const WARMUP_MS = 8_000;
-const CLI = fileURLToPath(new URL('../bridge/dist/cli.js', import.meta.url));
+const CLI = builtBridgeCli('bench/bridge-fanout.ts');
 const CEILING = fileURLToPath(new URL('./fanout/ceiling-server.ts', import.meta.url));
 const READERS = fileURLToPath(new URL('./fanout/readers.ts', import.meta.url));
-if (!existsSync(CLI)) {
-  console.error('bench/bridge-fanout.ts runs the built bridge: npm run build first');
-  process.exit(1);
-}
 const only = args.only?.split(',');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const pct = (xs: number[], p: number) =>
   xs.length === 0 ? Number.NaN : (xs[Math.min(xs.length - 1, Math.floor((xs.length * p) / 100))] as number);
 
 // ---- Redis and the heartbeat writer -------------------------------------------------------------------------
-const template: PulseHeartbeat = JSON.parse(readFileSync(new URL('../protocol/vectors/heartbeat.json', import.meta.url), 'utf8')).cases[1]
-  .value;
+const template = heartbeatTemplate();
 delete template.system.disks; // ~660 B, as in bench/bridge-tick.ts
 template.meta.interval_ms = 600_000; // a server not rewritten during a phase stays online
 const redis = await startRedis();

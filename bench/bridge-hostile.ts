@@ -8,10 +8,11 @@
 //   npm run build && node --import tsx bench/bridge-hostile.ts
 
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
-import { heartbeatKey, type PulseHeartbeat } from '@gravito/pulse-protocol';
+import { readFileSync } from 'node:fs';
+import { heartbeatKey } from '@gravito/pulse-protocol';
 import { freePort, startRedis } from '@gravito/pulse-testkit';
 import type { Redis } from 'ioredis';
+import { builtBridgeCli, heartbeatTemplate, inPipelines } from './lib/bridge-setup.js';
 
 const SERVERS = 10_000;
 const APPS = 100;
@@ -20,13 +21,8 @@ const BIG_BYTES = 50 * 1024 * 1024;
 const BASELINE_S = Number(process.env.BENCH_BASELINE_S ?? 20);
 const HOSTILE_S = Number(process.env.BENCH_HOSTILE_S ?? 60);
 
-const CLI = new URL('../bridge/dist/cli.js', import.meta.url).pathname;
-if (!existsSync(CLI)) {
-  console.error('bench/bridge-hostile.ts runs the built bridge: npm run build first');
-  process.exit(1);
-}
-const template: PulseHeartbeat = JSON.parse(readFileSync(new URL('../protocol/vectors/heartbeat.json', import.meta.url), 'utf8')).cases[1]
-  .value;
+const CLI = builtBridgeCli('bench/bridge-hostile.ts');
+const template = heartbeatTemplate();
 
 const redis = await startRedis();
 const client = redis.client();
@@ -34,20 +30,16 @@ let validBytes = 0;
 
 /** One SDK round: every valid server's heartbeat, fresh, `EX 30`. */
 async function writeValid(): Promise<void> {
-  for (let start = 0; start < SERVERS; start += 1_000) {
-    const pipeline = client.pipeline();
-    for (let i = start; i < start + 1_000; i++) {
-      const hb = structuredClone(template);
-      hb.timestamp = Date.now();
-      hb.meta.app_name = `app-${i % APPS}`;
-      hb.meta.instance_id = `server-${i}`;
-      hb.meta.interval_ms = 5_000;
-      const value = JSON.stringify(hb);
-      validBytes += value.length;
-      pipeline.set(heartbeatKey(`app-${i % APPS}`, `server-${i}`), value, 'EX', 30);
-    }
-    await pipeline.exec();
-  }
+  await inPipelines(client, SERVERS, (pipeline, i) => {
+    const hb = structuredClone(template);
+    hb.timestamp = Date.now();
+    hb.meta.app_name = `app-${i % APPS}`;
+    hb.meta.instance_id = `server-${i}`;
+    hb.meta.interval_ms = 5_000;
+    const value = JSON.stringify(hb);
+    validBytes += value.length;
+    pipeline.set(heartbeatKey(`app-${i % APPS}`, `server-${i}`), value, 'EX', 30);
+  });
 }
 await writeValid();
 const writer = setInterval(() => void writeValid(), 5_000);

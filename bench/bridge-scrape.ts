@@ -1,34 +1,29 @@
 // /metrics at 10,000 servers: the bridge's scrape, next to the same series through prom-client labelled
 // gauges (the idiomatic baseline), in one run.
 //   node --import tsx bench/bridge-scrape.ts
-import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
-import { heartbeatKey, type PulseHeartbeat } from '@gravito/pulse-protocol';
+import { heartbeatKey } from '@gravito/pulse-protocol';
 import { startRedis } from '@gravito/pulse-testkit';
 import { pino } from 'pino';
 import { Gauge, Registry } from 'prom-client';
 import { createBridge } from '../bridge/src/index.js';
+import { heartbeatTemplate, inPipelines } from './lib/bridge-setup.js';
 
 const SERVERS = 10_000;
 const APPS = 100;
 const ROUNDS = 9;
-const template: PulseHeartbeat = JSON.parse(readFileSync(new URL('../protocol/vectors/heartbeat.json', import.meta.url), 'utf8')).cases[1]
-  .value;
+const template = heartbeatTemplate();
 
 const redis = await startRedis();
 const client = redis.client();
 async function writeHeartbeats(): Promise<void> {
-  for (let start = 0; start < SERVERS; start += 1_000) {
-    const p = client.pipeline();
-    for (let i = start; i < start + 1_000; i++) {
-      const hb = structuredClone(template);
-      hb.timestamp = Date.now();
-      hb.meta.app_name = `app-${i % APPS}`;
-      hb.system.cpu_usage = Math.round(Math.random() * 1000) / 10;
-      p.set(heartbeatKey(`app-${i % APPS}`, `server-${i}`), JSON.stringify(hb), 'EX', 600);
-    }
-    await p.exec();
-  }
+  await inPipelines(client, SERVERS, (p, i) => {
+    const hb = structuredClone(template);
+    hb.timestamp = Date.now();
+    hb.meta.app_name = `app-${i % APPS}`;
+    hb.system.cpu_usage = Math.round(Math.random() * 1000) / 10;
+    p.set(heartbeatKey(`app-${i % APPS}`, `server-${i}`), JSON.stringify(hb), 'EX', 600);
+  });
 }
 await writeHeartbeats();
 

@@ -3,11 +3,11 @@
 // last client's receipt, and how often Redis was polled. Needs `npm run build` first.
 //   node --import tsx bench/bridge-sse.ts
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { type ClientRequest, request } from 'node:http';
-import { fileURLToPath } from 'node:url';
-import { heartbeatKey, type PulseHeartbeat } from '@gravito/pulse-protocol';
+import { heartbeatKey } from '@gravito/pulse-protocol';
 import { startRedis } from '@gravito/pulse-testkit';
+import { builtBridgeCli, heartbeatTemplate } from './lib/bridge-setup.js';
 
 const CLIENTS = 1_000;
 const SERVERS = 20;
@@ -15,13 +15,8 @@ const INTERVAL_MS = 1_000;
 const IDLE_S = 8;
 const LOADED_S = 20;
 
-const CLI = fileURLToPath(new URL('../bridge/dist/cli.js', import.meta.url));
-if (!existsSync(CLI)) {
-  console.error('bench/bridge-sse.ts runs the built bridge: npm run build first');
-  process.exit(1);
-}
-const template: PulseHeartbeat = JSON.parse(readFileSync(new URL('../protocol/vectors/heartbeat.json', import.meta.url), 'utf8')).cases[1]
-  .value;
+const CLI = builtBridgeCli('bench/bridge-sse.ts');
+const template = heartbeatTemplate();
 const redis = await startRedis();
 const client = redis.client();
 for (let i = 0; i < SERVERS; i++) {

@@ -3,21 +3,21 @@
 //   node --import tsx bench/bridge-tick.ts
 
 import { readFileSync } from 'node:fs';
-import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { errorsKey, HEARTBEAT_SCAN_PATTERN, heartbeatKey, slowKey, slowStreamFields } from '@gravito/pulse-protocol';
 import { startRedis } from '@gravito/pulse-testkit';
 import type { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { connectRedis, MonitorService } from '../bridge/src/index.js';
 import { documentBytes } from '../bridge/src/monitor/snapshot-encoding.js';
+import { heartbeatTemplate, inPipelines } from './lib/bridge-setup.js';
+import { timeWithLoopBlock as measure } from './lib/loop-block.js';
 
 const SERVERS = 10_000;
 const OTHER_KEYS = 90_000;
 const APPS = 100;
 const ROUNDS = 7;
 
-const cases = JSON.parse(readFileSync(new URL('../protocol/vectors/heartbeat.json', import.meta.url), 'utf8')).cases;
-const template = cases[1].value;
+const template = heartbeatTemplate();
 delete template.system.disks; // ~600 B, as in the issue's reference figures
 
 function heartbeatJson(app: string, id: string, round: number): string {
@@ -31,41 +31,20 @@ function heartbeatJson(app: string, id: string, round: number): string {
 
 async function writeHeartbeats(client: Redis, round: number): Promise<number> {
   let bytes = 0;
-  for (let start = 0; start < SERVERS; start += 1_000) {
-    const p = client.pipeline();
-    for (let i = start; i < start + 1_000; i++) {
-      const value = heartbeatJson(`app-${i % APPS}`, `server-${i}`, round);
-      bytes += value.length;
-      p.set(heartbeatKey(`app-${i % APPS}`, `server-${i}`), value, 'EX', 300);
-    }
-    await p.exec();
-  }
+  await inPipelines(client, SERVERS, (p, i) => {
+    const value = heartbeatJson(`app-${i % APPS}`, `server-${i}`, round);
+    bytes += value.length;
+    p.set(heartbeatKey(`app-${i % APPS}`, `server-${i}`), value, 'EX', 300);
+  });
   return bytes / SERVERS;
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
 
-async function measure<T>(fn: () => Promise<T>): Promise<{ ms: number; maxBlockMs: number }> {
-  const h = monitorEventLoopDelay({ resolution: 1 });
-  h.enable();
-  const t0 = performance.now();
-  await fn();
-  const ms = performance.now() - t0;
-  // Let the delay timer fire once more, so that a block at the very end is recorded too.
-  await new Promise((r) => setTimeout(r, 5));
-  h.disable();
-  // The histogram records (delay − resolution) in ns; its max is the longest the loop was held.
-  return { ms, maxBlockMs: h.max / 1e6 };
-}
-
 const redis = await startRedis();
 const client = redis.client();
 console.log(`redis: ${redis.source} ${redis.url}`);
-for (let start = 0; start < OTHER_KEYS; start += 5_000) {
-  const p = client.pipeline();
-  for (let i = start; i < start + 5_000; i++) p.set(`cache:session:${i}`, `v${i}`);
-  await p.exec();
-}
+await inPipelines(client, OTHER_KEYS, (p, i) => p.set(`cache:session:${i}`, `v${i}`), 5_000);
 for (let a = 0; a < APPS; a++) {
   await client.xadd(
     slowKey(`app-${a}`),
