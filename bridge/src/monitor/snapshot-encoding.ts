@@ -102,8 +102,8 @@ function writeApp(out: SlicedWriter, app: EncodedApp): void {
   out.ascii(']}');
 }
 
-/** The head of a `SystemPulseEvent` (or of a delta): everything before the apps. */
-export function documentHead(timestamp: number, redisUp: boolean): Buffer {
+/** The head of a `SystemPulseEvent` (a delta shares its tick's): everything before the apps. */
+function documentHead(timestamp: number, redisUp: boolean): Buffer {
   return Buffer.from(`{"timestamp":${timestamp},"redis_up":${redisUp},"apps":[`);
 }
 

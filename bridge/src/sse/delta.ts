@@ -1,6 +1,6 @@
 import type { Snapshot } from '../monitor/monitor-service.js';
 import type { EncodedApp, EncodedDocument, EncodedServer, SlicedWriter } from '../monitor/snapshot-encoding.js';
-import { documentHead, documentParts, encodeApps, writeServers } from '../monitor/snapshot-encoding.js';
+import { documentParts, encodeApps, writeServers } from '../monitor/snapshot-encoding.js';
 import { yieldToLoop } from '../redis/read.js';
 
 /** What changed in one app between two snapshots. */
@@ -62,8 +62,8 @@ export async function encodeDelta(previous: Snapshot, next: Snapshot): Promise<E
   }
   const forgottenApps = [...before.keys()];
   const { body, ranges } = await encodeApps(changes, writeChange);
-  const { timestamp, redis_up } = next.event;
-  return { document: { head: documentHead(timestamp, redis_up), body, ranges, tail: deltaTail(forgottenApps) }, forgottenApps };
+  // The same head as the tick's system_pulse (its timestamp and redis_up): its buffer is shared, not built again.
+  return { document: { head: next.document.head, body, ranges, tail: deltaTail(forgottenApps) }, forgottenApps };
 }
 
 /** The delta for some apps only (all when undefined), as buffers to write. */
