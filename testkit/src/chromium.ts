@@ -1,11 +1,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import { chromium, type Page } from 'playwright-core';
 import { which } from './system.js';
 
 /** Headless, no sandbox (CI runs as root), and nothing that talks to the network or updates itself. */
-export const CHROMIUM_FLAGS = [
+const CHROMIUM_FLAGS = [
   '--headless',
   '--no-sandbox',
   '--disable-gpu',
@@ -31,7 +31,6 @@ export interface PageLog {
 }
 
 export interface TestBrowser {
-  readonly context: BrowserContext;
   /** A new tab (its own sessionStorage) whose console, uncaught errors and dialogs are recorded. */
   open(viewport?: { width: number; height: number }): Promise<{ page: Page; log: PageLog }>;
   /** Closes the browser and removes its profile. Idempotent. */
@@ -46,7 +45,6 @@ export async function launchChromium(): Promise<TestBrowser> {
   const context = await chromium.launchPersistentContext(profile, { executablePath, headless: true, args: CHROMIUM_FLAGS });
   let closed = false;
   return {
-    context,
     async open(viewport = { width: 1280, height: 900 }) {
       const page = await context.newPage();
       await page.setViewportSize(viewport);

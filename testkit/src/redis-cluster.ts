@@ -38,10 +38,8 @@ async function waitUntil(probe: () => Promise<boolean>, timeoutMs: number, what:
 /**
  * A private Redis Cluster of `masters` nodes, each with `replicas` replicas (redis-server and redis-cli from
  * PATH), for tests of cluster-only behaviour: per-master SCAN, no cross-slot pipelines or MGETs, failovers.
- * `startRedisCluster(3)` still means 3 masters and no replica.
  */
-export async function startRedisCluster(options: number | ClusterOptions = {}): Promise<TestRedisCluster> {
-  const { masters = 3, replicas = 0, nodeTimeoutMs } = typeof options === 'number' ? { masters: options } : options;
+export async function startRedisCluster({ masters = 3, replicas = 0, nodeTimeoutMs }: ClusterOptions = {}): Promise<TestRedisCluster> {
   const binary = findRedisServer();
   const cli = which('redis-cli');
   if (!binary || !cli) throw new Error('a Redis Cluster needs redis-server and redis-cli on PATH (apt-get install -y redis-server)');
