@@ -1,19 +1,8 @@
-import { accessSync, constants } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { which } from './system.js';
+import { executable, which } from './system.js';
 
 /** Where `.ci/run` installs Bun from the npm registry (the `bun` package carries the binary). */
 const CI_BUN = fileURLToPath(new URL('../../.ci/bun/node_modules/.bin/bun', import.meta.url));
-
-function executable(path: string | undefined): string | undefined {
-  if (!path) return undefined;
-  try {
-    accessSync(path, constants.X_OK);
-    return path;
-  } catch {
-    return undefined;
-  }
-}
 
 /**
  * A Bun binary for tests that run an app under Bun: this process when it is Bun, else `$BUN_BINARY`, else the CI

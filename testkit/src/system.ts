@@ -2,17 +2,22 @@ import { accessSync, constants } from 'node:fs';
 import { createServer } from 'node:net';
 import { delimiter, join } from 'node:path';
 
+/** `path` when it names an executable file, else `undefined`. */
+export function executable(path: string | undefined): string | undefined {
+  if (!path) return undefined;
+  try {
+    accessSync(path, constants.X_OK);
+    return path;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Finds an executable on PATH without spawning a shell. */
 export function which(name: string): string | undefined {
   for (const dir of (process.env.PATH ?? '').split(delimiter)) {
-    if (!dir) continue;
-    const candidate = join(dir, name);
-    try {
-      accessSync(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      // not in this directory
-    }
+    const found = dir ? executable(join(dir, name)) : undefined;
+    if (found) return found;
   }
   return undefined;
 }
