@@ -3,7 +3,7 @@
 // intervals, and a killed and restarted bridge shows the reconnecting banner, then recovers without a reload.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { findChromium, findRedisServer, launchChromium, type TestBrowser } from '@gravito/pulse-testkit';
+import { eventually, findChromium, findRedisServer, launchChromium, type TestBrowser } from '@gravito/pulse-testkit';
 import type { Page } from 'playwright-core';
 import { Child, waitForHttp } from '../demo/processes.js';
 import { BRIDGE_CLI, ROOT, type Stack, startStack } from '../demo/stack.js';
@@ -18,13 +18,11 @@ const skip =
       ? false
       : 'no REDIS_URL and no redis-server on PATH';
 
+/** How long until `probe` holds, probed every 25 ms: the page must show things within intervals. */
 async function until(what: string, timeoutMs: number, probe: () => Promise<boolean>): Promise<number> {
   const start = Date.now();
-  while (Date.now() - start < timeoutMs) {
-    if (await probe()) return Date.now() - start;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+  await eventually(what, probe, timeoutMs, { everyMs: 25 });
+  return Date.now() - start;
 }
 
 const textOf = async (page: Page, selector: string) => (await page.locator(selector).first().textContent()) ?? '';

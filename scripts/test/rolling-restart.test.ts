@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { AppSnapshot, SystemPulseEvent } from '@gravito/pulse-protocol';
-import { findRedisServer, which } from '@gravito/pulse-testkit';
+import { eventually, findRedisServer, which } from '@gravito/pulse-testkit';
 import { Child } from '../demo/processes.js';
 import { EXAMPLE_DIR, ROOT, RULES_FILE, type Stack, startStack } from '../demo/stack.js';
 
@@ -21,16 +21,6 @@ async function json<T>(url: string): Promise<T> {
   const res = await fetch(url, { signal: AbortSignal.timeout(3_000) });
   assert.equal(res.status, 200, url);
   return (await res.json()) as T;
-}
-
-async function eventually<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe().catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
 }
 
 describe('rolling restart vs crash, through the bridge into Prometheus', { skip }, () => {
@@ -75,7 +65,7 @@ describe('rolling restart vs crash, through the bridge into Prometheus', { skip 
   it('SIGTERM then start again: stopped, never lost, no alert; kill -9: lost and the alert fires', async () => {
     await eventually(
       'the app online in Prometheus',
-      async () => ((await promQuery(`pulse_server_up{app="${APP}"} == 1`)).length === 1 ? true : undefined),
+      async () => (await promQuery(`pulse_server_up{app="${APP}"} == 1`)).length === 1,
       30_000,
     );
 

@@ -7,6 +7,7 @@ export { findChromium, launchChromium, type PageLog, type TestBrowser } from './
 export { findRedisServer, LocalRedisServer } from './local-redis.js';
 export { startRedisCluster, type TestRedisCluster } from './redis-cluster.js';
 export { freePort, which } from './system.js';
+export { type EventuallyOptions, eventually } from './wait.js';
 
 export type RedisSource = 'env' | 'container' | 'local';
 

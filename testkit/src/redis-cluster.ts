@@ -3,6 +3,7 @@ import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
 import { findRedisServer, LocalRedisServer } from './local-redis.js';
 import { which } from './system.js';
+import { eventually } from './wait.js';
 
 const run = promisify(execFile);
 /** A cluster node's bus listens on port + 10000. */
@@ -24,15 +25,6 @@ export interface TestRedisCluster {
   readonly seeds: string;
   /** Stops every node. Idempotent. */
   stop(): Promise<void>;
-}
-
-async function waitUntil(probe: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await probe().catch(() => false)) return;
-    if (Date.now() > deadline) throw new Error(`${what} within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
 }
 
 /**
@@ -61,15 +53,15 @@ export async function startRedisCluster({ masters = 3, replicas = 0, nodeTimeout
         const node = new Redis(server.port, '127.0.0.1', { maxRetriesPerRequest: 1 });
         node.on('error', () => {});
         try {
-          await waitUntil(async () => (await node.cluster('INFO')).includes('cluster_state:ok'), 15_000, 'the cluster was not ready');
+          await eventually('the cluster to be ready', async () => (await node.cluster('INFO')).includes('cluster_state:ok'), 15_000);
           // A replica can take over only once it has synced with its master.
-          await waitUntil(
+          await eventually(
+            'a replica to sync',
             async () => {
               const info = await node.info('replication');
               return info.includes('role:master') || info.includes('master_link_status:up');
             },
             15_000,
-            'a replica did not sync',
           );
         } finally {
           node.disconnect();
