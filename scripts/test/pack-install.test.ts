@@ -5,15 +5,16 @@
 // tarballs are linted with publint and @arethetypeswrong/cli. Third-party dependencies come from the npm registry
 // through the shared npm cache (one `npm install` for the three apps), at the versions the workspace's lockfile pins.
 import assert from 'node:assert/strict';
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { errorsKey, parseErrorMember, parseHeartbeat, parseSlowStreamFields, slowKey } from '@gravito/pulse-protocol';
-import { startRedis, type TestRedis } from '@gravito/pulse-testkit';
+import { eventually, startRedis, type TestRedis } from '@gravito/pulse-testkit';
 import type { Redis } from 'ioredis';
+import { Child } from '../demo/processes.js';
 import { ROOT } from '../demo/stack.js';
 
 const run = promisify(execFile);
@@ -93,34 +94,18 @@ const TSCONFIG = {
   files: ['app.ts'],
 };
 
-function startNode(args: string[], cwd: string, env: NodeJS.ProcessEnv): { child: ChildProcess; output: () => string } {
-  const child = spawn(process.execPath, args, { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  child.stdout?.on('data', (chunk: Buffer) => {
-    output += chunk.toString();
-  });
-  child.stderr?.on('data', (chunk: Buffer) => {
-    output += chunk.toString();
-  });
-  return { child, output: () => output };
-}
-
-async function eventually<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs: number, context = () => ''): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe().catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}\n${context()}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
+/** A Node process in `cwd`, its output kept for the failure messages. */
+const startNode = (name: string, args: string[], cwd: string, env: NodeJS.ProcessEnv): Child =>
+  new Child(name, process.execPath, args, { cwd, env: { ...process.env, ...env } });
+/** Resolves with the exit code when the process exits. */
+const exitCode = (child: Child): Promise<number | null> => new Promise((resolve) => child.onExit((code) => resolve(code)));
 
 describe('packed packages install and run in fresh apps', () => {
   let dir: string;
   let redis: TestRedis;
   let client: Redis;
   const tarballs = new Map<string, string>();
-  const children: ChildProcess[] = [];
+  const children: Child[] = [];
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'pulse-pack-'));
@@ -158,7 +143,7 @@ describe('packed packages install and run in fresh apps', () => {
   });
 
   after(async () => {
-    for (const child of children) child.kill('SIGKILL');
+    for (const child of children) child.process.kill('SIGKILL');
     client?.disconnect();
     await redis?.stop();
     if (dir) rmSync(dir, { recursive: true, force: true });
@@ -194,14 +179,10 @@ describe('packed packages install and run in fresh apps', () => {
   for (const spec of APPS) {
     it(`${spec.name}: a heartbeat, a slow entry named by its route template, and an exception`, async () => {
       const service = `packed-${spec.name}`;
-      const app = startNode(spec.start, join(dir, spec.name), { REDIS_URL: redis.url, OTEL_SERVICE_NAME: service });
-      children.push(app.child);
-      const port = await eventually(
-        'listening',
-        async () => /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(app.output())?.[1],
-        20_000,
-        app.output,
-      );
+      const app = startNode(service, spec.start, join(dir, spec.name), { REDIS_URL: redis.url, OTEL_SERVICE_NAME: service });
+      children.push(app);
+      const [, port] = await app.waitForLine(/listening on http:\/\/127\.0\.0\.1:(\d+)/, 20_000);
+      const context = { context: () => app.recentOutput };
       assert.equal((await fetch(`http://127.0.0.1:${port}/slow/42`)).status, 200);
       assert.equal((await fetch(`http://127.0.0.1:${port}/boom`)).status, 500);
 
@@ -212,7 +193,7 @@ describe('packed packages install and run in fresh apps', () => {
           return key ? parseHeartbeat(await client.get(key)) : undefined;
         },
         10_000,
-        app.output,
+        context,
       );
       assert.ok(heartbeat.ok && heartbeat.value.meta.app_name === service);
       const slow = await eventually(
@@ -222,7 +203,7 @@ describe('packed packages install and run in fresh apps', () => {
           return row ? parseSlowStreamFields(row[1]) : undefined;
         },
         10_000,
-        app.output,
+        context,
       );
       assert.ok(slow.ok, slow.ok ? '' : slow.error);
       assert.equal(slow.value.name, 'GET /slow/:id');
@@ -234,35 +215,25 @@ describe('packed packages install and run in fresh apps', () => {
           return member ? parseErrorMember(member) : undefined;
         },
         10_000,
-        app.output,
+        context,
       );
       assert.ok(error.ok, error.ok ? '' : error.error);
       assert.equal(error.value.type, 'TypeError');
       assert.equal(error.value.route, '/boom');
 
-      app.child.kill('SIGTERM');
-      const code = await new Promise((resolve) => app.child.once('exit', resolve));
-      assert.equal(code, 0, app.output());
+      app.process.kill('SIGTERM');
+      assert.equal(await exitCode(app), 0, app.recentOutput);
     });
   }
 
   it('the packed bridge starts from its bin and serves what the apps wrote', async () => {
-    const bridge = startNode([join(dir, 'node_modules', '.bin', 'pulse-bridge'), '--port', '0'], dir, {
+    const bridge = startNode('pulse-bridge', [join(dir, 'node_modules', '.bin', 'pulse-bridge'), '--port', '0'], dir, {
       REDIS_URL: redis.url,
     });
-    children.push(bridge.child);
-    const port = await eventually(
-      'the bridge listening',
-      async () => {
-        const line = bridge
-          .output()
-          .split('\n')
-          .find((l) => l.includes('pulse-bridge listening'));
-        return line ? (JSON.parse(line).port as number) : undefined;
-      },
-      15_000,
-      bridge.output,
-    );
+    children.push(bridge);
+    // Its log is JSON lines; the listening line carries the port.
+    const listening = await bridge.waitForLine(/pulse-bridge listening/, 15_000);
+    const port = JSON.parse(listening.input ?? '{}').port as number;
     const apps = await eventually(
       'the apps served',
       async () => {
@@ -271,10 +242,10 @@ describe('packed packages install and run in fresh apps', () => {
         return names.length === APPS.length ? names : undefined;
       },
       10_000,
-      bridge.output,
+      { context: () => bridge.recentOutput },
     );
     assert.deepEqual(apps.sort(), ['packed-cjs', 'packed-esm', 'packed-ts']);
-    bridge.child.kill('SIGTERM');
-    assert.equal(await new Promise((resolve) => bridge.child.once('exit', resolve)), 0);
+    bridge.process.kill('SIGTERM');
+    assert.equal(await exitCode(bridge), 0);
   });
 });
