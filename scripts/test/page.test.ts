@@ -3,20 +3,14 @@
 // intervals, and a killed and restarted bridge shows the reconnecting banner, then recovers without a reload.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { eventually, findChromium, findRedisServer, launchChromium, type TestBrowser } from '@gravito/pulse-testkit';
+import { eventually, findRedisServer, launchChromium, skipWithoutChromium, type TestBrowser } from '@gravito/pulse-testkit';
 import type { Page } from 'playwright-core';
 import { Child, waitForHttp } from '../demo/processes.js';
 import { BRIDGE_CLI, ROOT, type Stack, startStack } from '../demo/stack.js';
 
 const INTERVAL_MS = 1_000; // the bridge's smallest configurable interval
 const APP = 'example-app';
-// In CI a missing Chromium fails (launchChromium says how to install it) rather than skipping.
-const skip =
-  !findChromium() && !process.env.CI
-    ? 'no Chromium (apt-get install -y chromium)'
-    : process.env.REDIS_URL || findRedisServer()
-      ? false
-      : 'no REDIS_URL and no redis-server on PATH';
+const skip = skipWithoutChromium() || (process.env.REDIS_URL || findRedisServer() ? false : 'no REDIS_URL and no redis-server on PATH');
 
 /** How long until `probe` holds, probed every 25 ms: the page must show things within intervals. */
 async function until(what: string, timeoutMs: number, probe: () => Promise<boolean>): Promise<number> {

@@ -23,6 +23,14 @@ export function findChromium(): string | undefined {
   return process.env.CHROMIUM_PATH || which('chromium') || which('chromium-browser');
 }
 
+/**
+ * The `skip` of a browser test: the reason when there is no Chromium, except in CI, where a missing Chromium must
+ * fail (launchChromium says how to install it) rather than pass unseen.
+ */
+export function skipWithoutChromium(): string | false {
+  return findChromium() || process.env.CI ? false : HOW_TO_GET_CHROMIUM;
+}
+
 /** What a page printed and threw, for tests that check that no script of theirs ran. */
 export interface PageLog {
   console: string[];

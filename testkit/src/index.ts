@@ -3,7 +3,7 @@ import { type ContainerRedis, dockerEngineAdvertised, startContainerRedis } from
 import { findRedisServer, LocalRedisServer } from './local-redis.js';
 
 export { findBun, NO_BUN } from './bun.js';
-export { findChromium, launchChromium, type PageLog, type TestBrowser } from './chromium.js';
+export { findChromium, launchChromium, type PageLog, skipWithoutChromium, type TestBrowser } from './chromium.js';
 export { findRedisServer, LocalRedisServer } from './local-redis.js';
 export { startRedisCluster, type TestRedisCluster } from './redis-cluster.js';
 export { freePort, which } from './system.js';
