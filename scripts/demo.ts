@@ -104,7 +104,8 @@ if (!exiting) {
       ? `  prometheus   ${s.prometheusUrl}/graph?g0.expr=pulse_server_up&g0.tab=1   alerts: ${s.prometheusUrl}/classic/alerts`
       : `  prometheus   ${wantPrometheus ? 'not on PATH, skipped (apt-get install -y prometheus)' : 'skipped (PULSE_DEMO_PROMETHEUS=0)'}`,
     `  redis        ${s.redisUrl}${s.privateRedis ? '  (private, removed on exit)' : ''}`,
-    `  zenith       REDIS_URL=${s.redisUrl} bun dist/bin.js  (in packages/zenith), then its Pulse page; or /api/pulse/nodes here`,
+    // The README's steps ("The demo in Gravito Zenith"), with the port whose page they open.
+    `  zenith       REDIS_URL=${s.redisUrl} PORT=3300 bun dist/bin.js  (in packages/zenith), then http://localhost:3300/pulse; or /api/pulse/nodes here`,
     '  Grafana dashboards: docker compose up, then http://localhost:3000 (see grafana/README.md).',
     'Press Ctrl-C to stop.',
     '',
