@@ -1,6 +1,7 @@
 import { statfs } from 'node:fs/promises';
 import type { DiskUsage } from '@gravito/pulse-protocol';
 import { DiagOnce, errorMessage } from '../diag-once.js';
+import { within } from './within.js';
 
 /**
  * Size and free space of the mounts the user listed, through `fs.promises.statfs`: it runs on the
@@ -20,14 +21,8 @@ export class DiskCollector {
   /** A hung mount (a dead NFS server) must not hold the heartbeat: past the bound, the last figures stand. */
   async sample(): Promise<DiskUsage[]> {
     if (this.mounts.length === 0) return [];
-    let timer: NodeJS.Timeout | undefined;
-    const bound = new Promise<undefined>((resolve) => {
-      timer = setTimeout(resolve, this.timeoutMs, undefined);
-      timer.unref();
-    });
     const read = Promise.all(this.mounts.map((mount) => this.one(mount))).then((r) => r.filter((d): d is DiskUsage => d !== undefined));
-    const result = await Promise.race([read, bound]);
-    clearTimeout(timer);
+    const result = await within(read, this.timeoutMs);
     if (result === undefined) {
       this.diag.warn('timeout', `reading disk usage took over ${this.timeoutMs} ms; heartbeats keep the last figures`);
       return this.last;

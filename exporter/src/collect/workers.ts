@@ -4,6 +4,7 @@ import { availableParallelism } from 'node:os';
 import { MAX_WORKER_PROCESSES, TEXT_LIMITS, type WorkerProcess } from '@gravito/pulse-protocol';
 import pidusage from 'pidusage';
 import { DiagOnce, errorMessage } from '../diag-once.js';
+import { within } from './within.js';
 
 /**
  * The app's worker processes, for the heartbeat's `processes`: Node `cluster` workers of this
@@ -37,13 +38,7 @@ export class WorkerCollector {
 
   async sample(): Promise<WorkerProcess[]> {
     if (!this.enabled) return [];
-    let timer: NodeJS.Timeout | undefined;
-    const bound = new Promise<undefined>((resolve) => {
-      timer = setTimeout(resolve, this.timeoutMs, undefined);
-      timer.unref();
-    });
-    const result = await Promise.race([this.read(), bound]);
-    clearTimeout(timer);
+    const result = await within(this.read(), this.timeoutMs);
     if (result === undefined) {
       this.diag.warn('timeout', `reading worker processes took over ${this.timeoutMs} ms; heartbeats keep the last figures`);
       return this.last;
