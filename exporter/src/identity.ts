@@ -3,7 +3,7 @@ import { TEXT_LIMITS, toSafeKeyPart } from '@gravito/pulse-protocol';
 import type { Resource } from '@opentelemetry/resources';
 import type { ResolvedOptions } from './config/options.js';
 import { claimIdentity, releaseIdentities } from './identity-claims.js';
-import { warnLoud } from './loud.js';
+import { processWarnings } from './loud.js';
 
 /** Who is reporting: the same answer for heartbeats, slow entries and errors of one Resource. */
 export interface Identity {
@@ -86,13 +86,13 @@ export class IdentityCache {
 
   private warnIfUseless(identity: Identity): void {
     if (!this.owned) {
-      warnLoud(
+      processWarnings.loud(
         `duplicate:${identity.app}:${identity.serverId}`,
         `a second Pulse was created for app "${identity.appName}" and server "${identity.serverId}" in this process: it writes nothing, the first one does. Create Pulse once per process, or give each its own instanceId.`,
       );
     }
     if (this.options.appName === undefined && isUnknownService(identity.appName)) {
-      warnLoud(
+      processWarnings.loud(
         'unknown-service',
         `service.name is unknown ("${identity.appName}"): set OTEL_SERVICE_NAME (or Pulse's appName option). Until then Pulse reports as app "${identity.app}".`,
       );

@@ -3,7 +3,6 @@ import { context } from '@opentelemetry/api';
 import { suppressTracing } from '@opentelemetry/core';
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
 import { DiagOnce, errorMessage } from '../diag-once.js';
-import { clearLoud, warnLoud } from '../loud.js';
 
 /** A Redis or Cluster client, as Pulse uses it. */
 export type PulseRedisClient = Redis | Cluster;
@@ -79,16 +78,12 @@ function clientForUrl(url: string, options: RedisOptions): PulseRedisClient {
   });
 }
 
-let connections = 0;
-
 export function connect(
   target: string | RedisOptions | PulseRedisClient,
   overrides: RedisOptions,
   settings: ConnectionSettings,
 ): RedisConnection {
   const diag = new DiagOnce();
-  // Loud (stderr even with diag off), once per outage of this connection.
-  const unreachable = `redis-unreachable:${++connections}`;
   const listeners: Array<() => void> = [];
   let client: PulseRedisClient;
   let owned: boolean;
@@ -100,10 +95,10 @@ export function connect(
     client = typeof target === 'string' ? clientForUrl(target, options) : new Redis({ ...options, ...target });
     owned = true;
     // Without an 'error' listener ioredis prints "[ioredis] Unhandled error event" on every
-    // reconnect attempt. Log each kind of failure once until Redis is back.
+    // reconnect attempt. Loud (stderr even with diag off), once per outage of this connection.
     client.on('error', (err: Error & { code?: string }) => {
-      warnLoud(
-        unreachable,
+      diag.loud(
+        'unreachable',
         `Redis is unreachable; heartbeats and entries are not written (counted) until it returns: ${errorMessage(err)}`,
       );
     });
@@ -112,7 +107,7 @@ export function connect(
   const onReady = () => {
     if (wasReady) diag.info('back', 'Redis is back');
     wasReady = true;
-    clearLoud(unreachable);
+    diag.clear('unreachable');
     for (const listener of listeners) {
       try {
         listener();
