@@ -1,9 +1,17 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { RUNTIME } from '../src/runtime/detect.js';
 
 export const EXAMPLE_SERVER = fileURLToPath(new URL('../examples/express-app/server.ts', import.meta.url));
 export const BUN_EXAMPLE_SERVER = fileURLToPath(new URL('../examples/bun-app/server.ts', import.meta.url));
 export const FAULT_APP = fileURLToPath(new URL('./fixtures/fault-app.ts', import.meta.url));
+
+/**
+ * `skip` for suites that start an app with the register entry: `--import`/`--require` is how Node preloads; Bun
+ * apps use PulseRecorder and withPulse (exporter/README.md, tested in bun-app.test.ts), so CI's Bun leg skips them
+ * rather than start an app that Bun would run without the entry.
+ */
+export const NEEDS_REGISTER_ENTRY = RUNTIME.name === 'bun' ? 'the register entry is for Node' : false;
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 

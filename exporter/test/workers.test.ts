@@ -7,16 +7,13 @@ import { type PulseHeartbeat, parseHeartbeat } from '@gravito/pulse-protocol';
 import { startRedis, type TestRedis } from '@gravito/pulse-testkit';
 import type { Redis } from 'ioredis';
 import { WorkerCollector } from '../src/collect/workers.js';
-import { type AppProcess, startNode, uniqueApp, waitFor } from './helpers.js';
+import { type AppProcess, NEEDS_REGISTER_ENTRY, startNode, uniqueApp, waitFor } from './helpers.js';
 
 const CLUSTER_APP = fileURLToPath(new URL('../examples/cluster-app/', import.meta.url));
 
-// The register entry is Node's `--import` preload (zero-code.test.ts); CI's Bun leg skips the suite that needs it.
-const onBun = typeof (globalThis as { Bun?: unknown }).Bun !== 'undefined';
-
 describe('worker processes: the cluster example under the register entry', {
   timeout: 120_000,
-  skip: onBun ? 'the register entry is for Node' : false,
+  skip: NEEDS_REGISTER_ENTRY,
 }, () => {
   let redis: TestRedis;
   let client: Redis;

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { errorsKey, parseErrorMember, parseHeartbeat, parseSlowStreamFields, slowKey } from '@gravito/pulse-protocol';
 import { startRedis, type TestRedis } from '@gravito/pulse-testkit';
 import type { Redis } from 'ioredis';
-import { type AppProcess, get, sleep, startNode, uniqueApp, waitFor } from './helpers.js';
+import { type AppProcess, get, NEEDS_REGISTER_ENTRY, sleep, startNode, uniqueApp, waitFor } from './helpers.js';
 
 // The zero-code entry as a user runs it: a plain Express app (no OpenTelemetry, no Pulse in its
 // code) started with `node --import @gravito/pulse-node/register` (ES module) or `--require`
@@ -19,10 +19,7 @@ const cases = [
 /** Lines the app wrote to stderr that come from Pulse. */
 const pulseLines = (stderr: string) => stderr.split('\n').filter((line) => /pulse/i.test(line));
 
-// `--import`/`--require` of a register entry is how Node preloads; Bun apps use PulseRecorder and withPulse
-// (exporter/README.md, tested in bun-app.test.ts), so CI's Bun leg skips this file rather than start an app that
-// Bun would run without the entry.
-const nodeOnly = { skip: typeof (globalThis as { Bun?: unknown }).Bun !== 'undefined' ? 'the register entry is for Node' : false };
+const nodeOnly = { skip: NEEDS_REGISTER_ENTRY };
 
 for (const { kind, args } of cases) {
   describe(`zero-code setup, ${kind} app (${args.slice(0, 2).join(' ')})`, nodeOnly, () => {
