@@ -1,4 +1,4 @@
-import { MeterProvider, type MetricProducer, MetricReader } from '@opentelemetry/sdk-metrics';
+import { AggregationTemporality, InstrumentType, MeterProvider, type MetricProducer, MetricReader } from '@opentelemetry/sdk-metrics';
 import { HostCollector } from './collect/host-collector.js';
 import { WorkerCollector } from './collect/workers.js';
 import { type PulseOptions, type ResolvedOptions, resolveOptions } from './config/options.js';
@@ -32,8 +32,20 @@ export interface Pulse {
   shutdown(): Promise<void>;
 }
 
-/** A reader with no schedule of its own: its MeterProvider's metrics are pulled by PulseMetricReader. */
+/**
+ * A reader with no schedule of its own: its MeterProvider's metrics are pulled by PulseMetricReader.
+ * Gauges are delta: a heartbeat holds what this collection observed, so a worker process that ended, or
+ * an event-loop figure not measured this time, is left out rather than repeated from an earlier
+ * collection (a cumulative gauge keeps every attribute set it ever saw).
+ */
 class PullReader extends MetricReader {
+  constructor() {
+    super({
+      aggregationTemporalitySelector: (type) =>
+        type === InstrumentType.OBSERVABLE_GAUGE ? AggregationTemporality.DELTA : AggregationTemporality.CUMULATIVE,
+    });
+  }
+
   protected override async onShutdown(): Promise<void> {}
   protected override async onForceFlush(): Promise<void> {}
 }

@@ -5,8 +5,10 @@ import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { type PulseHeartbeat, parseHeartbeat } from '@gravito/pulse-protocol';
 import { startRedis, type TestRedis } from '@gravito/pulse-testkit';
+import { MeterProvider } from '@opentelemetry/sdk-metrics';
 import type { Redis } from 'ioredis';
 import { WorkerCollector } from '../src/collect/workers.js';
+import { createPulse } from '../src/index.js';
 import { type AppProcess, NEEDS_REGISTER_ENTRY, startNode, uniqueApp, waitFor } from './helpers.js';
 
 const CLUSTER_APP = fileURLToPath(new URL('../examples/cluster-app/', import.meta.url));
@@ -97,5 +99,34 @@ describe('worker processes: children found in /proc, and pids the app tells abou
     const collector = new WorkerCollector(false);
     assert.deepEqual(await collector.sample(), []);
     child.kill();
+  });
+});
+
+describe('worker processes: in the heartbeat', { skip: process.platform !== 'linux' }, () => {
+  it('lists a child while it runs and drops it once it ended (no figures left over from an earlier collection)', async () => {
+    const redis = await startRedis();
+    const client = redis.client();
+    const appName = uniqueApp('workers-ended');
+    const pulse = createPulse({ redis: redis.url, appName });
+    const provider = new MeterProvider({ readers: [pulse.metricReader] });
+    const child = spawn('sleep', ['30']);
+    const listed = async () => {
+      await pulse.forceFlush();
+      const [key] = await client.keys(`pulse:server:${appName}:*`);
+      const parsed = parseHeartbeat(key === undefined ? null : await client.get(key));
+      assert.ok(parsed.ok, parsed.ok ? '' : parsed.error);
+      return (parsed.value.processes ?? []).some((p) => p.pid === child.pid);
+    };
+    try {
+      assert.equal(await listed(), true);
+      child.kill();
+      await once(child, 'exit');
+      assert.equal(await listed(), false);
+    } finally {
+      child.kill();
+      await provider.shutdown();
+      await pulse.shutdown();
+      await redis.stop();
+    }
   });
 });

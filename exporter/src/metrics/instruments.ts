@@ -33,7 +33,7 @@ export function registerInstruments(meter: Meter, collector: HostCollector, stat
     elP99: g(M.eventLoopDelayP99, 's', 'event-loop delay p99 since the previous collection'),
     elu: g(M.eventLoopUtilization, '1', 'event-loop utilization since the previous collection'),
     workerCpu: g(M.workerCpuUtilization, '1', 'worker process CPU time over elapsed time times cores, since the previous collection'),
-    workerMem: u(M.workerMemoryUsage, 'By', 'worker process resident set size'),
+    workerMem: g(M.workerMemoryUsage, 'By', 'worker process resident set size'),
     dropped: c(M.recorderDropped, '{entry}', 'slow or error entries Pulse dropped (queue full, Redis down or failing)'),
     failed: c(M.recorderFailedWrites, '{write}', 'Redis writes by Pulse that failed or timed out'),
     invalid: c(M.recorderInvalidPayloads, '{payload}', 'payloads Pulse built but did not write: they failed the schema'),
