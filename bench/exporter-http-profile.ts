@@ -5,18 +5,15 @@
 //   node --import tsx bench/exporter-http-profile.ts          (BENCH_SECONDS per setup, default 8)
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startRedis } from '@gravito/pulse-testkit';
+import { EXAMPLE, loadFor, OTEL_ONLY, ZERO_CODE_APP } from './fixtures/http-load.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
 const CONCURRENCY = 16;
 const PROFILER = fileURLToPath(new URL('./fixtures/cpu-profile.mjs', import.meta.url));
-const ZERO_CODE_APP = fileURLToPath(new URL('../exporter/examples/zero-code/app.mjs', import.meta.url));
-const OTEL_ONLY = fileURLToPath(new URL('./fixtures/otel-only-register.mjs', import.meta.url));
-const EXAMPLE = ['--import', 'tsx', 'exporter/examples/express-app/server.ts'];
 const dir = mkdtempSync(join(tmpdir(), 'pulse-profile-'));
 
 const setups: Array<{ name: string; args: string[]; env: Record<string, string> }> = [
@@ -67,32 +64,6 @@ function shares(profile: { nodes: ProfileNode[]; samples: number[] }, buckets: A
   return { onCpu, counts };
 }
 
-async function load(url: string): Promise<number> {
-  const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY });
-  const { hostname, port } = new URL(url);
-  const deadline = Date.now() + SECONDS * 1000;
-  let done = 0;
-  const one = () =>
-    new Promise<void>((resolve, reject) => {
-      const req = request({ host: hostname, port, path: '/', agent }, (res) => {
-        res.resume();
-        res.on('end', resolve);
-      });
-      req.on('error', reject);
-      req.end();
-    });
-  await Promise.all(
-    Array.from({ length: CONCURRENCY }, async () => {
-      while (Date.now() < deadline) {
-        await one();
-        done++;
-      }
-    }),
-  );
-  agent.destroy();
-  return done;
-}
-
 const redis = await startRedis();
 const buckets: Array<[string, RegExp]> = [
   ['Pulse', /\/exporter\/(dist|src)\/|pulse-node|\/pidusage\/|\/ioredis\//],
@@ -124,10 +95,10 @@ for (const [i, setup] of setups.entries()) {
       check();
     });
   const url = (await said(/listening on (http:\/\/127\.0\.0\.1:\d+)/))[1] as string;
-  await load(url); // warm-up, unprofiled
+  await loadFor(url, SECONDS, CONCURRENCY); // warm-up, unprofiled
   child.kill('SIGUSR2');
   await said(/profiling/);
-  const requests = await load(url);
+  const requests = await loadFor(url, SECONDS, CONCURRENCY);
   child.kill('SIGUSR2');
   await said(/profiled/);
   child.kill('SIGTERM');

@@ -7,10 +7,9 @@
 //   node --import tsx bench/exporter-http.ts          (BENCH_SECONDS, BENCH_ROUNDS)
 import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { Agent, request } from 'node:http';
 import { loadavg } from 'node:os';
-import { fileURLToPath } from 'node:url';
 import { startRedis } from '@gravito/pulse-testkit';
+import { EXAMPLE, loadFor, OTEL_ONLY, ZERO_CODE_APP } from './fixtures/http-load.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 1);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 12);
@@ -19,9 +18,6 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 12);
 const pin = spawnSync('taskset', ['-cp', '0', String(process.pid)]).status === 0;
 const CONCURRENCY = 16;
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
-const ZERO_CODE_APP = fileURLToPath(new URL('../exporter/examples/zero-code/app.mjs', import.meta.url));
-const OTEL_ONLY = fileURLToPath(new URL('./fixtures/otel-only-register.mjs', import.meta.url));
-const EXAMPLE = ['--import', 'tsx', 'exporter/examples/express-app/server.ts'];
 
 interface Setup {
   name: string;
@@ -64,28 +60,7 @@ interface Sample {
 /** CONCURRENCY keep-alive loops hitting GET / for SECONDS. */
 async function load(url: string, pid: number): Promise<Sample> {
   const cpuBefore = cpuNanos(pid);
-  const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY });
-  const { hostname, port } = new URL(url);
-  const deadline = Date.now() + SECONDS * 1000;
-  let done = 0;
-  const one = () =>
-    new Promise<void>((resolve, reject) => {
-      const req = request({ host: hostname, port, path: '/', agent }, (res) => {
-        res.resume();
-        res.on('end', resolve);
-      });
-      req.on('error', reject);
-      req.end();
-    });
-  await Promise.all(
-    Array.from({ length: CONCURRENCY }, async () => {
-      while (Date.now() < deadline) {
-        await one();
-        done++;
-      }
-    }),
-  );
-  agent.destroy();
+  const done = await loadFor(url, SECONDS, CONCURRENCY);
   const cpuAfter = cpuNanos(pid);
   const cpuSeconds = cpuBefore === undefined || cpuAfter === undefined ? Number.NaN : (cpuAfter - cpuBefore) / 1e9;
   return { rps: done / SECONDS, perCpuSecond: done / cpuSeconds };
