@@ -17,7 +17,8 @@ interface RuntimeGlobals {
  * globals first. OpenTelemetry's process detector has the same blind spot, which is why heartbeats take the
  * runtime from here and not from the Resource.
  */
-export function detectRuntime(globals: RuntimeGlobals = globalThis as RuntimeGlobals): RuntimeInfo {
+function detectRuntime(): RuntimeInfo {
+  const globals = globalThis as RuntimeGlobals;
   const bun = globals.Bun?.version;
   if (typeof bun === 'string' && bun !== '') return { name: 'bun', version: bun };
   const deno = globals.Deno?.version?.deno;

@@ -6,7 +6,7 @@ import type { EntryQueue, QueuedEntry } from './entry-queue.js';
  * seconds: 15 s with Redis's default, so a minute covers it with room. An entry that fails for longer (a
  * wrong-type key, a Redis out of memory) is dropped and counted rather than held forever.
  */
-export const RETRY_WINDOW_MS = 60_000;
+const RETRY_WINDOW_MS = 60_000;
 
 /**
  * Entries whose write failed go back in the bounded queue, ahead of newer ones, for the next flush, while

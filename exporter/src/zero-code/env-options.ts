@@ -40,7 +40,7 @@ function fail(name: string, expected: string, value: string): never {
 }
 
 /** `true`/`1`/`yes`/`on` and `false`/`0`/`no`/`off`, any case. */
-export function parseEnvBoolean(name: string, value: string): boolean {
+function parseEnvBoolean(name: string, value: string): boolean {
   const v = value.trim().toLowerCase();
   if (['true', '1', 'yes', 'on'].includes(v)) return true;
   if (['false', '0', 'no', 'off'].includes(v)) return false;
