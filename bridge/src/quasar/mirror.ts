@@ -1,10 +1,11 @@
-import { heartbeatSource, heartbeatToPulseNode, MIRROR_MARK_JSON, QUASAR_NODE_TTL_SECONDS, quasarNodeKey } from '@gravito/pulse-protocol';
+import { heartbeatSource, MIRROR_MARK_JSON, QUASAR_NODE_TTL_SECONDS, quasarNodeKey } from '@gravito/pulse-protocol';
 import calculateSlot from 'cluster-key-slot';
 import type { ChainableCommander, Cluster, Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Snapshot } from '../monitor/monitor-service.js';
 import type { RedisHandle } from '../redis/connection.js';
 import { yieldToLoop } from '../redis/read.js';
+import { serverNodeJson } from './server-node.js';
 
 /** Most nodes written per poll; the servers past it are counted, not written. */
 export const DEFAULT_MAX_MIRRORED = 10_000;
@@ -81,7 +82,7 @@ export class ZenithMirror {
 
   /**
    * Maps and sends in chunks of PIPELINE_CHUNK servers, giving the event loop back between chunks: mapping
-   * 10,000 servers in one go would hold it for tens of milliseconds. Each chunk's pipelines are in flight while
+   * 10,000 changed servers in one go would hold it for tens of milliseconds (unchanged ones are mapped once). Each chunk's pipelines are in flight while
    * the next is mapped.
    */
   private async write(snapshot: Snapshot): Promise<void> {
@@ -96,8 +97,7 @@ export class ZenithMirror {
           continue;
         }
         total++;
-        const node = heartbeatToPulseNode(server.heartbeat, { app: server.app, id: server.id });
-        chunk.push([quasarNodeKey(server.app, server.id), JSON.stringify(node)]);
+        chunk.push([quasarNodeKey(server.app, server.id), serverNodeJson(server)]);
         if (chunk.length >= PIPELINE_CHUNK) {
           for (const batch of this.bySlot(chunk)) sends.push(this.send(batch));
           chunk = [];

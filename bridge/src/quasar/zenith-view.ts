@@ -1,6 +1,7 @@
-import { heartbeatToPulseNode, type PulseNode, QUASAR_NODE_STALE_MS } from '@gravito/pulse-protocol';
+import { type PulseNode, QUASAR_NODE_STALE_MS } from '@gravito/pulse-protocol';
 import type { Snapshot } from '../monitor/monitor-service.js';
 import type { QuasarReader } from './reader.js';
+import { serverNode } from './server-node.js';
 
 /** Zenith's envelope, as its `GET /api/pulse/nodes` and its SSE `pulse` event carry it. */
 export interface ZenithNodes {
@@ -29,7 +30,7 @@ export class ZenithView {
       for (const server of app.servers) {
         // A stopped server said goodbye: it is gone now, not in 30 s as a silent one would be.
         if (server.status === 'stopped' || now - server.last_seen >= QUASAR_NODE_STALE_MS) continue;
-        nodes.push(this.reader?.nodeOf(server.heartbeat) ?? heartbeatToPulseNode(server.heartbeat, server));
+        nodes.push(this.reader?.nodeOf(server.heartbeat) ?? serverNode(server));
       }
     }
     nodes.sort((a, b) => a.service.localeCompare(b.service) || a.id.localeCompare(b.id));
