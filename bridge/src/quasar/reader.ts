@@ -113,10 +113,15 @@ export class QuasarReader {
         ownMirrors++;
         continue;
       }
+      // The same invalid value as last poll: skipped without parsing it again (it was reported then).
+      if (this.invalidSeen.get(key) === raw) {
+        invalidNext.set(key, raw);
+        continue;
+      }
       const parsed = parsePulseNode(raw);
       if (!parsed.ok) {
         invalidNext.set(key, raw);
-        if (this.invalidSeen.get(key) !== raw) invalid.report('heartbeat', key, parsed.error);
+        invalid.report('heartbeat', key, parsed.error);
         continue;
       }
       const heartbeat = pulseNodeToHeartbeat(parsed.value);
