@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import {
   errorMember,
   errorsKey,
@@ -13,25 +13,27 @@ import {
   slowStreamFields,
   validateHeartbeat,
 } from '@gravito/pulse-protocol';
-import { startRedis, type TestRedis } from '@gravito/pulse-testkit';
 import type { Redis } from 'ioredis';
-import { assertEventsMatchProtocol, errorEntry, getJson, SseClient, slowEntry, startBridge, waitFor, writeHeartbeat } from './helpers.js';
+import {
+  assertEventsMatchProtocol,
+  errorEntry,
+  getJson,
+  SseClient,
+  slowEntry,
+  type startBridge,
+  suiteRedisAndBridge,
+  waitFor,
+  writeHeartbeat,
+} from './helpers.js';
 
 const INTERVAL = 200;
 
 describe('feed: raw heartbeats (another runtime SDK), SSE, JSON API, /metrics', () => {
-  let redis: TestRedis;
+  const suite = suiteRedisAndBridge(INTERVAL, { lostAfterMs: 1_000, forgetAfterMs: 4_000 });
   let client: Redis;
   let bridge: Awaited<ReturnType<typeof startBridge>>;
-
-  before(async () => {
-    redis = await startRedis();
-    client = redis.client();
-    bridge = await startBridge({ redisUrl: redis.url, lostAfterMs: 1_000, forgetAfterMs: 4_000 }, INTERVAL);
-  });
-  after(async () => {
-    await bridge?.stop();
-    await redis?.stop();
+  before(() => {
+    ({ client, bridge } = suite);
   });
 
   it('sends retry, id, status and system_pulse at once, then system_pulse every interval', async () => {

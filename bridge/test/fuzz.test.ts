@@ -95,9 +95,8 @@ describe('bad input: fuzzed heartbeats are skipped and counted, valid ones still
   const suite = suiteRedisAndBridge();
 
   it('1,000 fuzzed values among valid ones', async () => {
-    const { redis, bridge } = suite;
+    const { client, bridge } = suite;
     const app = 'fuzz-app';
-    const client = redis.client();
     const cases = fuzzCases(app);
     assert.equal(new Set(cases.map(([k]) => k)).size, 1_000, 'distinct keys');
     const sse = await SseClient.connect(`${bridge.url}/api/pulse/stream`);

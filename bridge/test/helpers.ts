@@ -74,16 +74,17 @@ export async function startBridge(
 }
 
 /**
- * A suite's own Redis and bridge, started before its tests and stopped after them. Read the fields inside
- * tests (they are set once `before` has run).
+ * A suite's own Redis (with a client, closed with it) and bridge, started before its tests and stopped after
+ * them. Read the fields inside tests (they are set once `before` has run).
  */
 export function suiteRedisAndBridge(
   intervalMs = 200,
   config: Partial<BridgeConfig> = {},
-): { redis: TestRedis; bridge: Awaited<ReturnType<typeof startBridge>> } {
-  const suite = {} as { redis: TestRedis; bridge: Awaited<ReturnType<typeof startBridge>> };
+): { redis: TestRedis; client: Redis; bridge: Awaited<ReturnType<typeof startBridge>> } {
+  const suite = {} as { redis: TestRedis; client: Redis; bridge: Awaited<ReturnType<typeof startBridge>> };
   before(async () => {
     suite.redis = await startRedis();
+    suite.client = suite.redis.client();
     suite.bridge = await startBridge({ ...config, redisUrl: suite.redis.url }, intervalMs);
   });
   after(async () => {

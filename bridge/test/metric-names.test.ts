@@ -10,7 +10,7 @@ describe('/metrics contract', () => {
   const suite = suiteRedisAndBridge();
 
   it('exposes every defined family, and no pulse_* family that is not defined', async () => {
-    await writeHeartbeat(suite.redis.client(), 'contract', 'web-1');
+    await writeHeartbeat(suite.client, 'contract', 'web-1');
     await waitFor(() => suite.bridge.bridge.monitor.getAggregateMetrics().apps.length > 0, 3_000, 'app seen');
     const text = await (await fetch(`${suite.bridge.url}/metrics`)).text();
     const exposed = new Map<string, { type?: string; help?: string }>();

@@ -19,7 +19,7 @@ describe('stopped is not lost', () => {
   };
 
   it('shows a stopped server as stopped in the API, SSE and /metrics, with no health points off', async () => {
-    const client = suite.redis.client();
+    const { client } = suite;
     const app = 'deploy';
     const calm = (hb: PulseHeartbeat) => {
       hb.system.cpu_usage = 10;
@@ -71,7 +71,7 @@ describe('stopped is not lost', () => {
   });
 
   it('forgets a stopped server once its key is gone; a crashed one stays lost', async () => {
-    const client = suite.redis.client();
+    const { client } = suite;
     const app = 'goodbye';
     await writeHeartbeat(client, app, 'stopped', (hb) => {
       hb.meta.interval_ms = 200;

@@ -93,8 +93,7 @@ describe('stream subscriptions: app filter and delta mode', () => {
   let client: Redis;
   let bridge: Awaited<ReturnType<typeof startBridge>>;
   before(() => {
-    client = suite.redis.client();
-    bridge = suite.bridge;
+    ({ client, bridge } = suite);
   });
 
   it('refuses bad subscription parameters with 400 and the reason', async () => {

@@ -8,9 +8,8 @@ describe('runtimes: known ones by name, an unknown token as "other"', () => {
   const suite = suiteRedisAndBridge();
 
   it('serves bun, deno and an unknown runtime token; rejects a runtime that is not a token', async () => {
-    const { redis, bridge } = suite;
+    const { client, bridge } = suite;
     const app = 'runtimes';
-    const client = redis.client();
     const invalidBefore = bridge.bridge.monitor.invalid.counts.heartbeat;
     for (const runtime of ['bun', 'deno', 'ruby']) {
       await writeHeartbeat(client, app, runtime, (hb) => {

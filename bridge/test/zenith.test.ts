@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import {
   heartbeatKey,
   type PulseHeartbeat,
@@ -10,9 +10,8 @@ import {
   quasarNodeKey,
   type SystemPulseEvent,
 } from '@gravito/pulse-protocol';
-import { startRedis, type TestRedis } from '@gravito/pulse-testkit';
 import type { Redis } from 'ioredis';
-import { getJson, SseClient, startBridge, waitFor, writeHeartbeat } from './helpers.js';
+import { getJson, SseClient, type startBridge, suiteRedisAndBridge, waitFor, writeHeartbeat } from './helpers.js';
 
 const vectors = (name: string) => JSON.parse(readFileSync(new URL(`../../protocol/vectors/${name}.json`, import.meta.url), 'utf8')).cases;
 const NODES: { why: string; valid: boolean; value: PulseNode }[] = vectors('pulse-node');
@@ -55,19 +54,11 @@ const ids = (grouped: Record<string, PulseNode[]>) =>
   Object.fromEntries(Object.entries(grouped).map(([s, nodes]) => [s, nodes.map((n) => n.id)]));
 
 describe('Zenith drop-in: mirror, reader and compatible routes on a real Redis', () => {
-  let redis: TestRedis;
+  const suite = suiteRedisAndBridge(200, { zenithMirror: true, token: 'zenith-test-token-0123' });
   let client: Redis;
   let bridge: Awaited<ReturnType<typeof startBridge>>;
-
-  before(async () => {
-    redis = await startRedis();
-    client = redis.client();
-    bridge = await startBridge({ redisUrl: redis.url, zenithMirror: true, token: 'zenith-test-token-0123' }, 200);
-  });
-  after(async () => {
-    await bridge?.stop();
-    client?.disconnect();
-    await redis?.stop();
+  before(() => {
+    ({ client, bridge } = suite);
   });
   const auth = { authorization: 'Bearer zenith-test-token-0123' };
 
@@ -218,19 +209,11 @@ describe('Zenith drop-in: mirror, reader and compatible routes on a real Redis',
 });
 
 describe('Zenith drop-in: without the mirror setting', () => {
-  let redis: TestRedis;
+  const suite = suiteRedisAndBridge(200, { quasarRead: false, sseMaxClients: 1 });
   let client: Redis;
   let bridge: Awaited<ReturnType<typeof startBridge>>;
-
-  before(async () => {
-    redis = await startRedis();
-    client = redis.client();
-    bridge = await startBridge({ redisUrl: redis.url, quasarRead: false, sseMaxClients: 1 }, 200);
-  });
-  after(async () => {
-    await bridge?.stop();
-    client?.disconnect();
-    await redis?.stop();
+  before(() => {
+    ({ client, bridge } = suite);
   });
 
   it('never writes to Redis, and reads no agent when the reader is off', async () => {
