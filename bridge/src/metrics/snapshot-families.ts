@@ -1,7 +1,7 @@
 import { heartbeatSource } from '@gravito/pulse-protocol';
 import type { Snapshot } from '../monitor/monitor-service.js';
 import { yieldToLoop } from '../redis/read.js';
-import { escapeLabelValue } from './exposition.js';
+import { escapeLabelValue, renderFamily } from './exposition.js';
 import { PULSE_METRICS, type PulseMetricKey } from './names.js';
 
 /** Servers rendered between two yields to the event loop. */
@@ -92,12 +92,7 @@ export async function renderSnapshotFamilies(snapshot: Snapshot): Promise<string
   processesLeftOut.push(` ${leftOut}`);
   await yieldToLoop();
   let out = '';
-  for (const key of FAMILIES) {
-    const { name, help, type } = PULSE_METRICS[key];
-    const samples = families[key];
-    out += `# HELP ${name} ${help}\n# TYPE ${name} ${type}\n`;
-    if (samples.length > 0) out += `${name}${samples.join(`\n${name}`)}\n`;
-  }
+  for (const key of FAMILIES) out += renderFamily(PULSE_METRICS[key], families[key]);
   return out;
 }
 

@@ -1,6 +1,6 @@
 import type { PulseNode, QueueSnapshot } from '@gravito/pulse-protocol';
-import { escapeLabelValue } from '../metrics/exposition.js';
-import { PULSE_METRICS as M, type MetricDefinition } from '../metrics/names.js';
+import { escapeLabelValue, renderFamily } from '../metrics/exposition.js';
+import { PULSE_METRICS as M } from '../metrics/names.js';
 import type { Snapshot } from '../monitor/monitor-service.js';
 import type { QuasarReader } from './reader.js';
 
@@ -58,10 +58,6 @@ export class QueueFamilies {
         );
       }
     }
-    return family(M.queueJobs, jobs) + family(M.queueThroughput, throughput);
+    return renderFamily(M.queueJobs, jobs) + renderFamily(M.queueThroughput, throughput);
   }
-}
-
-function family({ name, help, type }: MetricDefinition, samples: readonly string[]): string {
-  return `# HELP ${name} ${help}\n# TYPE ${name} ${type}\n${samples.map((sample) => `${name}${sample}\n`).join('')}`;
 }
