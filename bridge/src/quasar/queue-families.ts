@@ -1,4 +1,4 @@
-import type { PulseNode, QueueSnapshot } from '@gravito/pulse-protocol';
+import type { QueueSnapshot } from '@gravito/pulse-protocol';
 import { escapeLabelValue, renderFamily } from '../metrics/exposition.js';
 import { PULSE_METRICS as M } from '../metrics/names.js';
 import type { Snapshot } from '../monitor/monitor-service.js';
@@ -28,12 +28,13 @@ export class QueueFamilies {
     for (const app of snapshot.event.apps) {
       for (const server of app.servers) {
         if (server.status !== 'online') continue;
-        const node: PulseNode | undefined = this.reader?.nodeOf(server.heartbeat);
-        for (const queue of node?.queues ?? []) {
+        const node = this.reader?.nodeOf(server.heartbeat);
+        if (!node?.queues) continue;
+        for (const queue of node.queues) {
           const id = `${app.app}\n${queue.name}\n${queue.driver}`;
           const known = newest.get(id);
           if (known) {
-            if (node && node.timestamp > known.at) newest.set(id, { app: app.app, queue, at: node.timestamp });
+            if (node.timestamp > known.at) newest.set(id, { app: app.app, queue, at: node.timestamp });
             continue;
           }
           const count = perApp.get(app.app) ?? 0;
@@ -42,7 +43,7 @@ export class QueueFamilies {
             continue;
           }
           perApp.set(app.app, count + 1);
-          newest.set(id, { app: app.app, queue, at: node?.timestamp ?? 0 });
+          newest.set(id, { app: app.app, queue, at: node.timestamp });
         }
       }
     }
