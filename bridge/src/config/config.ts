@@ -135,7 +135,8 @@ function integer(name: string, raw: string, min: number, max: number): number {
   return value;
 }
 
-function origins(raw: string): string[] {
+/** `name` is the variable or flag the value came from, for the error message. */
+function origins(name: string, raw: string): string[] {
   return raw
     .split(',')
     .map((o) => o.trim())
@@ -145,10 +146,10 @@ function origins(raw: string): string[] {
       try {
         url = new URL(o);
       } catch {
-        throw new ConfigError(`PULSE_CORS_ORIGINS entry ${JSON.stringify(o)} is not an origin like https://zenith.example.com`);
+        throw new ConfigError(`${name} entry ${JSON.stringify(o)} is not an origin like https://zenith.example.com`);
       }
       if (url.origin === 'null' || url.origin !== o.replace(/\/$/, '')) {
-        throw new ConfigError(`PULSE_CORS_ORIGINS entry ${JSON.stringify(o)} must be a bare origin (scheme://host[:port]), no path`);
+        throw new ConfigError(`${name} entry ${JSON.stringify(o)} must be a bare origin (scheme://host[:port]), no path`);
       }
       return url.origin;
     });
@@ -197,7 +198,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: readonly 
     host,
     port: int('port', 0, 65_535, DEFAULTS.port),
     token,
-    corsOrigins: origins(raw('corsOrigins') ?? ''),
+    corsOrigins: origins(name('corsOrigins'), raw('corsOrigins') ?? ''),
     streamIntervalMs,
     lostAfterMs,
     forgetAfterMs,
