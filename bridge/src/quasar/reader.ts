@@ -11,7 +11,7 @@ import {
 import type { Clock } from '../monitor/clock.js';
 import type { InvalidValues } from '../monitor/invalid-values.js';
 import { createRecord, type ServerRecord } from '../monitor/server-registry.js';
-import { boundedGetChunk, CHUNKS_IN_FLIGHT } from '../redis/bounded-get.js';
+import { boundedGetChunk, CHUNKS_IN_FLIGHT, unreadReason } from '../redis/bounded-get.js';
 import type { RedisHandle } from '../redis/connection.js';
 import { MGET_CHUNK, mapLimited, scanEach, yieldToLoop } from '../redis/read.js';
 
@@ -96,8 +96,7 @@ export class QuasarReader {
       const raw = values[i];
       if (raw === null || raw === undefined) continue; // expired between SCAN and MGET
       if (typeof raw !== 'string') {
-        const reason =
-          'wrongType' in raw ? 'not a string' : `${raw.tooLarge} bytes, over the ${MAX_PULSE_NODE_BYTES}-byte limit (not read)`;
+        const reason = unreadReason(raw, MAX_PULSE_NODE_BYTES);
         invalidNext.set(key, reason);
         if (this.invalidSeen.get(key) !== reason) invalid.report('heartbeat', key, reason);
         continue;
