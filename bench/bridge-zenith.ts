@@ -6,7 +6,6 @@
 //   node --import tsx bench/bridge-zenith.ts
 
 import { readFileSync } from 'node:fs';
-import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { heartbeatKey, heartbeatToPulseNode, QUASAR_NODE_SCAN_PATTERN, quasarNodeKey } from '@gravito/pulse-protocol';
 import { startRedis } from '@gravito/pulse-testkit';
 import type { Redis } from 'ioredis';
@@ -17,55 +16,42 @@ import { InvalidValues } from '../bridge/src/monitor/invalid-values.js';
 import { ZenithMirror } from '../bridge/src/quasar/mirror.js';
 import { QuasarReader } from '../bridge/src/quasar/reader.js';
 import { MGET_CHUNK, scanEach } from '../bridge/src/redis/read.js';
+import { heartbeatTemplate, inPipelines } from './lib/bridge-setup.js';
+import { timeWithLoopBlock } from './lib/loop-block.js';
 
 const SERVERS = 10_000;
 const APPS = 100;
 const ROUNDS = 5;
 const log = pino({ level: 'silent' });
 
-const vector = (file: string, index: number) =>
-  JSON.parse(readFileSync(new URL(`../protocol/vectors/${file}.json`, import.meta.url), 'utf8')).cases[index].value;
-const heartbeatTemplate = vector('heartbeat', 1);
-delete heartbeatTemplate.system.disks;
-const nodeTemplate = vector('pulse-node', 1); // the Node agent watching two queues
+const template = heartbeatTemplate();
+delete template.system.disks;
+// The Node agent watching two queues.
+const nodeTemplate = JSON.parse(readFileSync(new URL('../protocol/vectors/pulse-node.json', import.meta.url), 'utf8')).cases[1].value;
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
-/** Longest event-loop block of each timed step, by label (the histogram's max, ns → ms). */
+/** Longest event-loop block of each timed step, by label. */
 const blocks = new Map<string, number[]>();
 async function time(fn: () => Promise<unknown>, label?: string): Promise<number> {
-  const h = monitorEventLoopDelay({ resolution: 1 });
-  h.enable();
-  const t0 = performance.now();
-  await fn();
-  const ms = performance.now() - t0;
-  await new Promise((r) => setTimeout(r, 5));
-  h.disable();
-  if (label) blocks.set(label, [...(blocks.get(label) ?? []), h.max / 1e6]);
+  const { ms, maxBlockMs } = await timeWithLoopBlock(fn);
+  if (label) blocks.set(label, [...(blocks.get(label) ?? []), maxBlockMs]);
   return ms;
 }
 const block = (label: string) => `longest block ${median(blocks.get(label) ?? [0]).toFixed(0)} ms`;
 
-async function writeHeartbeats(client: Redis): Promise<void> {
-  for (let start = 0; start < SERVERS; start += 1_000) {
-    const p = client.pipeline();
-    for (let i = start; i < start + 1_000; i++) {
-      const hb = { ...structuredClone(heartbeatTemplate), timestamp: Date.now() };
-      hb.meta.app_name = `app-${i % APPS}`;
-      p.set(heartbeatKey(`app-${i % APPS}`, `server-${i}`), JSON.stringify(hb), 'EX', 300);
-    }
-    await p.exec();
-  }
+function writeHeartbeats(client: Redis): Promise<void> {
+  return inPipelines(client, SERVERS, (p, i) => {
+    const hb = { ...structuredClone(template), timestamp: Date.now() };
+    hb.meta.app_name = `app-${i % APPS}`;
+    p.set(heartbeatKey(`app-${i % APPS}`, `server-${i}`), JSON.stringify(hb), 'EX', 300);
+  });
 }
 
-async function writeAgentNodes(client: Redis, round: number): Promise<void> {
-  for (let start = 0; start < SERVERS; start += 1_000) {
-    const p = client.pipeline();
-    for (let i = start; i < start + 1_000; i++) {
-      const node = { ...nodeTemplate, service: `agent-${i % APPS}`, id: `host-${i}-${round}`, pid: i, timestamp: Date.now() };
-      p.set(quasarNodeKey(node.service, `host-${i}`), JSON.stringify(node), 'EX', 300);
-    }
-    await p.exec();
-  }
+function writeAgentNodes(client: Redis, round: number): Promise<void> {
+  return inPipelines(client, SERVERS, (p, i) => {
+    const node = { ...nodeTemplate, service: `agent-${i % APPS}`, id: `host-${i}-${round}`, pid: i, timestamp: Date.now() };
+    p.set(quasarNodeKey(node.service, `host-${i}`), JSON.stringify(node), 'EX', 300);
+  });
 }
 
 const redis = await startRedis();
