@@ -13,7 +13,7 @@ import {
   SystemPulseDeltaEvent,
   SystemPulseEvent,
 } from '@gravito/pulse-protocol';
-import { startRedis, type TestRedis } from '@gravito/pulse-testkit';
+import { eventually, startRedis, type TestRedis } from '@gravito/pulse-testkit';
 import type { TSchema } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import type { Redis } from 'ioredis';
@@ -94,19 +94,9 @@ export function suiteRedisAndBridge(
   return suite;
 }
 
-export async function waitFor<T>(probe: () => T | undefined | Promise<T | undefined>, timeoutMs: number, what: string): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const value = await probe();
-      if (value !== undefined && value !== false) return value as T;
-    } catch (err) {
-      last = err;
-    }
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${(last as Error).message})` : ''}`);
+/** Probes every 25 ms until `probe` gives a value (the testkit's `eventually`, in the argument order these tests use). */
+export function waitFor<T>(probe: () => T | undefined | Promise<T | undefined>, timeoutMs: number, what: string): Promise<T> {
+  return eventually(what, async () => probe(), timeoutMs, { everyMs: 25 });
 }
 
 export interface SseEvent {
