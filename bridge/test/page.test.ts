@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { errorMember, heartbeatKey, type PulseHeartbeat, slowKey, slowStreamFields } from '@gravito/pulse-protocol';
-import { findChromium, launchChromium, type PageLog, startRedis, type TestBrowser, type TestRedis } from '@gravito/pulse-testkit';
+import { launchChromium, type PageLog, skipWithoutChromium, startRedis, type TestBrowser, type TestRedis } from '@gravito/pulse-testkit';
 import type { Page } from 'playwright-core';
 import { errorEntry, getJson, heartbeat, slowEntry, startBridge, waitFor } from './helpers.js';
 
@@ -18,7 +18,6 @@ const SCREENSHOT = process.env.PULSE_UPDATE_SCREENSHOT === '1' ? new URL('../../
 const XSS_IMG = '<img src=x onerror="window.__pulseXss=1;console.log(\'pulse-xss-ran\')">';
 const XSS_SCRIPT = "</script><script>window.__pulseXss=2;console.log('pulse-xss-ran')</script>";
 
-// In CI a missing Chromium fails (launchChromium says how to install it) rather than skipping.
 /** A bare consumer of the same stream: parse each `system_pulse`, write one text node, time it to the next paint. */
 const FLOOR_SCRIPT = `
   window.__floor = [];
@@ -51,7 +50,8 @@ function quantile(list: number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN;
 }
 
-const skip = findChromium() || process.env.CI ? false : 'no Chromium (apt-get install -y chromium, or set CHROMIUM_PATH)';
+// In CI a missing Chromium fails (launchChromium says how to install it) rather than skipping.
+const skip = skipWithoutChromium();
 
 function hb(app: string, id: string, patch: (h: PulseHeartbeat) => void = () => {}): PulseHeartbeat {
   return heartbeat(app, id, (h) => {
