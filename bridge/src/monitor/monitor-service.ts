@@ -33,7 +33,6 @@ import {
   type EncodedServer,
   emptySystemPulse,
   encodeSystemPulse,
-  serverBytes,
   withHead,
 } from './snapshot-encoding.js';
 import { ErrorTailer, SlowTailer } from './tailers.js';
@@ -59,7 +58,7 @@ export interface Snapshot {
   event: SystemPulseEvent;
   /**
    * `event` as JSON bytes, encoded once per tick for every reader (SSE clients, the JSON API), from per-server
-   * pieces that are themselves built once per heartbeat.
+   * JSON text that is itself built once per heartbeat.
    */
   document: EncodedDocument;
   /** The apps and servers it was encoded from: the delta stream compares them between ticks. */
@@ -469,8 +468,6 @@ export class MonitorService {
         if (status === 'online') online.push(record.heartbeat);
         else if (status === 'lost') lost++;
         else stopped++;
-        // Encoded here, in the walk's slices, rather than all at once when the document is put together.
-        serverBytes(record, status);
         encodedServers.push({ record, status });
         servers.push({ app: record.app, id: record.id, status, last_seen: record.lastSeen, heartbeat: record.heartbeat });
       }

@@ -11,11 +11,17 @@ export interface ServerRecord {
    * one lost-after after it stopped changing, like any other.
    */
   lastSeen: number;
-  /** Its ServerSnapshot JSON is `head` + status + `tail` (`","last_seen":…,"heartbeat":{…}}`). */
+  /**
+   * Its ServerSnapshot JSON is `head` + status + `tail` + `json` + `}`: the parts are built once per heartbeat and
+   * written into each tick's document as they are. No buffer per server (10,000 small buffers a tick cost more in
+   * allocation and GC than writing the strings does), and `json` is not joined to the rest: a joined string is
+   * stored as a pair that must be flattened, a copy, the first time it is written (bench/bridge-tick.ts).
+   */
   head: string;
   tail: string;
-  /** That JSON as bytes for the status it was last served with, kept while the heartbeat does not change. */
-  encoded: { status: ServerStatus; bytes: Buffer } | undefined;
+  /** The heartbeat's JSON, one line, and its length in UTF-8 (the unit of the document's size and app ranges). */
+  json: string;
+  jsonBytes: number;
   /** The raw value it came from, to skip re-parsing an unchanged heartbeat. */
   raw: string;
   /** The key was not found by the last scan (expired or deleted). */
@@ -34,8 +40,8 @@ export function createRecord(
 ): ServerRecord {
   // app and id are key-safe ([A-Za-z0-9._-]): nothing to escape, and one byte per character.
   const head = `{"app":"${app}","id":"${id}","status":"`;
-  const tail = `","last_seen":${lastSeen},"heartbeat":${json}}`;
-  return { key, app, id, heartbeat, lastSeen, raw, gone: false, head, tail, encoded: undefined };
+  const tail = `","last_seen":${lastSeen},"heartbeat":`;
+  return { key, app, id, heartbeat, lastSeen, raw, gone: false, head, tail, json, jsonBytes: Buffer.byteLength(json) };
 }
 
 export interface RegistryOptions {
