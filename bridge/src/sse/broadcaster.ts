@@ -29,6 +29,13 @@ interface Client {
   full: Subscription;
   /** Bytes of the whole state it follows (a full `system_pulse` of its apps) at the last pulse written to it. */
   stateBytes: number;
+  /** Shared buffers queued for it and not yet handed to its socket, in order; the first from `offset` on. */
+  outbox: Buffer[];
+  offset: number;
+  /** Bytes of `outbox` not yet handed to the socket. */
+  queued: number;
+  /** Its socket has more than it can take now: fed again on its `drain`. */
+  waiting: boolean;
 }
 
 export interface SseCounters {
@@ -65,10 +72,18 @@ const FRAME_END = Buffer.from('\n\n');
 const KEEP_ALIVE = Buffer.from(': keep-alive\n\n');
 /** Whole states (full pulses of its apps) a client may hold unsent before it is dropped, if more than the budget. */
 const STATES_BEHIND = 3;
-/** Longest run of writing to clients before the event loop is given back. */
+/** Longest run of queueing events for clients, or of feeding their sockets, before the event loop is given back. */
 const WRITE_BUDGET_MS = 4;
-/** Clients written between two looks at the clock. */
+/** Clients queued for between two looks at the clock (feeding a socket looks at it after each client). */
 const CLOCK_EVERY = 8;
+/**
+ * Most bytes handed to one socket at a time. A socket is fed a piece, then another once it has taken it
+ * (`drain`), so one turn of the event loop copies at most about a piece per client into the kernel. A socket
+ * handed a whole 7.7 MB event takes megabytes in one turn, and at 100 clients that holds the loop for 100 ms and
+ * more (the bare ceiling server of bench/bridge-fanout.ts: `/healthz` p99 169 ms at 100 readers). Pieces of 64 KiB
+ * cost a third of a core more at 385 MB/s (a write and a `drain` per piece) and cut throughput: 1 MiB keeps both.
+ */
+const PIECE_BYTES = 1024 * 1024;
 /** Slow and error events waiting to be written, at most (they come in bursts of a tick's reads). */
 const MAX_QUEUED_EVENTS = 10_000;
 /** A burst of drops is logged once, then once a minute at most, with the count. */
@@ -82,6 +97,9 @@ const DROP_LOG_EVERY_MS = 60_000;
  */
 export class SseBroadcaster {
   private readonly clients = new Set<Client>();
+  /** Clients with queued bytes whose socket can take more, in the order they are fed (round-robin). */
+  private readonly ready = new Set<Client>();
+  private feeding = false;
   private nextEventId = 1;
   private nextClientId = 1;
   private readonly keepAlive: NodeJS.Timeout;
@@ -122,10 +140,22 @@ export class SseBroadcaster {
       return;
     }
     openEventStream(req, res, this.options.retryMs ?? 3_000);
-    const client: Client = { res, id: this.nextClientId++, sub, full: asFull(sub), stateBytes: 0 };
+    const client: Client = {
+      res,
+      id: this.nextClientId++,
+      sub,
+      full: asFull(sub),
+      stateBytes: 0,
+      outbox: [],
+      offset: 0,
+      queued: 0,
+      waiting: false,
+    };
     this.clients.add(client);
-    res.on('close', () => {
-      this.clients.delete(client);
+    res.on('close', () => this.forget(client));
+    res.on('drain', () => {
+      client.waiting = false;
+      if (client.queued > 0) this.makeReady(client);
     });
     this.write(client, [this.eventFrame(PULSE_EVENTS.status, status)]);
     // A delta client starts from the full state, on every connect: after a reconnect (Last-Event-ID or not)
@@ -163,6 +193,7 @@ export class SseBroadcaster {
     this.closed = true;
     clearInterval(this.keepAlive);
     this.queue.length = 0;
+    this.ready.clear();
     for (const client of this.clients) client.res.end();
     this.clients.clear();
   }
@@ -264,11 +295,11 @@ export class SseBroadcaster {
     }
   }
 
-  /** Writes buffers to one client unless it has fallen past its budget; `stateBytes` when they are a pulse. */
+  /** Queues buffers for one client unless it has fallen past its budget; `stateBytes` when they are a pulse. */
   private write(client: Client, parts: readonly Buffer[], stateBytes?: number): void {
     const { res } = client;
     if (res.writableEnded || res.destroyed) {
-      this.clients.delete(client);
+      this.forget(client);
       return;
     }
     // Checked before the write, not with it: one event larger than the budget still goes to a client that
@@ -276,19 +307,80 @@ export class SseBroadcaster {
     // still taking in its first full state, or a client a pulse behind on a busy machine, catches up), and what
     // it holds costs little: references to buffers every other client holds too.
     const budget = Math.max(this.options.maxBufferBytes, STATES_BEHIND * client.stateBytes);
-    if (res.writableLength > budget) {
-      this.drop(client, res.writableLength);
+    const unsent = client.queued + res.writableLength;
+    if (unsent > budget) {
+      this.drop(client, unsent);
       return;
     }
     if (stateBytes !== undefined) client.stateBytes = stateBytes;
+    for (const part of parts) {
+      client.outbox.push(part);
+      client.queued += part.length;
+    }
+    if (!client.waiting) this.makeReady(client);
+  }
+
+  private makeReady(client: Client): void {
+    this.ready.add(client);
+    if (this.feeding) return;
+    this.feeding = true;
+    setImmediate(() => this.feedReady());
+  }
+
+  /**
+   * Hands each ready client's socket its next piece, round-robin, until none is ready or `WRITE_BUDGET_MS` has
+   * passed (then again after the loop has turned). A client whose socket is full waits for its `drain`.
+   */
+  private feedReady(): void {
+    const started = performance.now();
+    // A Set is iterated in insertion order and reaches what is added during the loop: a client fed and still
+    // ready goes to the back.
+    for (const client of this.ready) {
+      this.ready.delete(client);
+      this.feed(client);
+      if (client.queued > 0 && !client.waiting) this.ready.add(client);
+      if (performance.now() - started >= WRITE_BUDGET_MS) break;
+    }
+    if (this.ready.size > 0) setImmediate(() => this.feedReady());
+    else this.feeding = false;
+  }
+
+  /** Hands one client's socket up to `PIECE_BYTES` of its queue (several small buffers go out in one write). */
+  private feed(client: Client): void {
+    const { res } = client;
+    if (res.writableEnded || res.destroyed) {
+      this.forget(client);
+      return;
+    }
+    let room = PIECE_BYTES;
     res.cork();
-    for (const part of parts) res.write(part);
+    while (room > 0 && client.outbox.length > 0) {
+      const first = client.outbox[0] as Buffer;
+      const take = Math.min(room, first.length - client.offset);
+      res.write(take === first.length ? first : first.subarray(client.offset, client.offset + take));
+      room -= take;
+      client.queued -= take;
+      client.offset += take;
+      if (client.offset === first.length) {
+        client.outbox.shift();
+        client.offset = 0;
+      }
+    }
     res.uncork();
+    client.waiting = res.writableNeedDrain;
+  }
+
+  /** A client that is gone: what it had queued is released. */
+  private forget(client: Client): void {
+    this.clients.delete(client);
+    this.ready.delete(client);
+    client.outbox = [];
+    client.queued = 0;
   }
 
   private drop(client: Client, buffered: number): void {
     this.counters.slowClientsDropped++;
-    this.clients.delete(client);
+    this.forget(client);
     client.res.destroy();
     this.dropsUnlogged++;
     const now = Date.now();
