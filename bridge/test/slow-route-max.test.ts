@@ -96,7 +96,7 @@ describe('pulse_slow_route_max_duration_seconds', () => {
     const sse = new SseBroadcaster({ maxClients: 1, maxBufferBytes: 1 << 20 }, silentLogger, monitor.lastSnapshot());
     let now = 1_000_000;
     const metrics = new BridgeMetrics(monitor, sse, { maxRoutesPerApp: 10, clock: () => now });
-    const scrape = async () => (await metrics.scrape(false)).body;
+    const scrape = async () => Buffer.concat((await metrics.scrape(false)).body).toString();
     try {
       await waitFor(() => handle.ready(), 3_000, 'redis ready');
       await monitor.tick(); // finds the app; its slow stream is followed from the next tick

@@ -136,7 +136,11 @@ export function createApp(deps: AppDeps): express.Express {
 
   app.get('/metrics', async (req, res) => {
     const scrape = await metrics.scrape(wantsOpenMetrics(req));
-    res.type(scrape.contentType).send(scrape.body);
+    let length = 0;
+    for (const piece of scrape.body) length += piece.length;
+    res.type(scrape.contentType).set('Content-Length', String(length));
+    for (const piece of scrape.body) res.write(piece);
+    res.end();
   });
 
   app.use((_req: Request, res: Response) => {

@@ -25,8 +25,11 @@ type RouteLabels = { app: string; kind: string; method: string; route: string };
 
 export interface Scrape {
   contentType: string;
-  body: string;
+  /** The exposition, as pieces to send in order (the per-snapshot families are one piece, shared by scrapes). */
+  body: Buffer[];
 }
+
+const EOF_LINE = Buffer.from('# EOF\n');
 
 /** prom-client options from a contract definition (names.ts). */
 function definition({ name, help, labelNames }: MetricDefinition) {
@@ -46,7 +49,7 @@ export class BridgeMetrics {
   private readonly openMetrics = new Registry<OpenMetricsContentType>();
   private readonly routes: LabelCap;
   private readonly types: LabelCap;
-  private rendered: { snapshot: Snapshot; text: Promise<string> } | undefined;
+  private rendered: { snapshot: Snapshot; bytes: Promise<Buffer> } | undefined;
   /** Scrapes run one at a time: they share the per-snapshot rendering and never pile up work. */
   private queue: Promise<unknown> = Promise.resolve();
 
@@ -270,13 +273,13 @@ export class BridgeMetrics {
     const snapshot = this.monitor.lastSnapshot();
     if (this.rendered?.snapshot !== snapshot) {
       const extra = this.options.extension?.families(snapshot) ?? '';
-      this.rendered = { snapshot, text: renderSnapshotFamilies(snapshot).then((text) => text + extra) };
+      this.rendered = { snapshot, bytes: renderSnapshotFamilies(snapshot, extra) };
     }
-    const [families, rest] = await Promise.all([this.rendered.text, (openMetrics ? this.openMetrics : this.registry).metrics()]);
+    const [families, rest] = await Promise.all([this.rendered.bytes, (openMetrics ? this.openMetrics : this.registry).metrics()]);
     if (openMetrics) {
       const body = rest.replace(/# EOF\n?$/, '');
-      return { contentType: Registry.OPENMETRICS_CONTENT_TYPE, body: `${body}${families}# EOF\n` };
+      return { contentType: Registry.OPENMETRICS_CONTENT_TYPE, body: [Buffer.from(body), families, EOF_LINE] };
     }
-    return { contentType: Registry.PROMETHEUS_CONTENT_TYPE, body: `${rest}\n${families}` };
+    return { contentType: Registry.PROMETHEUS_CONTENT_TYPE, body: [Buffer.from(`${rest}\n`), families] };
   }
 }

@@ -19,7 +19,7 @@ export const MAX_PROCESSES_PER_SERVER = 32;
  * Lost servers keep their last values with `pulse_server_up 0` until the bridge forgets them; stopped servers
  * (a graceful shutdown) have no per-server series, only their count in `pulse_app_servers{status="stopped"}`.
  */
-export async function renderSnapshotFamilies(snapshot: Snapshot): Promise<string> {
+export async function renderSnapshotFamilies(snapshot: Snapshot, extra = ''): Promise<Buffer> {
   const families = Object.fromEntries(FAMILIES.map((key) => [key, [] as string[]])) as Record<FamilyKey, string[]>;
   const { serverUp: up, lastHeartbeat, serverInfo: info, cpu, memTotal, memFree, load1, load5, load15, diskTotal, diskFree } = families;
   const { procCpu, procRss, procHeap, procUptime, procPid, health, appServers: servers } = families;
@@ -90,10 +90,15 @@ export async function renderSnapshotFamilies(snapshot: Snapshot): Promise<string
     }
   }
   processesLeftOut.push(` ${leftOut}`);
-  await yieldToLoop();
-  let out = '';
-  for (const key of FAMILIES) out += renderFamily(PULSE_METRICS[key], families[key]);
-  return out;
+  // One family at a time, encoded as it is joined: at 10,000 servers the text is ~13.5 MB, and joining and
+  // encoding it in one go held the event loop for ~100 ms.
+  const pieces: Buffer[] = [];
+  for (const key of FAMILIES) {
+    await yieldToLoop();
+    pieces.push(Buffer.from(renderFamily(PULSE_METRICS[key], families[key])));
+  }
+  pieces.push(Buffer.from(extra));
+  return Buffer.concat(pieces);
 }
 
 /** The families rendered here, in this order; names and help come from the contract (names.ts). */
