@@ -367,7 +367,9 @@ export class SseBroadcaster {
       }
     }
     res.uncork();
-    client.waiting = res.writableNeedDrain;
+    // Fed again in its turn while less than a piece waits in Node (so its socket does not run dry before its
+    // turn comes back); past that it waits for its `drain`.
+    client.waiting = res.writableLength >= PIECE_BYTES;
   }
 
   /** A client that is gone: what it had queued is released. */
