@@ -1,8 +1,10 @@
 // SSE fan-out at fleet scale, on loopback, against the built bridge running in a child process (so that its RSS
-// and CPU are its own). Each phase runs a fresh bridge for `--seconds` (60 by default) after a warm-up:
+// and CPU are its own). Each phase runs a fresh bridge for `--seconds` (60 by default), from 8 s after every reader
+// has had its first pulse:
 //   full     10,000 servers, all changing, 100 readers in full mode + 100 readers filtered to one app
 //   delta    10,000 servers, 10 % changing per tick, 1,000 readers in delta mode
-//   stalled  10,000 servers, all changing, 100 clients that never read (then 60 s more to see memory come back)
+//   stalled  10,000 servers, all changing, 10 readers alone for 30 s, then with 100 clients that never read (then
+//            60 s more to see memory come back to what the readers alone held)
 //   full-1k  1,000 servers, all changing, 1,000 readers in full mode
 // then the same readers against a bare Node server writing frames of the same size (the ceiling), and, with
 // `--baseline <cli.js>`, the phases the older bridge supports (full, stalled, full-1k) against it, in the same run.
@@ -25,6 +27,7 @@ const SECONDS = Number(args.seconds);
 const INTERVAL_MS = 2_000;
 const APPS = 100;
 const OTHER_KEYS = 90_000;
+/** After every reader has had its first pulse (a delta reader's is the whole state: 7.7 MB at 10,000 servers). */
 const WARMUP_MS = 8_000;
 const CLI = builtBridgeCli('bench/bridge-fanout.ts');
 const CEILING = fileURLToPath(new URL('./fanout/ceiling-server.ts', import.meta.url));
@@ -195,6 +198,12 @@ class Readers {
   connected(): Promise<void> {
     return this.ready;
   }
+  /** How many of its readers have had their first pulse. */
+  started(): Promise<number> {
+    const answer = new Promise<number>((resolve) => this.child.once('message', (m) => resolve(m as number)));
+    this.child.send('started');
+    return answer;
+  }
   report(from: number, to: number): Promise<ReaderReport> {
     const answer = new Promise<ReaderReport>((resolve) => this.child.once('message', (m) => resolve(m as ReaderReport)));
     this.child.send({ from, to });
@@ -233,6 +242,9 @@ interface PhaseResult {
     bytesPerTick: number;
   }[];
   ticks: number;
+  seconds: number;
+  /** From connecting to every reader having its first pulse. */
+  firstPulseMs: number;
   cpu: number;
   rssMax: number;
   healthP99: number;
@@ -250,7 +262,12 @@ const metric = (text: string, name: string) => {
   return m ? Number(m[1]) : undefined;
 };
 
-async function runPhase(target: Target, groups: { name: string; count: number; path: string }[], stalledCount = 0): Promise<PhaseResult> {
+async function runPhase(
+  target: Target,
+  groups: { name: string; count: number; path: string }[],
+  stalledCount = 0,
+  seconds = SECONDS,
+): Promise<PhaseResult> {
   const pid = target.child.pid as number;
   const made: Group[] = [];
   for (const g of groups) {
@@ -261,13 +278,22 @@ async function runPhase(target: Target, groups: { name: string; count: number; p
     made.push({ name: g.name, readers });
   }
   const sockets = Array.from({ length: stalledCount }, () => stalled(target.port));
+  // Connecting is not the steady state measured: wait until every reader has its first pulse (at most 2 min).
+  const connectedAt = Date.now();
+  const all = made.flatMap((g) => g.readers);
+  const wanted = groups.reduce((n, g) => n + g.count, 0);
+  while (Date.now() - connectedAt < 120_000) {
+    if ((await Promise.all(all.map((r) => r.started()))).reduce((a, b) => a + b, 0) >= wanted) break;
+    await sleep(250);
+  }
+  const firstPulseMs = Date.now() - connectedAt;
   await sleep(WARMUP_MS);
   if (target.bridge) await scrape(target.port); // resets the event-loop delay histogram
   const c0 = cpuSeconds(pid);
   const from = Date.now();
   let rssMax = 0;
   const health: number[] = [];
-  const until = from + SECONDS * 1_000;
+  const until = from + seconds * 1_000;
   const probe = (async () => {
     while (Date.now() < until) {
       const t0 = performance.now();
@@ -324,6 +350,8 @@ async function runPhase(target: Target, groups: { name: string; count: number; p
       };
     }),
     ticks: ticks.size,
+    seconds,
+    firstPulseMs,
     cpu,
     rssMax,
     healthP99: pct(
@@ -358,7 +386,9 @@ async function runPhase(target: Target, groups: { name: string; count: number; p
 }
 
 function report(title: string, r: PhaseResult): void {
-  console.log(`\n${title}: ${r.ticks} ticks in ${SECONDS} s`);
+  console.log(
+    `\n${title}: ${r.ticks} ticks in ${r.seconds} s (first pulse to every reader ${(r.firstPulseMs / 1000).toFixed(1)} s after connecting)`,
+  );
   for (const g of r.groups) {
     console.log(
       `  ${g.name.padEnd(28)} ${String(g.clients).padStart(5)} clients  ${g.eventsPerClientPerS.toFixed(3)} events/client/s (worst client ${(g.worstShare * 100).toFixed(0)} % of ticks)  ` +
@@ -410,10 +440,11 @@ async function phases(cli: string, label: string, current: boolean): Promise<voi
   if (want('stalled')) {
     await tenK.start(1);
     const bridge = await startBridge(cli);
-    await sleep(5_000);
-    const rssBefore = rssMb(bridge.child.pid as number);
-    const r = await runPhase(bridge, [{ name: 'full, all apps (readers)', count: 10, path: '/api/pulse/stream' }], 100);
-    r.extra.unshift(`RSS before any client: ${rssBefore.toFixed(0)} MB`);
+    const readers = [{ name: 'full, all apps (readers)', count: 10, path: '/api/pulse/stream' }];
+    // The same readers and poll without the stalled clients first: the RSS their memory should come back to.
+    const alone = await runPhase(bridge, readers, 0, 30);
+    report(`${label} · stalled, before: the 10 readers alone`, alone);
+    const r = await runPhase(bridge, readers, 100);
     report(`${label} · stalled: 10,000 servers all changing, 100 clients that never read`, r);
     await stopTarget(bridge);
     await tenK.stop();

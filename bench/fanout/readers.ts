@@ -86,9 +86,12 @@ for (let i = 0; i < count; i++) {
   if (i % 50 === 49) await new Promise((r) => setTimeout(r, 20));
 }
 process.send?.('connected');
-process.on('message', (m: { from: number; to: number }) => {
-  process.send?.({
-    events: readers.map((r) => r.events.filter((e) => e.tick >= m.from && e.tick < m.to)),
-    dropped: readers.map((r) => r.dropped),
-  });
+process.on('message', (m: { from: number; to: number } | 'started') => {
+  // How many readers have had their first pulse (a delta stream's first is the whole state).
+  if (m === 'started') process.send?.(readers.filter((r) => r.events.length > 0 || r.dropped).length);
+  else
+    process.send?.({
+      events: readers.map((r) => r.events.filter((e) => e.tick >= m.from && e.tick < m.to)),
+      dropped: readers.map((r) => r.dropped),
+    });
 });
