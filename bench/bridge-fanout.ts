@@ -40,6 +40,8 @@ const pct = (xs: number[], p: number) =>
 // ---- Redis and the heartbeat writer -------------------------------------------------------------------------
 const template = heartbeatTemplate();
 delete template.system.disks; // ~660 B, as in bench/bridge-tick.ts
+// Newer than the --baseline bridge's protocol (cc27f94 rejects it); absent means running, for both bridges.
+delete template.state;
 template.meta.interval_ms = 600_000; // a server not rewritten during a phase stays online
 const redis = await startRedis();
 const writer = redis.client();
