@@ -25,7 +25,7 @@ type RouteLabels = { app: string; kind: string; method: string; route: string };
 
 export interface Scrape {
   contentType: string;
-  /** The exposition, as pieces to send in order (the per-snapshot families are one piece, shared by scrapes). */
+  /** The exposition, as pieces to send in order (the per-snapshot families' pieces are shared by scrapes). */
   body: Buffer[];
 }
 
@@ -49,7 +49,7 @@ export class BridgeMetrics {
   private readonly openMetrics = new Registry<OpenMetricsContentType>();
   private readonly routes: LabelCap;
   private readonly types: LabelCap;
-  private rendered: { snapshot: Snapshot; bytes: Promise<Buffer> } | undefined;
+  private rendered: { snapshot: Snapshot; pieces: Promise<Buffer[]> } | undefined;
   /** Scrapes run one at a time: they share the per-snapshot rendering and never pile up work. */
   private queue: Promise<unknown> = Promise.resolve();
 
@@ -273,13 +273,13 @@ export class BridgeMetrics {
     const snapshot = this.monitor.lastSnapshot();
     if (this.rendered?.snapshot !== snapshot) {
       const extra = this.options.extension?.families(snapshot) ?? '';
-      this.rendered = { snapshot, bytes: renderSnapshotFamilies(snapshot, extra) };
+      this.rendered = { snapshot, pieces: renderSnapshotFamilies(snapshot, extra) };
     }
-    const [families, rest] = await Promise.all([this.rendered.bytes, (openMetrics ? this.openMetrics : this.registry).metrics()]);
+    const [families, rest] = await Promise.all([this.rendered.pieces, (openMetrics ? this.openMetrics : this.registry).metrics()]);
     if (openMetrics) {
       const body = rest.replace(/# EOF\n?$/, '');
-      return { contentType: Registry.OPENMETRICS_CONTENT_TYPE, body: [Buffer.from(body), families, EOF_LINE] };
+      return { contentType: Registry.OPENMETRICS_CONTENT_TYPE, body: [Buffer.from(body), ...families, EOF_LINE] };
     }
-    return { contentType: Registry.PROMETHEUS_CONTENT_TYPE, body: [Buffer.from(`${rest}\n`), families] };
+    return { contentType: Registry.PROMETHEUS_CONTENT_TYPE, body: [Buffer.from(`${rest}\n`), ...families] };
   }
 }

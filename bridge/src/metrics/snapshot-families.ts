@@ -19,7 +19,7 @@ export const MAX_PROCESSES_PER_SERVER = 32;
  * Lost servers keep their last values with `pulse_server_up 0` until the bridge forgets them; stopped servers
  * (a graceful shutdown) have no per-server series, only their count in `pulse_app_servers{status="stopped"}`.
  */
-export async function renderSnapshotFamilies(snapshot: Snapshot, extra = ''): Promise<Buffer> {
+export async function renderSnapshotFamilies(snapshot: Snapshot, extra = ''): Promise<Buffer[]> {
   const families = Object.fromEntries(FAMILIES.map((key) => [key, [] as string[]])) as Record<FamilyKey, string[]>;
   const { serverUp: up, lastHeartbeat, serverInfo: info, cpu, memTotal, memFree, load1, load5, load15, diskTotal, diskFree } = families;
   const { procCpu, procRss, procHeap, procUptime, procPid, health, appServers: servers } = families;
@@ -98,7 +98,7 @@ export async function renderSnapshotFamilies(snapshot: Snapshot, extra = ''): Pr
     pieces.push(Buffer.from(renderFamily(PULSE_METRICS[key], families[key])));
   }
   pieces.push(Buffer.from(extra));
-  return Buffer.concat(pieces);
+  return pieces;
 }
 
 /** The families rendered here, in this order; names and help come from the contract (names.ts). */
