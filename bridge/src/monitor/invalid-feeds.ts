@@ -3,7 +3,7 @@ import type { InvalidValues } from './invalid-values.js';
 export type Feed = 'slow' | 'errors';
 
 /** Redis's answer for a command on a key of another type: a fact about that key, not about Redis. */
-export function isWrongType(err: unknown): boolean {
+function isWrongType(err: unknown): boolean {
   return typeof (err as Error)?.message === 'string' && (err as Error).message.startsWith('WRONGTYPE');
 }
 

@@ -32,7 +32,7 @@ export interface EncodedDocument {
   readonly tail: Buffer;
 }
 
-export const COMMA = Buffer.from(',');
+const COMMA = Buffer.from(',');
 const CLOSE_APPS = Buffer.from(']}');
 
 /** Pieces written between two looks at the clock. */

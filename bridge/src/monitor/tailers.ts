@@ -31,7 +31,7 @@ const RATE_WINDOW_MS = 300_000;
 const streamIdMillis = (id: string) => Number(id.slice(0, id.indexOf('-')));
 
 /** A sorted-set score as Redis prints it: `inf`, `-inf`, or a decimal. */
-export function parseScore(text: string): number {
+function parseScore(text: string): number {
   if (text === 'inf' || text === '+inf') return Number.POSITIVE_INFINITY;
   if (text === '-inf') return Number.NEGATIVE_INFINITY;
   return Number(text);

@@ -2,12 +2,12 @@ import type { RedisHandle } from './connection.js';
 import { withDeadline } from './read.js';
 
 /** How often `INFO memory` is read at most: every poll at the default 2 s interval, less often when polls are faster. */
-export const MEMORY_CHECK_MS = 2_000;
+const MEMORY_CHECK_MS = 2_000;
 /**
  * Redis counts every write it refused for memory (`errorstat_OOM`). A rise means writers are being refused now;
  * the state holds this long after the last rise, since SDKs write only every few seconds.
  */
-export const OOM_HOLD_MS = 15_000;
+const OOM_HOLD_MS = 15_000;
 
 export interface RedisMemory {
   usedBytes: number;
@@ -33,7 +33,7 @@ function field(info: string, name: string): string | undefined {
 }
 
 /** The fields of `INFO memory` and `INFO errorstats` that tell "Redis refuses writes" apart from "servers are lost". */
-export function parseInfoMemory(info: string): NodeMemory {
+function parseInfoMemory(info: string): NodeMemory {
   const usedBytes = Number(field(info, 'used_memory') ?? 0);
   const maxBytes = Number(field(info, 'maxmemory') ?? 0);
   // Redis leaves replica and AOF buffers out when it compares with maxmemory.

@@ -5,7 +5,7 @@ import type { RedisHandle } from './connection.js';
  * (each of which waits for the event loop while heartbeats are parsed) for a ~2 ms Redis step per page, and
  * takes a 10k-server poll from ~140 to ~118 ms (bench/bridge-tick.ts).
  */
-export const SCAN_COUNT = 5_000;
+const SCAN_COUNT = 5_000;
 /** Values per bounded MGET: big enough to amortise round trips, small enough not to stall Redis. */
 export const MGET_CHUNK = 500;
 
