@@ -202,13 +202,15 @@ class Readers {
   }
   /** How many of its readers have had their first pulse. */
   started(): Promise<number> {
-    const answer = new Promise<number>((resolve) => this.child.once('message', (m) => resolve(m as number)));
-    this.child.send('started');
-    return answer;
+    return this.ask('started');
   }
   report(from: number, to: number): Promise<ReaderReport> {
-    const answer = new Promise<ReaderReport>((resolve) => this.child.once('message', (m) => resolve(m as ReaderReport)));
-    this.child.send({ from, to });
+    return this.ask({ from, to });
+  }
+  /** Sends a question to the child and waits for its answer (it answers each in turn). */
+  private ask<T>(question: 'started' | { from: number; to: number }): Promise<T> {
+    const answer = new Promise<T>((resolve) => this.child.once('message', (m) => resolve(m as T)));
+    this.child.send(question);
     return answer;
   }
   close(): void {
