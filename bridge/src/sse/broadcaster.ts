@@ -298,10 +298,7 @@ export class SseBroadcaster {
   /** Queues buffers for one client unless it has fallen past its budget; `stateBytes` when they are a pulse. */
   private write(client: Client, parts: readonly Buffer[], stateBytes?: number): void {
     const { res } = client;
-    if (res.writableEnded || res.destroyed) {
-      this.forget(client);
-      return;
-    }
+    if (this.forgetIfGone(client)) return;
     // Checked before the write, not with it: one event larger than the budget still goes to a client that
     // keeps up. The budget scales with what the client follows: three whole states of its apps (a delta client
     // still taking in its first full state, or a client a pulse behind on a busy machine, catches up), and what
@@ -348,10 +345,7 @@ export class SseBroadcaster {
   /** Hands one client's socket up to `PIECE_BYTES` of its queue (several small buffers go out in one write). */
   private feed(client: Client): void {
     const { res } = client;
-    if (res.writableEnded || res.destroyed) {
-      this.forget(client);
-      return;
-    }
+    if (this.forgetIfGone(client)) return;
     let room = PIECE_BYTES;
     res.cork();
     while (room > 0 && client.outbox.length > 0) {
@@ -370,6 +364,13 @@ export class SseBroadcaster {
     // Fed again in its turn while less than a piece waits in Node (so its socket does not run dry before its
     // turn comes back); past that it waits for its `drain`.
     client.waiting = res.writableLength >= PIECE_BYTES;
+  }
+
+  /** Forgets a client whose stream has ended or been destroyed; says whether it did. */
+  private forgetIfGone(client: Client): boolean {
+    const gone = client.res.writableEnded || client.res.destroyed;
+    if (gone) this.forget(client);
+    return gone;
   }
 
   /** A client that is gone: what it had queued is released. */
