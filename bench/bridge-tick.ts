@@ -1,8 +1,10 @@
 // Bridge aggregation tick at 10,000 heartbeats among 100,000 keys, next to the raw SCAN + MGET floor, in one run.
-// Also the longest event-loop block during each (perf_hooks.monitorEventLoopDelay).
+// Also the longest event-loop block during each (perf_hooks.monitorEventLoopDelay), and where the time went: how
+// long this process's event loop was busy, and how much CPU Redis used (INFO cpu), since both share the machine.
 //   node --import tsx bench/bridge-tick.ts
 
 import { readFileSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
 import { errorsKey, HEARTBEAT_SCAN_PATTERN, heartbeatKey, slowKey, slowStreamFields } from '@gravito/pulse-protocol';
 import { startRedis } from '@gravito/pulse-testkit';
 import type { Redis } from 'ioredis';
@@ -10,7 +12,7 @@ import { pino } from 'pino';
 import { connectRedis, MonitorService } from '../bridge/src/index.js';
 import { documentBytes } from '../bridge/src/monitor/snapshot-encoding.js';
 import { heartbeatTemplate, inPipelines } from './lib/bridge-setup.js';
-import { timeWithLoopBlock as measure } from './lib/loop-block.js';
+import { timeWithLoopBlock } from './lib/loop-block.js';
 
 const SERVERS = 10_000;
 const OTHER_KEYS = 90_000;
@@ -37,6 +39,29 @@ async function writeHeartbeats(client: Redis, round: number): Promise<number> {
     p.set(heartbeatKey(`app-${i % APPS}`, `server-${i}`), value, 'EX', 300);
   });
   return bytes / SERVERS;
+}
+
+/** Redis's own CPU time so far (user + system), in ms. */
+async function redisCpuMs(): Promise<number> {
+  const info = await client.info('cpu');
+  const field = (name: string) => Number(new RegExp(`${name}:([0-9.]+)`).exec(info)?.[1] ?? Number.NaN);
+  return (field('used_cpu_user') + field('used_cpu_sys')) * 1000;
+}
+
+interface Measured {
+  ms: number;
+  maxBlockMs: number;
+  /** This process's event loop busy (the bridge's main thread, or the floor's client). */
+  busyMs: number;
+  redisCpuMs: number;
+}
+
+async function measure(fn: () => Promise<unknown>): Promise<Measured> {
+  const redisBefore = await redisCpuMs();
+  const loopBefore = performance.eventLoopUtilization();
+  const timed = await timeWithLoopBlock(fn);
+  const busyMs = performance.eventLoopUtilization(loopBefore).active;
+  return { ...timed, busyMs, redisCpuMs: (await redisCpuMs()) - redisBefore };
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
@@ -86,11 +111,11 @@ async function rawFloor(count = 1000): Promise<number> {
   return n;
 }
 
-const floor: { ms: number; maxBlockMs: number }[] = [];
-const floor5000: { ms: number; maxBlockMs: number }[] = [];
-const floorParse: { ms: number; maxBlockMs: number }[] = [];
-const tickChanged: { ms: number; maxBlockMs: number }[] = [];
-const tickSame: { ms: number; maxBlockMs: number }[] = [];
+const floor: Measured[] = [];
+const floor5000: Measured[] = [];
+const floorParse: Measured[] = [];
+const tickChanged: Measured[] = [];
+const tickSame: Measured[] = [];
 await monitor.tick(); // warm-up (JIT, connection)
 for (let round = 1; round <= ROUNDS; round++) {
   await writeHeartbeats(client, round); // every heartbeat changed since the last tick: the worst case
@@ -118,23 +143,23 @@ const snap = monitor.getAggregateMetrics();
 const servers = snap.apps.reduce((n, a) => n + a.servers.length, 0);
 if (servers !== SERVERS || !snap.redis_up) throw new Error(`tick saw ${servers} servers, redis_up ${snap.redis_up}`);
 
-const row = (name: string, xs: { ms: number; maxBlockMs: number }[]) =>
+const ms = (x: number, width = 7) => `${x.toFixed(1).padStart(width)} ms`;
+const row = (name: string, xs: Measured[]) =>
   console.log(
-    `  ${name.padEnd(52)} ${median(xs.map((x) => x.ms))
-      .toFixed(1)
-      .padStart(7)} ms   longest block: median ${median(xs.map((x) => x.maxBlockMs))
-      .toFixed(1)
-      .padStart(5)} ms, worst ${Math.max(...xs.map((x) => x.maxBlockMs))
-      .toFixed(1)
-      .padStart(5)} ms`,
+    `  ${name.padEnd(48)} ${ms(median(xs.map((x) => x.ms)))}   loop busy ${ms(median(xs.map((x) => x.busyMs)), 6)}, Redis CPU ${ms(
+      median(xs.map((x) => x.redisCpuMs)),
+      6,
+    )}   longest block: median ${ms(median(xs.map((x) => x.maxBlockMs)), 5)}, worst ${ms(Math.max(...xs.map((x) => x.maxBlockMs)), 5)}`,
   );
-console.log(`\n${ROUNDS} rounds, medians; longest event-loop block per round (GC pauses included), median and worst round:`);
+console.log(
+  `\n${ROUNDS} rounds, medians: time; this process's event loop busy; Redis's CPU; longest event-loop block per round (GC pauses included), median and worst round:`,
+);
 row('raw floor: SCAN COUNT 1000 + MGET 500-chunks', floor);
 row('raw floor: SCAN COUNT 5000 (the bridge) + MGET', floor5000);
 row('naive: floor + JSON.parse all at once', floorParse);
 row('bridge tick, all 10k heartbeats changed', tickChanged);
 row('bridge tick, no heartbeat changed', tickSame);
-const ratio = (a: typeof floor, b: typeof floor) => (median(a.map((x) => x.ms)) / median(b.map((x) => x.ms))).toFixed(2);
+const ratio = (a: Measured[], b: Measured[]) => (median(a.map((x) => x.ms)) / median(b.map((x) => x.ms))).toFixed(2);
 console.log(`  tick / raw floor (COUNT 1000): all changed ${ratio(tickChanged, floor)}×, unchanged ${ratio(tickSame, floor)}×`);
 console.log(`  tick / raw floor (COUNT 5000): all changed ${ratio(tickChanged, floor5000)}×, unchanged ${ratio(tickSame, floor5000)}×`);
 const { document } = monitor.lastSnapshot();
