@@ -6,11 +6,20 @@ export function escapeLabelValue(value: string): string {
   return /[\\\n"]/.test(value) ? value.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"') : value;
 }
 
+/** A family's `# HELP` and `# TYPE` lines. Names, types and help come from the contract (names.ts). */
+export function familyHead({ name, help, type }: MetricDefinition): string {
+  return `# HELP ${name} ${help}\n# TYPE ${name} ${type}\n`;
+}
+
+/** Sample lines of the family `name`, from samples written without the name (`{labels} value`). */
+export function sampleLines(name: string, samples: readonly string[]): string {
+  return samples.length > 0 ? `${name}${samples.join(`\n${name}`)}\n` : '';
+}
+
 /**
  * One family in the text format, written straight from its samples (`{labels} value`, without the name) for
- * families too large for prom-client's labelled metrics. Names, types and help come from the contract (names.ts).
+ * families too large for prom-client's labelled metrics.
  */
-export function renderFamily({ name, help, type }: MetricDefinition, samples: readonly string[]): string {
-  const head = `# HELP ${name} ${help}\n# TYPE ${name} ${type}\n`;
-  return samples.length > 0 ? `${head}${name}${samples.join(`\n${name}`)}\n` : head;
+export function renderFamily(definition: MetricDefinition, samples: readonly string[]): string {
+  return familyHead(definition) + sampleLines(definition.name, samples);
 }
