@@ -85,6 +85,27 @@ describe('Redis Cluster: every master is scanned, values fetched key by key', ()
       await bridge.stop();
     }
   });
+
+  it('reads values key by key with GETRANGE where the nodes refuse scripts', async () => {
+    for (const node of writer.nodes('all')) await node.call('ACL', 'SETUSER', 'pulse', 'on', '>secret', '~*', '&*', '+@all', '-@scripting');
+    const app = 'cluster-no-scripts';
+    for (let i = 0; i < 30; i++) await writer.set(heartbeatKey(app, `s-${i}`), JSON.stringify(heartbeat(app, `s-${i}`)), 'EX', 60);
+    await writer.set(heartbeatKey(app, 'big'), 'x'.repeat(100_000), 'EX', 60);
+    const [first, ...rest] = cluster.seeds.split(',');
+    const bridge = await startBridge({ redisUrl: [`redis://pulse:secret@${first}`, ...rest].join(',') }, 200);
+    try {
+      const snap = await waitFor(
+        () => bridge.bridge.monitor.getAggregateMetrics().apps.find((a) => a.app === app && a.servers.length === 30),
+        10_000,
+        'all 30',
+      );
+      assert.equal(snap.servers_online, 30);
+      await waitFor(() => bridge.bridge.monitor.invalid.counts.heartbeat === 1 || undefined, 5_000, 'the value over the bound reported');
+      assert.equal(bridge.bridge.monitor.failedPolls, 0);
+    } finally {
+      await bridge.stop();
+    }
+  });
 });
 
 /** A PulseNode as the Quasar Node agent writes it (the protocol's first vector). */

@@ -16,7 +16,7 @@ import {
 } from '@gravito/pulse-protocol';
 import type { Logger } from 'pino';
 import type { QuasarReader } from '../quasar/reader.js';
-import { type BoundedValue, ChunkFetcher, unreadReason } from '../redis/bounded-get.js';
+import { type BoundedValue, ChunkFetcher, scriptRefusal, unreadReason } from '../redis/bounded-get.js';
 import type { RedisHandle } from '../redis/connection.js';
 import { MemoryWatch, type RedisMemory } from '../redis/memory-watch.js';
 import { MGET_CHUNK, mapLimited, scanEach, withDeadline, yieldToLoop } from '../redis/read.js';
@@ -185,6 +185,8 @@ export class MonitorService {
   /** Polls that failed while Redis answered PING (Redis counted up, the last state kept). */
   failedPolls = 0;
   private pollFailing = false;
+  /** Redis refused the bounded-read script and that was said in the log (once: it is a setting, not an event). */
+  private scriptRefusalLogged = false;
   readonly liveness: RedisLiveness;
 
   constructor(
@@ -307,6 +309,7 @@ export class MonitorService {
         withDeadline(this.options.quasar.read(this.redis, this.invalid, this.clock), this.options.tickTimeoutMs, 'Quasar node scan');
       quasar?.catch(() => {});
       const found = await withDeadline(this.scanHeartbeats(), this.options.tickTimeoutMs, 'heartbeat scan');
+      this.noteScriptRefusal();
       if (quasar) this.options.quasar?.mergeInto(found, await quasar);
       const { forgotten } = this.registry.update(found, now);
       if (forgotten > 0) this.log.info({ forgotten }, 'forgot lost servers');
@@ -489,6 +492,16 @@ export class MonitorService {
     const event: SystemPulseEvent = { timestamp: now, redis_up: redisUp, apps };
     const document = await encodeSystemPulse(now, redisUp, encoded);
     return { event, document, apps: encoded, tickMs: performance.now() - started };
+  }
+
+  private noteScriptRefusal(): void {
+    const refusal = scriptRefusal(this.redis);
+    if (refusal === undefined || this.scriptRefusalLogged) return;
+    this.scriptRefusalLogged = true;
+    this.log.warn(
+      { err: refusal },
+      'redis refuses scripts: values are read with GETRANGE, one command per key (the same size bound, more work for the bridge)',
+    );
   }
 
   /** Redis started or stopped refusing writes: said once in the log, and to every SSE client in `pulse_status`. */
