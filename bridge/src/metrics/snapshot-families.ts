@@ -16,7 +16,7 @@ const SLICE = 500;
 export const MAX_PROCESSES_PER_SERVER = 32;
 
 /**
- * Renders the per-server and per-app gauges of one snapshot. At 10,000 servers that is ~170,000 samples:
+ * Renders the per-server and per-app gauges of one snapshot. At 10,000 servers that is ~200,000 samples:
  * prom-client's labelled gauges take ~350 ms to set and render that many, so these families are written
  * straight from the snapshot, in slices, once per snapshot (every scrape of the same snapshot reuses the text).
  * Lost servers keep their last values with `pulse_server_up 0` until the bridge forgets them; stopped servers
