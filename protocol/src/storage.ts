@@ -29,3 +29,22 @@ export function errorMember(entry: ErrorEntry): { score: number; member: string 
 export function parseErrorMember(member: string): Validation<ErrorEntry> {
   return errorEntryValidator.parse(member);
 }
+
+/**
+ * How far back a reader looks for a repeat of a slow entry. A writer whose `XADD` timed out after it reached Redis
+ * writes the entry again at its next flush (seconds later): a second stream entry with a new stream id and the
+ * same JSON. Readers that count (rates, histograms, lists) drop an entry whose identity they read within this
+ * window, by stream-id time.
+ */
+export const SLOW_REPEAT_WINDOW_MS = 30_000;
+
+/**
+ * What makes two slow entries one event: the same span (`server_id`, `timestamp`, `name` and `span_id`), or, for
+ * an entry without a span id, the same JSON. Two different requests never share a span id; without one, two
+ * entries alike in every field, to the millisecond and the duration, are taken for one.
+ */
+export function slowEntryIdentity(entry: SlowEntry): string {
+  return entry.span_id === undefined
+    ? JSON.stringify(entry)
+    : JSON.stringify([entry.server_id, entry.timestamp, entry.name, entry.span_id]);
+}

@@ -1,7 +1,15 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { type ErrorEntry, errorMember, parseErrorMember, parseSlowStreamFields, type SlowEntry, slowStreamFields } from '../src/index.js';
+import {
+  type ErrorEntry,
+  errorMember,
+  parseErrorMember,
+  parseSlowStreamFields,
+  type SlowEntry,
+  slowEntryIdentity,
+  slowStreamFields,
+} from '../src/index.js';
 
 const firstValid = <T>(file: string): T =>
   JSON.parse(readFileSync(new URL(`../vectors/${file}`, import.meta.url), 'utf8')).cases.find((c: { valid: boolean }) => c.valid).value;
@@ -20,5 +28,17 @@ describe('storage encoding', () => {
     const { score, member } = errorMember(entry);
     assert.equal(score, entry.timestamp);
     assert.deepEqual(parseErrorMember(member), { ok: true, value: entry });
+  });
+
+  it("tells a writer's repeat of a slow entry from another entry", () => {
+    const entry = { ...firstValid<SlowEntry>('slow-entry.json'), span_id: '00f067aa0ba902b7' };
+    // A retried write: the same JSON read back from another stream entry.
+    const repeat = (parseSlowStreamFields(slowStreamFields(entry)) as { value: SlowEntry }).value;
+    assert.equal(slowEntryIdentity(repeat), slowEntryIdentity(entry));
+    assert.notEqual(slowEntryIdentity({ ...entry, span_id: '00f067aa0ba902b8' }), slowEntryIdentity(entry), 'another span');
+    assert.notEqual(slowEntryIdentity({ ...entry, server_id: 'web-2' }), slowEntryIdentity(entry), 'another server');
+    const { span_id: _, ...noSpan } = entry;
+    assert.equal(slowEntryIdentity({ ...noSpan }), slowEntryIdentity(noSpan), 'without a span id: the same JSON');
+    assert.notEqual(slowEntryIdentity({ ...noSpan, duration_ms: noSpan.duration_ms + 1 }), slowEntryIdentity(noSpan));
   });
 });

@@ -4,9 +4,13 @@ import {
   errorsKey,
   parseErrorMember,
   parseSlowStreamFields,
+  SLOW_REPEAT_WINDOW_MS,
   type SlowEntry,
+  slowEntryIdentity,
   slowKey,
 } from '@gravito/pulse-protocol';
+import { RepeatFilter } from '../monitor/repeat-filter.js';
+import { streamIdMillis } from '../monitor/tailers.js';
 import type { RedisHandle } from '../redis/connection.js';
 import { withDeadline } from '../redis/read.js';
 import { ReadGate } from './read-gate.js';
@@ -14,6 +18,13 @@ import { ReadGate } from './read-gate.js';
 export interface SlowListItem {
   stream_id: string;
   entry: SlowEntry;
+}
+
+/** A newest-first listing without writers' repeats (protocol: `slowEntryIdentity`), judged oldest first as the poller does. */
+function withoutRepeats(entries: readonly SlowListItem[]): SlowListItem[] {
+  const recent = new RepeatFilter(SLOW_REPEAT_WINDOW_MS, Math.max(1, entries.length));
+  const kept = [...entries].reverse().filter((item) => !recent.isRepeat(slowEntryIdentity(item.entry), streamIdMillis(item.stream_id)));
+  return kept.reverse();
 }
 
 export interface ErrorGroup {
@@ -72,10 +83,10 @@ export class PulseApi {
         if (parsed.ok) entries.push({ stream_id: id, entry: parsed.value });
       }
       if (page.length < API_PAGE || read >= limit) break;
-      if (bytes >= API_READ_BYTES) return { entries, truncated: true };
+      if (bytes >= API_READ_BYTES) return { entries: withoutRepeats(entries), truncated: true };
       end = `(${(page[page.length - 1] as [string, string[]])[0]}`;
     }
-    return { entries, truncated: false };
+    return { entries: withoutRepeats(entries), truncated: false };
   }
 
   /** An app's exceptions since `since` (epoch ms), grouped by fingerprint: count, latest, and a sample. Most frequent first. */

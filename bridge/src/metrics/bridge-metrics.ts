@@ -132,6 +132,10 @@ export class BridgeMetrics {
       ...definition(M.invalidEntries),
       registers,
     });
+    const slowRepeats = new Counter({
+      ...definition(M.slowRepeats),
+      registers,
+    });
     // Counters mirrored from plain numbers: set through inc() by the difference, so they stay counters.
     const mirror = (counter: Counter<string>, read: () => number, labels: Record<string, string> = {}) => {
       let last = 0;
@@ -145,6 +149,7 @@ export class BridgeMetrics {
       mirror(invalidHeartbeats, () => monitor.invalid.counts.heartbeat),
       mirror(invalidEntries, () => monitor.invalid.counts.slow, { kind: 'slow' }),
       mirror(invalidEntries, () => monitor.invalid.counts.error, { kind: 'error' }),
+      mirror(slowRepeats, () => monitor.slowRepeats),
     ];
     new Gauge({
       ...definition(M.sseClients),

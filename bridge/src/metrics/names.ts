@@ -159,6 +159,12 @@ export const PULSE_METRICS = {
     help: 'Slow or error entries skipped as invalid',
     labelNames: ['kind'],
   },
+  slowRepeats: {
+    name: 'pulse_bridge_slow_repeats_total',
+    type: 'counter',
+    help: "Slow entries dropped as a writer's repeat of one already read (a retried write that had landed)",
+    labelNames: [],
+  },
   sseClients: { name: 'pulse_bridge_sse_clients', type: 'gauge', help: 'Connected SSE clients', labelNames: [] },
   sseSlowClientsDropped: {
     name: 'pulse_bridge_sse_slow_clients_dropped_total',

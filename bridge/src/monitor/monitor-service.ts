@@ -184,6 +184,8 @@ export class MonitorService {
   private lastScanKeys = new Set<string>();
   /** Polls that failed while Redis answered PING (Redis counted up, the last state kept). */
   failedPolls = 0;
+  /** Slow entries dropped as a writer's repeat of one already read (protocol: `slowEntryIdentity`). */
+  slowRepeats = 0;
   private pollFailing = false;
   /** Redis refused the bounded-read script and that was said in the log (once: it is a setting, not an event). */
   private scriptRefusalLogged = false;
@@ -433,7 +435,7 @@ export class MonitorService {
     const followed = apps.slice(0, maxApps);
     this.caps.reached('apps', apps.length - followed.length, { maxApps, apps: apps.length });
     for (const app of followed) {
-      if (!this.slowTailers.has(app)) this.slowTailers.set(app, new SlowTailer(app, this.startedAt));
+      if (!this.slowTailers.has(app)) this.slowTailers.set(app, new SlowTailer(app, this.startedAt, () => this.slowRepeats++));
       if (!this.errorTailers.has(app)) this.errorTailers.set(app, new ErrorTailer(app, this.startedAt));
     }
     const wanted = new Set(followed);

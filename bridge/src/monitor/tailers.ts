@@ -4,6 +4,8 @@ import {
   type PulseSlowEvent,
   parseErrorMember,
   parseSlowStreamFields,
+  SLOW_REPEAT_WINDOW_MS,
+  slowEntryIdentity,
   slowKey,
 } from '@gravito/pulse-protocol';
 import type { RedisHandle } from '../redis/connection.js';
@@ -11,6 +13,8 @@ import type { Caps } from './caps.js';
 import type { Clock } from './clock.js';
 import type { InvalidValues } from './invalid-values.js';
 import { RateWindow } from './rate-window.js';
+import { RepeatFilter } from './repeat-filter.js';
+import { textHash } from './text-hash.js';
 
 /** Stream entries per XRANGE page: a page of hostile 100 KB entries is ~10 MB in flight, not ~100 MB. */
 export const SLOW_PAGE = 100;
@@ -27,8 +31,14 @@ export const ERROR_PAGE = 250;
 export const ERROR_READ_MAX = 2_000;
 export const ERROR_READ_BYTES = 8 * 1024 * 1024;
 const RATE_WINDOW_MS = 300_000;
+/**
+ * Most slow-entry identities remembered per app to drop a writer's repeats: the protocol's 30 s window at up to
+ * ~33 entries a second; past that rate the window is shorter. ~60 bytes each.
+ */
+const MAX_REMEMBERED_IDENTITIES = 1_000;
 
-const streamIdMillis = (id: string) => Number(id.slice(0, id.indexOf('-')));
+/** The time in a stream id (`<ms>-<seq>`). */
+export const streamIdMillis = (id: string) => Number(id.slice(0, id.indexOf('-')));
 
 /** A sorted-set score as Redis prints it: `inf`, `-inf`, or a decimal. */
 function parseScore(text: string): number {
@@ -43,15 +53,18 @@ const entryBytes = (fields: readonly string[]) => fields.reduce((n, field) => n 
 
 /**
  * Follows one app's slow stream: `XRANGE key (lastId + COUNT n` each tick. The first read takes the newest
- * entries: those written since the bridge started are new, older ones only seed the rate.
+ * entries: those written since the bridge started are new, older ones only seed the rate. An entry that repeats
+ * one read within the protocol's window (a writer's retry of a write that had landed) is dropped and counted.
  */
 export class SlowTailer {
   private lastId: string | undefined;
   readonly rate = new RateWindow(RATE_WINDOW_MS);
+  private readonly recent = new RepeatFilter(SLOW_REPEAT_WINDOW_MS, MAX_REMEMBERED_IDENTITIES);
 
   constructor(
     readonly app: string,
     private readonly since: number,
+    private readonly onRepeat: () => void,
   ) {}
 
   async read(redis: RedisHandle, invalid: InvalidValues, clock: Clock): Promise<PulseSlowEvent[]> {
@@ -91,6 +104,10 @@ export class SlowTailer {
         invalid.report('slow', `${key} ${id}`, parsed.error);
         continue;
       }
+      if (this.recent.isRepeat(slowEntryIdentity(parsed.value), at)) {
+        this.onRepeat();
+        continue;
+      }
       this.rate.add(Math.max(at, now - RATE_WINDOW_MS));
       events.push({ app: this.app, stream_id: id, entry: clock.clampEntry('slow', this.app, parsed.value) });
     }
@@ -99,17 +116,8 @@ export class SlowTailer {
   }
 }
 
-/** A cheap fingerprint of a member, to skip re-parsing the ones already seen (two 32-bit string hashes). */
-function memberId(score: string, member: string): string {
-  let h1 = 0x811c9dc5;
-  let h2 = 0x2545f491;
-  for (let i = 0; i < member.length; i++) {
-    const c = member.charCodeAt(i);
-    h1 = Math.imul(h1 ^ c, 0x01000193);
-    h2 = Math.imul(h2 ^ c, 0x5bd1e995);
-  }
-  return `${score}:${member.length}:${(h1 >>> 0).toString(36)}${(h2 >>> 0).toString(36)}`;
-}
+/** A member's id: its score and a hash, to skip re-parsing the ones already seen. */
+const memberId = (score: string, member: string) => `${score}:${textHash(member)}`;
 
 /**
  * Follows one app's exceptions: `ZREVRANGEBYSCORE key +inf (cursor − lookback) WITHSCORES`, in pages, skipping

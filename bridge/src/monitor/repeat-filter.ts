@@ -1,0 +1,28 @@
+import { textHash } from './text-hash.js';
+
+/**
+ * Identities read lately, to tell a writer's repeat of a slow entry (protocol: `slowEntryIdentity`) from a new
+ * one. Bounded by time (`windowMs`, on the stream-id clock) and by count (`max`, the oldest forgotten first);
+ * only a short hash of each identity is kept.
+ */
+export class RepeatFilter {
+  /** Hash → stream-id time, in the order read (stream order, so oldest first). */
+  private readonly seen = new Map<string, number>();
+
+  constructor(
+    private readonly windowMs: number,
+    private readonly max: number,
+  ) {}
+
+  /** Whether `identity` was read within the window before `at`; remembered from now on either way. */
+  isRepeat(identity: string, at: number): boolean {
+    for (const [hash, when] of this.seen) {
+      if (when >= at - this.windowMs && this.seen.size < this.max) break;
+      this.seen.delete(hash);
+    }
+    const hash = textHash(identity);
+    if (this.seen.has(hash)) return true;
+    this.seen.set(hash, at);
+    return false;
+  }
+}
