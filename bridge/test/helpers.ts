@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { after, before } from 'node:test';
 import {
@@ -54,8 +55,9 @@ export function errorEntry(app: string, patch: Partial<ErrorEntry> = {}): ErrorE
   };
 }
 
+/** A slow entry of its own span (as a writer's entries are: a repeated span id is a writer's retry). */
 export function slowEntry(patch: Partial<SlowEntry> = {}): SlowEntry {
-  return { ...SLOW_VECTOR, timestamp: Date.now(), ...patch };
+  return { ...SLOW_VECTOR, timestamp: Date.now(), span_id: randomBytes(8).toString('hex'), ...patch };
 }
 
 export const silentLogger = pino({ level: 'silent' });
