@@ -1,11 +1,7 @@
+import { isWrongType } from '../redis/read.js';
 import type { InvalidValues } from './invalid-values.js';
 
 export type Feed = 'slow' | 'errors';
-
-/** Redis's answer for a command on a key of another type: a fact about that key, not about Redis. */
-function isWrongType(err: unknown): boolean {
-  return typeof (err as Error)?.message === 'string' && (err as Error).message.startsWith('WRONGTYPE');
-}
 
 /**
  * Apps whose slow stream or exception set cannot be read because its key holds another type (a `LPUSH

@@ -1,6 +1,6 @@
 import type { ChainableCommander, Cluster, Redis } from 'ioredis';
 import type { RedisHandle } from './connection.js';
-import { yieldToLoop } from './read.js';
+import { isWrongType, yieldToLoop } from './read.js';
 
 /**
  * What one bounded GET found: the value, nothing (the key vanished), or why the value was not fetched. The
@@ -156,7 +156,7 @@ async function getRangeChunk(redis: RedisHandle, keys: readonly string[], maxByt
   const unsure: number[] = [];
   replies.forEach(([[error, result] = [null, null]], i) => {
     if (error) {
-      if (!error.message.startsWith('WRONGTYPE')) throw error;
+      if (!isWrongType(error)) throw error;
       values[i] = { wrongType: true };
       return;
     }

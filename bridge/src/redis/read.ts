@@ -43,6 +43,11 @@ export async function scanEach(redis: RedisHandle, pattern: string, maxKeys: num
   return { count: seen.size, keys: seen, truncated: false };
 }
 
+/** Redis's answer for a command on a key of another type: a fact about that key, not about Redis. */
+export function isWrongType(err: unknown): boolean {
+  return typeof (err as Error)?.message === 'string' && (err as Error).message.startsWith('WRONGTYPE');
+}
+
 /** Settles with `promise`, or rejects after `ms`, so a frozen Redis cannot stall the caller past a bound. */
 export function withDeadline<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
