@@ -65,14 +65,24 @@ export const silentLogger = pino({ level: 'silent' });
 export async function startBridge(
   config: Partial<BridgeConfig>,
   intervalMs = 200,
-  options: Omit<BridgeOptions, 'logger' | 'unsafeIntervalMs'> = {},
+  options: Omit<BridgeOptions, 'unsafeIntervalMs'> = {},
 ): Promise<{ bridge: Bridge; url: string; stop: () => Promise<void> }> {
   const bridge = createBridge(
     { host: '127.0.0.1', port: 0, logLevel: 'silent', redisTimeoutMs: 500, ...config },
-    { ...options, logger: silentLogger, unsafeIntervalMs: intervalMs },
+    { logger: silentLogger, ...options, unsafeIntervalMs: intervalMs },
   );
   const { url } = await bridge.start();
   return { bridge, url, stop: () => bridge.stop(2_000) };
+}
+
+/** A bridge whose log lines (info and up) are kept, parsed: to check that each bad input is logged once. */
+export async function startLoggedBridge(
+  config: Partial<BridgeConfig>,
+  intervalMs = 200,
+): Promise<Awaited<ReturnType<typeof startBridge>> & { logs: Array<Record<string, unknown>> }> {
+  const logs: Array<Record<string, unknown>> = [];
+  const logger = pino({ level: 'info' }, { write: (line: string) => void logs.push(JSON.parse(line)) });
+  return { ...(await startBridge(config, intervalMs, { logger })), logs };
 }
 
 /**

@@ -19,28 +19,14 @@ import {
 } from '@gravito/pulse-protocol';
 import { startRedis, type TestRedis } from '@gravito/pulse-testkit';
 import type { Redis } from 'ioredis';
-import { pino } from 'pino';
 import { API_READ_BYTES } from '../src/http/api.js';
 import { HEADERS_TIMEOUT_MS, IDLE_SOCKET_TIMEOUT_MS, REQUEST_TIMEOUT_MS } from '../src/http/server-limits.js';
-import { type Bridge, createBridge } from '../src/index.js';
-import { errorEntry, getJson, heartbeat, SseClient, slowEntry, waitFor, writeHeartbeat } from './helpers.js';
+import type { Bridge } from '../src/index.js';
+import { errorEntry, getJson, heartbeat, SseClient, slowEntry, startLoggedBridge, waitFor, writeHeartbeat } from './helpers.js';
 
 const INTERVAL_MS = 200;
 /** Documented bound of the bridge's output buffer in Redis (bridge README, "Threat model and limits"). */
 const OMEM_BOUND = 16 * 1024 * 1024;
-
-/** A bridge whose warnings are kept, to check that each bad input is logged once. */
-async function startLoggedBridge(redisUrl: string): Promise<{ bridge: Bridge; url: string; logs: Array<Record<string, unknown>> }> {
-  const logs: Array<Record<string, unknown>> = [];
-  const logger = pino({ level: 'info' }, { write: (line: string) => void logs.push(JSON.parse(line)) });
-  const bridge = createBridge(
-    // Servers whose key is gone are forgotten after 2 s, so that the apps-over-the-cap case leaves nothing behind.
-    { host: '127.0.0.1', port: 0, redisUrl, redisTimeoutMs: 500, forgetAfterMs: 2_000 },
-    { logger, unsafeIntervalMs: INTERVAL_MS },
-  );
-  const { url } = await bridge.start();
-  return { bridge, url, logs };
-}
 
 /** Largest output buffer Redis holds for the bridge's connections now (CLIENT LIST omem), bytes. */
 async function bridgeOmem(redis: Redis): Promise<number> {
@@ -115,7 +101,8 @@ describe('hostile Redis data', () => {
     server = await startRedis();
     redis = server.client();
     await writeHeartbeat(redis, GOOD, 'web-1');
-    ({ bridge, url, logs } = await startLoggedBridge(server.url));
+    // Servers whose key is gone are forgotten after 2 s, so that the apps-over-the-cap case leaves nothing behind.
+    ({ bridge, url, logs } = await startLoggedBridge({ redisUrl: server.url, forgetAfterMs: 2_000 }, INTERVAL_MS));
     sse = await SseClient.connect(`${url}/api/pulse/stream`);
     await sse.waitFor<SystemPulseEvent>(PULSE_EVENTS.systemPulse, (e) => e.apps.some((a) => a.app === GOOD), 3_000);
   });

@@ -5,20 +5,11 @@ import { after, before, describe, it } from 'node:test';
 import { heartbeatKey } from '@gravito/pulse-protocol';
 import { startRedis, type TestRedis } from '@gravito/pulse-testkit';
 import type { Redis } from 'ioredis';
-import { pino } from 'pino';
-import { type Bridge, createBridge } from '../src/index.js';
-import { waitFor, writeHeartbeat } from './helpers.js';
+import type { Bridge } from '../src/index.js';
+import { startLoggedBridge, waitFor, writeHeartbeat } from './helpers.js';
 
 const INTERVAL_MS = 200;
 const BIG_BYTES = 5 * 1024 * 1024;
-
-async function startLoggedBridge(redisUrl: string): Promise<{ bridge: Bridge; logs: Array<Record<string, unknown>> }> {
-  const logs: Array<Record<string, unknown>> = [];
-  const logger = pino({ level: 'info' }, { write: (line: string) => void logs.push(JSON.parse(line)) });
-  const bridge = createBridge({ host: '127.0.0.1', port: 0, redisUrl, redisTimeoutMs: 1_000 }, { logger, unsafeIntervalMs: INTERVAL_MS });
-  await bridge.start();
-  return { bridge, logs };
-}
 
 /** Calls of one command Redis has served (INFO commandstats). */
 async function calls(redis: Redis, command: string): Promise<number> {
@@ -51,8 +42,8 @@ describe('a Redis that refuses scripts', () => {
     const refused = new URL(server.url);
     refused.username = 'pulse';
     refused.password = 'secret';
-    ({ bridge: withoutScripts, logs } = await startLoggedBridge(refused.href));
-    ({ bridge: withScripts } = await startLoggedBridge(server.url));
+    ({ bridge: withoutScripts, logs } = await startLoggedBridge({ redisUrl: refused.href, redisTimeoutMs: 1_000 }, INTERVAL_MS));
+    ({ bridge: withScripts } = await startLoggedBridge({ redisUrl: server.url, redisTimeoutMs: 1_000 }, INTERVAL_MS));
   });
   after(async () => {
     await withoutScripts?.stop(2_000);
