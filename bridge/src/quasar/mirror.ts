@@ -82,8 +82,8 @@ export class ZenithMirror {
 
   /**
    * Maps and sends in chunks of PIPELINE_CHUNK servers, giving the event loop back between chunks: mapping
-   * 10,000 changed servers in one go would hold it for tens of milliseconds (unchanged ones are mapped once). Each chunk's pipelines are in flight while
-   * the next is mapped.
+   * 10,000 changed servers in one go would hold it for tens of milliseconds (unchanged ones are mapped once).
+   * Each chunk's pipelines are in flight while the next is mapped.
    */
   private async write(snapshot: Snapshot): Promise<void> {
     const sends: Promise<void>[] = [];
