@@ -20,12 +20,15 @@ export function unreadReason(value: Unread, maxBytes: number): string {
 /**
  * Per key: `STRLEN` (O(1); an error for a key that is not a string), then `GET` only when the length is within
  * the bound. Returns, in key order, the value, nil for a missing key, the length when over the bound, or -1 for
- * a key of another type. No writes and no shebang flags, so it runs on Redis 6 and 7, on replicas, and while
- * Redis is out of memory (`EVAL` without flags is not refused at maxmemory; GET and STRLEN never are).
+ * a key of another type; it stops after the key that brings the values read to `ARGV[2]` bytes, and the caller
+ * sends the keys after it again. No writes and no shebang flags, so it runs on Redis 6 and 7, on replicas, and
+ * while Redis is out of memory (`EVAL` without flags is not refused at maxmemory; GET and STRLEN never are).
  */
 const BOUNDED_MGET = `
 local max = tonumber(ARGV[1])
+local budget = tonumber(ARGV[2])
 local out = {}
+local read = 0
 for i, key in ipairs(KEYS) do
   local length = redis.pcall('STRLEN', key)
   if type(length) ~= 'number' then
@@ -34,12 +37,25 @@ for i, key in ipairs(KEYS) do
     out[i] = length
   else
     out[i] = redis.call('GET', key)
+    read = read + length
+    if read >= budget then return out end
   end
 end
 return out
 `;
 
+/**
+ * Bytes of values one script call reads before it returns. A script runs as one command: Redis serves no other
+ * client meanwhile, and copying values through Lua costs it ~3× an MGET. 500 heartbeats of 60 KB (valid, under the
+ * 64 KiB bound) held Redis for ~90 ms a call; at this budget a call holds it for about a millisecond, whatever
+ * the heartbeats' size (bench/bridge-bounded-read.ts). It also bounds what each call leaves in Redis's output buffer.
+ */
+export const SCRIPT_BYTES_PER_CALL = 128 * 1024;
+
 const COMMAND = 'pulseBoundedMget';
+
+/** Per client, how many keys one script call is sent: what its budget held at the value sizes last read. */
+const keysPerCall = new WeakMap<object, number>();
 
 type WithCommand = {
   [COMMAND](numberOfKeys: number, ...args: (string | number)[]): Promise<(string | number | null)[]>;
@@ -99,11 +115,25 @@ export async function boundedGetChunk(redis: RedisHandle, keys: readonly string[
 async function scriptChunk(redis: RedisHandle, keys: readonly string[], maxBytes: number): Promise<BoundedValue[]> {
   const run = command(redis.client);
   if (redis.cluster) {
-    const replies = await Promise.all(keys.map((key) => run[COMMAND](1, key, maxBytes)));
+    const replies = await Promise.all(keys.map((key) => run[COMMAND](1, key, maxBytes, SCRIPT_BYTES_PER_CALL)));
     return replies.map((reply) => toValue(reply[0] ?? null));
   }
-  const replies = await run[COMMAND](keys.length, ...keys, maxBytes);
-  return replies.map(toValue);
+  const values: BoundedValue[] = [];
+  while (values.length < keys.length) {
+    // The script reads at least one key a call and stops once it has read its budget; the keys it did not reach
+    // are sent again. Each call is sent about as many keys as the budget holds at the sizes last read, so that
+    // few are sent twice (each key sent is a cost to build and to parse).
+    const batch = keys.slice(values.length, values.length + (keysPerCall.get(redis.client) ?? keys.length));
+    const replies = await run[COMMAND](batch.length, ...batch, maxBytes, SCRIPT_BYTES_PER_CALL);
+    if (replies.length === 0) throw new Error('the bounded-read script answered no value');
+    let bytes = 0;
+    for (const reply of replies) {
+      if (typeof reply === 'string') bytes += reply.length;
+      values.push(toValue(reply));
+    }
+    keysPerCall.set(redis.client, Math.max(1, Math.ceil((SCRIPT_BYTES_PER_CALL * replies.length) / Math.max(1, bytes))));
+  }
+  return values;
 }
 
 type Reply = [error: Error | null, result: unknown];
@@ -191,8 +221,9 @@ export const CHUNKS_IN_FLIGHT = 8;
 /**
  * Fetches chunks of keys with `boundedGetChunk`, at most `CHUNKS_IN_FLIGHT` at a time, and hands each chunk's
  * values to `onValues` as it arrives. So Redis's output buffer for the bridge stays under
- * `CHUNKS_IN_FLIGHT × chunk size × maxBytes` (8 × 500 × 64 KiB = 256 MiB for the largest valid heartbeats;
- * ~6 MB for typical 1.5 KB ones), however many keys and however large their values.
+ * `CHUNKS_IN_FLIGHT × (SCRIPT_BYTES_PER_CALL + maxBytes)` (8 × 192 KiB = 1.5 MiB) however many keys and however
+ * large their values; read with GETRANGE (no scripts), under `CHUNKS_IN_FLIGHT × chunk size × maxBytes` (8 × 500 ×
+ * 64 KiB = 256 MiB for the largest valid heartbeats, ~6 MB for typical 1.5 KB ones).
  */
 export class ChunkFetcher {
   private readonly waiting: string[][] = [];
