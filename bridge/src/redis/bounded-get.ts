@@ -46,7 +46,7 @@ return out
 
 /**
  * Bytes of values one script call reads before it returns. A script runs as one command: Redis serves no other
- * client meanwhile, and copying values through Lua costs it ~3× an MGET. 500 heartbeats of 60 KB (valid, under the
+ * client meanwhile, and copying values through Lua costs it ~4× an MGET. 500 heartbeats of 60 KB (valid, under the
  * 64 KiB bound) held Redis for ~90 ms a call; at this budget a call holds it for about a millisecond, whatever
  * the heartbeats' size (bench/bridge-bounded-read.ts). It also bounds what each call leaves in Redis's output buffer.
  */
