@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { readFile } from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { type PulseHeartbeat, parseHeartbeat } from '@gravito/pulse-protocol';
@@ -71,10 +72,14 @@ describe('worker processes: the cluster example under the register entry', {
 describe('worker processes: children found in /proc, and pids the app tells about', { skip: process.platform !== 'linux' }, () => {
   it('reports a direct child by its command name, a tracked pid by the name given, and forgets both when they end', async () => {
     const collector = new WorkerCollector(true);
-    // A direct child (sleep), and a grandchild (not our child: only found when tracked).
+    // A direct child (sh), and a grandchild (sleep: not our child, only found when tracked).
     const child = spawn('sh', ['-c', 'sleep 30 & echo $!; wait'], { stdio: ['ignore', 'pipe', 'ignore'] });
     const [line] = (await once(child.stdout, 'data')) as [Buffer];
     const grandchild = Number(line.toString().trim());
+    // The subshell prints the pid as it forks: until `sleep` has started and touched its memory, /proc reads its
+    // RSS as 0 (a third of tries here), a true reading that the check below would take for a fault.
+    const rssPages = async () => Number((await readFile(`/proc/${grandchild}/stat`, 'utf8')).split(') ')[1]?.split(' ')[21]);
+    await waitFor('the grandchild to run sleep', async () => ((await rssPages()) > 0 ? true : undefined), 5_000);
     collector.track(grandchild, 'sleeper');
     // Only ours: the test runner may have children of its own.
     const ours = (list: Awaited<ReturnType<WorkerCollector['sample']>>) => list.filter((p) => p.pid === child.pid || p.pid === grandchild);
