@@ -1,4 +1,4 @@
-import { type EventLoopUtilization, type IntervalHistogram, monitorEventLoopDelay, performance } from 'node:perf_hooks';
+import { type EventLoopUtilization, monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { RUNTIME } from '../runtime/detect.js';
 import { type DelayPercentiles, TimerDriftDelay } from './timer-drift.js';
 
@@ -16,7 +16,8 @@ interface DelaySource {
 
 /** Node: `monitorEventLoopDelay`, a libuv timer sampled in C++, cheaper and finer than a JavaScript timer. */
 class HistogramDelay implements DelaySource {
-  private readonly histogram: IntervalHistogram;
+  // Named by what returns it: later @types/node (26 in .ci/otel3) call the type ELDHistogram, without IntervalHistogram.
+  private readonly histogram: ReturnType<typeof monitorEventLoopDelay>;
 
   constructor(private readonly resolutionMs: number) {
     this.histogram = monitorEventLoopDelay({ resolution: resolutionMs });
