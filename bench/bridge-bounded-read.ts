@@ -5,7 +5,7 @@
 //   node --import tsx bench/bridge-bounded-read.ts
 
 import { heartbeatKey, MAX_HEARTBEAT_BYTES } from '@gravito/pulse-protocol';
-import { startRedis } from '@gravito/pulse-testkit';
+import { addUserWithoutScripts, asUserWithoutScripts, startRedis } from '@gravito/pulse-testkit';
 import { connectRedis } from '../bridge/src/index.js';
 import { boundedGetChunk } from '../bridge/src/redis/bounded-get.js';
 import { MGET_CHUNK } from '../bridge/src/redis/read.js';
@@ -35,12 +35,9 @@ const SIZES: [label: string, servers: number, heartbeat: object][] = [
 
 const redis = await startRedis();
 const client = redis.client();
-await client.call('ACL', 'SETUSER', 'no-scripts', 'on', '>bench', '~*', '&*', '+@all', '-@scripting');
+await addUserWithoutScripts(client);
 const withScripts = connectRedis(redis.url, { timeoutMs: 5_000 });
-const noScriptsUrl = new URL(redis.url);
-noScriptsUrl.username = 'no-scripts';
-noScriptsUrl.password = 'bench';
-const withoutScripts = connectRedis(noScriptsUrl.toString(), { timeoutMs: 5_000 });
+const withoutScripts = connectRedis(asUserWithoutScripts(redis.url), { timeoutMs: 5_000 });
 await new Promise((r) => setTimeout(r, 300));
 
 const FLOOR = 'MGET (no bound: the floor)';

@@ -11,7 +11,7 @@ import {
   slowKey,
   slowStreamFields,
 } from '@gravito/pulse-protocol';
-import { startRedisCluster, type TestRedisCluster } from '@gravito/pulse-testkit';
+import { addUserWithoutScripts, asUserWithoutScripts, startRedisCluster, type TestRedisCluster } from '@gravito/pulse-testkit';
 import { Cluster } from 'ioredis';
 import { heartbeat, SseClient, slowEntry, startBridge, waitFor } from './helpers.js';
 
@@ -87,12 +87,12 @@ describe('Redis Cluster: every master is scanned, values fetched key by key', ()
   });
 
   it('reads values key by key with GETRANGE where the nodes refuse scripts', async () => {
-    for (const node of writer.nodes('all')) await node.call('ACL', 'SETUSER', 'pulse', 'on', '>secret', '~*', '&*', '+@all', '-@scripting');
+    for (const node of writer.nodes('all')) await addUserWithoutScripts(node);
     const app = 'cluster-no-scripts';
     for (let i = 0; i < 30; i++) await writer.set(heartbeatKey(app, `s-${i}`), JSON.stringify(heartbeat(app, `s-${i}`)), 'EX', 60);
     await writer.set(heartbeatKey(app, 'big'), 'x'.repeat(100_000), 'EX', 60);
     const [first, ...rest] = cluster.seeds.split(',');
-    const bridge = await startBridge({ redisUrl: [`redis://pulse:secret@${first}`, ...rest].join(',') }, 200);
+    const bridge = await startBridge({ redisUrl: [asUserWithoutScripts(`redis://${first}`), ...rest].join(',') }, 200);
     try {
       const snap = await waitFor(
         () => bridge.bridge.monitor.getAggregateMetrics().apps.find((a) => a.app === app && a.servers.length === 30),

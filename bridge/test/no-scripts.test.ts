@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { heartbeatKey } from '@gravito/pulse-protocol';
-import { startRedis, type TestRedis } from '@gravito/pulse-testkit';
+import { addUserWithoutScripts, asUserWithoutScripts, startRedis, type TestRedis } from '@gravito/pulse-testkit';
 import type { Redis } from 'ioredis';
 import type { Bridge } from '../src/index.js';
 import { startLoggedBridge, waitFor, writeHeartbeat } from './helpers.js';
@@ -33,16 +33,16 @@ describe('a Redis that refuses scripts', () => {
   before(async () => {
     server = await startRedis();
     redis = server.client();
-    await redis.call('ACL', 'SETUSER', 'pulse', 'on', '>secret', '~*', '&*', '+@all', '-@scripting');
+    await addUserWithoutScripts(redis);
     await writeHeartbeat(redis, 'plain', 'web-1');
     await writeHeartbeat(redis, 'plain', 'web-2');
     await redis.set(heartbeatKey('big', 'h1'), 'x'.repeat(BIG_BYTES), 'EX', 60);
     await redis.lpush(heartbeatKey('typed', 'h1'), 'x');
     await redis.set(heartbeatKey('empty', 'h1'), '', 'EX', 60);
-    const refused = new URL(server.url);
-    refused.username = 'pulse';
-    refused.password = 'secret';
-    ({ bridge: withoutScripts, logs } = await startLoggedBridge({ redisUrl: refused.href, redisTimeoutMs: 1_000 }, INTERVAL_MS));
+    ({ bridge: withoutScripts, logs } = await startLoggedBridge(
+      { redisUrl: asUserWithoutScripts(server.url), redisTimeoutMs: 1_000 },
+      INTERVAL_MS,
+    ));
     ({ bridge: withScripts } = await startLoggedBridge({ redisUrl: server.url, redisTimeoutMs: 1_000 }, INTERVAL_MS));
   });
   after(async () => {
