@@ -10,6 +10,8 @@ import { connectRedis } from '../bridge/src/index.js';
 import { boundedGetChunk } from '../bridge/src/redis/bounded-get.js';
 import { MGET_CHUNK } from '../bridge/src/redis/read.js';
 import { heartbeatTemplate, inPipelines } from './lib/bridge-setup.js';
+import { median } from './lib/median.js';
+import { redisCpuMs } from './lib/redis-cpu.js';
 
 const ROUNDS = 12;
 
@@ -49,13 +51,12 @@ const readers: [name: string, read: (chunk: string[]) => Promise<unknown>][] = [
 
 /** Redis's CPU so far (user + system, ms) and, per command, its calls and time. */
 async function redisStats(): Promise<{ cpuMs: number; commands: Map<string, { calls: number; usec: number }> }> {
-  const [cpu, stats] = await Promise.all([client.info('cpu'), client.info('commandstats')]);
-  const field = (name: string) => Number(new RegExp(`${name}:([0-9.]+)`).exec(cpu)?.[1] ?? Number.NaN);
+  const [cpuMs, stats] = await Promise.all([redisCpuMs(client), client.info('commandstats')]);
   const commands = new Map<string, { calls: number; usec: number }>();
   for (const [, name, calls, usec] of stats.matchAll(/cmdstat_([a-z|]+):calls=(\d+),usec=(\d+)/g)) {
     commands.set(name as string, { calls: Number(calls), usec: Number(usec) });
   }
-  return { cpuMs: (field('used_cpu_user') + field('used_cpu_sys')) * 1000, commands };
+  return { cpuMs, commands };
 }
 
 interface Measured {
@@ -82,7 +83,6 @@ async function measure(chunks: string[][], read: (chunk: string[]) => Promise<un
   return { ms, redisCpuMs: after.cpuMs - before.cpuMs, perCallMs };
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
 console.log(`in chunks of ${MGET_CHUNK} keys, as the bridge reads them; ${ROUNDS} rounds alternating the readers, medians:`);
 for (const [label, servers, heartbeat] of SIZES) {
   await client.flushdb();

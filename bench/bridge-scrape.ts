@@ -9,6 +9,7 @@ import { Gauge, Registry } from 'prom-client';
 import { createBridge } from '../bridge/src/index.js';
 import { heartbeatTemplate, inPipelines } from './lib/bridge-setup.js';
 import { timeWithLoopBlock } from './lib/loop-block.js';
+import { median } from './lib/median.js';
 
 const SERVERS = 10_000;
 const APPS = 100;
@@ -114,7 +115,6 @@ async function baseline(): Promise<number> {
   return performance.now() - t0;
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
 const fresh: number[] = [];
 const renderBlock: number[] = [];
 const cached: number[] = [];

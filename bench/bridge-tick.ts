@@ -13,6 +13,8 @@ import { connectRedis, MonitorService } from '../bridge/src/index.js';
 import { documentBytes } from '../bridge/src/monitor/snapshot-encoding.js';
 import { heartbeatTemplate, inPipelines } from './lib/bridge-setup.js';
 import { timeWithLoopBlock } from './lib/loop-block.js';
+import { median } from './lib/median.js';
+import { redisCpuMs } from './lib/redis-cpu.js';
 
 const SERVERS = 10_000;
 const OTHER_KEYS = 90_000;
@@ -41,13 +43,6 @@ async function writeHeartbeats(client: Redis, round: number): Promise<number> {
   return bytes / SERVERS;
 }
 
-/** Redis's own CPU time so far (user + system), in ms. */
-async function redisCpuMs(): Promise<number> {
-  const info = await client.info('cpu');
-  const field = (name: string) => Number(new RegExp(`${name}:([0-9.]+)`).exec(info)?.[1] ?? Number.NaN);
-  return (field('used_cpu_user') + field('used_cpu_sys')) * 1000;
-}
-
 interface Measured {
   ms: number;
   maxBlockMs: number;
@@ -57,14 +52,12 @@ interface Measured {
 }
 
 async function measure(fn: () => Promise<unknown>): Promise<Measured> {
-  const redisBefore = await redisCpuMs();
+  const redisBefore = await redisCpuMs(client);
   const loopBefore = performance.eventLoopUtilization();
   const timed = await timeWithLoopBlock(fn);
   const busyMs = performance.eventLoopUtilization(loopBefore).active;
-  return { ...timed, busyMs, redisCpuMs: (await redisCpuMs()) - redisBefore };
+  return { ...timed, busyMs, redisCpuMs: (await redisCpuMs(client)) - redisBefore };
 }
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
 
 const redis = await startRedis();
 const client = redis.client();

@@ -18,6 +18,7 @@ import { QuasarReader } from '../bridge/src/quasar/reader.js';
 import { MGET_CHUNK, scanEach } from '../bridge/src/redis/read.js';
 import { heartbeatTemplate, inPipelines } from './lib/bridge-setup.js';
 import { timeWithLoopBlock } from './lib/loop-block.js';
+import { median } from './lib/median.js';
 
 const SERVERS = 10_000;
 const APPS = 100;
@@ -29,7 +30,6 @@ delete template.system.disks;
 // The Node agent watching two queues.
 const nodeTemplate = JSON.parse(readFileSync(new URL('../protocol/vectors/pulse-node.json', import.meta.url), 'utf8')).cases[1].value;
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
 /** Longest event-loop block of each timed step, by label. */
 const blocks = new Map<string, number[]>();
 async function time(fn: () => Promise<unknown>, label?: string): Promise<number> {

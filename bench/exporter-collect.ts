@@ -7,6 +7,7 @@ import { MeterProvider, MetricReader } from '@opentelemetry/sdk-metrics';
 import { HostCollector } from '../exporter/src/collect/host-collector.js';
 import { registerInstruments } from '../exporter/src/metrics/instruments.js';
 import { RecorderStats } from '../exporter/src/stats.js';
+import { median } from './lib/median.js';
 
 class PullReader extends MetricReader {
   protected override async onShutdown(): Promise<void> {}
@@ -15,7 +16,6 @@ class PullReader extends MetricReader {
 
 const ROUNDS = 5;
 const N = 2_000;
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
 const now = () => Number(process.hrtime.bigint()) / 1_000; // µs
 
 async function measure(collect: () => Promise<unknown>): Promise<{ sync: number; wall: number; maxSync: number }> {

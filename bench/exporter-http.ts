@@ -10,6 +10,7 @@ import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { startRedis } from '@gravito/pulse-testkit';
 import { EXAMPLE, loadFor, OTEL_ONLY, ZERO_CODE_APP } from './fixtures/http-load.js';
+import { median } from './lib/median.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 1);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 12);
@@ -17,7 +18,6 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 12);
 // when taskset exists, pin the servers to CPU 1 and this load loop to CPU 0.
 const pin = spawnSync('taskset', ['-cp', '0', String(process.pid)]).status === 0;
 const CONCURRENCY = 16;
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
 
 interface Setup {
   name: string;

@@ -7,10 +7,10 @@ import { readFile } from 'node:fs/promises';
 import pidusage from 'pidusage';
 import si from 'systeminformation';
 import { WorkerCollector } from '../exporter/src/collect/workers.js';
+import { median } from './lib/median.js';
 
 const ROUNDS = 5;
 const N = Number(process.env.BENCH_N ?? 200);
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
 const now = () => Number(process.hrtime.bigint()) / 1_000; // µs
 
 /** Median wall time of one collection, µs, and the part that blocks the event loop (until the promise is returned). */

@@ -2,6 +2,7 @@
 //   node --import tsx bench/protocol-validate.ts
 import { readFileSync } from 'node:fs';
 import { parseHeartbeat, validateHeartbeat } from '@gravito/pulse-protocol';
+import { median } from './lib/median.js';
 
 const cases = JSON.parse(readFileSync(new URL('../protocol/vectors/heartbeat.json', import.meta.url), 'utf8')).cases;
 const full = cases[1].value;
@@ -15,7 +16,6 @@ function nsPerOp(fn: () => unknown): number {
   return Number(process.hrtime.bigint() - start) / N;
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
 const results = { validate: [] as number[], jsonParse: [] as number[], parseAndValidate: [] as number[], rejectInvalid: [] as number[] };
 const invalid = { ...full, system: { ...full.system, cpu_usage: 250 } };
 for (let round = 0; round < ROUNDS; round++) {
