@@ -75,8 +75,8 @@ async function measure(chunks: string[][], read: (chunk: string[]) => Promise<un
   let perCallMs = 0;
   for (const [name, { calls, usec }] of after.commands) {
     const was = before.commands.get(name) ?? { calls: 0, usec: 0 };
-    // The commands a script runs are counted inside its own time too; INFO and ACL are the bench's.
-    if (calls > was.calls && !['info', 'acl', 'get', 'strlen'].includes(name)) {
+    // The commands a script runs are counted inside its own time too; INFO is the bench's.
+    if (calls > was.calls && !['info', 'get', 'strlen'].includes(name)) {
       perCallMs = Math.max(perCallMs, (usec - was.usec) / (calls - was.calls) / 1000);
     }
   }
