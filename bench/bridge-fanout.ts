@@ -8,17 +8,22 @@
 //   full-1k  1,000 servers, all changing, 1,000 readers in full mode
 // then the same readers against a bare Node server writing frames of the same size (the ceiling), and, with
 // `--baseline <cli.js>`, the phases the older bridge supports (full, stalled, full-1k) against it, in the same run.
-// Needs `npm run build` first. 10,000 heartbeats sit among 100,000 keys; the interval is 2 s.
+// Needs `npm run build` first. 10,000 heartbeats sit among 100,000 keys; the interval is 2 s. Each bridge runs with
+// bench/fanout/loop-probe.mjs loaded, which splits its event-loop blocks over 20 ms into time on a CPU and time
+// waiting for a core: the readers, Redis and the bridge share this machine's cores.
 //   node --import tsx bench/bridge-fanout.ts [--seconds 60] [--baseline /path/to/old/bridge/dist/cli.js] [--only full,delta]
 import { type ChildProcess, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { heartbeatKey } from '@gravito/pulse-protocol';
 import { startRedis } from '@gravito/pulse-testkit';
 import type { Redis } from 'ioredis';
 import { builtBridgeCli, heartbeatTemplate } from './lib/bridge-setup.js';
+import type { LoopBlock } from './lib/loop-gaps.mjs';
 
 const { values: args } = parseArgs({
   options: { seconds: { type: 'string', default: '60' }, baseline: { type: 'string' }, only: { type: 'string' } },
@@ -32,6 +37,7 @@ const WARMUP_MS = 8_000;
 const CLI = builtBridgeCli('bench/bridge-fanout.ts');
 const CEILING = fileURLToPath(new URL('./fanout/ceiling-server.ts', import.meta.url));
 const READERS = fileURLToPath(new URL('./fanout/readers.ts', import.meta.url));
+const LOOP_PROBE = fileURLToPath(new URL('./fanout/loop-probe.mjs', import.meta.url));
 const only = args.only?.split(',');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const pct = (xs: number[], p: number) =>
@@ -118,6 +124,8 @@ interface Target {
   child: ChildProcess;
   port: number;
   bridge: boolean;
+  /** The bridge's event-loop blocks, as bench/fanout/loop-probe.mjs writes them. */
+  loopGapsFile?: string;
 }
 
 async function startChild(
@@ -147,9 +155,11 @@ async function startChild(
 }
 
 async function startBridge(cli: string): Promise<Target> {
+  const loopGapsFile = join(tmpdir(), `pulse-bench-loop-${process.pid}-${Date.now()}.jsonl`);
   const child = await startChild(
-    [cli, '--port', '0'],
+    ['--import', LOOP_PROBE, cli, '--port', '0'],
     {
+      BENCH_LOOP_GAPS_FILE: loopGapsFile,
       REDIS_URL: redis.url,
       PULSE_STREAM_INTERVAL_MS: String(INTERVAL_MS),
       PULSE_SSE_MAX_CLIENTS: '2000',
@@ -157,7 +167,7 @@ async function startBridge(cli: string): Promise<Target> {
     },
     (line) => (line.includes('pulse-bridge listening') ? JSON.parse(line).port : undefined),
   );
-  return { child, port: child.port, bridge: true };
+  return { child, port: child.port, bridge: true, loopGapsFile };
 }
 
 async function startCeiling(frameBytes: number): Promise<Target> {
@@ -171,6 +181,7 @@ async function stopTarget(target: Target): Promise<void> {
   target.child.kill('SIGTERM');
   await Promise.race([new Promise((r) => target.child.once('exit', r)), sleep(6_000)]);
   target.child.kill('SIGKILL');
+  if (target.loopGapsFile) rmSync(target.loopGapsFile, { force: true });
 }
 
 function cpuSeconds(pid: number): number {
@@ -254,8 +265,40 @@ interface PhaseResult {
   healthP99: number;
   healthMax: number;
   lagMaxMs: number | undefined;
+  loop: LoopWindow | undefined;
   droppedByBridge: number | undefined;
   extra: string[];
+}
+
+/** The bridge's event-loop blocks over 20 ms in a window, split into its own time on a CPU and waiting for one. */
+interface LoopWindow {
+  blocks: number;
+  maxBlockMs: number;
+  /** The longest time the main thread was on a CPU within one block. */
+  maxCpuBlockMs: number;
+  /** Blocks in which the main thread was on a CPU for over 20 ms. */
+  cpuBlocksOver20: number;
+  /** The share of the window the main thread was runnable but waiting for a core. */
+  waitShare: number;
+}
+
+function loopWindow(file: string, from: number, to: number): LoopWindow {
+  const lines = readFileSync(file, 'utf8')
+    .trim()
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line) as LoopBlock | { at: number; cpu: number; wait: number });
+  const blocks = lines.filter((l): l is LoopBlock => 'blockMs' in l && l.at >= from && l.at <= to);
+  const totals = lines.filter((l): l is { at: number; cpu: number; wait: number } => 'wait' in l && !('blockMs' in l));
+  const first = totals.find((t) => t.at >= from);
+  const last = totals.findLast((t) => t.at <= to);
+  return {
+    blocks: blocks.length,
+    maxBlockMs: Math.max(0, ...blocks.map((b) => b.blockMs)),
+    maxCpuBlockMs: Math.max(0, ...blocks.map((b) => b.cpuMs)),
+    cpuBlocksOver20: blocks.filter((b) => b.cpuMs > 20).length,
+    waitShare: first && last && last.at > first.at ? (last.wait - first.wait) / (last.at - first.at) : Number.NaN,
+  };
 }
 
 async function scrape(port: number): Promise<string> {
@@ -364,6 +407,7 @@ async function runPhase(
     ),
     healthMax: Math.max(...health),
     lagMaxMs: target.bridge ? (metric(metrics, 'nodejs_eventloop_lag_max_seconds') ?? Number.NaN) * 1_000 : undefined,
+    loop: target.loopGapsFile ? loopWindow(target.loopGapsFile, from, to) : undefined,
     droppedByBridge: target.bridge ? metric(metrics, 'pulse_bridge_sse_slow_clients_dropped_total') : undefined,
     extra: [],
   };
@@ -405,6 +449,13 @@ function report(title: string, r: PhaseResult): void {
         ? ''
         : `, event-loop delay max ${r.lagMaxMs.toFixed(0)} ms, clients dropped (bridge counter) ${r.droppedByBridge}`),
   );
+  if (r.loop) {
+    const l = r.loop;
+    console.log(
+      `  loop blocks over 20 ms: ${l.blocks}, longest ${l.maxBlockMs.toFixed(0)} ms; the longest time on a CPU within one ${l.maxCpuBlockMs.toFixed(1)} ms ` +
+        `(over 20 ms in ${l.cpuBlocksOver20}); the bridge's main thread waited for a core ${(l.waitShare * 100).toFixed(1)} % of the window`,
+    );
+  }
   for (const line of r.extra) console.log(`  ${line}`);
 }
 

@@ -1,6 +1,7 @@
 // Bridge aggregation tick at 10,000 heartbeats among 100,000 keys, next to the raw SCAN + MGET floor, in one run.
-// Also the longest event-loop block during each (perf_hooks.monitorEventLoopDelay), and where the time went: how
-// long this process's event loop was busy, and how much CPU Redis used (INFO cpu), since both share the machine.
+// Also the longest event-loop block during each, with the main thread's time on a CPU within it (the rest of a
+// block is waiting for a core: Redis shares this machine), and where the time went: how long this process's event
+// loop was busy, and how much CPU Redis used (INFO cpu).
 //   node --import tsx bench/bridge-tick.ts
 
 import { readFileSync } from 'node:fs';
@@ -46,6 +47,10 @@ async function writeHeartbeats(client: Redis, round: number): Promise<number> {
 interface Measured {
   ms: number;
   maxBlockMs: number;
+  /** The longest time on a CPU within one block: the block without the time it waited for a core. */
+  maxCpuBlockMs: number;
+  /** How long the main thread was runnable but waiting for a core (Redis and this process share two). */
+  waitMs: number;
   /** This process's event loop busy (the bridge's main thread, or the floor's client). */
   busyMs: number;
   redisCpuMs: number;
@@ -139,13 +144,14 @@ if (servers !== SERVERS || !snap.redis_up) throw new Error(`tick saw ${servers} 
 const ms = (x: number, width = 7) => `${x.toFixed(1).padStart(width)} ms`;
 const row = (name: string, xs: Measured[]) =>
   console.log(
-    `  ${name.padEnd(48)} ${ms(median(xs.map((x) => x.ms)))}   loop busy ${ms(median(xs.map((x) => x.busyMs)), 6)}, Redis CPU ${ms(
+    `  ${name.padEnd(48)} ${ms(median(xs.map((x) => x.ms)))}   loop busy ${ms(median(xs.map((x) => x.busyMs)), 6)} (waiting for a core ${ms(median(xs.map((x) => x.waitMs)), 5)}), Redis CPU ${ms(
       median(xs.map((x) => x.redisCpuMs)),
       6,
-    )}   longest block: median ${ms(median(xs.map((x) => x.maxBlockMs)), 5)}, worst ${ms(Math.max(...xs.map((x) => x.maxBlockMs)), 5)}`,
+    )}   longest block: median ${ms(median(xs.map((x) => x.maxBlockMs)), 5)}, worst ${ms(Math.max(...xs.map((x) => x.maxBlockMs)), 5)}` +
+      `   on a CPU: median ${ms(median(xs.map((x) => x.maxCpuBlockMs)), 5)}, worst ${ms(Math.max(...xs.map((x) => x.maxCpuBlockMs)), 5)}`,
   );
 console.log(
-  `\n${ROUNDS} rounds, medians: time; this process's event loop busy; Redis's CPU; longest event-loop block per round (GC pauses included), median and worst round:`,
+  `\n${ROUNDS} rounds, medians: time; this process's event loop busy (and how long its main thread waited for a core); Redis's CPU; longest event-loop block per round (GC pauses included), median and worst round; the longest time the main thread was on a CPU within one block:`,
 );
 row('raw floor: SCAN COUNT 1000 + MGET 500-chunks', floor);
 row('raw floor: SCAN COUNT 5000 (the bridge) + MGET', floor5000);

@@ -1,15 +1,20 @@
-import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
+import { performance } from 'node:perf_hooks';
+import { startLoopGaps } from './loop-gaps.mjs';
 
-/** Runs `fn`; its time, and the longest the event loop was held meanwhile (perf_hooks.monitorEventLoopDelay). */
-export async function timeWithLoopBlock(fn: () => Promise<unknown>): Promise<{ ms: number; maxBlockMs: number }> {
-  const h = monitorEventLoopDelay({ resolution: 1 });
-  h.enable();
+/**
+ * Runs `fn`; its time, the longest the event loop went without a turn meanwhile, the longest time the main
+ * thread spent on a CPU within one such block (the block's own work, GC included; the rest of it was waiting for
+ * a core that other processes held: Redis shares this machine), and how long in all it waited for a core.
+ */
+export async function timeWithLoopBlock(
+  fn: () => Promise<unknown>,
+): Promise<{ ms: number; maxBlockMs: number; maxCpuBlockMs: number; waitMs: number }> {
+  const gaps = startLoopGaps({ resolutionMs: 1 });
   const t0 = performance.now();
   await fn();
   const ms = performance.now() - t0;
-  // Let the delay timer fire once more, so that a block at the very end is recorded too.
+  // Let the sampler run once more, so that a block at the very end is recorded too.
   await new Promise((r) => setTimeout(r, 5));
-  h.disable();
-  // The histogram records (delay − resolution) in ns; its max is the longest the loop was held.
-  return { ms, maxBlockMs: h.max / 1e6 };
+  const { maxBlockMs, maxCpuBlockMs, waitMs } = gaps.stop();
+  return { ms, maxBlockMs, maxCpuBlockMs, waitMs };
 }
