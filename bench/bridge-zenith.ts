@@ -2,12 +2,13 @@
 // - the poll with the Quasar reader on (the default) and off, with no agent node in Redis: what the extra SCAN costs;
 // - reading 10,000 agents' nodes (scan, fetch, validate, map) next to the raw SCAN + MGET floor;
 // - the Zenith mirror writing 10,000 changed nodes (one-key script that never overwrites an agent) next to plain
-//   pipelined SETs, and again when no server changed (nodes mapped once per heartbeat).
+//   pipelined SETs, and again when no server changed (nodes mapped once per heartbeat); and through a Redis user
+//   without @scripting (a bounded read, then SET NX or SET).
 //   node --import tsx bench/bridge-zenith.ts
 
 import { readFileSync } from 'node:fs';
 import { heartbeatKey, heartbeatToPulseNode, QUASAR_NODE_SCAN_PATTERN, quasarNodeKey } from '@gravito/pulse-protocol';
-import { startRedis } from '@gravito/pulse-testkit';
+import { addUserWithoutScripts, asUserWithoutScripts, startRedis } from '@gravito/pulse-testkit';
 import type { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { connectRedis, MonitorService } from '../bridge/src/index.js';
@@ -105,7 +106,15 @@ await writeHeartbeats(client);
 await without.tick();
 const snapshot = without.lastSnapshot();
 const mirror = new ZenithMirror(handle, log);
+await addUserWithoutScripts(client);
+const handleWithoutScripts = connectRedis(asUserWithoutScripts(redis.url), { timeoutMs: 5_000 });
+const mirrorWithoutScripts = new ZenithMirror(handleWithoutScripts, log);
+while (!handleWithoutScripts.ready()) await new Promise((r) => setTimeout(r, 20));
+// Its first write learns that Redis refuses scripts (untimed).
+mirrorWithoutScripts.mirror({ ...snapshot, event: structuredClone(snapshot.event) });
+await mirrorWithoutScripts.settled();
 const mirrorMs: number[] = [];
+const withoutScriptsMs: number[] = [];
 const plainMs: number[] = [];
 const mapMs: number[] = [];
 const unchangedMs: number[] = [];
@@ -144,9 +153,18 @@ for (let round = 0; round < ROUNDS; round++) {
       await mirror.settled();
     }),
   );
+  const changedAgain = { ...snapshot, event: structuredClone(snapshot.event) };
+  withoutScriptsMs.push(
+    await time(async () => {
+      mirrorWithoutScripts.mirror(changedAgain);
+      await mirrorWithoutScripts.settled();
+    }, 'without scripts'),
+  );
 }
 if (mirror.counts.written !== 2 * SERVERS * ROUNDS || mirror.counts.failed !== 0)
   throw new Error(`mirror counts ${JSON.stringify(mirror.counts)}`);
+if (mirrorWithoutScripts.counts.written !== SERVERS * (ROUNDS + 1) || mirrorWithoutScripts.counts.failed !== 0)
+  throw new Error(`mirror without scripts counts ${JSON.stringify(mirrorWithoutScripts.counts)}`);
 
 const ms = (x: number) => `${x.toFixed(0)} ms`;
 const ratio = (a: number, b: number) => `${(a / b).toFixed(2)}×`;
@@ -164,9 +182,13 @@ console.log(
   `  mirror (script, no clobber, includes mapping)  ${ms(median(mirrorMs))}  (${ratio(median(mirrorMs), median(plainMs) + median(mapMs))} map + plain SET), ${block('mirror')}`,
 );
 console.log(`  mirror, no server changed (mapped before)  ${ms(median(unchangedMs))}`);
+console.log(
+  `  mirror without scripts (bounded read, then SET NX / SET)  ${ms(median(withoutScriptsMs))}  (${ratio(median(withoutScriptsMs), median(mirrorMs))} the script's), ${block('without scripts')}`,
+);
 
 await withReader.stop();
 await without.stop();
 await handle.close();
+await handleWithoutScripts.close();
 client.disconnect();
 await redis.stop();

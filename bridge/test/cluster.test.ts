@@ -86,13 +86,13 @@ describe('Redis Cluster: every master is scanned, values fetched key by key', ()
     }
   });
 
-  it('reads values key by key with GETRANGE where the nodes refuse scripts', async () => {
+  it('reads values key by key with GETRANGE, and mirrors without the script, where the nodes refuse scripts', async () => {
     for (const node of writer.nodes('all')) await addUserWithoutScripts(node);
     const app = 'cluster-no-scripts';
     for (let i = 0; i < 30; i++) await writer.set(heartbeatKey(app, `s-${i}`), JSON.stringify(heartbeat(app, `s-${i}`)), 'EX', 60);
     await writer.set(heartbeatKey(app, 'big'), 'x'.repeat(100_000), 'EX', 60);
     const [first, ...rest] = cluster.seeds.split(',');
-    const bridge = await startBridge({ redisUrl: [asUserWithoutScripts(`redis://${first}`), ...rest].join(',') }, 200);
+    const bridge = await startBridge({ redisUrl: [asUserWithoutScripts(`redis://${first}`), ...rest].join(','), zenithMirror: true }, 200);
     try {
       const snap = await waitFor(
         () => bridge.bridge.monitor.getAggregateMetrics().apps.find((a) => a.app === app && a.servers.length === 30),
@@ -102,6 +102,10 @@ describe('Redis Cluster: every master is scanned, values fetched key by key', ()
       assert.equal(snap.servers_online, 30);
       await waitFor(() => bridge.bridge.monitor.invalid.counts.heartbeat === 1 || undefined, 5_000, 'the value over the bound reported');
       assert.equal(bridge.bridge.monitor.failedPolls, 0);
+      const mirrored = async () =>
+        (await Promise.all(Array.from({ length: 30 }, (_, i) => writer.exists(quasarNodeKey(app, `s-${i}`))))).filter(Boolean).length;
+      await waitFor(async () => (await mirrored()) === 30, 10_000, 'all 30 mirrored');
+      assert.equal(bridge.bridge.quasar.mirror?.counts.failed, 0);
     } finally {
       await bridge.stop();
     }

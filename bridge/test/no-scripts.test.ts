@@ -1,8 +1,10 @@
 // A Redis that refuses scripts (an ACL user without @scripting, as hardened setups grant): the bridge reads its
-// values with GETRANGE instead, and sees exactly what a bridge allowed to run the script sees, bounds included.
+// values with GETRANGE instead, and sees exactly what a bridge allowed to run the script sees, bounds included;
+// the Zenith mirror checks and writes in two steps instead of one script.
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
-import { heartbeatKey } from '@gravito/pulse-protocol';
+import { heartbeatKey, MIRROR_MARK_JSON, type PulseNode, quasarNodeKey } from '@gravito/pulse-protocol';
 import { addUserWithoutScripts, asUserWithoutScripts, startRedis, type TestRedis } from '@gravito/pulse-testkit';
 import type { Redis } from 'ioredis';
 import type { Bridge } from '../src/index.js';
@@ -86,5 +88,48 @@ describe('a Redis that refuses scripts', () => {
       5_000,
       'new servers read',
     );
+  });
+});
+
+describe('the Zenith mirror on a Redis that refuses scripts', () => {
+  let server: TestRedis;
+  let redis: Redis;
+  let bridge: Bridge;
+  // A valid node as an agent writes it (no mirror mark), at the key the mirror would use for shop/web-2.
+  const cases: { valid: boolean; value: PulseNode }[] = JSON.parse(
+    readFileSync(new URL('../../protocol/vectors/pulse-node.json', import.meta.url), 'utf8'),
+  ).cases;
+  const agentNode = JSON.stringify({ ...cases.find((c) => c.valid)?.value, service: 'shop', id: 'web-2', timestamp: Date.now() });
+
+  before(async () => {
+    server = await startRedis();
+    redis = server.client();
+    await addUserWithoutScripts(redis);
+    await writeHeartbeat(redis, 'shop', 'web-1');
+    await writeHeartbeat(redis, 'shop', 'web-2');
+    await redis.set(quasarNodeKey('shop', 'web-2'), agentNode, 'EX', 60);
+    ({ bridge } = await startLoggedBridge(
+      { redisUrl: asUserWithoutScripts(server.url), redisTimeoutMs: 1_000, zenithMirror: true },
+      INTERVAL_MS,
+    ));
+  });
+  after(async () => {
+    await bridge?.stop(2_000);
+    await server?.stop();
+  });
+
+  it("writes each online server's node and keeps it fresh, and leaves an agent's node alone", async () => {
+    const mirror = bridge.quasar.mirror;
+    assert.ok(mirror, 'the mirror is on');
+    const node = await waitFor(async () => (await redis.get(quasarNodeKey('shop', 'web-1'))) ?? undefined, 5_000, 'the mirrored node');
+    assert.ok(node.includes(MIRROR_MARK_JSON), 'written by the mirror');
+    // Its own node is written again at every poll (SET over a value with its mark), the agent's never.
+    const written = mirror.counts.written;
+    const agentOwned = mirror.counts.agentOwned;
+    await waitFor(() => mirror.counts.written >= written + 2 && mirror.counts.agentOwned >= agentOwned + 2, 5_000, 'two more polls');
+    assert.equal(await redis.get(quasarNodeKey('shop', 'web-2')), agentNode);
+    assert.equal(mirror.counts.failed, 0);
+    const ttl = await redis.ttl(quasarNodeKey('shop', 'web-1'));
+    assert.ok(ttl > 0 && ttl <= 30, `TTL ${ttl}`);
   });
 });

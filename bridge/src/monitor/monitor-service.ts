@@ -16,10 +16,11 @@ import {
 } from '@gravito/pulse-protocol';
 import type { Logger } from 'pino';
 import type { QuasarReader } from '../quasar/reader.js';
-import { type BoundedValue, ChunkFetcher, scriptRefusal, unreadReason } from '../redis/bounded-get.js';
+import { type BoundedValue, ChunkFetcher, unreadReason } from '../redis/bounded-get.js';
 import type { RedisHandle } from '../redis/connection.js';
 import { MemoryWatch, type RedisMemory } from '../redis/memory-watch.js';
 import { MGET_CHUNK, mapLimited, scanEach, withDeadline, yieldToLoop } from '../redis/read.js';
+import { scriptRefusal } from '../redis/script-refusal.js';
 import { Caps } from './caps.js';
 import { Clock } from './clock.js';
 import { healthScore } from './health.js';

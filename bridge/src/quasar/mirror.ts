@@ -1,10 +1,12 @@
-import { heartbeatSource, MIRROR_MARK_JSON, QUASAR_NODE_TTL_SECONDS, quasarNodeKey } from '@gravito/pulse-protocol';
+import { heartbeatSource, MAX_PULSE_NODE_BYTES, MIRROR_MARK_JSON, QUASAR_NODE_TTL_SECONDS, quasarNodeKey } from '@gravito/pulse-protocol';
 import calculateSlot from 'cluster-key-slot';
 import type { ChainableCommander, Cluster, Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Snapshot } from '../monitor/monitor-service.js';
+import { boundedGetChunk } from '../redis/bounded-get.js';
 import type { RedisHandle } from '../redis/connection.js';
 import { yieldToLoop } from '../redis/read.js';
+import { noteScriptRefusal, scriptRefusal } from '../redis/script-refusal.js';
 import { serverNodeJson } from './server-node.js';
 
 /** Most nodes written per poll; the servers past it are counted, not written. */
@@ -48,7 +50,8 @@ export interface MirrorCounts {
  * `gravito:quasar:node:{app}:{id}` with `EX 30`, so that the Zenith that ships today shows it. Lost and stopped
  * servers are not written: their node expires, and Zenith sees it go yellow, then vanish, as with its own agents.
  * Nodes read from agents are not written back. Pipelined (per slot on a cluster), at most one poll's writes in
- * flight, capped per poll; every failure is counted, never thrown.
+ * flight, capped per poll; every failure is counted, never thrown. Where Redis refuses scripts, the check and the
+ * write are two steps (`sendWithoutScripts`).
  */
 export class ZenithMirror {
   readonly counts: MirrorCounts = { written: 0, agentOwned: 0, failed: 0, overCap: 0, busy: 0 };
@@ -123,10 +126,12 @@ export class ZenithMirror {
   }
 
   private async send(batch: [string, string][]): Promise<void> {
+    if (scriptRefusal(this.redis) !== undefined) return this.sendWithoutScripts(batch);
     const pipeline = (this.redis.client as MirrorClient).pipeline() as MirrorPipeline;
     for (const [key, value] of batch) pipeline.pulseMirrorSet(key, value, QUASAR_NODE_TTL_SECONDS, MIRROR_MARK_JSON);
     try {
       const results = (await pipeline.exec()) ?? [];
+      if (results.some(([err]) => err && noteScriptRefusal(this.redis, err))) return this.sendWithoutScripts(batch);
       for (const [err, written] of results) {
         if (err) this.failed(err.message);
         else if (written === 1) this.counts.written++;
@@ -134,6 +139,47 @@ export class ZenithMirror {
       }
       // A reply per command, or the whole batch failed.
       if (results.length < batch.length) this.failed('pipeline aborted', batch.length - results.length);
+    } catch (err) {
+      this.failed((err as Error).message, batch.length);
+    }
+  }
+
+  /**
+   * Where Redis refuses scripts, the check and the write are two steps: each key is read, then written only if it
+   * was empty (`SET NX`, which also never writes over a value that appeared in between) or held a node the mirror
+   * wrote. So an agent that writes a node at the very key of a server the mirror writes, between the two steps, has
+   * that node overwritten once, until its next heartbeat; with scripts it never is.
+   */
+  private async sendWithoutScripts(batch: [string, string][]): Promise<void> {
+    try {
+      // Read as every value is (bounded: a huge value at a node key is measured, not fetched).
+      const current = await boundedGetChunk(
+        this.redis,
+        batch.map(([key]) => key),
+        MAX_PULSE_NODE_BYTES,
+      );
+      const writes = this.redis.client.pipeline();
+      let sent = 0;
+      for (let i = 0; i < batch.length; i++) {
+        const [key, node] = batch[i] as [string, string];
+        const value = current[i];
+        if (value === null) writes.set(key, node, 'EX', QUASAR_NODE_TTL_SECONDS, 'NX');
+        else if (typeof value === 'string' && value.includes(MIRROR_MARK_JSON)) writes.set(key, node, 'EX', QUASAR_NODE_TTL_SECONDS);
+        else {
+          // An agent's node, or a value the mirror never writes (over the size bound, not a string): left alone.
+          this.counts.agentOwned++;
+          continue;
+        }
+        sent++;
+      }
+      if (sent === 0) return;
+      const results = (await writes.exec()) ?? [];
+      for (const [err, reply] of results) {
+        if (err) this.failed(err.message);
+        else if (reply === 'OK') this.counts.written++;
+        else this.counts.agentOwned++; // SET NX found a value written since the read
+      }
+      if (results.length < sent) this.failed('pipeline aborted', sent - results.length);
     } catch (err) {
       this.failed((err as Error).message, batch.length);
     }

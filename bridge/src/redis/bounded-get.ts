@@ -1,6 +1,7 @@
 import type { ChainableCommander, Cluster, Redis } from 'ioredis';
 import type { RedisHandle } from './connection.js';
 import { isWrongType, yieldToLoop } from './read.js';
+import { noteScriptRefusal, scriptRefusal } from './script-refusal.js';
 
 /**
  * What one bounded GET found: the value, nothing (the key vanished), or why the value was not fetched. The
@@ -78,35 +79,18 @@ function toValue(reply: string | number | null): BoundedValue {
 }
 
 /**
- * Clients on which Redis refused the script, with its answer: an ACL without `@scripting`, or `EVAL` renamed or
- * disabled. Their values are read with `GETRANGE key 0 max` instead, bounded the same way (Redis never copies more
- * than max + 1 bytes of a value into its reply), for one command per key instead of one per chunk.
- */
-const refusedScripts = new WeakMap<object, string>();
-
-/** Why Redis refused the bounded-read script on this connection, if it did (its values are then read with GETRANGE). */
-export function scriptRefusal(redis: RedisHandle): string | undefined {
-  return refusedScripts.get(redis.client);
-}
-
-/** Redis's answer when scripts are not allowed, as opposed to a script that failed or a connection that did. */
-function refusesScripts(err: unknown): boolean {
-  const message = err instanceof Error ? err.message : '';
-  return /^NOPERM\b.*'(eval|evalsha)'/i.test(message) || /^ERR unknown command '(eval|evalsha)'/i.test(message);
-}
-
-/**
  * One chunk of string values, each at most `maxBytes` long, in key order. Standalone: one script call for the
  * chunk. Cluster: one call per key (the keys of a chunk live in different slots). Where Redis refuses scripts,
  * GETRANGE per key (`getRangeChunk`).
  */
 export async function boundedGetChunk(redis: RedisHandle, keys: readonly string[], maxBytes: number): Promise<BoundedValue[]> {
-  if (!refusedScripts.has(redis.client)) {
+  // Where Redis refuses scripts, values are read with `GETRANGE key 0 max` instead, bounded the same way (Redis
+  // never copies more than max + 1 bytes of a value into its reply), for one command per key instead of one per chunk.
+  if (scriptRefusal(redis) === undefined) {
     try {
       return await scriptChunk(redis, keys, maxBytes);
     } catch (err) {
-      if (!refusesScripts(err)) throw err;
-      refusedScripts.set(redis.client, (err as Error).message);
+      if (!noteScriptRefusal(redis, err)) throw err;
     }
   }
   return getRangeChunk(redis, keys, maxBytes);
