@@ -110,9 +110,14 @@ await addUserWithoutScripts(client);
 const handleWithoutScripts = connectRedis(asUserWithoutScripts(redis.url), { timeoutMs: 5_000 });
 const mirrorWithoutScripts = new ZenithMirror(handleWithoutScripts, log);
 while (!handleWithoutScripts.ready()) await new Promise((r) => setTimeout(r, 20));
+/** One poll's mirror writes, until they have all been answered. */
+const timeMirror = (m: ZenithMirror, snap: typeof snapshot, label?: string) =>
+  time(async () => {
+    m.mirror(snap);
+    await m.settled();
+  }, label);
 // Its first write learns that Redis refuses scripts (untimed).
-mirrorWithoutScripts.mirror({ ...snapshot, event: structuredClone(snapshot.event) });
-await mirrorWithoutScripts.settled();
+await timeMirror(mirrorWithoutScripts, { ...snapshot, event: structuredClone(snapshot.event) });
 const mirrorMs: number[] = [];
 const withoutScriptsMs: number[] = [];
 const plainMs: number[] = [];
@@ -141,25 +146,9 @@ for (let round = 0; round < ROUNDS; round++) {
   // Fresh heartbeat objects each round, as after a poll where every server changed: the mirror maps a server
   // once per heartbeat, so the same snapshot again would not be mapped (that case is timed below).
   const changed = { ...snapshot, event: structuredClone(snapshot.event) };
-  mirrorMs.push(
-    await time(async () => {
-      mirror.mirror(changed);
-      await mirror.settled();
-    }, 'mirror'),
-  );
-  unchangedMs.push(
-    await time(async () => {
-      mirror.mirror(changed);
-      await mirror.settled();
-    }),
-  );
-  const changedAgain = { ...snapshot, event: structuredClone(snapshot.event) };
-  withoutScriptsMs.push(
-    await time(async () => {
-      mirrorWithoutScripts.mirror(changedAgain);
-      await mirrorWithoutScripts.settled();
-    }, 'without scripts'),
-  );
+  mirrorMs.push(await timeMirror(mirror, changed, 'mirror'));
+  unchangedMs.push(await timeMirror(mirror, changed));
+  withoutScriptsMs.push(await timeMirror(mirrorWithoutScripts, { ...snapshot, event: structuredClone(snapshot.event) }, 'without scripts'));
 }
 if (mirror.counts.written !== 2 * SERVERS * ROUNDS || mirror.counts.failed !== 0)
   throw new Error(`mirror counts ${JSON.stringify(mirror.counts)}`);
