@@ -1,11 +1,11 @@
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { PULSE_EVENTS } from '@gravito/pulse-protocol';
 import { type Logger, pino } from 'pino';
 import { type BridgeConfig, DEFAULTS } from './config/config.js';
 import { PulseApi } from './http/api.js';
 import { createApp } from './http/app.js';
-import { applyServerLimits, isLoopback } from './http/server-limits.js';
+import { createLimitedServer, isLoopback } from './http/server-limits.js';
 import { BridgeMetrics } from './metrics/bridge-metrics.js';
 import { MonitorService } from './monitor/monitor-service.js';
 import { ZenithMirror } from './quasar/mirror.js';
@@ -121,8 +121,7 @@ export function createBridge(partial: Partial<BridgeConfig> = {}, options: Bridg
   const api = new PulseApi(redis, config.redisTimeoutMs * 2, () => monitor.caps.reached('api_reads', 1, { path: 'JSON API' }));
   const web = webRoutes(log);
   const app = createApp({ monitor, sse, metrics, api, log, token: config.token, corsOrigins: config.corsOrigins, zenith, web });
-  const server = createServer(app);
-  applyServerLimits(server);
+  const server = createLimitedServer(app);
 
   let stopping: Promise<void> | undefined;
   return {

@@ -20,7 +20,7 @@ import {
 import { startRedis, type TestRedis } from '@gravito/pulse-testkit';
 import type { Redis } from 'ioredis';
 import { API_READ_BYTES } from '../src/http/api.js';
-import { HEADERS_TIMEOUT_MS, IDLE_SOCKET_TIMEOUT_MS, REQUEST_TIMEOUT_MS } from '../src/http/server-limits.js';
+import { HEADERS_TIMEOUT_MS, IDLE_SOCKET_TIMEOUT_MS, REQUEST_TIMEOUT_MS, TIMEOUT_CHECK_INTERVAL_MS } from '../src/http/server-limits.js';
 import type { Bridge } from '../src/index.js';
 import { errorEntry, getJson, heartbeat, SseClient, slowEntry, startLoggedBridge, waitFor, writeHeartbeat } from './helpers.js';
 
@@ -297,6 +297,33 @@ describe('hostile Redis data', () => {
     await stream.waitFor(PULSE_EVENTS.systemPulse, () => true, RECOVERY_MS, count);
     await stream.close();
     bridge.server.timeout = IDLE_SOCKET_TIMEOUT_MS;
+  });
+
+  it('a request whose headers trickle in is answered 408 and closed at the headers timeout, not 30 s later', async () => {
+    // Shortened as above; Node checks it every TIMEOUT_CHECK_INTERVAL_MS (its own default is every 30 s).
+    bridge.server.headersTimeout = 500;
+    const socket = connect(Number(new URL(url).port), '127.0.0.1');
+    socket.on('error', () => {});
+    let answer = '';
+    socket.on('data', (chunk: Buffer) => {
+      answer += chunk.toString();
+    });
+    const opened = performance.now();
+    socket.write('GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: ');
+    // A header byte every 100 ms: never idle, never complete.
+    const trickle = setInterval(() => socket.write('x'), 100);
+    try {
+      const closedAfterMs = await Promise.race([
+        new Promise<number>((resolve) => socket.on('close', () => resolve(performance.now() - opened))),
+        new Promise<never>((_, reject) => setTimeout(() => reject(new Error('still open after 10 s')), 10_000)),
+      ]);
+      assert.ok(closedAfterMs < 500 + TIMEOUT_CHECK_INTERVAL_MS + 1_000, `closed after ${closedAfterMs.toFixed(0)} ms`);
+      assert.match(answer, /^HTTP\/1\.1 408 /);
+    } finally {
+      clearInterval(trickle);
+      socket.destroy();
+      bridge.server.headersTimeout = HEADERS_TIMEOUT_MS;
+    }
   });
 
   it('JSON answers carry nosniff', async () => {
