@@ -289,7 +289,7 @@ function loopWindow(file: string, from: number, to: number): LoopWindow {
     .filter(Boolean)
     .map((line) => JSON.parse(line) as LoopBlock | { at: number; cpu: number; wait: number });
   const blocks = lines.filter((l): l is LoopBlock => 'blockMs' in l && l.at >= from && l.at <= to);
-  const totals = lines.filter((l): l is { at: number; cpu: number; wait: number } => 'wait' in l && !('blockMs' in l));
+  const totals = lines.filter((l): l is { at: number; cpu: number; wait: number } => 'wait' in l);
   const first = totals.find((t) => t.at >= from);
   const last = totals.findLast((t) => t.at <= to);
   return {
