@@ -95,6 +95,7 @@ describe('the Zenith mirror on a Redis that refuses scripts', () => {
   let server: TestRedis;
   let redis: Redis;
   let bridge: Bridge;
+  let logs: Array<Record<string, unknown>>;
   // A valid node as an agent writes it (no mirror mark), at the key the mirror would use for shop/web-2.
   const cases: { valid: boolean; value: PulseNode }[] = JSON.parse(
     readFileSync(new URL('../../protocol/vectors/pulse-node.json', import.meta.url), 'utf8'),
@@ -108,7 +109,7 @@ describe('the Zenith mirror on a Redis that refuses scripts', () => {
     await writeHeartbeat(redis, 'shop', 'web-1');
     await writeHeartbeat(redis, 'shop', 'web-2');
     await redis.set(quasarNodeKey('shop', 'web-2'), agentNode, 'EX', 60);
-    ({ bridge } = await startLoggedBridge(
+    ({ bridge, logs } = await startLoggedBridge(
       { redisUrl: asUserWithoutScripts(server.url), redisTimeoutMs: 1_000, zenithMirror: true },
       INTERVAL_MS,
     ));
@@ -131,5 +132,8 @@ describe('the Zenith mirror on a Redis that refuses scripts', () => {
     assert.equal(mirror.counts.failed, 0);
     const ttl = await redis.ttl(quasarNodeKey('shop', 'web-1'));
     assert.ok(ttl > 0 && ttl <= 30, `TTL ${ttl}`);
+    const said = logs.filter((l) => /Zenith mirror: redis refuses scripts/.test(String(l.msg)));
+    assert.equal(said.length, 1, 'said once, however many polls');
+    assert.match(String(said[0]?.err), /^NOPERM/);
   });
 });

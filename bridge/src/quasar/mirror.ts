@@ -57,6 +57,7 @@ export class ZenithMirror {
   readonly counts: MirrorCounts = { written: 0, agentOwned: 0, failed: 0, overCap: 0, busy: 0 };
   private running: Promise<void> | undefined;
   private lastError: string | undefined;
+  private twoStepsLogged = false;
 
   constructor(
     private readonly redis: RedisHandle,
@@ -151,6 +152,13 @@ export class ZenithMirror {
    * that node overwritten once, until its next heartbeat; with scripts it never is.
    */
   private async sendWithoutScripts(batch: [string, string][]): Promise<void> {
+    if (!this.twoStepsLogged) {
+      this.twoStepsLogged = true;
+      this.log.warn(
+        { err: scriptRefusal(this.redis) },
+        "Zenith mirror: redis refuses scripts: each node is checked, then written (an agent's node written in between is overwritten once)",
+      );
+    }
     try {
       // Read as every value is (bounded: a huge value at a node key is measured, not fetched).
       const current = await boundedGetChunk(
