@@ -23,7 +23,7 @@ import { heartbeatKey } from '@gravito/pulse-protocol';
 import { startRedis } from '@gravito/pulse-testkit';
 import type { Redis } from 'ioredis';
 import { builtBridgeCli, heartbeatTemplate } from './lib/bridge-setup.js';
-import type { LoopBlock } from './lib/loop-gaps.mjs';
+import type { LoopBlock, schedMs } from './lib/loop-gaps.mjs';
 
 const { values: args } = parseArgs({
   options: { seconds: { type: 'string', default: '60' }, baseline: { type: 'string' }, only: { type: 'string' } },
@@ -282,14 +282,17 @@ interface LoopWindow {
   waitShare: number;
 }
 
+/** The probe's line, once a second: the main thread's running totals. */
+type SchedTotals = { at: number } & ReturnType<typeof schedMs>;
+
 function loopWindow(file: string, from: number, to: number): LoopWindow {
   const lines = readFileSync(file, 'utf8')
     .trim()
     .split('\n')
     .filter(Boolean)
-    .map((line) => JSON.parse(line) as LoopBlock | { at: number; cpu: number; wait: number });
+    .map((line) => JSON.parse(line) as LoopBlock | SchedTotals);
   const blocks = lines.filter((l): l is LoopBlock => 'blockMs' in l && l.at >= from && l.at <= to);
-  const totals = lines.filter((l): l is { at: number; cpu: number; wait: number } => 'wait' in l);
+  const totals = lines.filter((l): l is SchedTotals => 'wait' in l);
   const first = totals.find((t) => t.at >= from);
   const last = totals.findLast((t) => t.at <= to);
   return {

@@ -15,6 +15,5 @@ export async function timeWithLoopBlock(
   const ms = performance.now() - t0;
   // Let the sampler run once more, so that a block at the very end is recorded too.
   await new Promise((r) => setTimeout(r, 5));
-  const { maxBlockMs, maxCpuBlockMs, waitMs } = gaps.stop();
-  return { ms, maxBlockMs, maxCpuBlockMs, waitMs };
+  return { ms, ...gaps.stop() };
 }

@@ -12,7 +12,6 @@ export interface LoopBlock {
 export interface LoopGapTotals {
   maxBlockMs: number;
   maxCpuBlockMs: number;
-  cpuMs: number;
   waitMs: number;
 }
 

@@ -17,7 +17,7 @@ const schedstat = (() => {
 const schedBuffer = Buffer.alloc(128);
 
 /** The main thread's time on a CPU and time runnable but waiting for one, in ms (zeros where /proc has no such file). */
-function schedMs() {
+export function schedMs() {
   if (schedstat === undefined) return { cpu: 0, wait: 0 };
   const [onCpu, waiting] = schedBuffer.toString('latin1', 0, readSync(schedstat, schedBuffer, 0, schedBuffer.length, 0)).split(' ');
   return { cpu: Number(onCpu) / 1e6, wait: Number(waiting) / 1e6 };
@@ -50,13 +50,10 @@ export function startLoopGaps({ resolutionMs = 1, minBlockMs = 0, onBlock } = {}
   }, resolutionMs);
   timer.unref();
   return {
-    /** Stops sampling; the longest block and the longest time on a CPU within one block, since the start. */
+    /** Stops sampling; the longest block, the longest time on a CPU within one, and the wait for a core, since the start. */
     stop() {
       clearInterval(timer);
-      const end = schedMs();
-      return { maxBlockMs, maxCpuBlockMs, cpuMs: end.cpu - start.cpu, waitMs: end.wait - start.wait };
+      return { maxBlockMs, maxCpuBlockMs, waitMs: schedMs().wait - start.wait };
     },
   };
 }
-
-export { schedMs };

@@ -81,11 +81,10 @@ function toValue(reply: string | number | null): BoundedValue {
 /**
  * One chunk of string values, each at most `maxBytes` long, in key order. Standalone: one script call for the
  * chunk. Cluster: one call per key (the keys of a chunk live in different slots). Where Redis refuses scripts,
- * GETRANGE per key (`getRangeChunk`).
+ * `GETRANGE key 0 max` per key (`getRangeChunk`): bounded the same way (Redis never copies more than max + 1 bytes
+ * of a value into its reply), for one command per key instead of one per chunk.
  */
 export async function boundedGetChunk(redis: RedisHandle, keys: readonly string[], maxBytes: number): Promise<BoundedValue[]> {
-  // Where Redis refuses scripts, values are read with `GETRANGE key 0 max` instead, bounded the same way (Redis
-  // never copies more than max + 1 bytes of a value into its reply), for one command per key instead of one per chunk.
   if (scriptRefusal(redis) === undefined) {
     try {
       return await scriptChunk(redis, keys, maxBytes);
