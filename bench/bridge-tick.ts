@@ -44,17 +44,11 @@ async function writeHeartbeats(client: Redis, round: number): Promise<number> {
   return bytes / SERVERS;
 }
 
-interface Measured {
-  ms: number;
-  maxBlockMs: number;
-  /** The longest time on a CPU within one block: the block without the time it waited for a core. */
-  maxCpuBlockMs: number;
-  /** How long the main thread was runnable but waiting for a core (Redis and this process share two). */
-  waitMs: number;
+type Measured = Awaited<ReturnType<typeof timeWithLoopBlock>> & {
   /** This process's event loop busy (the bridge's main thread, or the floor's client). */
   busyMs: number;
   redisCpuMs: number;
-}
+};
 
 async function measure(fn: () => Promise<unknown>): Promise<Measured> {
   const redisBefore = await redisCpuMs(client);

@@ -10,8 +10,11 @@ export interface LoopBlock {
 }
 
 export interface LoopGapTotals {
+  /** The longest the event loop went without a turn. */
   maxBlockMs: number;
+  /** The longest time on a CPU within one block: the block without the time it waited for a core. */
   maxCpuBlockMs: number;
+  /** How long in all the main thread was runnable but waiting for a core. */
   waitMs: number;
 }
 
