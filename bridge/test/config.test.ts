@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { PULSE_EVENTS } from '@gravito/pulse-protocol';
-import { startRedis, type TestRedis } from '@gravito/pulse-testkit';
+import { eventually, run, startRedis, type TestRedis } from '@gravito/pulse-testkit';
 import { ConfigError, DEFAULTS, loadConfig } from '../src/index.js';
 import { SseClient, waitFor } from './helpers.js';
 
@@ -65,16 +65,14 @@ describe('configuration', () => {
 });
 
 describe('cli', () => {
-  it('exits 2 with one line on invalid configuration', () => {
-    const result = spawnSync(process.execPath, [CLI, '--port', 'abc'], {
-      encoding: 'utf8',
+  it('exits 2 with one line on invalid configuration', async () => {
+    const { stderr } = await run(process.execPath, [CLI, '--port', 'abc'], {
       env: { ...process.env, PULSE_BRIDGE_PORT: '' },
+      expectedExitCode: 2,
     });
-    assert.equal(result.status, 2);
-    assert.equal(result.stderr.trim().split('\n').length, 1);
-    assert.match(result.stderr, /^pulse-bridge: invalid configuration: /);
-    const env = spawnSync(process.execPath, [CLI], { encoding: 'utf8', env: { ...process.env, PULSE_STREAM_INTERVAL_MS: '100' } });
-    assert.equal(env.status, 2);
+    assert.equal(stderr.trim().split('\n').length, 1);
+    assert.match(stderr, /^pulse-bridge: invalid configuration: /);
+    await run(process.execPath, [CLI], { env: { ...process.env, PULSE_STREAM_INTERVAL_MS: '100' }, expectedExitCode: 2 });
   });
 
   describe('a running bridge', () => {
@@ -96,24 +94,31 @@ describe('cli', () => {
         });
         child = proc;
         let out = '';
+        let err = '';
         proc.stdout?.on('data', (chunk) => {
           out += chunk;
         });
+        proc.stderr?.on('data', (chunk) => {
+          err += chunk;
+        });
+        // The bridge's own words, for a bridge that does not start or stop as it should.
+        const output = () => `stdout:\n${out}\nstderr:\n${err}`;
         const exited = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)));
-        const port = await waitFor(
-          () => {
+        const port = await eventually(
+          'the listening log line',
+          async () => {
             const line = out.split('\n').find((l) => l.includes('pulse-bridge listening'));
             return line ? (JSON.parse(line).port as number) : undefined;
           },
           10_000,
-          'listening log line',
+          { everyMs: 25, context: output },
         );
         const sse = await SseClient.connect(`http://127.0.0.1:${port}/api/pulse/stream`);
         await sse.waitFor(PULSE_EVENTS.systemPulse, () => true, 3_000);
         const started = Date.now();
         proc.kill(signal);
         const code = await exited;
-        assert.equal(code, 0);
+        assert.equal(code, 0, `exit code ${code}\n${output()}`);
         assert.ok(Date.now() - started < 5_000, 'exits within 5 s');
         await waitFor(() => sse.ended, 2_000, 'SSE stream ended');
         const lines = out.trim().split('\n');

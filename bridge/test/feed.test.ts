@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { before, describe, it } from 'node:test';
 import {
   errorMember,
@@ -13,6 +12,7 @@ import {
   slowStreamFields,
   validateHeartbeat,
 } from '@gravito/pulse-protocol';
+import { run } from '@gravito/pulse-testkit';
 import type { Redis } from 'ioredis';
 import {
   assertEventsMatchProtocol,
@@ -302,7 +302,7 @@ describe('feed: raw heartbeats (another runtime SDK), SSE, JSON API, /metrics', 
       'nodejs_eventloop_lag_seconds',
     ];
     for (const s of series) assert.ok(text.includes(s), `missing ${s}`);
-    execFileSync('promtool', ['check', 'metrics'], { input: text });
+    await run('promtool', ['check', 'metrics'], { input: text });
 
     const om = await fetch(`${bridge.url}/metrics`, { headers: { accept: 'application/openmetrics-text; version=1.0.0' } });
     assert.match(om.headers.get('content-type') ?? '', /^application\/openmetrics-text/);

@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { PULSE_EVENTS, slowKey, slowStreamFields } from '@gravito/pulse-protocol';
-import { startRedis, type TestRedis } from '@gravito/pulse-testkit';
+import { run, startRedis, type TestRedis } from '@gravito/pulse-testkit';
 import { SseClient, slowEntry, startBridge, waitFor, writeHeartbeat } from './helpers.js';
 
 describe('metric labels stay bounded', () => {
@@ -40,7 +39,7 @@ describe('metric labels stay bounded', () => {
       );
       assert.match(text, new RegExp(`pulse_slow_entries_total\\{app="${app}",kind="request",method="OTHER",route="/r/0"\\} 1`));
       assert.match(text, /\npulse_bridge_label_overflow_total\{label="route"\} 3\n/);
-      execFileSync('promtool', ['check', 'metrics'], { input: text });
+      await run('promtool', ['check', 'metrics'], { input: text });
     } finally {
       await bridge.stop();
     }

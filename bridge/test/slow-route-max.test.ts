@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { type SlowEntry, slowKey, slowStreamFields } from '@gravito/pulse-protocol';
-import { startRedis, type TestRedis } from '@gravito/pulse-testkit';
+import { run, startRedis, type TestRedis } from '@gravito/pulse-testkit';
 import type { Redis } from 'ioredis';
 import { BridgeMetrics } from '../src/metrics/bridge-metrics.js';
 import { SLOW_ROUTE_SLOT_MS, SLOW_ROUTE_WINDOW_MS, WindowMax } from '../src/metrics/window-max.js';
@@ -73,7 +72,7 @@ describe('pulse_slow_route_max_duration_seconds', () => {
       assert.deepEqual(new Set(samples(text, 'pulse_slow_entries_total', app).keys()), new Set(samples(text, GAUGE, app).keys()));
       assert.match(text, new RegExp(`\n# TYPE ${GAUGE} gauge\n`));
       assert.match(text, /\npulse_bridge_label_overflow_total\{label="route"\} 1\n/);
-      execFileSync('promtool', ['check', 'metrics'], { input: text });
+      await run('promtool', ['check', 'metrics'], { input: text });
 
       const open = await (await fetch(`${bridge.url}/metrics`, { headers: { accept: 'application/openmetrics-text' } })).text();
       assert.match(open, new RegExp(`\n# TYPE ${GAUGE} gauge\n`));
@@ -125,7 +124,7 @@ describe('pulse_slow_route_max_duration_seconds', () => {
       const empty = await scrape();
       assert.equal(samples(empty, GAUGE, app).size, 0);
       assert.match(empty, new RegExp(`\n# TYPE ${GAUGE} gauge\n`));
-      execFileSync('promtool', ['check', 'metrics'], { input: empty });
+      await run('promtool', ['check', 'metrics'], { input: empty });
     } finally {
       await monitor.stop();
       sse.close();

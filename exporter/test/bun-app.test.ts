@@ -103,7 +103,8 @@ describe('Bun.serve example app → Redis (acceptance)', { skip: bun ? false : N
   });
 
   it('stops cleanly on SIGTERM', async () => {
-    assert.equal(await app.stop(), 0);
+    const code = await app.stop();
+    assert.equal(code, 0, `exit code ${code}; stderr:\n${app.stderr()}`);
     assertCleanStderr(app.stderr());
   });
 });

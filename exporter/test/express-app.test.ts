@@ -151,7 +151,7 @@ describe('example express app → Redis (acceptance)', () => {
     const before = parseHeartbeat(await client.get(key));
     assert.ok(before.ok && before.value.state === undefined, 'a running server writes no state');
     const code = await app.stop();
-    assert.equal(code, 0);
+    assert.equal(code, 0, `exit code ${code}; stderr:\n${app.stderr()}`);
     assertCleanStderr(app.stderr());
     const last = parseHeartbeat(await client.get(key));
     assert.ok(last.ok, last.ok ? '' : last.error);

@@ -4,9 +4,7 @@
 // binary is found (CI installs one), the Bun.serve example app runs next to it under its own app name, with its own
 // traffic, and every variable and panel target must return data for it too: a Bun app shows as a Node app does.
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -33,7 +31,7 @@ let redis: TestRedis | undefined;
 let stack: Stack | undefined;
 const bunChildren: Child[] = [];
 /** The cluster example (a primary and 2 workers) under the zero-code entry, next to the demo stack. */
-let clusterApp: ChildProcess | undefined;
+let clusterApp: Child | undefined;
 let startedAt = 0;
 let agent: NodeJS.Timeout | undefined;
 
@@ -79,10 +77,9 @@ before(async () => {
   // Every 5 s, as an agent would (more often than its 10 s, so that it never looks late on a loaded machine).
   agent = setInterval(() => void writeAgents().catch(() => {}), 5_000);
   agent.unref();
-  clusterApp = spawn(process.execPath, ['--import', '@gravito/pulse-node/register', 'server.mjs'], {
+  clusterApp = new Child('cluster-app', process.execPath, ['--import', '@gravito/pulse-node/register', 'server.mjs'], {
     cwd: CLUSTER_DIR,
     env: { ...process.env, OTEL_SERVICE_NAME: CLUSTER_APP, REDIS_URL: redis.url, PULSE_INTERVAL_MS: '1000', PORT: '0', WORKERS: '2' },
-    stdio: 'ignore',
   });
   if (!bun) {
     console.log(`# the Bun example app is not checked: ${NO_BUN}`);
@@ -101,10 +98,7 @@ before(async () => {
 after(async () => {
   clearInterval(agent);
   for (const child of bunChildren.reverse()) await child.stop();
-  if (clusterApp && clusterApp.exitCode === null) {
-    clusterApp.kill('SIGTERM');
-    await once(clusterApp, 'exit');
-  }
+  await clusterApp?.stop();
   await stack?.stop();
   await redis?.stop();
 });
@@ -310,5 +304,5 @@ test('the cluster example (2 workers): 3 processes in /metrics and in the Proces
     }
     return out;
   });
-  assert.deepEqual(failures, [], failures.join('\n'));
+  assert.deepEqual(failures, [], `${failures.join('\n')}\nthe cluster app's last output:\n${clusterApp?.recentOutput}`);
 });

@@ -1,10 +1,9 @@
 // promtool on the Prometheus config and alerting rules: syntax, and the unit tests in rules.test.yml.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { which } from '@gravito/pulse-testkit';
+import { run, which } from '@gravito/pulse-testkit';
 import { parse } from 'yaml';
 import { GRAFANA_DIR } from './dashboard-model.js';
 
@@ -12,25 +11,24 @@ const PROM_DIR = join(GRAFANA_DIR, 'prometheus');
 const promtool = which('promtool');
 const skip = promtool ? false : 'promtool is not on PATH (apt-get install -y prometheus; .ci/run installs it)';
 
-function run(...args: string[]): string {
-  const result = spawnSync(promtool ?? 'promtool', args, { cwd: PROM_DIR, encoding: 'utf8' });
-  const output = `${result.stdout}${result.stderr}`;
-  assert.equal(result.status, 0, `promtool ${args.join(' ')}:\n${output}`);
-  return output;
+/** promtool's stdout and stderr together, where the checks below look for its verdict. */
+async function promtoolOutput(...args: string[]): Promise<string> {
+  const { stdout, stderr } = await run(promtool ?? 'promtool', args, { cwd: PROM_DIR });
+  return `${stdout}${stderr}`;
 }
 
-test('promtool check rules', { skip }, () => {
-  assert.match(run('check', 'rules', 'rules.yml'), /SUCCESS: 8 rules found/);
+test('promtool check rules', { skip }, async () => {
+  assert.match(await promtoolOutput('check', 'rules', 'rules.yml'), /SUCCESS: 8 rules found/);
 });
 
-test('promtool check config (scrapes the bridge, loads the rules)', { skip }, () => {
-  run('check', 'config', 'prometheus.yml');
+test('promtool check config (scrapes the bridge, loads the rules)', { skip }, async () => {
+  await promtoolOutput('check', 'config', 'prometheus.yml');
   const config = parse(readFileSync(join(PROM_DIR, 'prometheus.yml'), 'utf8'));
   assert.deepEqual(config.scrape_configs[0].static_configs[0].targets, ['bridge:9464']);
 });
 
-test('promtool test rules (rules.test.yml)', { skip }, () => {
-  assert.match(run('test', 'rules', 'rules.test.yml'), /SUCCESS/);
+test('promtool test rules (rules.test.yml)', { skip }, async () => {
+  assert.match(await promtoolOutput('test', 'rules', 'rules.test.yml'), /SUCCESS/);
 });
 
 test('every alert has a severity, a summary and a description, and is unit-tested', () => {

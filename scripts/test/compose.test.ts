@@ -1,11 +1,10 @@
 // docker-compose.yml: validated by `docker-compose config` when it is installed, and checked against the
 // files it mounts and the commands CI runs natively (there is no Docker engine on CI).
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { which } from '@gravito/pulse-testkit';
+import { run, which } from '@gravito/pulse-testkit';
 import { parse } from 'yaml';
 import { ROOT } from '../demo/stack.js';
 
@@ -14,12 +13,8 @@ const dockerCompose = which('docker-compose');
 
 test('docker-compose config -q accepts docker-compose.yml', {
   skip: dockerCompose ? false : 'docker-compose is not on PATH (apt-get install -y docker-compose)',
-}, () => {
-  const result = spawnSync(dockerCompose ?? 'docker-compose', ['-f', 'docker-compose.yml', 'config', '-q'], {
-    cwd: ROOT,
-    encoding: 'utf8',
-  });
-  assert.equal(result.status, 0, result.stderr);
+}, async () => {
+  await run(dockerCompose ?? 'docker-compose', ['-f', 'docker-compose.yml', 'config', '-q'], { cwd: ROOT });
 });
 
 test('every service is there, third-party images are pinned, and every service but traffic has a healthcheck', () => {

@@ -1,23 +1,21 @@
 // The Prometheus config the demo and the end-to-end test generate is valid, and matches the shipped one.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { which } from '@gravito/pulse-testkit';
+import { run, which } from '@gravito/pulse-testkit';
 import { parse } from 'yaml';
 import { prometheusConfig, ROOT, RULES_FILE } from '../demo/stack.js';
 
 const promtool = which('promtool');
 
-test('the generated Prometheus config passes promtool check config', { skip: promtool ? false : 'promtool is not on PATH' }, () => {
+test('the generated Prometheus config passes promtool check config', { skip: promtool ? false : 'promtool is not on PATH' }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'pulse-stack-test-'));
   try {
     const file = join(dir, 'prometheus.yml');
     writeFileSync(file, prometheusConfig('127.0.0.1:9464', 1, [RULES_FILE]));
-    const result = spawnSync(promtool ?? 'promtool', ['check', 'config', file], { encoding: 'utf8' });
-    assert.equal(result.status, 0, `${result.stdout}${result.stderr}`);
+    await run(promtool ?? 'promtool', ['check', 'config', file]);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -7,6 +7,7 @@ export { findBun, NO_BUN } from './bun.js';
 export { findChromium, launchChromium, type PageLog, skipWithoutChromium, type TestBrowser } from './chromium.js';
 export { findRedisServer, LocalRedisServer } from './local-redis.js';
 export { startRedisCluster, type TestRedisCluster } from './redis-cluster.js';
+export { type RunOptions, type RunResult, run } from './run.js';
 export { freePort, which } from './system.js';
 export { type EventuallyOptions, eventually } from './wait.js';
 

@@ -1,11 +1,9 @@
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
 import { findRedisServer, LocalRedisServer } from './local-redis.js';
+import { run } from './run.js';
 import { which } from './system.js';
 import { eventually } from './wait.js';
 
-const run = promisify(execFile);
 /** A cluster node's bus listens on port + 10000. */
 const MAX_NODE_PORT = 65_535 - 10_000;
 
@@ -47,7 +45,7 @@ export async function startRedisCluster({ masters = 3, replicas = 0, nodeTimeout
     if (nodeTimeoutMs !== undefined) args.push('--cluster-node-timeout', String(nodeTimeoutMs));
     for (let i = 0; i < masters * (1 + replicas); i++) servers.push(await LocalRedisServer.start(binary, args, MAX_NODE_PORT));
     const addresses = servers.map((server) => `127.0.0.1:${server.port}`);
-    await run(cli, ['--cluster', 'create', ...addresses, '--cluster-replicas', String(replicas), '--cluster-yes'], { timeout: 20_000 });
+    await run(cli, ['--cluster', 'create', ...addresses, '--cluster-replicas', String(replicas), '--cluster-yes'], { timeoutMs: 20_000 });
     await Promise.all(
       servers.map(async (server) => {
         const node = new Redis(server.port, '127.0.0.1', { maxRetriesPerRequest: 1 });
