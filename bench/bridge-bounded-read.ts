@@ -6,8 +6,8 @@
 
 import { heartbeatKey, MAX_HEARTBEAT_BYTES } from '@gravito/pulse-protocol';
 import { addUserWithoutScripts, asUserWithoutScripts, startRedis } from '@gravito/pulse-testkit';
-import { connectRedis } from '../bridge/src/index.js';
 import { boundedGetChunk } from '../bridge/src/redis/bounded-get.js';
+import { connectRedis } from '../bridge/src/redis/connection.js';
 import { MGET_CHUNK } from '../bridge/src/redis/read.js';
 import { heartbeatTemplate, inPipelines } from './lib/bridge-setup.js';
 import { median } from './lib/median.js';

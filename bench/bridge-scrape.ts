@@ -6,7 +6,7 @@ import { heartbeatKey } from '@gravito/pulse-protocol';
 import { startRedis } from '@gravito/pulse-testkit';
 import { pino } from 'pino';
 import { Gauge, Registry } from 'prom-client';
-import { createBridge } from '../bridge/src/index.js';
+import { assembleBridge } from '../bridge/src/assemble.js';
 import { heartbeatTemplate, inPipelines } from './lib/bridge-setup.js';
 import { timeWithLoopBlock } from './lib/loop-block.js';
 import { median } from './lib/median.js';
@@ -30,7 +30,7 @@ async function writeHeartbeats(): Promise<void> {
 await writeHeartbeats();
 
 // A long interval: the snapshot stays put while the scrapes run; the bench triggers polls itself.
-const bridge = createBridge(
+const bridge = assembleBridge(
   { redisUrl: redis.url, port: 0, lostAfterMs: 600_000 },
   { logger: pino({ level: 'silent' }), unsafeIntervalMs: 3_600_000 },
 );

@@ -10,8 +10,9 @@ import { errorsKey, HEARTBEAT_SCAN_PATTERN, heartbeatKey, slowKey, slowStreamFie
 import { startRedis } from '@gravito/pulse-testkit';
 import type { Redis } from 'ioredis';
 import { pino } from 'pino';
-import { connectRedis, MonitorService } from '../bridge/src/index.js';
+import { MonitorService } from '../bridge/src/monitor/monitor-service.js';
 import { documentBytes } from '../bridge/src/monitor/snapshot-encoding.js';
+import { connectRedis } from '../bridge/src/redis/connection.js';
 import { heartbeatTemplate, inPipelines } from './lib/bridge-setup.js';
 import { timeWithLoopBlock } from './lib/loop-block.js';
 import { median } from './lib/median.js';

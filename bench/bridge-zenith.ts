@@ -11,11 +11,12 @@ import { heartbeatKey, heartbeatToPulseNode, QUASAR_NODE_SCAN_PATTERN, quasarNod
 import { addUserWithoutScripts, asUserWithoutScripts, startRedis } from '@gravito/pulse-testkit';
 import type { Redis } from 'ioredis';
 import { pino } from 'pino';
-import { connectRedis, MonitorService } from '../bridge/src/index.js';
 import { Clock } from '../bridge/src/monitor/clock.js';
 import { InvalidValues } from '../bridge/src/monitor/invalid-values.js';
+import { MonitorService } from '../bridge/src/monitor/monitor-service.js';
 import { ZenithMirror } from '../bridge/src/quasar/mirror.js';
 import { QuasarReader } from '../bridge/src/quasar/reader.js';
+import { connectRedis } from '../bridge/src/redis/connection.js';
 import { MGET_CHUNK, scanEach } from '../bridge/src/redis/read.js';
 import { heartbeatTemplate, inPipelines } from './lib/bridge-setup.js';
 import { timeWithLoopBlock } from './lib/loop-block.js';

@@ -6,8 +6,8 @@ import { after, before, describe, it } from 'node:test';
 import { MAX_HEARTBEAT_BYTES } from '@gravito/pulse-protocol';
 import { startRedis, type TestRedis } from '@gravito/pulse-testkit';
 import type { Redis } from 'ioredis';
-import { connectRedis, type RedisHandle } from '../src/index.js';
 import { type BoundedValue, boundedGetChunk, SCRIPT_BYTES_PER_CALL } from '../src/redis/bounded-get.js';
+import { connectRedis, type RedisHandle } from '../src/redis/connection.js';
 
 const LARGE = 60_000; // valid: under the 64 KiB bound
 

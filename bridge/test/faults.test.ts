@@ -2,8 +2,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { PULSE_EVENTS, type PulseStatusEvent, type SystemPulseEvent } from '@gravito/pulse-protocol';
 import { startRedis, type TestRedis } from '@gravito/pulse-testkit';
-import { connectRedis, MonitorService } from '../src/index.js';
+import { MonitorService } from '../src/monitor/monitor-service.js';
 import { documentBytes } from '../src/monitor/snapshot-encoding.js';
+import { connectRedis } from '../src/redis/connection.js';
 import { assertEventsMatchProtocol, getJson, SseClient, silentLogger, startBridge, waitFor, writeHeartbeat } from './helpers.js';
 
 const INTERVAL = 200;

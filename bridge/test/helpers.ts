@@ -19,7 +19,8 @@ import type { TSchema } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import type { Redis } from 'ioredis';
 import { pino } from 'pino';
-import { type Bridge, type BridgeConfig, type BridgeOptions, createBridge } from '../src/index.js';
+import { assembleBridge, type BridgeInternals } from '../src/assemble.js';
+import type { BridgeConfig, BridgeOptions } from '../src/index.js';
 
 const vectors = (name: string) => JSON.parse(readFileSync(new URL(`../../protocol/vectors/${name}.json`, import.meta.url), 'utf8')).cases;
 
@@ -66,8 +67,8 @@ export async function startBridge(
   config: Partial<BridgeConfig>,
   intervalMs = 200,
   options: Omit<BridgeOptions, 'unsafeIntervalMs'> = {},
-): Promise<{ bridge: Bridge; url: string; stop: () => Promise<void> }> {
-  const bridge = createBridge(
+): Promise<{ bridge: BridgeInternals; url: string; stop: () => Promise<void> }> {
+  const bridge = assembleBridge(
     { host: '127.0.0.1', port: 0, logLevel: 'silent', redisTimeoutMs: 500, ...config },
     { logger: silentLogger, ...options, unsafeIntervalMs: intervalMs },
   );

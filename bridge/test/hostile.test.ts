@@ -19,9 +19,9 @@ import {
 } from '@gravito/pulse-protocol';
 import { startRedis, type TestRedis } from '@gravito/pulse-testkit';
 import type { Redis } from 'ioredis';
+import type { BridgeInternals as Bridge } from '../src/assemble.js';
 import { API_READ_BYTES } from '../src/http/api.js';
 import { HEADERS_TIMEOUT_MS, IDLE_SOCKET_TIMEOUT_MS, REQUEST_TIMEOUT_MS, TIMEOUT_CHECK_INTERVAL_MS } from '../src/http/server-limits.js';
-import type { Bridge } from '../src/index.js';
 import { errorEntry, getJson, heartbeat, SseClient, slowEntry, startLoggedBridge, waitFor, writeHeartbeat } from './helpers.js';
 
 const INTERVAL_MS = 200;

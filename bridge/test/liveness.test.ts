@@ -2,8 +2,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { heartbeatKey } from '@gravito/pulse-protocol';
 import { startRedis, type TestRedis } from '@gravito/pulse-testkit';
-import { connectRedis, MonitorService, type RedisHandle } from '../src/index.js';
+import { MonitorService } from '../src/monitor/monitor-service.js';
 import { RedisLiveness } from '../src/monitor/redis-liveness.js';
+import { connectRedis, type RedisHandle } from '../src/redis/connection.js';
 import { heartbeat, silentLogger, waitFor } from './helpers.js';
 
 /** Holds the event loop, as a large fan-out or a starved CPU would. */

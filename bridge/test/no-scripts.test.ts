@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { heartbeatKey, MIRROR_MARK_JSON, type PulseNode, quasarNodeKey } from '@gravito/pulse-protocol';
 import { addUserWithoutScripts, asUserWithoutScripts, startRedis, type TestRedis } from '@gravito/pulse-testkit';
 import type { Redis } from 'ioredis';
-import type { Bridge } from '../src/index.js';
+import type { BridgeInternals as Bridge } from '../src/assemble.js';
 import { startLoggedBridge, waitFor, writeHeartbeat } from './helpers.js';
 
 const INTERVAL_MS = 200;

@@ -3,7 +3,8 @@ import { describe, it } from 'node:test';
 import { heartbeatKey, PULSE_EVENTS, type PulseHeartbeat, type SystemPulseEvent } from '@gravito/pulse-protocol';
 import { startRedis } from '@gravito/pulse-testkit';
 import { pino } from 'pino';
-import { createBridge, healthScore } from '../src/index.js';
+import { assembleBridge } from '../src/assemble.js';
+import { healthScore } from '../src/index.js';
 import { SseClient, suiteRedisAndBridge, waitFor, writeHeartbeat } from './helpers.js';
 
 // A server that shut down gracefully writes a last heartbeat with `state: stopped` (protocol/README.md).
@@ -112,7 +113,7 @@ describe('a clean shutdown', () => {
     const redis = await startRedis();
     const lines: { msg: string }[] = [];
     const logger = pino({ level: 'info' }, { write: (line: string) => lines.push(JSON.parse(line)) });
-    const bridge = createBridge({ redisUrl: redis.url, host: '127.0.0.1', port: 0 }, { logger, unsafeIntervalMs: 100 });
+    const bridge = assembleBridge({ redisUrl: redis.url, host: '127.0.0.1', port: 0 }, { logger, unsafeIntervalMs: 100 });
     try {
       await bridge.start();
       await waitFor(() => (bridge.monitor.isRedisUp() ? true : undefined), 3_000, 'redis reachable');

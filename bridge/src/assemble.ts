@@ -1,0 +1,148 @@
+import type { AddressInfo } from 'node:net';
+import { PULSE_EVENTS } from '@gravito/pulse-protocol';
+import { pino } from 'pino';
+import type { Bridge, BridgeOptions } from './bridge-api.js';
+import { type BridgeConfig, DEFAULTS } from './config/config.js';
+import { PulseApi } from './http/api.js';
+import { createApp } from './http/app.js';
+import { createLimitedServer, isLoopback } from './http/server-limits.js';
+import { BridgeMetrics } from './metrics/bridge-metrics.js';
+import { MonitorService } from './monitor/monitor-service.js';
+import { ZenithMirror } from './quasar/mirror.js';
+import { quasarMetrics } from './quasar/quasar-metrics.js';
+import { QuasarReader } from './quasar/reader.js';
+import { ZenithRoutes } from './quasar/zenith-routes.js';
+import { ZenithView } from './quasar/zenith-view.js';
+import { connectRedis, type RedisHandle } from './redis/connection.js';
+import { SseBroadcaster } from './sse/broadcaster.js';
+import { webRoutes } from './web/routes.js';
+
+/** A bridge with its parts, as the tests and benchmarks reach into them. */
+export interface BridgeInternals extends Bridge {
+  readonly monitor: MonitorService;
+  readonly sse: SseBroadcaster;
+  readonly metrics: BridgeMetrics;
+  readonly redis: RedisHandle;
+  /** Zenith compatibility: the agents' reader (unless turned off), the mirror (when turned on), the routes. */
+  readonly quasar: { reader?: QuasarReader; mirror?: ZenithMirror; routes: ZenithRoutes };
+}
+
+/** Builds a bridge with its parts exposed, for the tests and benchmarks; `createBridge` is the public face. */
+export function assembleBridge(partial: Partial<BridgeConfig> = {}, options: BridgeOptions = {}): BridgeInternals {
+  const config: BridgeConfig = { ...DEFAULTS, ...partial };
+  const log = options.logger ?? pino({ level: config.logLevel, base: { service: 'pulse-bridge' } });
+  const intervalMs = options.unsafeIntervalMs ?? config.streamIntervalMs;
+  let monitorRef: MonitorService | undefined;
+  let lastRedisError = '';
+  const redis = connectRedis(config.redisUrl, {
+    timeoutMs: config.redisTimeoutMs,
+    onError: (err) => {
+      // Reconnect attempts repeat the same error: log it when it changes, not on every try.
+      if (err.message !== lastRedisError) {
+        lastRedisError = err.message;
+        log.warn({ err: err.message }, 'redis connection error');
+      }
+    },
+  });
+  redis.client.on('ready', () => {
+    lastRedisError = '';
+    log.info('redis connected');
+    // Back from an outage (or just connected): poll at once rather than at the next interval.
+    if (!monitorRef?.isRedisUp()) setTimeout(() => monitorRef?.requestTick(), 50).unref();
+  });
+  redis.client.on('close', () => monitorRef?.connectionLost('connection closed'));
+  const quasarReader = config.quasarRead ? new QuasarReader() : undefined;
+  const monitor = new MonitorService(
+    redis,
+    {
+      quasar: quasarReader,
+      intervalMs,
+      lostAfterMs: config.lostAfterMs,
+      forgetAfterMs: config.forgetAfterMs,
+      tickTimeoutMs: Math.max(config.redisTimeoutMs * 3, 1_000),
+      redisTimeoutMs: config.redisTimeoutMs,
+    },
+    log,
+  );
+  monitorRef = monitor;
+  const sse = new SseBroadcaster(
+    { maxClients: config.sseMaxClients, maxBufferBytes: config.sseMaxBufferBytes, keepAliveMs: options.keepAliveMs },
+    log,
+    monitor.lastSnapshot(),
+  );
+  monitor.subscribe({
+    snapshot: (snapshot) => sse.pulse(snapshot),
+    slow: (events) =>
+      sse.events(
+        PULSE_EVENTS.slow,
+        events.map((event) => ({ app: event.app, data: JSON.stringify(event) })),
+      ),
+    error: (events) =>
+      sse.events(
+        PULSE_EVENTS.error,
+        events.map((event) => ({ app: event.app, data: JSON.stringify(event) })),
+      ),
+    status: (status) => sse.events(PULSE_EVENTS.status, [{ data: JSON.stringify(status) }]),
+  });
+  // The bridge writes to Redis only when the mirror is asked for.
+  const mirror = config.zenithMirror ? new ZenithMirror(redis, log) : undefined;
+  if (mirror) monitor.subscribe({ snapshot: (snapshot) => mirror.mirror(snapshot) });
+  const zenith = new ZenithRoutes(
+    monitor,
+    new ZenithView(quasarReader),
+    { maxClients: config.sseMaxClients, maxBufferBytes: config.sseMaxBufferBytes },
+    log,
+  );
+  const metrics = new BridgeMetrics(monitor, sse, {
+    maxRoutesPerApp: config.metricsMaxRoutes,
+    extension: quasarMetrics(quasarReader, mirror, zenith.stream),
+  });
+  const api = new PulseApi(redis, config.redisTimeoutMs * 2, () => monitor.caps.reached('api_reads', 1, { path: 'JSON API' }));
+  const web = webRoutes(log);
+  const app = createApp({ monitor, sse, metrics, api, log, token: config.token, corsOrigins: config.corsOrigins, zenith, web });
+  const server = createLimitedServer(app);
+
+  let stopping: Promise<void> | undefined;
+  return {
+    config,
+    monitor,
+    sse,
+    metrics,
+    redis,
+    server,
+    quasar: { reader: quasarReader, mirror, routes: zenith },
+    start() {
+      return new Promise((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(config.port, config.host, () => {
+          server.off('error', reject);
+          const address = server.address() as AddressInfo;
+          const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+          monitor.start();
+          if (!config.token && !isLoopback(config.host)) {
+            log.warn(
+              { host: config.host },
+              'PULSE_BRIDGE_TOKEN is not set and the bridge listens beyond loopback: anyone who can reach it reads every app and server (set PULSE_BRIDGE_TOKEN)',
+            );
+          }
+          log.info({ host: address.address, port: address.port, intervalMs }, 'pulse-bridge listening');
+          resolve({ host: address.address, port: address.port, url: `http://${host}:${address.port}` });
+        });
+      });
+    },
+    stop(timeoutMs = 4_000) {
+      stopping ??= (async () => {
+        sse.close();
+        zenith.close();
+        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+        server.closeIdleConnections();
+        const deadline = new Promise<void>((resolve) => setTimeout(resolve, timeoutMs).unref());
+        await Promise.race([Promise.all([monitor.stop().then(() => mirror?.settled()), closed]), deadline]);
+        server.closeAllConnections();
+        await redis.close();
+        log.info('pulse-bridge stopped');
+      })();
+      return stopping;
+    },
+  };
+}
