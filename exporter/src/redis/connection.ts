@@ -3,6 +3,7 @@ import { context } from '@opentelemetry/api';
 import { suppressTracing } from '@opentelemetry/core';
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
 import { DiagOnce, errorMessage } from '../diag-once.js';
+import { deadline } from './deadline.js';
 
 /** A Redis or Cluster client, as Pulse uses it. */
 export type PulseRedisClient = Redis | Cluster;
@@ -69,6 +70,9 @@ function clientForUrl(url: string, options: RedisOptions): PulseRedisClient {
     lazyConnect,
     enableOfflineQueue,
     clusterRetryStrategy: (times: number) => (nodeOptions.retryStrategy?.(times) as number | undefined) ?? 1_000,
+    // CLUSTERDOWN (a failover under way) fails the command at once instead of ioredis sending it again every
+    // 100 ms: such a resend can land after the write's bound, when Pulse has already queued the entry again.
+    retryDelayOnClusterDown: 0,
     redisOptions: {
       ...nodeOptions,
       username: target.username,
@@ -151,15 +155,9 @@ export function connect(
     },
     async ensureConnected(timeoutMs) {
       if (closed || !owned || client.status !== 'wait') return;
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([
-        startConnecting(),
-        new Promise<void>((resolve) => {
-          timer = setTimeout(resolve, timeoutMs);
-          timer.unref();
-        }),
-      ]);
-      clearTimeout(timer);
+      const bound = deadline(timeoutMs, undefined);
+      await Promise.race([startConnecting(), bound.reached]);
+      bound.cancel();
     },
     onReady: (listener) => listeners.push(listener),
     close() {

@@ -1,21 +1,21 @@
 import { context } from '@opentelemetry/api';
 import { suppressTracing } from '@opentelemetry/core';
 import type { RecorderStats } from '../stats.js';
-import type { RedisConnection } from './connection.js';
+import type { PulseRedisClient, RedisConnection } from './connection.js';
+import { deadline } from './deadline.js';
 
 /** One Redis command: name, then its key, then the other arguments. */
 export type RedisCommand = readonly [name: string, key: string, ...args: Array<string | number>];
 
 export interface WriteOutcome {
-  /** false: nothing was sent (Redis not ready) or the whole write failed or timed out. */
-  sent: boolean;
-  /** Commands that failed (all of them when `sent` is false). */
+  /** Commands that did not succeed (all of them when nothing was sent). */
   failed: number;
-  /** Per command: true when it succeeded, in the order given. */
+  /** Per command, in the order given: true when it succeeded, false when it failed, timed out or was not sent. */
   results: boolean[];
 }
 
-function noop(): void {}
+/** One pipeline's replies, as ioredis gives them: `[error, result]` per command. */
+type PipelineReplies = Awaited<ReturnType<ReturnType<PulseRedisClient['pipeline']>['exec']>>;
 
 /**
  * The transport half: runs commands as pipelines. On a standalone server all commands of one
@@ -24,6 +24,10 @@ function noop(): void {}
  * - runs under `suppressTracing`, so Pulse's own Redis traffic never becomes spans (and never
  *   becomes a child of the request span being ended);
  * - is skipped while the client is not ready;
+ * - reports each command's outcome: a pipeline that answered within `timeoutMs` gives its commands
+ *   Redis's replies, whatever the other pipelines did; one that failed or did not answer in time
+ *   fails its commands (a timed-out command may still run in Redis later). The caller retries only
+ *   what did not succeed, so a frozen shard never makes the writes applied on the others be sent again;
  * - counts one failed write (`stats.failedWrites`) when it is skipped, fails or partly fails;
  * - settles within `timeoutMs`, whatever Redis does, and never rejects.
  */
@@ -44,48 +48,51 @@ export class RedisWriter {
   }
 
   async write(commands: readonly RedisCommand[]): Promise<WriteOutcome> {
-    if (commands.length === 0) return { sent: true, failed: 0, results: [] };
+    if (commands.length === 0) return { failed: 0, results: [] };
     await this.ensureConnected();
     if (!this.connection.ready()) return this.failAll(commands.length);
     const groups = this.connection.isCluster ? groupByKey(commands) : [commands.map((_, i) => i)];
     const results: boolean[] = new Array(commands.length).fill(false);
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<'timeout'>((resolve) => {
-      timer = setTimeout(resolve, this.timeoutMs, 'timeout');
-      timer.unref();
-    });
-    try {
-      const run = context.with(suppressTracing(context.active()), () =>
-        Promise.all(groups.map((indexes) => this.runPipeline(commands, indexes, results))),
-      );
-      // If the bound wins, the pipelines still settle later (ioredis' own timeouts): keep them handled.
-      run.catch(noop);
-      const outcome = await Promise.race([run, timeout]);
-      if (outcome === 'timeout') return this.failAll(commands.length);
-    } catch {
-      return this.failAll(commands.length);
-    } finally {
-      clearTimeout(timer);
-    }
+    // One bound for the whole write: every pipeline is sent at once, and each one that has not answered
+    // when it is reached fails on its own; the ones that answered keep their replies.
+    const bound = deadline<PipelineReplies>(this.timeoutMs, null);
+    await context
+      .with(suppressTracing(context.active()), () =>
+        Promise.all(groups.map((indexes) => this.runPipeline(commands, indexes, results, bound.reached))),
+      )
+      .finally(bound.cancel);
     let failed = 0;
     for (const ok of results) if (!ok) failed++;
     if (failed > 0) this.stats.failedWrites++;
-    return { sent: true, failed, results };
+    return { failed, results };
   }
 
-  private async runPipeline(commands: readonly RedisCommand[], indexes: readonly number[], results: boolean[]): Promise<void> {
-    const pipeline = this.connection.client.pipeline(indexes.map((i) => [...(commands[i] as RedisCommand)]));
-    const replies = await pipeline.exec();
-    if (replies === null) return;
+  /**
+   * Sets `results` for the pipeline's commands, once: as Redis replied if it answered before `bound`, else (it
+   * failed, or is still running) false. Never rejects.
+   */
+  private async runPipeline(
+    commands: readonly RedisCommand[],
+    indexes: readonly number[],
+    results: boolean[],
+    bound: Promise<PipelineReplies>,
+  ): Promise<void> {
+    let replies: PipelineReplies = null;
+    try {
+      const pipeline = this.connection.client.pipeline(indexes.map((i) => [...(commands[i] as RedisCommand)]));
+      // A pipeline still running at the bound settles later (ioredis' own timeouts): its rejection is handled here.
+      replies = await Promise.race([pipeline.exec().catch(() => null), bound]);
+    } catch {
+      // ioredis could not build the pipeline: its commands failed
+    }
     indexes.forEach((commandIndex, n) => {
-      const reply = replies[n];
-      results[commandIndex] = reply !== undefined && reply[0] === null;
+      results[commandIndex] = replies?.[n]?.[0] === null;
     });
   }
 
   private failAll(count: number): WriteOutcome {
     this.stats.failedWrites++;
-    return { sent: false, failed: count, results: new Array(count).fill(false) };
+    return { failed: count, results: new Array(count).fill(false) };
   }
 }
 
