@@ -5,12 +5,13 @@
 // Environment (each child also reads its own variables, as when run alone):
 //   REDIS_URL          use this Redis instead of a private redis-server from PATH
 //   PULSE_BRIDGE_PORT  bridge port (9464)
-//   PORT               example app port (3000)
+//   PORT               example app port (8080; 3000 is Grafana's in the Docker stack)
 //   PULSE_INTERVAL_MS  heartbeat interval of the example app (2000 here, for a lively demo)
 //   PROMETHEUS_PORT    Prometheus port (9090); PULSE_DEMO_PROMETHEUS=0 skips Prometheus
 //   PULSE_DEMO_QUIET=1 do not echo the children's output
 //   PULSE_ZENITH_MIRROR  the bridge mirrors the servers into Zenith's keys (1 here; 0 turns it off)
 import { which } from '@gravito/pulse-testkit';
+import { DEMO_PORTS } from './demo/ports.js';
 import { type Stack, StackError, startStack } from './demo/stack.js';
 
 function port(name: string, fallback: number): number {
@@ -28,10 +29,12 @@ const quiet = process.env.PULSE_DEMO_QUIET === '1';
 const wantPrometheus = process.env.PULSE_DEMO_PROMETHEUS !== '0';
 const prometheusOnPath = wantPrometheus && which('prometheus') !== undefined;
 
-// Prometheus logs every startup step at info level: echo only its warnings and errors.
+// Prometheus logs every startup step at info level: echo only its warnings and errors. A private Redis is the demo's
+// plumbing: its log is not echoed (its last lines are in the error when it does not start).
 const sink = quiet
   ? undefined
   : (name: string, line: string) => {
+      if (name === 'redis') return;
       if (name === 'prometheus' && !/level=(warn|error)/.test(line)) return;
       console.log(`[${name}] ${line}`);
     };
@@ -72,9 +75,9 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 try {
   starting = startStack({
     redisUrl: process.env.REDIS_URL || undefined,
-    bridgePort: port('PULSE_BRIDGE_PORT', 9464),
-    appPort: port('PORT', 3000),
-    prometheusPort: prometheusOnPath ? port('PROMETHEUS_PORT', 9090) : undefined,
+    bridgePort: port('PULSE_BRIDGE_PORT', DEMO_PORTS.bridge),
+    appPort: port('PORT', DEMO_PORTS.app),
+    prometheusPort: prometheusOnPath ? port('PROMETHEUS_PORT', DEMO_PORTS.prometheus) : undefined,
     scrapeIntervalSeconds: 1,
     // The mirror is on, so that a Zenith pointed at the demo's Redis shows its servers (README, "Zenith").
     env: { PULSE_INTERVAL_MS: process.env.PULSE_INTERVAL_MS ?? '2000', PULSE_ZENITH_MIRROR: process.env.PULSE_ZENITH_MIRROR ?? '1' },

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { errorMember, heartbeatKey, type PulseHeartbeat, slowKey, slowStreamFields } from '@gravito/pulse-protocol';
 import { launchChromium, type PageLog, skipWithoutChromium, startRedis, type TestBrowser, type TestRedis } from '@gravito/pulse-testkit';
-import type { Page } from 'playwright-core';
+import type { Locator, Page } from 'playwright-core';
 import { errorEntry, getJson, heartbeat, slowEntry, startBridge, waitFor } from './helpers.js';
 
 const INTERVAL_MS = 250;
@@ -14,6 +14,9 @@ const HEARTBEAT_INTERVAL_MS = 200;
 const LOST_AFTER_MS = 3 * HEARTBEAT_INTERVAL_MS;
 const TOKEN = 'page-token-0123456789abcdef';
 const SCREENSHOT = process.env.PULSE_UPDATE_SCREENSHOT === '1' ? new URL('../../docs/pulse-page.png', import.meta.url).pathname : undefined;
+
+/** The controls a text from the feed must not bring onto the page: embeddings, overrides, isolates and marks. */
+const BIDI_CONTROLS = /[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/;
 
 const XSS_IMG = '<img src=x onerror="window.__pulseXss=1;console.log(\'pulse-xss-ran\')">';
 const XSS_SCRIPT = "</script><script>window.__pulseXss=2;console.log('pulse-xss-ran')</script>";
@@ -102,12 +105,58 @@ function keepAlive(
   };
 }
 
+/** An element's text, with the no-break spaces that keep a number with its unit read as spaces. */
+async function textOf(locator: Locator): Promise<string> {
+  return ((await locator.textContent()) ?? '').replaceAll('\u00a0', ' ');
+}
+
 async function serverCards(page: Page, app: string): Promise<number> {
   return page.locator(`#app-${app} .card.server`).count();
 }
 
 async function cardText(page: Page, app: string, id: string): Promise<string> {
-  return (await page.locator(`#app-${app} .card.server`, { has: page.locator(`h4:text-is("${id}")`) }).textContent()) ?? '';
+  return textOf(page.locator(`#app-${app} .card.server`, { has: page.locator(`h4:text-is("${id}")`) }));
+}
+
+/** Heartbeats that keep a server online for the whole test when written once. */
+const ONCE_MS = 60_000;
+
+/** Writes `count` exceptions of as many groups (fingerprints) for `app`. */
+async function writeErrorGroups(redis: TestRedis, app: string, count: number, patch: Parameters<typeof errorEntry>[1] = {}): Promise<void> {
+  const pipeline = redis.client().pipeline();
+  for (let i = 0; i < count; i++) {
+    const member = errorMember(errorEntry(app, { fingerprint: `e${String(i).padStart(7, '0')}`, ...patch }));
+    pipeline.zadd(`pulse:errors:${app}`, member.score, member.member);
+  }
+  await pipeline.exec();
+}
+
+/**
+ * Texts under `selector` that the browser laid out over more than one line although they must not: each run of
+ * characters between two spaces of a text node (a server id, a route segment: a route is split into text nodes at
+ * its `<wbr>`s), and each value, wherever the spaces in it are: a number with its unit ("1.00 s", "1 h 0 min"), a
+ * threshold ("(> 1.00 s)"). A text on one line has its boxes side by side: each box's top is above every bottom.
+ */
+async function wrappedTexts(page: Page, selector: string): Promise<string[]> {
+  const script = `(() => {
+    const VALUE = /\\(>\\s[^)]*\\)|(?:\\d[\\d.]*\\s(?:ms|s|min|h|d|y|%|B|KiB|MiB|GiB|TiB|PiB)(?![\\w/])\\s?)+/g;
+    const range = document.createRange();
+    const spansLines = () => {
+      const boxes = [...range.getClientRects()].filter((r) => r.width > 0);
+      return boxes.length > 0 && Math.max(...boxes.map((r) => r.top)) >= Math.min(...boxes.map((r) => r.bottom));
+    };
+    const wrapped = [];
+    const texts = document.createTreeWalker(document.querySelector(${JSON.stringify(selector)}), NodeFilter.SHOW_TEXT);
+    for (let node = texts.nextNode(); node; node = texts.nextNode()) {
+      for (const text of [...node.textContent.matchAll(/[^ \\n\\t]+/g), ...node.textContent.matchAll(VALUE)]) {
+        range.setStart(node, text.index);
+        range.setEnd(node, text.index + text[0].trimEnd().length);
+        if (spansLines()) wrapped.push(text[0]);
+      }
+    }
+    return wrapped;
+  })()`;
+  return (await page.evaluate(script)) as string[];
 }
 
 /** No markup from the data ran or was created: no probe on window, nothing on the console, no dialog, no <img>. */
@@ -231,17 +280,17 @@ describe('the Pulse page in Chromium', { skip }, () => {
       }
       assert.match(await cardText(page, app, 'web-3'), /⚠ 97 %/, 'a high gauge says so in text');
       const score = (await getJson(`${bridge.url}/api/pulse/servers?app=${app}`)).body.apps[0].health.score;
-      assert.match((await page.locator(`#app-${app} .card.health`).textContent()) ?? '', new RegExp(`${score}\\s*/ 100`));
+      assert.match(await textOf(page.locator(`#app-${app} .card.health`)), new RegExp(`${score}\\s*/ 100`));
       await waitFor(
-        async () => ((await page.locator(`#app-${app} .card.slow`).textContent()) ?? '').includes('POST /checkout/:cart') || undefined,
+        async () => (await textOf(page.locator(`#app-${app} .card.slow`))).includes('POST /checkout/:cart') || undefined,
         5_000,
         'slow history',
       );
-      const slowText = (await page.locator(`#app-${app} .card.slow`).textContent()) ?? '';
+      const slowText = await textOf(page.locator(`#app-${app} .card.slow`));
       assert.match(slowText, /2\.34 s/);
       assert.match(slowText, /4bf92f3577b34da6a3ce929d0e0e4736/);
       await waitFor(
-        async () => ((await page.locator(`#app-${app} .card.errors`).textContent()) ?? '').includes('PaymentDeclined') || undefined,
+        async () => (await textOf(page.locator(`#app-${app} .card.errors`))).includes('PaymentDeclined') || undefined,
         5_000,
         'error history',
       );
@@ -254,7 +303,7 @@ describe('the Pulse page in Chromium', { skip }, () => {
         await client.zadd(`pulse:errors:${app}`, live.score, live.member);
       }
       await waitFor(
-        async () => ((await page.locator(`#app-${app} .card.errors`).textContent()) ?? '').includes('TimeoutError × 3') || undefined,
+        async () => (await textOf(page.locator(`#app-${app} .card.errors`))).includes('TimeoutError × 3') || undefined,
         5_000,
         'a group of 3',
       );
@@ -274,25 +323,21 @@ describe('the Pulse page in Chromium', { skip }, () => {
       await waitFor(async () => (await lost.count()) === 1 || undefined, 5_000, 'a lost card');
       const elapsed = Date.now() - silencedAt;
       assert.ok(elapsed <= LOST_AFTER_MS + HEARTBEAT_INTERVAL_MS + INTERVAL_MS + 250, `grey after ${elapsed} ms`);
-      assert.match((await lost.textContent()) ?? '', /worker-1.*✕ Lost: no heartbeat for \d+ s/);
+      assert.match(await textOf(lost), /worker-1.*✕ Lost: no heartbeat for \d+ s/);
       // a graceful shutdown: the last heartbeat says stopped, and the card says so (not lost)
       beats.silence('web-2');
       await client.set(heartbeatKey(app, 'web-2'), JSON.stringify(hb(app, 'web-2', (h) => (h.state = 'stopped'))), 'EX', 30);
       const stopped = page.locator(`#app-${app} .card.server.is-stopped`);
       await waitFor(async () => (await stopped.count()) === 1 || undefined, 5_000, 'a stopped card');
-      assert.match((await stopped.textContent()) ?? '', /web-2.*■ Stopped \d+ s ago/);
+      assert.match(await textOf(stopped), /web-2.*■ Stopped \d+ s ago/);
       assert.equal(await lost.count(), 1, 'stopped is not lost');
-      assert.match((await page.locator(`#app-${app} .card.health`).textContent()) ?? '', /2 online · 1 lost · 1 stopped/);
+      assert.match(await textOf(page.locator(`#app-${app} .card.health`)), /2 online · 1 lost · 1 stopped/);
       if (SCREENSHOT) {
         await new Promise((r) => setTimeout(r, 2_500));
         await page.screenshot({ path: SCREENSHOT, fullPage: false });
       }
       // still lost, and the duration moves with the clock between events too
-      await waitFor(
-        async () => /no heartbeat for ([2-9]|\d{2,}) s/.test((await lost.textContent()) ?? '') || undefined,
-        5_000,
-        'lost for ≥ 2 s',
-      );
+      await waitFor(async () => /no heartbeat for ([2-9]|\d{2,}) s/.test(await textOf(lost)) || undefined, 5_000, 'lost for ≥ 2 s');
       await assertNoScriptRan(page, log);
     } finally {
       beats.stop();
@@ -344,10 +389,189 @@ describe('the Pulse page in Chromium', { skip }, () => {
       await waitFor(async () => (await serverCards(page, app)) === 1 || undefined, 10_000, 'the card');
       assert.deepEqual(streams, [`?mode=delta&app=${app}`]);
       assert.equal(await page.locator('section.app').count(), 1, 'only the filtered app');
-      assert.match((await page.locator('.filter-note').textContent()) ?? '', new RegExp(`Showing ${app} only · show all apps`));
+      assert.match(await textOf(page.locator('.filter-note')), new RegExp(`Showing ${app} only · show all apps`));
       // a server that appears comes in a delta
       await writeServers(redis, [hb(app, 'f-2')]);
       await waitFor(async () => (await serverCards(page, app)) === 2 || undefined, 5_000, 'the new card');
+      assert.deepEqual(log.errors, []);
+    } finally {
+      await page.close();
+    }
+  });
+
+  it('words every count with its noun right for 0, 1 and many', async () => {
+    const one = 'page-words-one';
+    const many = 'page-words-many';
+    await writeServers(redis, [
+      hb(one, 'solo', (h) => {
+        h.meta.interval_ms = ONCE_MS;
+        h.system.cpu_count = 1;
+      }),
+      ...['m-1', 'm-2'].map((id) =>
+        hb(many, id, (h) => {
+          h.meta.interval_ms = ONCE_MS;
+          h.system.cpu_count = 2;
+        }),
+      ),
+    ]);
+    const { page, log } = await browser.open();
+    try {
+      await page.goto(`${bridge.url}/?app=${one},${many}`);
+      await waitFor(async () => (await serverCards(page, one)) + (await serverCards(page, many)) === 3 || undefined, 10_000, 'the cards');
+      // Five slow entries in the bridge's 5-minute window: a rate of 1 per minute.
+      const client = redis.client();
+      for (let i = 0; i < 5; i++) await client.xadd(slowKey(one), '*', ...slowStreamFields(slowEntry({ server_id: 'solo' })));
+      await writeErrorGroups(redis, one, 11, { server_id: 'solo' });
+      await writeErrorGroups(redis, many, 12, { server_id: 'm-1' });
+      const health = page.locator(`#app-${one} .card.health`);
+      await waitFor(async () => /slow entries at 1 per minute/.test(await textOf(health)) || undefined, 5_000, 'a rate of 1 per minute');
+      await waitFor(async () => (await page.locator('.more:visible').count()) === 2 || undefined, 5_000, 'both exceptions cards full');
+
+      assert.match(await textOf(page.locator('#summary')), /^2 apps · 3 servers online · 0 lost/);
+      assert.equal(await textOf(page.locator(`#app-${one} .app-counts`)), '1 server: 1 online, 0 lost');
+      assert.equal(await textOf(page.locator(`#app-${many} .app-counts`)), '2 servers: 2 online, 0 lost');
+      assert.match(await cardText(page, one, 'solo'), /CPU.*1 core(?!s)/);
+      assert.match(await cardText(page, many, 'm-1'), /CPU.*2 cores/);
+      assert.equal(await textOf(page.locator(`#app-${one} .more`)), 'and 1 more group');
+      assert.equal(await textOf(page.locator(`#app-${many} .more`)), 'and 2 more groups');
+      assert.doesNotMatch(await textOf(health), /\b1 slow entries/);
+      assert.deepEqual(log.errors, []);
+    } finally {
+      await page.close();
+    }
+  });
+
+  it('says stopped, not healthy, for an app whose only server stopped, and draws its one reading as a flat line', async () => {
+    const app = 'page-stopped-only';
+    await writeServers(redis, [hb(app, 'last-1', (h) => (h.state = 'stopped'))]);
+    const { page, log } = await browser.open();
+    try {
+      await page.goto(`${bridge.url}/?app=${app}`);
+      await waitFor(async () => (await serverCards(page, app)) === 1 || undefined, 10_000, 'the card');
+      const health = page.locator(`#app-${app} .card.health`);
+      await waitFor(async () => /■ Stopped/.test(await textOf(health)) || undefined, 5_000, 'the stopped verdict');
+      assert.equal(await textOf(health.locator('.verdict')), '■ Stopped');
+      for (const part of ['.score', '.score-max']) assert.equal(await health.locator(part).isVisible(), false, 'no score: nothing runs');
+      assert.match(await textOf(health), /the only server stopped \(graceful shutdown\)/);
+      assert.equal(await textOf(page.locator(`#app-${app} .app-counts`)), '1 server: 0 online, 0 lost, 1 stopped');
+      assert.match(await textOf(page.locator('#summary')), /^1 app · 0 servers online · 0 lost · 1 stopped/);
+      // One heartbeat, one reading: a flat line across the sparkline, not a dot at its right end.
+      const points = (await page.locator(`#app-${app} .sparkline.cpu polyline`).getAttribute('points')) ?? '';
+      const ys = new Set(points.split(' ').map((p) => p.split(',')[1]));
+      assert.equal(points.split(' ').length, 2, points);
+      assert.ok(points.startsWith('0,') && ys.size === 1, `a flat line from the left edge: ${points}`);
+      assert.deepEqual(log.errors, []);
+    } finally {
+      await page.close();
+    }
+  });
+
+  it('keeps values whole at phone width, says when a table scrolls sideways, and caps a huge uptime', async () => {
+    const app = 'page-narrow';
+    const route = '/checkout/:cart/items/:itemId/shipping/estimate';
+    await writeServers(redis, [
+      hb(app, 'vm-21372', (h) => {
+        h.meta.interval_ms = ONCE_MS;
+        h.system.hostname = 'vm-21372.eu-west-1.compute.internal';
+      }),
+      // A Quasar agent's uptime, in seconds, of a clock gone wrong.
+      hb(app, 'vm-quasar', (h) => {
+        h.meta.interval_ms = ONCE_MS;
+        h.process.uptime = 1e15;
+      }),
+    ]);
+    const client = redis.client();
+    await client.xadd(
+      slowKey(app),
+      '*',
+      ...slowStreamFields(
+        slowEntry({ method: 'POST', route, name: `POST ${route}`, duration_ms: 2340, threshold_ms: 1000, server_id: 'vm-21372' }),
+      ),
+    );
+    const job = { kind: 'job', name: 'SendWelcomeEmail', route: undefined, method: undefined, status: undefined } as const;
+    await client.xadd(
+      slowKey(app),
+      '*',
+      ...slowStreamFields(slowEntry({ ...job, duration_ms: 5400, threshold_ms: 5000, server_id: 'vm-quasar' })),
+    );
+    await writeErrorGroups(redis, app, 1, { route, server_id: 'vm-21372' });
+    const section = `#app-${app}`;
+    for (const viewport of [
+      { width: 390, height: 844 },
+      { width: 1280, height: 900 },
+    ]) {
+      const { page, log } = await browser.open(viewport);
+      try {
+        await page.goto(`${bridge.url}/?app=${app}`);
+        await waitFor(async () => (await page.locator(`${section} .slow tbody tr`).count()) === 2 || undefined, 10_000, 'the slow rows');
+        await waitFor(async () => (await page.locator(`${section} .error-meta`).count()) === 1 || undefined, 5_000, 'the exception');
+        const overflow = await page.evaluate('document.documentElement.scrollWidth - document.documentElement.clientWidth');
+        assert.equal(overflow, 0, `horizontal overflow at ${viewport.width} px`);
+        // No value breaks across lines: not a threshold, a server id at its hyphen, nor a route inside a segment.
+        assert.deepEqual(await wrappedTexts(page, section), [], `wrapped at ${viewport.width} px`);
+        assert.match(await textOf(page.locator(`${section} .slow tbody th`).last()), new RegExp(`POST ${route}`));
+        const quasar = page.locator(`${section} .card.server`, { has: page.locator('h4:text-is("vm-quasar")') });
+        assert.match(await textOf(quasar.locator('.processes')), /> 100 y/);
+
+        const scroller = `document.querySelector('${section} .table-scroll')`;
+        const scrolls = await page.evaluate(`${scroller}.scrollWidth > ${scroller}.clientWidth`);
+        assert.equal(scrolls, viewport.width === 390, `the slow table scrolls at ${viewport.width} px`);
+        assert.equal(await page.locator(`${section} .scroll-hint`).isVisible(), scrolls, 'the hint shows exactly when the table scrolls');
+        if (scrolls) assert.match(await textOf(page.locator(`${section} .scroll-hint`)), /Scroll the table sideways/);
+        assert.deepEqual(log.errors, []);
+      } finally {
+        await page.close();
+      }
+    }
+  });
+
+  it("removes bidirectional controls from every text and attribute, and isolates values among the page's words", async () => {
+    const app = 'page-bidi';
+    // U+202E (right-to-left override) makes "gnp.exe" read "exe.png"; the others embed, isolate or mark direction.
+    const spoof = '\u202Egnp.exe';
+    await writeServers(redis, [
+      hb(app, 'b-1', (h) => {
+        h.meta.interval_ms = ONCE_MS;
+        h.system.hostname = spoof;
+        h.meta.environment = '\u2067prod\u2069';
+        h.meta.version = '\u200F1.0\u200E';
+        h.system.disks = [{ mount: `/mnt/${spoof}`, total: 100, free: 50 }];
+      }),
+    ]);
+    const client = redis.client();
+    await client.xadd(slowKey(app), '*', ...slowStreamFields(slowEntry({ name: spoof, route: `/files/${spoof}`, server_id: 'b-1' })));
+    await writeErrorGroups(redis, app, 1, {
+      type: '\u202AError\u202C',
+      message: `cannot open ${spoof}\u061C`,
+      route: `/\u202D${spoof}`,
+      server_id: 'b-1',
+    });
+    const { page, log } = await browser.open();
+    try {
+      await page.goto(`${bridge.url}/?app=${app}`);
+      const section = page.locator(`#app-${app}`);
+      await waitFor(async () => (await textOf(section.locator('.card.slow'))).includes('gnp.exe') || undefined, 10_000, 'the slow entry');
+      await waitFor(
+        async () => (await textOf(section.locator('.card.errors'))).includes('cannot open') || undefined,
+        5_000,
+        'the exception',
+      );
+      const text = await textOf(section);
+      assert.doesNotMatch(text, BIDI_CONTROLS, 'no bidirectional control in the text');
+      for (const piece of ['gnp.exe · linux', 'prod · 1.0', '/files/gnp.exe', 'cannot open gnp.exe', '/mnt/gnp.exe']) {
+        assert.ok(text.includes(piece), `${piece} in ${text}`);
+      }
+      const attributes = (await page.evaluate(
+        `[...document.querySelectorAll('#app-${app} *')].flatMap((e) => [...e.attributes].map((a) => a.value))`,
+      )) as string[];
+      assert.deepEqual(
+        attributes.filter((value) => BIDI_CONTROLS.test(value)),
+        [],
+        'no bidirectional control in an attribute (title, aria-label)',
+      );
+      // A value shares its line with the page's words only inside an isolate.
+      const hostname = `[...document.querySelectorAll('#app-${app} .identity bdi')].find((e) => e.textContent === 'gnp.exe')`;
+      assert.equal(await page.evaluate(`getComputedStyle(${hostname}).unicodeBidi`), 'isolate');
       assert.deepEqual(log.errors, []);
     } finally {
       await page.close();
@@ -372,17 +596,9 @@ describe('the Pulse page in Chromium', { skip }, () => {
       const err = errorMember(errorEntry(app, { type: XSS_IMG, message: `${XSS_SCRIPT} ${XSS_IMG}`, route: XSS_IMG, server_id: 'evil-1' }));
       await client.zadd(`pulse:errors:${app}`, err.score, err.member);
       const section = page.locator(`#app-${app}`);
-      await waitFor(
-        async () => ((await section.locator('.card.errors').textContent()) ?? '').includes(XSS_SCRIPT) || undefined,
-        5_000,
-        'the error',
-      );
-      await waitFor(
-        async () => ((await section.locator('.card.slow').textContent()) ?? '').includes(XSS_SCRIPT) || undefined,
-        5_000,
-        'the slow entry',
-      );
-      const text = (await section.textContent()) ?? '';
+      await waitFor(async () => (await textOf(section.locator('.card.errors'))).includes(XSS_SCRIPT) || undefined, 5_000, 'the error');
+      await waitFor(async () => (await textOf(section.locator('.card.slow'))).includes(XSS_SCRIPT) || undefined, 5_000, 'the slow entry');
+      const text = await textOf(section);
       assert.ok(text.includes(XSS_IMG), 'hostname shown literally');
       assert.ok(text.includes(XSS_SCRIPT), 'mount shown literally');
       assert.equal(await section.getByRole('meter', { name: `Disk ${XSS_SCRIPT}` }).count(), 1, 'and named literally');
@@ -404,7 +620,7 @@ describe('the Pulse page in Chromium', { skip }, () => {
       assert.equal(await banner.isVisible(), false);
       await redis.kill();
       await waitFor(async () => (await banner.isVisible()) || undefined, 5_000, 'the Redis banner');
-      assert.match((await banner.textContent()) ?? '', /⚠ Redis down/);
+      assert.match(await textOf(banner), /⚠ Redis down/);
       assert.equal(await serverCards(page, app), 1, 'the last state stays on screen');
       await redis.restart();
       await waitFor(async () => !(await banner.isVisible()) || undefined, 10_000, 'the banner gone');
@@ -439,11 +655,7 @@ describe('the Pulse page in Chromium', { skip }, () => {
 
         await page.fill('#login-token', 'wrong-token-0123456789abcdef');
         await page.press('#login-token', 'Enter');
-        await waitFor(
-          async () => ((await page.locator('#login-error').textContent()) ?? '').includes('refused') || undefined,
-          5_000,
-          'refusal',
-        );
+        await waitFor(async () => (await textOf(page.locator('#login-error'))).includes('refused') || undefined, 5_000, 'refusal');
 
         await page.fill('#login-token', TOKEN);
         await page.click('#login button[type=submit]');
@@ -483,11 +695,11 @@ describe('the Pulse page in Chromium', { skip }, () => {
       const pageMs = await collect(page, "performance.getEntriesByName('pulse:event-to-paint').map((e) => e.duration)");
       // the last card, far off screen, is brought up to date when it is scrolled to
       const lastCard = page.locator(`#app-${app} .card.server`).last();
-      const seenBefore = (await lastCard.locator('.fact dd').last().textContent()) ?? '';
+      const seenBefore = await textOf(lastCard.locator('.fact dd').last());
       await new Promise((r) => setTimeout(r, 1_500));
       await lastCard.scrollIntoViewIfNeeded();
       await waitFor(
-        async () => ((await lastCard.locator('.fact dd').last().textContent()) ?? '') !== seenBefore || undefined,
+        async () => (await textOf(lastCard.locator('.fact dd').last())) !== seenBefore || undefined,
         10_000,
         'the last card up to date',
       );

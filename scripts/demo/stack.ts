@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { findRedisServer, freePort, LocalRedisServer, which } from '@gravito/pulse-testkit';
+import { findRedisServer, freePort, which } from '@gravito/pulse-testkit';
 import { Child, type LineSink, portIsFree, waitForHttp } from './processes.js';
 
 /** The repository root: every command runs from there, as it does natively and in the Dockerfiles. */
@@ -89,7 +89,6 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   }
   const children: Child[] = [];
   const tempDirs: string[] = [];
-  let redis: LocalRedisServer | undefined;
   let stopping = false;
 
   // Safe to run again or concurrently: each step only stops what is still running. Re-running matters when an
@@ -97,7 +96,6 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   const stop = async (): Promise<void> => {
     stopping = true;
     for (const child of [...children].reverse()) await child.stop();
-    await redis?.stop();
     for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
   };
   options.signal?.addEventListener('abort', () => void stop(), { once: true });
@@ -117,8 +115,15 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     if (!redisUrl) {
       const binary = findRedisServer();
       if (!binary) throw new StackError(NO_REDIS_SERVER);
-      redis = await LocalRedisServer.start(binary);
-      redisUrl = `redis://127.0.0.1:${redis.port}`;
+      // A child like the others (not the testkit's LocalRedisServer, which shares the demo's process group): a
+      // terminal's Ctrl-C then reaches the demo only, and Redis, started first, is stopped last. Were it stopped at
+      // once, the bridge and the app would still be running, and say that Redis went away.
+      const dir = mkdtempSync(join(tmpdir(), 'pulse-redis-'));
+      tempDirs.push(dir);
+      const port = await freePort();
+      const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir];
+      await start('redis', binary, args, process.env).waitForLine(/Ready to accept connections/, 10_000);
+      redisUrl = `redis://127.0.0.1:${port}`;
     }
     const base = { ...process.env, ...options.env, REDIS_URL: redisUrl };
 
@@ -171,13 +176,12 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     const killNow = () => {
       stopping = true;
       for (const child of children) if (child.running) child.process.kill('SIGKILL');
-      // A private redis-server is SIGKILLed by the testkit's exit hook.
       for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
     };
 
     return {
       redisUrl,
-      privateRedis: redis !== undefined,
+      privateRedis: options.redisUrl === undefined,
       appUrl,
       bridgeUrl,
       prometheusUrl,

@@ -7,20 +7,33 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { findRedisServer, freePort, which } from '@gravito/pulse-testkit';
+import { parse } from 'yaml';
+import { DEMO_PORTS } from '../demo/ports.js';
 import { ROOT } from '../demo/stack.js';
 
 const DEMO = join(ROOT, 'scripts', 'demo.ts');
 const skip =
   process.env.REDIS_URL || findRedisServer() ? false : 'no REDIS_URL and no redis-server on PATH (apt-get install -y redis-server)';
 
+/** The host ports docker-compose.yml publishes, each with its service. */
+function composePorts(): Map<number, string> {
+  const compose = parse(readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8')) as { services: Record<string, { ports?: string[] }> };
+  return new Map(
+    Object.entries(compose.services).flatMap(([service, { ports = [] }]) => ports.map((p) => [Number(p.split(':')[0]), service] as const)),
+  );
+}
+
 interface Run {
   child: ChildProcess;
+  /** SIGINT to the demo's whole process group, as a terminal's Ctrl-C. */
+  interrupt: () => void;
   output: () => string;
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
+/** The demo in a process group of its own, as a terminal runs it. */
 function runDemo(env: NodeJS.ProcessEnv): Run {
-  const child = spawn(process.execPath, ['--import', 'tsx', DEMO], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', DEMO], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   let output = '';
   child.stdout?.on('data', (chunk: Buffer) => {
     output += chunk.toString();
@@ -31,7 +44,8 @@ function runDemo(env: NodeJS.ProcessEnv): Run {
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
     child.once('exit', (code, signal) => resolve({ code, signal })),
   );
-  return { child, output: () => output, exited };
+  const interrupt = () => process.kill(-(child.pid ?? 0), 'SIGINT');
+  return { child, interrupt, output: () => output, exited };
 }
 
 /** Live descendants of `pid` (zombies, already dead, are left out), from /proc. */
@@ -62,6 +76,12 @@ function descendants(pid: number): Map<number, string> {
   };
   visit(pid);
   return out;
+}
+
+/** The process group of `pid`, from /proc. */
+function processGroup(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]);
 }
 
 function alive(pid: number): boolean {
@@ -131,6 +151,8 @@ test('npm run demo serves pulse_server_up 1 for the example app and stops cleanl
   assert.match(run.output(), new RegExp(`http://127\\.0\\.0\\.1:${bridgePort}/metrics`));
   assert.match(run.output(), new RegExp(`http://127\\.0\\.0\\.1:${appPort}`));
   if (withPrometheus) assert.match(run.output(), new RegExp(`http://127\\.0\\.0\\.1:${prometheusPort}/`));
+  const grafanaPort = [...composePorts()].find(([, service]) => service === 'grafana')?.[0];
+  assert.match(run.output(), new RegExp(`Grafana dashboards: docker compose up, then http://localhost:${grafanaPort} `));
 
   const pid = run.child.pid;
   assert.ok(pid);
@@ -152,16 +174,32 @@ test('npm run demo serves pulse_server_up 1 for the example app and stops cleanl
   );
   for (const dir of dirs) assert.ok(existsSync(dir) && dir.startsWith(tmpdir()), dir);
 
-  run.child.kill('SIGINT');
+  // The terminal's Ctrl-C reaches the whole group: each service is in a group of its own, so that the demo stops them
+  // in order, Redis last (else the bridge would log that Redis went away).
+  for (const [child, cmd] of children) {
+    if (/redis-server|bridge\/dist\/cli\.js|express-app\/|prometheus/.test(cmd))
+      assert.notEqual(processGroup(child), processGroup(pid), `${cmd} is in the demo's process group`);
+  }
+  run.interrupt();
   const { code, signal } = await run.exited;
   assert.equal(signal, null, run.output());
   assert.equal(code, 0, run.output());
   assert.match(run.output(), /demo: stopped/);
+  assert.doesNotMatch(run.output(), /redis unreachable/);
   const left = [...children].filter(([child]) => alive(child));
   assert.deepEqual(left, [], 'processes left behind');
   for (const dir of dirs) assert.ok(!existsSync(dir), `${dir} left behind`);
   for (const port of [bridgePort, appPort, ...(withPrometheus ? [prometheusPort] : [])]) {
     assert.ok(await refused(`http://127.0.0.1:${port}/`), `port ${port} still answers`);
+  }
+});
+
+test("a default port of the demo is no other service's in the Docker stack (3000 is Grafana's there)", () => {
+  const sameService = { bridge: 'bridge', app: 'example-app', prometheus: 'prometheus' } as const;
+  const published = composePorts();
+  for (const [name, port] of Object.entries(DEMO_PORTS) as [keyof typeof DEMO_PORTS, number][]) {
+    const there = published.get(port);
+    assert.ok(there === undefined || there === sameService[name], `the demo's ${name} port ${port} is ${there}'s in docker-compose.yml`);
   }
 });
 

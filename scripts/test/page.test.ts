@@ -65,7 +65,8 @@ describe('the Pulse page on the demo stack', { skip }, () => {
       assert.ok(slowAfter <= 2 * INTERVAL_MS + 250, `slow request shown after ${slowAfter} ms`);
       assert.ok(errorAfter <= 2 * INTERVAL_MS + 250, `exception shown after ${errorAfter} ms`);
       const slowRow = await textOf(page, `#app-${APP} .card.slow tbody tr`);
-      assert.match(slowRow, /GET \/slow\/:id.*1\.\d\d s.*200.*[0-9a-f]{32}/);
+      // A number and its unit are joined by a no-break space (\s matches it).
+      assert.match(slowRow, /GET \/slow\/:id.*1\.\d\d\ss.*200.*[0-9a-f]{32}/);
       assert.match(await textOf(page, `#app-${APP} .card.errors`), /TypeError × 1/);
       assert.deepEqual(log.errors, []);
     } finally {

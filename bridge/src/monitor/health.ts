@@ -60,7 +60,7 @@ export function healthScore(input: HealthInput): AppHealth {
   const total = online + input.lost;
   const stopped = input.stopped ?? 0;
   if (online === 0 && input.lost === 0 && stopped > 0) {
-    return { score: 100, reasons: [`all ${stopped} servers stopped (graceful shutdown)`] };
+    return { score: 100, reasons: [`${stopped === 1 ? 'the only server' : `all ${stopped} servers`} stopped (graceful shutdown)`] };
   }
   if (online === 0) {
     return { score: 0, reasons: [total === 0 ? 'no servers' : `no server online (${input.lost} lost)`] };
@@ -70,8 +70,8 @@ export function healthScore(input: HealthInput): AppHealth {
     [HEALTH_WEIGHTS.cpu * mean(input.online.map(cpuPressure)), 'CPU pressure (over 80 %)'],
     [HEALTH_WEIGHTS.memory * mean(input.online.map(memoryPressure)), 'memory pressure (over 85 % used)'],
     [HEALTH_WEIGHTS.disk * mean(input.online.map(diskPressure)), 'disk pressure (over 90 % used)'],
-    [HEALTH_WEIGHTS.slow * clamp01(input.slowPerMinute / (10 * online)), `${round1(input.slowPerMinute)} slow entries per minute`],
-    [HEALTH_WEIGHTS.errors * clamp01(input.errorsPerMinute / (5 * online)), `${round1(input.errorsPerMinute)} exceptions per minute`],
+    [HEALTH_WEIGHTS.slow * clamp01(input.slowPerMinute / (10 * online)), `slow entries at ${round1(input.slowPerMinute)} per minute`],
+    [HEALTH_WEIGHTS.errors * clamp01(input.errorsPerMinute / (5 * online)), `exceptions at ${round1(input.errorsPerMinute)} per minute`],
   ];
   let score = 100;
   const reasons: string[] = [];

@@ -1,6 +1,6 @@
 import { probeAccess, storedToken, storeToken } from './auth.js';
 import { type ConnectionState, PulseConnection } from './connection.js';
-import { byId, el } from './dom.js';
+import { byId, el, textNode } from './dom.js';
 import { appFilter, streamQuery } from './filter.js';
 import { HistoryLoader } from './history.js';
 import {
@@ -172,7 +172,7 @@ function start(token: string | undefined): void {
 /** With `?app=a,b` the page asks the stream for those apps only, and says so with a way back to all. */
 function showFilter(apps: readonly string[]): void {
   if (apps.length === 0) return;
-  const note = el('p', { className: 'filter-note' }, document.createTextNode(`Showing ${apps.join(', ')} only · `));
+  const note = el('p', { className: 'filter-note' }, textNode(`Showing ${apps.join(', ')} only · `));
   note.append(el('a', { text: 'show all apps', attrs: { href: location.pathname } }));
   byId('app-nav').before(note);
 }

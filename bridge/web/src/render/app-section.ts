@@ -1,4 +1,5 @@
 import { el, setText } from '../dom.js';
+import { pluralize } from '../format.js';
 import type { AppState, ServerState } from '../state.js';
 import { ExceptionsCard } from './exceptions-card.js';
 import { HealthCard } from './health-card.js';
@@ -46,7 +47,7 @@ export class AppSection {
 
   updateSummary(app: AppState): void {
     const stopped = app.stopped > 0 ? `, ${app.stopped} stopped` : '';
-    setText(this.counts, `${app.servers.size} servers: ${app.online} online, ${app.lost} lost${stopped}`);
+    setText(this.counts, `${pluralize(app.servers.size, 'server')}: ${app.online} online, ${app.lost} lost${stopped}`);
     this.health.update(app);
   }
 

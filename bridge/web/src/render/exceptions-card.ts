@@ -1,5 +1,5 @@
-import { el } from '../dom.js';
-import { dateTime } from '../format.js';
+import { el, pathNodes, setText, textNode } from '../dom.js';
+import { dateTime, pluralize } from '../format.js';
 import type { AppState, ErrorGroup } from '../state.js';
 
 const SHOWN = 10;
@@ -30,7 +30,7 @@ export class ExceptionsCard {
     const groups = [...app.errors.values()].sort((a, b) => b.count - a.count || b.latest - a.latest);
     this.empty.hidden = groups.length > 0;
     this.more.hidden = groups.length <= SHOWN;
-    this.more.textContent = `and ${groups.length - SHOWN} more groups`;
+    setText(this.more, `and ${pluralize(groups.length - SHOWN, 'more group')}`);
     this.list.replaceChildren(...groups.slice(0, SHOWN).map(item));
   }
 }
@@ -46,9 +46,13 @@ function item(group: ErrorGroup) {
       el('span', { className: 'count', text: ` × ${group.count}` }),
     ),
     el('p', { className: 'error-message', text: group.message }),
-    el('p', {
-      className: 'error-meta',
-      text: `latest ${dateTime(group.latest)} on ${group.serverId}${group.route ? ` · ${group.route}` : ''} · #${group.fingerprint.slice(0, 8)}`,
-    }),
+    el(
+      'p',
+      { className: 'error-meta' },
+      textNode(`latest ${dateTime(group.latest)} on `),
+      el('bdi', { className: 'token', text: group.serverId }),
+      ...(group.route ? [textNode(' · '), el('bdi', { className: 'token' }, ...pathNodes(group.route))] : []),
+      textNode(` · #${group.fingerprint.slice(0, 8)}`),
+    ),
   );
 }

@@ -1,4 +1,4 @@
-import { el, setText, toggleClass } from '../dom.js';
+import { el, setAttr, setText, toggleClass } from '../dom.js';
 import { percent } from '../format.js';
 
 /**
@@ -20,7 +20,7 @@ export class Gauge {
   ) {
     this.label = el('span', { className: 'gauge-label', text: label, attrs: { title: label } });
     this.meter = el('meter', { attrs: { min: '0', max: '100', low: String(high * 0.8), high: String(high), optimum: '0' } });
-    this.meter.setAttribute('aria-label', accessibleName);
+    setAttr(this.meter, 'aria-label', accessibleName);
     this.value = el('span', { className: 'gauge-value' });
     this.detail = el('span', { className: 'gauge-detail' });
     this.root = el('div', { className: 'gauge' }, this.label, this.meter, this.value, this.detail);

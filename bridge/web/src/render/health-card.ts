@@ -1,7 +1,17 @@
 import { el, setText, toggleClass } from '../dom.js';
+import { perMinute } from '../format.js';
 import type { AppState } from '../state.js';
 
-function verdict(score: number): { word: string; level: 'good' | 'warn' | 'bad' } {
+type Level = 'good' | 'warn' | 'bad' | 'stopped';
+const LEVELS: readonly Level[] = ['good', 'warn', 'bad', 'stopped'];
+
+/**
+ * The word for the bridge's score. An app whose servers all stopped gracefully scores 100 on the bridge (a deploy
+ * gap is not an outage, so no alert fires), but nothing of it runs: the page says stopped, with no score.
+ */
+function verdict(app: AppState): { word: string; level: Level } {
+  if (app.online === 0 && app.lost === 0 && app.stopped > 0) return { word: '■ Stopped', level: 'stopped' };
+  const score = app.health.score;
   if (score >= 90) return { word: '✓ Healthy', level: 'good' };
   if (score >= 60) return { word: '⚠ Degraded', level: 'warn' };
   return { word: '✕ Unhealthy', level: 'bad' };
@@ -11,6 +21,7 @@ function verdict(score: number): { word: string; level: 'good' | 'warn' | 'bad' 
 export class HealthCard {
   readonly root: HTMLElement;
   private readonly score: HTMLSpanElement;
+  private readonly scoreMax: HTMLSpanElement;
   private readonly word: HTMLSpanElement;
   private readonly counts: HTMLParagraphElement;
   private readonly rates: HTMLParagraphElement;
@@ -20,6 +31,7 @@ export class HealthCard {
   constructor(app: string) {
     const titleId = `health-${app}`;
     this.score = el('span', { className: 'score' });
+    this.scoreMax = el('span', { className: 'score-max', text: '/ 100' });
     this.word = el('span', { className: 'verdict' });
     this.counts = el('p', { className: 'counts' });
     this.rates = el('p', { className: 'rates' });
@@ -28,7 +40,7 @@ export class HealthCard {
       'article',
       { className: 'card health', attrs: { tabindex: '0', 'aria-labelledby': titleId } },
       el('h3', { text: 'Health', attrs: { id: titleId } }),
-      el('p', { className: 'score-line' }, this.score, el('span', { className: 'score-max', text: '/ 100' }), this.word),
+      el('p', { className: 'score-line' }, this.score, this.scoreMax, this.word),
       this.counts,
       this.rates,
       this.reasons,
@@ -36,12 +48,15 @@ export class HealthCard {
   }
 
   update(app: AppState): void {
-    const { word, level } = verdict(app.health.score);
+    const { word, level } = verdict(app);
+    const scored = level !== 'stopped';
+    this.score.hidden = !scored;
+    this.scoreMax.hidden = !scored;
     setText(this.score, String(app.health.score));
     setText(this.word, word);
-    for (const l of ['good', 'warn', 'bad']) toggleClass(this.root, `is-${l}`, l === level);
+    for (const l of LEVELS) toggleClass(this.root, `is-${l}`, l === level);
     setText(this.counts, `${app.online} online · ${app.lost} lost${app.stopped > 0 ? ` · ${app.stopped} stopped` : ''}`);
-    setText(this.rates, `${app.slowPerMinute.toFixed(1)} slow/min · ${app.errorsPerMinute.toFixed(1)} exceptions/min`);
+    setText(this.rates, `${perMinute(app.slowPerMinute, 'slow')} · ${perMinute(app.errorsPerMinute, 'exceptions')}`);
     const reasons = app.health.reasons.join('\n');
     if (reasons === this.lastReasons) return;
     this.lastReasons = reasons;

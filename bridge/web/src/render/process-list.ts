@@ -1,4 +1,4 @@
-import { el, setText } from '../dom.js';
+import { el, setText, textNode } from '../dom.js';
 import { bytes, duration, percent } from '../format.js';
 import type { PulseHeartbeat } from '../protocol.js';
 
@@ -29,7 +29,7 @@ export class ProcessList {
     this.root = el(
       'table',
       { className: 'processes' },
-      el('caption', { text: `Processes of ${serverId}` }),
+      el('caption', {}, textNode('Processes of '), el('bdi', { className: 'token', text: serverId })),
       el('thead', {}, head),
       this.body,
     );

@@ -1,5 +1,5 @@
-import { el, setText, toggleClass } from '../dom.js';
-import { bytes, clock, duration, millis, percent } from '../format.js';
+import { el, setText, textNode, toggleClass } from '../dom.js';
+import { bytes, clock, duration, millis, NBSP, percent, pluralize } from '../format.js';
 import type { PulseHeartbeat } from '../protocol.js';
 import { HISTORY_POINTS, type ServerState } from '../state.js';
 import { Gauge } from './gauge.js';
@@ -21,6 +21,12 @@ export function statusText(server: ServerState, bridgeNow: number): string {
   }
 }
 
+/** Hostname, platform, runtime, environment and version: values from the feed, each isolated and kept whole. */
+function identityOf(hb: PulseHeartbeat): string[] {
+  const runtime = hb.process.runtime_version ? `${hb.meta.runtime} ${hb.process.runtime_version}` : hb.meta.runtime;
+  return [hb.system.hostname, hb.system.platform, runtime, hb.meta.environment, hb.meta.version];
+}
+
 function fact(term: string): { root: HTMLDivElement; value: HTMLElement } {
   const value = el('dd');
   return { root: el('div', { className: 'fact' }, el('dt', { text: term }), value), value };
@@ -33,7 +39,7 @@ function fact(term: string): { root: HTMLDivElement; value: HTMLElement } {
 export class ServerCard {
   readonly root: HTMLElement;
   private readonly status: HTMLParagraphElement;
-  private readonly identity: HTMLParagraphElement;
+  private readonly identity: HTMLElement[];
   private readonly cpu = new Gauge('CPU', 90);
   private readonly ram = new Gauge('RAM', 90);
   private readonly cpuLine = new Sparkline('cpu', HISTORY_POINTS);
@@ -49,7 +55,7 @@ export class ServerCard {
   constructor(server: ServerState) {
     const titleId = `server-${server.app}-${server.id}`;
     this.status = el('p', { className: 'status' });
-    this.identity = el('p', { className: 'identity' });
+    this.identity = identityOf(server.heartbeat).map(() => el('bdi', { className: 'token' }));
     this.disks = el(
       'div',
       { className: 'disks', attrs: { role: 'group', 'aria-label': 'Disks' } },
@@ -60,7 +66,7 @@ export class ServerCard {
       'article',
       { className: 'card server', attrs: { tabindex: '0', 'aria-labelledby': titleId } },
       el('header', { className: 'card-head' }, el('h4', { text: server.id, attrs: { id: titleId } }), this.status),
-      this.identity,
+      el('p', { className: 'identity' }, ...this.identity.flatMap((part, i) => (i === 0 ? [part] : [textNode(' · '), part]))),
       el('div', { className: 'with-spark' }, this.cpu.root, this.cpuLine.root),
       el('div', { className: 'with-spark' }, this.ram.root, this.ramLine.root),
       this.disks,
@@ -74,9 +80,11 @@ export class ServerCard {
     toggleClass(this.root, 'is-lost', server.status === 'lost');
     toggleClass(this.root, 'is-stopped', server.status === 'stopped');
     setText(this.status, statusText(server, bridgeNow));
-    const runtime = hb.process.runtime_version ? `${hb.meta.runtime} ${hb.process.runtime_version}` : hb.meta.runtime;
-    setText(this.identity, `${hb.system.hostname} · ${hb.system.platform} · ${runtime} · ${hb.meta.environment} · ${hb.meta.version}`);
-    this.cpu.set(hb.system.cpu_usage, hb.system.cpu_count ? `${hb.system.cpu_count} cores` : '');
+    identityOf(hb).forEach((text, i) => {
+      const part = this.identity[i];
+      if (part) setText(part, text);
+    });
+    this.cpu.set(hb.system.cpu_usage, hb.system.cpu_count ? pluralize(hb.system.cpu_count, 'core') : '');
     const used = hb.system.memory_total - hb.system.memory_free;
     this.ram.set(server.ram[server.ram.length - 1] ?? 0, `${bytes(used)} of ${bytes(hb.system.memory_total)}`);
     this.cpuLine.set(server.cpu);
@@ -88,7 +96,7 @@ export class ServerCard {
       this.loop.value,
       // Utilization is absent where the runtime cannot measure it (Bun): then no "busy" figure, rather than 0 %.
       loop
-        ? `${millis(loop.delay_p50_ms)} / ${millis(loop.delay_p99_ms)}${loop.utilization === undefined ? '' : ` (busy ${percent(loop.utilization * 100)})`}`
+        ? `${millis(loop.delay_p50_ms)} / ${millis(loop.delay_p99_ms)}${loop.utilization === undefined ? '' : ` (busy${NBSP}${percent(loop.utilization * 100)})`}`
         : 'not reported',
     );
     setText(this.uptime.value, duration(hb.process.uptime));

@@ -28,8 +28,11 @@ export class Sparkline {
     const offset = this.capacity - values.length;
     let points = '';
     for (let i = 0; i < values.length; i++) {
-      const v = Math.round(Math.min(100, Math.max(0, values[i] ?? 0)));
-      points += `${i === 0 ? '' : ' '}${offset + i},${100 - v}`;
+      const y = 100 - Math.round(Math.min(100, Math.max(0, values[i] ?? 0)));
+      // Until the history fills, the oldest reading is drawn back to the left edge: a new card shows a flat line
+      // at its first value rather than a stray dot, and the line does not jump as readings arrive.
+      if (i === 0 && offset > 0) points += `0,${y} `;
+      points += `${i === 0 ? '' : ' '}${offset + i},${y}`;
     }
     setAttr(this.line, 'points', points);
   }

@@ -1,5 +1,5 @@
 import { el, setText } from '../dom.js';
-import { clock } from '../format.js';
+import { clock, pluralize } from '../format.js';
 import type { Changes, PulseStore } from '../state.js';
 import { AppSection } from './app-section.js';
 import { OffscreenUpdates } from './offscreen.js';
@@ -66,8 +66,8 @@ export class PulseView {
       lost += app.lost;
       stopped += app.stopped;
     }
-    const apps = `${store.apps.size} ${store.apps.size === 1 ? 'app' : 'apps'}`;
-    const servers = `${online} ${online === 1 ? 'server' : 'servers'} online · ${lost} lost${stopped > 0 ? ` · ${stopped} stopped` : ''}`;
+    const apps = pluralize(store.apps.size, 'app');
+    const servers = `${pluralize(online, 'server')} online · ${lost} lost${stopped > 0 ? ` · ${stopped} stopped` : ''}`;
     const updated = store.pulseAt > 0 ? ` · updated ${clock(store.pulseAt)}` : '';
     setText(this.summary, `${apps} · ${servers}${updated}`);
   }
