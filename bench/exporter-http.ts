@@ -66,9 +66,15 @@ async function load(url: string, pid: number): Promise<Sample> {
   return { rps: done / SECONDS, perCpuSecond: done / cpuSeconds };
 }
 
+// A sampler that keeps 1 % of traces, as behind a sampling gateway: without Pulse, 99 % of the spans are not
+// recording; with Pulse (recordUnsampled around it) every span records, and the same 1 % is sampled.
+const ONE_PERCENT = { OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '0.01' };
+
 const setups = {
   zeroCode: { name: 'zero-code', args: ['--import', '@gravito/pulse-node/register', ZERO_CODE_APP], env: {} },
   zeroCodeBase: { name: 'zero-code-base', args: ['--import', OTEL_ONLY, ZERO_CODE_APP], env: {} },
+  zeroCodeOnePercent: { name: 'zero-code-1pct', args: ['--import', '@gravito/pulse-node/register', ZERO_CODE_APP], env: ONE_PERCENT },
+  zeroCodeBaseOnePercent: { name: 'zero-code-base-1pct', args: ['--import', OTEL_ONLY, ZERO_CODE_APP], env: ONE_PERCENT },
   createPulse: { name: 'create-pulse', args: EXAMPLE, env: {} },
   tracesOnly: { name: 'traces-only', args: EXAMPLE, env: { PULSE_DISABLED: '1' } },
   tracesMetrics: { name: 'traces-metrics', args: EXAMPLE, env: { PULSE_DISABLED: 'metrics' } },
@@ -81,6 +87,11 @@ const pairs: Array<[Name, Name, string]> = [
     'zeroCode',
     'zeroCodeBase',
     '**zero-code** `--import @gravito/pulse-node/register` (README first example) vs the same NodeSDK, hook and instrumentations with a no-op span processor',
+  ],
+  [
+    'zeroCodeOnePercent',
+    'zeroCodeBaseOnePercent',
+    '**zero-code, 1 % sampler** (`OTEL_TRACES_SAMPLER=parentbased_traceidratio`, `_ARG=0.01`): Pulse sees every request (`recordUnsampled`) vs the same without Pulse (99 % of spans not recording)',
   ],
   ['recorder', 'tracesOnly', '`PulseRecorder` (heartbeats on its own MeterProvider, span processor in NodeSDK) vs traces only'],
   ['createPulse', 'tracesOnly', '`createPulse`, `metricReaders: [pulse.metricReader]` in NodeSDK vs traces only'],

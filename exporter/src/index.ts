@@ -9,6 +9,7 @@ export { PulseMetricReader } from './metrics/pulse-metric-reader.js';
 export { createPulse, type Pulse } from './pulse.js';
 export { PulseRecorder, type PulseRecorderOptions } from './recorder.js';
 export { type PulseRedisClient, safeRedisOptions } from './redis/connection.js';
+export { recordUnsampled } from './sampling/record-unsampled.js';
 export { errorFingerprint, firstFrame } from './spans/fingerprint.js';
 export { PulseSpanProcessor } from './spans/pulse-span-processor.js';
 export { isRawUrl } from './spans/span-mapper.js';

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { errorsKey, parseErrorMember, parseHeartbeat, parseSlowStreamFields, slowKey } from '@gravito/pulse-protocol';
@@ -56,6 +57,29 @@ for (const { kind, args } of cases) {
       assert.equal(error.value.type, 'TypeError');
       assert.equal(error.value.message, 'zero-code failure from /error');
       assert.equal(error.value.route, '/error');
+    });
+
+    it('records requests whose traceparent says "not sampled" too (the entry installs recordUnsampled)', async () => {
+      const traceId = randomBytes(16).toString('hex');
+      const headers = { traceparent: `00-${traceId}-00f067aa0ba902b7-00` };
+      const status = (path: string) =>
+        fetch(`${app.url}${path}`, { headers, signal: AbortSignal.timeout(5_000) }).then((res) => res.status);
+      assert.equal(await status('/slow/8?ms=1010'), 200);
+      assert.equal(await status('/error'), 500);
+      const entries = async () => (await client.xrange(slowKey(appName), '-', '+')).map(([, fields]) => parseSlowStreamFields(fields));
+      const slow = await waitFor(
+        'the unsampled slow entry',
+        async () => (await entries()).find((e) => e.ok && e.value.trace_id === traceId),
+        3_000,
+      );
+      assert.equal(slow.ok && slow.value.name, 'GET /slow/:id');
+      const errors = async () => (await client.zrange(errorsKey(appName), '0', '-1')).map(parseErrorMember);
+      const error = await waitFor(
+        'the unsampled exception',
+        async () => (await errors()).find((e) => e.ok && e.value.trace_id === traceId),
+        3_000,
+      );
+      assert.equal(error.ok && error.value.route, '/error');
     });
 
     it('writes heartbeats named by OTEL_SERVICE_NAME, at PULSE_INTERVAL_MS', async () => {

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { type ErrorEntry, type SlowEntry, TEXT_LIMITS } from '@gravito/pulse-protocol';
-import { type AttributeValue, SpanKind, TraceFlags } from '@opentelemetry/api';
+import { type AttributeValue, SpanKind } from '@opentelemetry/api';
 import { hrTimeToMilliseconds } from '@opentelemetry/core';
 import { truncate } from '../identity.js';
 import { errorFingerprint } from './fingerprint.js';
@@ -65,10 +65,14 @@ export function spanName(span: ReadableSpan): SpanName {
   return { kind: 'other', name, match: name, route: route === undefined ? undefined : truncate(route, TEXT_LIMITS.route) };
 }
 
-function ids(span: ReadableSpan): { trace_id?: string; span_id?: string } {
+/**
+ * Also for a trace that was not sampled (recorded for Pulse by `recordUnsampled`): its ids then name a trace that
+ * the tracing backend does not have, but they still find the request's log lines, which carry the trace id whatever
+ * the sampling, and they tell repeats of one slow entry apart (the protocol's `slowEntryIdentity`).
+ */
+function ids(span: ReadableSpan): { trace_id: string; span_id: string } {
   const sc = span.spanContext();
-  // Link to the trace only when it is sampled, i.e. when the trace can actually be found.
-  return (sc.traceFlags & TraceFlags.SAMPLED) === TraceFlags.SAMPLED ? { trace_id: sc.traceId, span_id: sc.spanId } : {};
+  return { trace_id: sc.traceId, span_id: sc.spanId };
 }
 
 const round3 = (v: number) => Math.round(v * 1000) / 1000;

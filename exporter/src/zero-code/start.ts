@@ -4,6 +4,7 @@ import { defaultResource, detectResources, envDetector, hostDetector, processDet
 import type { NodeSDK } from '@opentelemetry/sdk-node';
 import { PulseConfigError } from '../config/options.js';
 import { PulseRecorder } from '../recorder.js';
+import { recordUnsampled } from '../sampling/record-unsampled.js';
 import { pulseDisabled, pulseOptionsFromEnv } from './env-options.js';
 
 /** What the register entry started. */
@@ -35,7 +36,8 @@ function load<T>(name: string): T {
  * heartbeat loop, configured from the environment: NodeSDK reads the `OTEL_*` variables (sampler,
  * propagators, log level), the Resource comes from OTel's default detectors (`OTEL_SERVICE_NAME`,
  * `OTEL_RESOURCE_ATTRIBUTES`, process, host), and `pulseOptionsFromEnv` reads the `PULSE_*` ones.
- * Traces go to Pulse only: the entry adds no OTLP exporter.
+ * Traces go to Pulse only: the entry adds no OTLP exporter. The sampler is `recordUnsampled()` around NodeSDK's own
+ * default (`OTEL_TRACES_SAMPLER`), so that Pulse sees every request, whatever its trace's sampling decision.
  *
  * The heartbeat runs on Pulse's own MeterProvider (PulseRecorder), not NodeSDK's: with any metric
  * reader in NodeSDK, instrumentation-http records a duration histogram on every request, which costs
@@ -55,6 +57,7 @@ export function startZeroCode(): ZeroCode {
     resource,
     autoDetectResources: false,
     metricReaders: [],
+    sampler: recorder ? recordUnsampled() : undefined,
     spanProcessors: recorder ? [recorder.spanProcessor] : [],
     instrumentations,
   });
