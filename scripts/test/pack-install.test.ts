@@ -1,84 +1,79 @@
-// Packages that install: protocol, exporter and bridge are packed with `npm pack` and installed from their
-// tarballs into fresh apps outside the workspace (ESM JavaScript, CommonJS, strict TypeScript without
-// skipLibCheck), as an adopter installs them. Each app runs against a real Redis and must produce a heartbeat, a
-// slow entry named by its route template and an exception; the packed bridge is started from its bin. The
-// tarballs are linted with publint and @arethetypeswrong/cli. Third-party dependencies come from the npm registry
-// through the shared npm cache (one `npm install` for the three apps), at the versions the workspace's lockfile pins.
+// Packages that install, and a README that works: the README's "Add Pulse to an app" steps are run as they are
+// written (its `<!-- readme-step: … -->` blocks), in folders outside the workspace, as a new user runs them:
+// `npm run pack` writes the tarballs, the README's `npm i` line installs them next to OpenTelemetry with no lockfile
+// (the newest versions the ranges allow, as a user's install resolves them), its zero-code lines start an ES modules
+// and a CommonJS app, and its bridge lines install and start the packed bridge, whose page shows what the apps wrote.
+// Besides, a strict TypeScript app without skipLibCheck compiles the README's programmatic setup against every
+// published .d.ts, and the tarballs are linted with publint and @arethetypeswrong/cli.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { promisify } from 'node:util';
-import { errorsKey, parseErrorMember, parseHeartbeat, parseSlowStreamFields, slowKey } from '@gravito/pulse-protocol';
-import { eventually, startRedis, type TestRedis } from '@gravito/pulse-testkit';
+import { errorsKey, parseErrorMember, parseHeartbeat, parseHeartbeatKey, parseSlowStreamFields, slowKey } from '@gravito/pulse-protocol';
+import { eventually, launchChromium, run, skipWithoutChromium, startRedis, type TestRedis } from '@gravito/pulse-testkit';
 import type { Redis } from 'ioredis';
 import { Child } from '../demo/processes.js';
 import { ROOT } from '../demo/stack.js';
+import { publicTypeImports } from './public-types.js';
 
-const run = promisify(execFile);
 const FIXTURES = join(ROOT, 'scripts', 'test', 'fixtures', 'packed-apps');
-const PACKAGES = ['protocol', 'exporter', 'bridge'] as const;
-const NPM = process.platform === 'win32' ? 'npm.cmd' : 'npm';
+const PACKED = join(ROOT, 'packed');
 
-/** The workspace's own (lockfile-pinned, hoisted) copy of a dependency, so the apps install what the tests ran with. */
-const manifest = (name: string) => {
-  const path = join(ROOT, 'node_modules', name, 'package.json');
-  return { path, json: JSON.parse(readFileSync(path, 'utf8')) };
-};
-const pinned = (name: string): string => manifest(name).json.version;
+/** The workspace's own (lockfile-pinned) version of a package. */
+const pinned = (name: string): string =>
+  JSON.parse(readFileSync(join(ROOT, 'node_modules', name, 'package.json'), 'utf8')).version as string;
 /** A devDependency's CLI script, run with this Node (no npx, no network). */
 const binOf = (name: string, bin: string): string => {
-  const { path, json } = manifest(name);
-  const entry = typeof json.bin === 'string' ? json.bin : json.bin[bin];
-  return join(path, '..', entry);
+  const path = join(ROOT, 'node_modules', name, 'package.json');
+  const json = JSON.parse(readFileSync(path, 'utf8'));
+  return join(path, '..', typeof json.bin === 'string' ? json.bin : json.bin[bin]);
 };
-const OTEL = [
-  '@opentelemetry/api',
-  '@opentelemetry/sdk-node',
-  '@opentelemetry/instrumentation',
-  '@opentelemetry/instrumentation-http',
-  '@opentelemetry/instrumentation-express',
-  '@opentelemetry/core',
-  '@opentelemetry/sdk-metrics',
-  '@opentelemetry/sdk-trace-base',
-  '@opentelemetry/resources',
-  'express',
-];
 
-interface AppSpec {
-  name: string;
-  type: 'module' | 'commonjs';
-  /** Fixture file → its name in the app. */
-  files: Record<string, string>;
-  /** Node arguments that start it, in its folder. */
-  start: string[];
-  /** Node arguments that build it first, in its folder. */
-  build?: string[];
+const README = readFileSync(join(ROOT, 'README.md'), 'utf8');
+/** The command lines of the README's block marked `<!-- readme-step: name -->`, without comments and blank lines. */
+function readmeStep(name: string): string[] {
+  const block = README.match(new RegExp(`<!-- readme-step: ${name} -->\\s*\`\`\`sh\\n([\\s\\S]*?)\`\`\``))?.[1];
+  assert.ok(block, `README.md has a "readme-step: ${name}" block`);
+  return block
+    .split('\n')
+    .map((line) => line.replace(/\s+#.*$/, '').trim())
+    .filter((line) => line !== '' && !line.startsWith('#'));
 }
 
-const APPS: AppSpec[] = [
-  {
-    name: 'esm',
-    type: 'module',
-    files: { 'esm-instrumentation.mjs': 'instrumentation.mjs', 'esm-app.mjs': 'app.mjs' },
-    start: ['--import', './instrumentation.mjs', 'app.mjs'],
-  },
-  {
-    name: 'cjs',
-    type: 'commonjs',
-    files: { 'cjs-instrumentation.cjs': 'instrumentation.cjs', 'cjs-app.cjs': 'app.cjs' },
-    start: ['--require', './instrumentation.cjs', 'app.cjs'],
-  },
-  {
-    name: 'ts',
-    type: 'module',
-    files: { 'ts-app.ts': 'app.ts' },
-    start: ['app.js'],
-    build: ['../node_modules/typescript/bin/tsc', '-p', '.'],
-  },
-];
+/** `A=1 B=2 node --import x app.mjs` → its environment and its argv (the README's lines quote nothing). */
+function parseCommandLine(line: string): { env: Record<string, string>; argv: string[] } {
+  const words = line.split(/\s+/);
+  const env: Record<string, string> = {};
+  for (let word = words[0]; word !== undefined && /^[A-Z_][A-Z0-9_]*=/.test(word); word = words[0]) {
+    const at = word.indexOf('=');
+    env[word.slice(0, at)] = word.slice(at + 1);
+    words.shift();
+  }
+  return { env, argv: words };
+}
+
+/**
+ * Third-party modules that each package's published types may name. A strict consumer type-checks every .d.ts they
+ * reach, so each one is a dependency whose next release can break that consumer's build: the list is kept short on
+ * purpose, and a new entry is a decision (node: built-ins are always allowed).
+ */
+const PUBLIC_TYPE_DEPENDENCIES: Record<string, string[]> = {
+  // The schemas are TypeBox objects, and the types are derived from them.
+  '@gravito/pulse-protocol': ['@sinclair/typebox'],
+  // What an app hands to the SDK (metric reader, span processor, sampler, resource), and its own ioredis client or
+  // options; the package depends on @types/redis-errors for ioredis's typings (docs/upstream/ioredis-6.1-types.md).
+  '@gravito/pulse-node': [
+    '@gravito/pulse-protocol',
+    '@opentelemetry/api',
+    '@opentelemetry/core',
+    '@opentelemetry/resources',
+    '@opentelemetry/sdk-metrics',
+    'ioredis',
+  ],
+  // createBridge's options take a pino logger; its Redis, HTTP and metrics internals stay out of the public types.
+  '@gravito/pulse-bridge': ['@gravito/pulse-protocol', 'pino'],
+};
 
 /** strict, and every .d.ts checked: what a careful TypeScript consumer compiles with. */
 const TSCONFIG = {
@@ -94,69 +89,78 @@ const TSCONFIG = {
   files: ['app.ts'],
 };
 
-/** A Node process in `cwd`, its output kept for the failure messages. */
-const startNode = (name: string, args: string[], cwd: string, env: NodeJS.ProcessEnv): Child =>
-  new Child(name, process.execPath, args, { cwd, env: { ...process.env, ...env } });
-/** Resolves with the exit code when the process exits. */
-const exitCode = (child: Child): Promise<number | null> => new Promise((resolve) => child.onExit((code) => resolve(code)));
+interface Started {
+  child: Child;
+  port: string;
+}
 
-describe('packed packages install and run in fresh apps', () => {
+describe('the README installs packed packages into fresh apps, and they run', () => {
   let dir: string;
   let redis: TestRedis;
   let client: Redis;
-  const tarballs = new Map<string, string>();
+  let sub: (line: string) => string;
   const children: Child[] = [];
+  const apps = new Map<string, Started>();
+
+  /** A process from a README line (or any argv), in `cwd`, its output kept for failure messages. */
+  const start = (name: string, line: string, cwd: string, env: Record<string, string> = {}): Child => {
+    const parsed = parseCommandLine(sub(line));
+    const [command = '', ...args] = parsed.argv;
+    const child = new Child(name, command === 'node' ? process.execPath : command, args, {
+      cwd,
+      env: { ...process.env, ...parsed.env, ...env },
+    });
+    children.push(child);
+    return child;
+  };
+  /** The README's shell lines, run by bash in `cwd` as a user pastes them. */
+  const shell = (lines: string[], cwd: string) => run('bash', ['-euo', 'pipefail', '-c', lines.map(sub).join('\n')], { cwd });
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'pulse-pack-'));
     redis = await startRedis();
     client = redis.client();
-    const { stdout } = await run(NPM, ['pack', '--json', '--pack-destination', dir, ...PACKAGES.flatMap((p) => ['-w', p])], {
-      cwd: ROOT,
-      maxBuffer: 16 * 1024 * 1024,
-    });
-    const packed = JSON.parse(stdout) as { name: string; filename: string; files: { path: string }[] }[];
-    for (const pkg of packed) tarballs.set(pkg.name, join(dir, pkg.filename));
-    assert.equal(tarballs.size, 3);
-    // One install for the three apps: they sit side by side under it, each with its own package.json ("type")
-    // and files, and resolve the packages from the shared node_modules above them, as a monorepo's apps do.
-    // The packed protocol sits next to the exporter and bridge that depend on it, so npm never asks the registry
-    // for @gravito/* packages.
-    const dependencies: Record<string, string> = {};
-    for (const name of [...OTEL, 'typescript', '@types/node', '@types/express']) dependencies[name] = pinned(name);
-    for (const [name, tarball] of tarballs) dependencies[name] = `file:${tarball}`;
-    writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'pulse-packed-apps', private: true, dependencies }, null, 2));
-    await run(NPM, ['install', '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error'], {
-      cwd: dir,
-      maxBuffer: 16 * 1024 * 1024,
-    });
-    for (const spec of APPS) {
-      const appDir = join(dir, spec.name);
-      mkdirSync(appDir);
-      for (const [from, to] of Object.entries(spec.files)) copyFileSync(join(FIXTURES, from), join(appDir, to));
-      writeFileSync(join(appDir, 'package.json'), JSON.stringify({ name: `pulse-packed-${spec.name}`, private: true, type: spec.type }));
-      if (spec.build) {
-        writeFileSync(join(appDir, 'tsconfig.json'), JSON.stringify(TSCONFIG, null, 2));
-        await run(process.execPath, spec.build, { cwd: appDir });
-      }
-    }
+    // The README's paths and Redis, as this test has them.
+    sub = (line) => line.replaceAll('~/gravito-pulse', ROOT).replaceAll('redis://127.0.0.1:6379', redis.url);
+
+    // 1. pack: `npm ci && npm run pack` in the clone. The workspace is installed already (this test runs in it),
+    // and a second `npm ci` would replace the node_modules it runs from: only the pack runs.
+    assert.deepEqual(readmeStep('pack'), ['npm ci && npm run pack']);
+    await shell(['npm run pack'], ROOT);
+    assert.deepEqual(readdirSync(PACKED).sort(), ['gravito-pulse-bridge.tgz', 'gravito-pulse-node.tgz', 'gravito-pulse-protocol.tgz']);
+
+    // 2. install: the README's line in a new app folder (the apps sit in subfolders and resolve from it), then
+    // what the apps themselves bring: express, and the TypeScript app's compiler and typings, and the bridge,
+    // whose types the TypeScript app checks too.
+    writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'pulse-packed-apps', private: true }));
+    await shell(readmeStep('install'), dir);
+    const own = ['express', '@types/express', 'typescript', '@types/node'].map((name) => `${name}@${pinned(name)}`);
+    own.push(join(PACKED, 'gravito-pulse-bridge.tgz'));
+    await run('npm', ['i', '--no-audit', '--no-fund', '--loglevel=error', ...own], { cwd: dir });
   });
 
   after(async () => {
-    for (const child of children) child.process.kill('SIGKILL');
+    for (const child of children) {
+      // npx runs the bridge as its own child: the whole process group goes (the group outlives its leader).
+      try {
+        if (child.process.pid) process.kill(-child.process.pid, 'SIGKILL');
+      } catch {
+        // ESRCH: the group has ended already.
+      }
+    }
     client?.disconnect();
     await redis?.stop();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  it('each tarball carries a LICENSE, its sources for the source maps, and passes publint and attw', async () => {
-    for (const [name, tarball] of tarballs) {
-      const { stdout } = await run('tar', ['-tzf', tarball]);
-      const files = stdout.split('\n');
-      assert.ok(files.includes('package/LICENSE'), `${name} has a LICENSE`);
+  it('each tarball carries a LICENSE, its sources for the source maps, passes publint and attw, and names only the types it must', async () => {
+    for (const file of readdirSync(PACKED)) {
+      const tarball = join(PACKED, file);
+      const files = (await run('tar', ['-tzf', tarball])).stdout.split('\n');
+      assert.ok(files.includes('package/LICENSE'), `${file} has a LICENSE`);
       // A source map is of use only with its sources: shipped next to it, or embedded (sourcesContent).
       for (const map of files.filter((f) => f.endsWith('.map'))) {
-        const parsed = JSON.parse((await run('tar', ['-xzOf', tarball, map], { maxBuffer: 16 * 1024 * 1024 })).stdout) as {
+        const parsed = JSON.parse((await run('tar', ['-xzOf', tarball, map])).stdout) as {
           sources: string[];
           sourcesContent?: (string | null)[];
         };
@@ -164,88 +168,170 @@ describe('packed packages install and run in fresh apps', () => {
           const shipped = join(map, '..', source).replaceAll('\\', '/');
           assert.ok(
             files.includes(shipped) || typeof parsed.sourcesContent?.[i] === 'string',
-            `${map} points to ${source}, which ${name} ships`,
+            `${map} points to ${source}, which ${file} ships`,
           );
         });
       }
       await run(process.execPath, [binOf('publint', 'publint'), 'run', '--strict', tarball], { cwd: dir });
       // ESM-only packages: CommonJS consumers reach them through require(esm) (Node ≥ 20.19) or import().
-      await run(process.execPath, [binOf('@arethetypeswrong/cli', 'attw'), tarball, '--profile', 'esm-only'], {
-        cwd: dir,
-      });
+      await run(process.execPath, [binOf('@arethetypeswrong/cli', 'attw'), tarball, '--profile', 'esm-only'], { cwd: dir });
+
+      const unpacked = join(dir, 'unpacked', file);
+      mkdirSync(unpacked, { recursive: true });
+      await run('tar', ['-xzf', tarball, '-C', unpacked]);
+      const { name, imports } = publicTypeImports(join(unpacked, 'package'));
+      const allowed = PUBLIC_TYPE_DEPENDENCIES[name];
+      assert.ok(allowed, `${name} has a list of the dependencies its types may name`);
+      assert.deepEqual(
+        [...imports].filter((module) => !module.startsWith('node:') && !allowed.includes(module)),
+        [],
+        `${name}'s published types name only ${allowed.join(', ')}`,
+      );
     }
   });
 
-  for (const spec of APPS) {
-    it(`${spec.name}: a heartbeat, a slow entry named by its route template, and an exception`, async () => {
-      const service = `packed-${spec.name}`;
-      const app = startNode(service, spec.start, join(dir, spec.name), { REDIS_URL: redis.url, OTEL_SERVICE_NAME: service });
-      children.push(app);
-      const [, port] = await app.waitForLine(/listening on http:\/\/127\.0\.0\.1:(\d+)/, 20_000);
-      const context = { context: () => app.recentOutput };
+  const zeroCode = readmeStep('run');
+  const APP_FILES: Record<string, string> = { 'app.mjs': 'esm-app.mjs', 'app.cjs': 'cjs-app.cjs' };
+  for (const line of zeroCode) {
+    const appFile = line.split(' ').at(-1) ?? '';
+    it(`the README's zero-code line runs an app with no Pulse code: node … ${appFile}`, async () => {
+      const fixture = APP_FILES[appFile];
+      assert.ok(fixture, `a fixture for ${appFile}`);
+      const appDir = join(dir, appFile.replace('.', '-'));
+      mkdirSync(appDir);
+      copyFileSync(join(FIXTURES, fixture), join(appDir, appFile));
+      const app = start(appFile, line, appDir);
+      const [, port = ''] = await app.waitForLine(/listening on http:\/\/127\.0\.0\.1:(\d+)/, 20_000);
+      apps.set(appFile, { child: app, port });
       assert.equal((await fetch(`http://127.0.0.1:${port}/slow/42`)).status, 200);
       assert.equal((await fetch(`http://127.0.0.1:${port}/boom`)).status, 500);
-
-      const heartbeat = await eventually(
-        'a heartbeat',
-        async () => {
-          const [key] = await client.keys(`pulse:server:${service}:*`);
-          return key ? parseHeartbeat(await client.get(key)) : undefined;
-        },
-        10_000,
-        context,
-      );
-      assert.ok(heartbeat.ok && heartbeat.value.meta.app_name === service);
-      const slow = await eventually(
-        'a slow entry',
-        async () => {
-          const [row] = await client.xrange(slowKey(service), '-', '+');
-          return row ? parseSlowStreamFields(row[1]) : undefined;
-        },
-        10_000,
-        context,
-      );
-      assert.ok(slow.ok, slow.ok ? '' : slow.error);
-      assert.equal(slow.value.name, 'GET /slow/:id');
-      assert.equal(slow.value.route, '/slow/:id');
-      const error = await eventually(
-        'an exception',
-        async () => {
-          const [member] = await client.zrange(errorsKey(service), '0', '-1');
-          return member ? parseErrorMember(member) : undefined;
-        },
-        10_000,
-        context,
-      );
-      assert.ok(error.ok, error.ok ? '' : error.error);
-      assert.equal(error.value.type, 'TypeError');
-      assert.equal(error.value.route, '/boom');
-
-      app.process.kill('SIGTERM');
-      assert.equal(await exitCode(app), 0, app.recentOutput);
+      await assertRecorded(parseCommandLine(line).env.OTEL_SERVICE_NAME ?? '', app, { pid: app.process.pid });
     });
   }
 
-  it('the packed bridge starts from its bin and serves what the apps wrote', async () => {
-    const bridge = startNode('pulse-bridge', [join(dir, 'node_modules', '.bin', 'pulse-bridge'), '--port', '0'], dir, {
-      REDIS_URL: redis.url,
-    });
-    children.push(bridge);
-    // Its log is JSON lines; the listening line carries the port.
-    const listening = await bridge.waitForLine(/pulse-bridge listening/, 15_000);
-    const port = JSON.parse(listening.input ?? '{}').port as number;
-    const apps = await eventually(
+  it('a strict TypeScript app compiles the programmatic setup against every published .d.ts, and runs', async () => {
+    const appDir = join(dir, 'ts');
+    mkdirSync(appDir);
+    copyFileSync(join(FIXTURES, 'ts-app.ts'), join(appDir, 'app.ts'));
+    writeFileSync(join(appDir, 'package.json'), JSON.stringify({ name: 'pulse-packed-ts', private: true, type: 'module' }));
+    writeFileSync(join(appDir, 'tsconfig.json'), JSON.stringify(TSCONFIG, null, 2));
+    await run(process.execPath, [join(dir, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', '.'], { cwd: appDir });
+    const app = start('packed-ts', `REDIS_URL=redis://127.0.0.1:6379 OTEL_SERVICE_NAME=packed-ts node app.js`, appDir);
+    const [, port = ''] = await app.waitForLine(/listening on http:\/\/127\.0\.0\.1:(\d+)/, 20_000);
+    assert.equal((await fetch(`http://127.0.0.1:${port}/slow/42`)).status, 200);
+    assert.equal((await fetch(`http://127.0.0.1:${port}/boom`)).status, 500);
+    await assertRecorded('packed-ts', app, { pid: app.process.pid });
+    app.process.kill('SIGTERM');
+    assert.equal(await exitCode(app), 0, app.recentOutput);
+  });
+
+  it("the README's bridge lines install and start the packed bridge, and its page shows what the apps wrote", async (t) => {
+    // A folder of its own: with no package.json, npm would install into the apps' folder above it.
+    const bridgeDir = join(dir, 'bridge');
+    mkdirSync(bridgeDir);
+    writeFileSync(join(bridgeDir, 'package.json'), JSON.stringify({ name: 'pulse-bridge-service', private: true }));
+    const [install, startLine, ...rest] = readmeStep('see');
+    assert.ok(install && startLine && rest.length === 0, 'an install line and a start line');
+    await run('bash', ['-euo', 'pipefail', '-c', sub(install)], { cwd: bridgeDir, env: { ...process.env, PULSE: ROOT } });
+    // The README's start line as written; only the port differs: any free one, not 9464.
+    const bridge = start('pulse-bridge', startLine, bridgeDir, { PULSE_BRIDGE_PORT: '0' });
+    const listening = await bridge.waitForLine(/pulse-bridge listening/, 30_000);
+    const base = `http://127.0.0.1:${JSON.parse(listening.input ?? '{}').port as number}`;
+    const api = async <T>(path: string): Promise<T> => (await (await fetch(`${base}${path}`)).json()) as T;
+    const context = { context: () => bridge.recentOutput };
+
+    const names = await eventually(
       'the apps served',
       async () => {
-        const body = (await (await fetch(`http://127.0.0.1:${port}/api/pulse/servers`)).json()) as { apps: { app: string }[] };
-        const names = body.apps.map((a) => a.app).filter((a) => a.startsWith('packed-'));
-        return names.length === APPS.length ? names : undefined;
+        const body = await api<{ apps: { app: string; servers: unknown[] }[] }>('/api/pulse/servers');
+        const checkout = body.apps.find((a) => a.app === 'checkout');
+        return checkout?.servers.length === zeroCode.length && body.apps.some((a) => a.app === 'packed-ts')
+          ? body.apps.map((a) => a.app).sort()
+          : undefined;
       },
-      10_000,
-      { context: () => bridge.recentOutput },
+      15_000,
+      context,
     );
-    assert.deepEqual(apps.sort(), ['packed-cjs', 'packed-esm', 'packed-ts']);
-    bridge.process.kill('SIGTERM');
-    assert.equal(await exitCode(bridge), 0);
+    assert.deepEqual(names, ['checkout', 'packed-ts']);
+    const slow = await api<{ entries: { entry: { name: string } }[] }>('/api/pulse/slow?app=checkout');
+    assert.deepEqual(
+      slow.entries.map((e) => e.entry.name),
+      zeroCode.map(() => 'GET /slow/:id'),
+    );
+    const errors = await api<{ groups: { type: string; count: number }[] }>('/api/pulse/errors?app=checkout');
+    assert.equal(
+      errors.groups.filter((g) => g.type === 'TypeError').reduce((sum, g) => sum + g.count, 0),
+      zeroCode.length,
+      JSON.stringify(errors),
+    );
+
+    await t.test('the page', { skip: skipWithoutChromium() }, async () => {
+      const browser = await launchChromium();
+      try {
+        const { page, log } = await browser.open();
+        await page.goto(`${base}/`);
+        const cardHas = (card: string, text: string) => async () =>
+          ((await page.locator(`#app-checkout .card.${card}`).textContent()) ?? '').includes(text) || undefined;
+        await eventually('the slow request on the page', cardHas('slow', 'GET /slow/:id'), 15_000, context);
+        await eventually('the exception on the page', cardHas('errors', 'TypeError'), 15_000, context);
+        assert.equal(await page.locator('#app-checkout .card.server').count(), zeroCode.length);
+        assert.deepEqual(log.errors, []);
+      } finally {
+        await browser.close();
+      }
+    });
+
+    // A clean stop, as a terminal's Ctrl-C does it: SIGINT to the whole process group (npx, its shell, the bridge).
+    if (bridge.process.pid) process.kill(-bridge.process.pid, 'SIGINT');
+    await exitCode(bridge);
+    assert.doesNotMatch(bridge.recentOutput, /"level":(?:40|50|60)/, 'no warning or error on the way');
   });
+
+  /** A heartbeat of the app's process, a slow entry named by its route template, and its exception, in Redis. */
+  async function assertRecorded(service: string, app: Child, process: { pid: number | undefined }): Promise<void> {
+    const context = { context: () => app.recentOutput };
+    // The app's own server: the heartbeat whose process is the one started.
+    const serverId = await eventually(
+      `a heartbeat of ${app.name}`,
+      async () => {
+        for (const key of await client.keys(`pulse:server:${service}:*`)) {
+          const parsed = parseHeartbeat(await client.get(key));
+          if (parsed.ok && parsed.value.process.pid === process.pid && parsed.value.meta.app_name === service) {
+            return parseHeartbeatKey(key)?.id;
+          }
+        }
+        return undefined;
+      },
+      15_000,
+      context,
+    );
+    const slow = await eventually(
+      `a slow entry of ${app.name}`,
+      async () =>
+        (await client.xrange(slowKey(service), '-', '+'))
+          .map(([, fields]) => parseSlowStreamFields(fields))
+          .find((entry) => entry.ok && entry.value.server_id === serverId),
+      10_000,
+      context,
+    );
+    assert.ok(slow.ok, slow.ok ? '' : slow.error);
+    assert.equal(slow.value.name, 'GET /slow/:id');
+    assert.equal(slow.value.route, '/slow/:id');
+    const error = await eventually(
+      `an exception of ${app.name}`,
+      async () =>
+        (await client.zrange(errorsKey(service), '0', '-1'))
+          .map((member) => parseErrorMember(member))
+          .find((entry) => entry.ok && entry.value.server_id === serverId),
+      10_000,
+      context,
+    );
+    assert.ok(error.ok, error.ok ? '' : error.error);
+    assert.equal(error.value.type, 'TypeError');
+    assert.equal(error.value.route, '/boom');
+  }
 });
+
+/** Resolves with the exit code (null after a signal) when the process exits. */
+const exitCode = (child: Child): Promise<number | null> =>
+  child.running ? new Promise((resolve) => child.onExit((code) => resolve(code))) : Promise.resolve(child.process.exitCode);
