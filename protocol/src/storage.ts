@@ -1,25 +1,43 @@
-import { SLOW_STREAM_FIELD } from './constants.js';
+import { MAX_HOST_STATE_BYTES, MAX_SLOW_ENTRY_BYTES, SLOW_STREAM_FIELD, SLOW_STREAM_HOST_FIELD } from './constants.js';
 import type { ErrorEntry, SlowEntry } from './schema/entries.js';
-import { errorEntryValidator, slowEntryValidator, type Validation } from './validate.js';
+import { errorEntryValidator, parseJson, slowEntryValidator, type Validation } from './validate.js';
 
 /**
  * How entries sit in Redis:
- * - a slow entry is one stream entry with one field, `entry`, holding the SlowEntry JSON:
- *   `XADD pulse:slow:{app} MAXLEN ~ 1000 * entry <json>`;
+ * - a slow entry is one stream entry whose field `entry` holds the SlowEntry JSON without its `host`, and whose
+ *   field `host` holds the `host` JSON when there is one:
+ *   `XADD pulse:slow:{app} MAXLEN ~ 1000 * entry <json> [host <json>]`. A GPP 1.0 reader reads `entry` and
+ *   ignores `host`, so a newer writer's requests and jobs still reach it whole (README, "Readers and newer writers");
  * - an exception is one sorted-set member, the ErrorEntry JSON (unique through its `id`),
  *   scored by its timestamp in ms: `ZADD pulse:errors:{app} <timestamp> <json>`.
  */
 
-export function slowStreamFields(entry: SlowEntry): [string, string] {
-  return [SLOW_STREAM_FIELD, JSON.stringify(entry)];
+export function slowStreamFields(entry: SlowEntry): string[] {
+  if (entry.host === undefined) return [SLOW_STREAM_FIELD, JSON.stringify(entry)];
+  const { host, ...rest } = entry;
+  return [SLOW_STREAM_FIELD, JSON.stringify(rest), SLOW_STREAM_HOST_FIELD, JSON.stringify(host)];
 }
 
-/** Reads a stream entry's flat field list (`[field, value, …]`), as XRANGE returns it. */
+/**
+ * Reads a stream entry's flat field list (`[field, value, …]`), as XRANGE returns it: `entry`, joined with `host` when
+ * there is one, then checked as one SlowEntry by the reader's rules. Other fields are ignored.
+ */
 export function parseSlowStreamFields(fields: readonly string[]): Validation<SlowEntry> {
+  let entry: string | undefined;
+  let host: string | undefined;
   for (let i = 0; i + 1 < fields.length; i += 2) {
-    if (fields[i] === SLOW_STREAM_FIELD) return slowEntryValidator.parse(fields[i + 1]);
+    if (fields[i] === SLOW_STREAM_FIELD) entry ??= fields[i + 1];
+    else if (fields[i] === SLOW_STREAM_HOST_FIELD) host ??= fields[i + 1];
   }
-  return { ok: false, error: `invalid slow entry: no "${SLOW_STREAM_FIELD}" field` };
+  if (entry === undefined) return { ok: false, error: `invalid slow entry: no "${SLOW_STREAM_FIELD}" field` };
+  if (host === undefined) return slowEntryValidator.parse(entry);
+  const parsedEntry = parseJson(entry, 'slow entry', MAX_SLOW_ENTRY_BYTES);
+  if (!parsedEntry.ok) return parsedEntry;
+  const parsedHost = parseJson(host, 'slow entry host', MAX_HOST_STATE_BYTES);
+  if (!parsedHost.ok) return parsedHost;
+  const joined = parsedEntry.value;
+  if (typeof joined === 'object' && joined !== null) (joined as { host?: unknown }).host = parsedHost.value;
+  return slowEntryValidator.read(joined);
 }
 
 export function errorMember(entry: ErrorEntry): { score: number; member: string } {

@@ -4,14 +4,30 @@ import { MAX_ERROR_ENTRY_BYTES, MAX_HEARTBEAT_BYTES, MAX_SLOW_ENTRY_BYTES } from
 import { tolerateUnknownRuntime } from './runtime.js';
 import { ErrorEntry, SlowEntry } from './schema/entries.js';
 import { PulseHeartbeat } from './schema/heartbeat.js';
+import { tolerateNewerSlowEntry } from './slow-entry-tolerance.js';
 
 export type Validation<T> = { ok: true; value: T } | { ok: false; error: string };
 
 export interface PayloadValidator<T> {
   /** The writer's check: a value an SDK is about to write. Strict. */
   validate(value: unknown): Validation<T>;
+  /** The reader's check of a payload already parsed: the reader's documented leniency (in place), then the check. */
+  read(value: unknown): Validation<T>;
   /** The reader's check: size-checks, parses and validates a raw payload read from Redis. Never throws. */
   parse(raw: string | Buffer | null | undefined): Validation<T>;
+}
+
+/** Size-checks and parses a raw payload read from Redis, before any schema check. Never throws. */
+export function parseJson(raw: string | Buffer | null | undefined, name: string, maxBytes: number): Validation<unknown> {
+  if (raw === null || raw === undefined) return { ok: false, error: `invalid ${name}: empty value` };
+  if (raw.length > maxBytes) {
+    return { ok: false, error: `invalid ${name}: ${raw.length} bytes is over the ${maxBytes}-byte limit` };
+  }
+  try {
+    return { ok: true, value: JSON.parse(typeof raw === 'string' ? raw : raw.toString('utf8')) };
+  } catch (err) {
+    return { ok: false, error: `invalid ${name}: not JSON (${(err as Error).message})` };
+  }
 }
 
 /**
@@ -32,27 +48,22 @@ export function createValidator<S extends TSchema>(
     const where = first?.path ? first.path : '/';
     return { ok: false, error: `invalid ${name} at ${where}: ${first?.message ?? 'does not match the schema'}` };
   };
+  const read = (value: unknown): Validation<Static<S>> => {
+    tolerate?.(value);
+    return validate(value);
+  };
   return {
     validate,
+    read,
     parse(raw) {
-      if (raw === null || raw === undefined) return { ok: false, error: `invalid ${name}: empty value` };
-      if (raw.length > maxBytes) {
-        return { ok: false, error: `invalid ${name}: ${raw.length} bytes is over the ${maxBytes}-byte limit` };
-      }
-      let value: unknown;
-      try {
-        value = JSON.parse(typeof raw === 'string' ? raw : raw.toString('utf8'));
-      } catch (err) {
-        return { ok: false, error: `invalid ${name}: not JSON (${(err as Error).message})` };
-      }
-      tolerate?.(value);
-      return validate(value);
+      const parsed = parseJson(raw, name, maxBytes);
+      return parsed.ok ? read(parsed.value) : parsed;
     },
   };
 }
 
 export const heartbeatValidator = createValidator(PulseHeartbeat, 'heartbeat', MAX_HEARTBEAT_BYTES, tolerateUnknownRuntime);
-export const slowEntryValidator = createValidator(SlowEntry, 'slow entry', MAX_SLOW_ENTRY_BYTES);
+export const slowEntryValidator = createValidator(SlowEntry, 'slow entry', MAX_SLOW_ENTRY_BYTES, tolerateNewerSlowEntry);
 export const errorEntryValidator = createValidator(ErrorEntry, 'error entry', MAX_ERROR_ENTRY_BYTES);
 
 export const validateHeartbeat = heartbeatValidator.validate;

@@ -6,6 +6,7 @@ import {
   heartbeatToPulseNode,
   heartbeatValidator,
   isMirroredNode,
+  isMirroredNodeJson,
   MIRROR_MARK_JSON,
   type PulseHeartbeat,
   type PulseNode,
@@ -67,6 +68,29 @@ describe('vectors/quasar-mapping.json', () => {
   it('a GPP SDK heartbeat is of source gpp', () => {
     const { heartbeat } = (cases.find((c) => c.direction === 'heartbeat-to-node') as MappingCase).input as { heartbeat: PulseHeartbeat };
     assert.equal(heartbeatSource(heartbeat), 'gpp');
+  });
+});
+
+describe('the mirror mark', () => {
+  const nodes: { why: string; valid: boolean; value: PulseNode }[] = JSON.parse(
+    readFileSync(new URL('../vectors/pulse-node.json', import.meta.url), 'utf8'),
+  ).cases;
+  const mirrored = (nodes.find((c) => /mirrored by a Pulse bridge/.test(c.why)) as { value: PulseNode }).value;
+  const agent = (nodes.find((c) => /the Node agent \(/.test(c.why)) as { value: PulseNode }).value;
+
+  it("is the top of the node's meta, as the mirror writes it", () => {
+    assert.equal(isMirroredNodeJson(JSON.stringify(mirrored)), true);
+    assert.equal(isMirroredNodeJson(JSON.stringify(agent)), false);
+  });
+
+  it("is not a mark nested deeper in an agent's meta, though its text is there", () => {
+    for (const meta of [{ app: { gravito_pulse: { mirror: true } } }, { meta: { gravito_pulse: { mirror: true, app: 'a' } } }]) {
+      const raw = JSON.stringify({ ...agent, meta });
+      assert.ok(raw.includes(MIRROR_MARK_JSON), 'the text is there');
+      assert.equal(isMirroredNodeJson(raw), false, raw);
+    }
+    assert.equal(isMirroredNodeJson(`${JSON.stringify(mirrored).slice(0, -1)}`), false, 'not JSON');
+    assert.equal(isMirroredNodeJson(JSON.stringify({ ...mirrored, meta: { gravito_pulse: { mirror: 'true' } } })), false);
   });
 });
 

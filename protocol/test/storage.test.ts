@@ -23,6 +23,22 @@ describe('storage encoding', () => {
     assert.equal(parseSlowStreamFields(['other', 'x']).ok, false);
   });
 
+  it("stores a slow entry's host in a stream field of its own, and joins it back", () => {
+    const entry = JSON.parse(readFileSync(new URL('../vectors/slow-entry.json', import.meta.url), 'utf8')).cases.find(
+      (c: { value?: SlowEntry }) => c.value?.kind === 'query' && c.value.host !== undefined,
+    ).value as SlowEntry;
+    const fields = slowStreamFields(entry);
+    assert.deepEqual([fields[0], fields[2]], ['entry', 'host']);
+    assert.equal(JSON.parse(fields[1] as string).host, undefined);
+    assert.deepEqual(JSON.parse(fields[3] as string), entry.host);
+    assert.deepEqual(
+      parseSlowStreamFields(['note', 'x', ...fields, 'host', '{"cpu_usage":1}']),
+      { ok: true, value: entry },
+      'first host wins',
+    );
+    assert.match((parseSlowStreamFields(['host', fields[3] as string]) as { error: string }).error, /no "entry" field/);
+  });
+
   it('stores an exception as a member scored by its timestamp and reads it back', () => {
     const entry = firstValid<ErrorEntry>('error-entry.json');
     const { score, member } = errorMember(entry);

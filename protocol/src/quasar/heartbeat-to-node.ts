@@ -19,11 +19,14 @@ const twoDecimals = (value: number) => Math.round(value * 100) / 100;
  * - `cpu.process`: GPP gives a share of the whole machine, Quasar a share of one core capped at 100, so it is
  *   multiplied by the core count (1 when the heartbeat has no `cpu_count`), capped, and kept to two decimals.
  * - `memory.system.used` is `total - free`; `heapTotal` falls back to `heapUsed` when the SDK did not send it.
- * - Lost: load average, disks, event loop, recorder stats and `interval_ms`. The app's environment and version
- *   go to `meta.gravito_pulse`, which also marks the node as a mirror.
+ *   A heartbeat without a heap (Go) gives 0 and 0, which Zenith's Go agent writes for "not applicable".
+ * - `reported_status` becomes `runtime.status` and `runtime.errors`, as the Go agent writes them.
+ * - Lost: load average, disks, event loop, worker processes, recorder stats and `interval_ms`. The app's
+ *   environment and version go to `meta.gravito_pulse`, which also marks the node as a mirror.
  */
 export function heartbeatToPulseNode(heartbeat: PulseHeartbeat, server: { app: string; id: string }): PulseNode {
-  const { system, process, meta } = heartbeat;
+  const { system, process, meta, reported_status: reported } = heartbeat;
+  const heapUsed = process.memory_heap ?? 0;
   const cores = system.cpu_count ?? HEARTBEAT_TO_NODE_DEFAULTS.cores;
   const mirror: MirrorMeta = {
     mirror: true,
@@ -47,9 +50,13 @@ export function heartbeatToPulseNode(heartbeat: PulseHeartbeat, server: { app: s
     },
     memory: {
       system: { total: system.memory_total, free: system.memory_free, used: Math.max(0, system.memory_total - system.memory_free) },
-      process: { rss: process.memory_rss, heapTotal: process.memory_heap_total ?? process.memory_heap, heapUsed: process.memory_heap },
+      process: { rss: process.memory_rss, heapTotal: process.memory_heap_total ?? heapUsed, heapUsed },
     },
-    runtime: { uptime: process.uptime, framework: meta.sdk ?? HEARTBEAT_TO_NODE_DEFAULTS.framework },
+    runtime: {
+      uptime: process.uptime,
+      framework: meta.sdk ?? HEARTBEAT_TO_NODE_DEFAULTS.framework,
+      ...(reported ? { status: reported.status, ...(reported.errors ? { errors: [...reported.errors] } : {}) } : {}),
+    },
     meta: { [MIRROR_META_KEY]: mirror },
     timestamp: heartbeat.timestamp,
   };

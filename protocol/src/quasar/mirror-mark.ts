@@ -24,11 +24,28 @@ export interface MirrorMeta {
  */
 export const MIRROR_MARK_JSON = `"${MIRROR_META_KEY}":{"mirror":true`;
 
+/** A node the mirror wrote: its top-level `meta.gravito_pulse.mirror` is `true` (a mark nested deeper is not one). */
 export function isMirroredNode(node: Pick<PulseNode, 'meta'>): boolean {
   const meta = node.meta as Record<string, unknown> | null | undefined;
   if (typeof meta !== 'object' || meta === null) return false;
   const mark = meta[MIRROR_META_KEY] as Partial<MirrorMeta> | null | undefined;
   return typeof mark === 'object' && mark !== null && mark.mirror === true;
+}
+
+/**
+ * `isMirroredNode` of a stored value, as the mirror wrote it: it holds `MIRROR_MARK_JSON` (a value without that
+ * text is told apart without parsing), and parsed, the mark sits at the top of its `meta`. So an agent whose own
+ * meta nests `{"gravito_pulse":{"mirror":true}}` deeper is an agent's node: read, and never written over.
+ */
+export function isMirroredNodeJson(raw: string): boolean {
+  if (!raw.includes(MIRROR_MARK_JSON)) return false;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    return false;
+  }
+  return typeof parsed === 'object' && parsed !== null && isMirroredNode(parsed as Pick<PulseNode, 'meta'>);
 }
 
 /** `meta.sdk` of a heartbeat mapped from a PulseNode starts with this: the reader's own mark of its source. */

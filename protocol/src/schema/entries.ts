@@ -1,30 +1,49 @@
 import { type Static, Type } from '@sinclair/typebox';
 import { TEXT_LIMITS } from '../constants.js';
 import { EpochMillis, KeyPart, Millis, SpanId, Text, TraceId } from './common.js';
+import { HostState } from './host-state.js';
 
 const closed = { additionalProperties: false } as const;
 
+/**
+ * What was slow. `other` is for a kind not listed yet; a reader also reads any unknown kind token as `other` (see
+ * `tolerateNewerSlowEntry`), so that adding a kind here never makes a newer reader discard an even newer SDK's entries.
+ */
+export const SlowKind = Type.Union(
+  [Type.Literal('request'), Type.Literal('job'), Type.Literal('query'), Type.Literal('outgoing'), Type.Literal('other')],
+  {
+    title: 'SlowKind',
+    description:
+      'request: an incoming HTTP/RPC request (SERVER span); job: a consumed message or job (CONSUMER span); query: a database or cache call (CLIENT span with db.system); outgoing: an outgoing HTTP request (CLIENT span with an HTTP method); other: a kind this version does not list',
+  },
+);
+
 export const SlowEntry = Type.Object(
   {
-    kind: Type.Union([Type.Literal('request'), Type.Literal('job')], {
-      description: 'request: an incoming HTTP/RPC request (SERVER span); job: a consumed message or job (CONSUMER span)',
-    }),
-    name: Text(TEXT_LIMITS.name, 'grouping name: "GET /users/:id" or the job name; never a raw URL'),
-    method: Type.Optional(Text(TEXT_LIMITS.method, 'HTTP method')),
+    kind: SlowKind,
+    name: Text(
+      TEXT_LIMITS.name,
+      'grouping name: "GET /users/:id", the job name, the normalized statement ("SELECT * FROM users WHERE id = ?") or "GET api.example.com/users/:id"; never a raw URL, never a literal of a query',
+    ),
+    method: Type.Optional(Text(TEXT_LIMITS.method, 'HTTP method of a request or an outgoing request')),
     route: Type.Optional(Text(TEXT_LIMITS.route, 'route template, e.g. "/users/:id"; never a raw URL')),
-    status: Type.Optional(Type.Integer({ minimum: 100, maximum: 599, description: 'HTTP status code' })),
+    status: Type.Optional(
+      Type.Integer({ minimum: 100, maximum: 599, description: 'HTTP status code of a request or an outgoing request' }),
+    ),
     duration_ms: Millis(),
     threshold_ms: Millis(),
     timestamp: EpochMillis('start time, epoch ms'),
     trace_id: Type.Optional(TraceId()),
     span_id: Type.Optional(SpanId()),
     server_id: KeyPart(),
+    location: Type.Optional(Text(TEXT_LIMITS.location, 'where in the code it was made, "path:line" (a query or an outgoing request)')),
+    host: Type.Optional(HostState),
   },
   {
     ...closed,
     $id: 'SlowEntry',
     title: 'SlowEntry',
-    description: 'A request or job slower than its threshold; one stream entry of pulse:slow:{app}',
+    description: 'A request, job, query or outgoing request slower than its threshold; one stream entry of pulse:slow:{app}',
   },
 );
 
@@ -52,5 +71,6 @@ export const ErrorEntry = Type.Object(
   },
 );
 
+export type SlowKind = Static<typeof SlowKind>;
 export type SlowEntry = Static<typeof SlowEntry>;
 export type ErrorEntry = Static<typeof ErrorEntry>;

@@ -63,11 +63,34 @@ export const AppSnapshot = Type.Object(
 
 export const AppSummary = Type.Object(appSummaryFields, { ...closed, title: 'AppSummary' });
 
+/**
+ * Whether the state an event carries is current: the bridge's polls of Redis can fail while Redis still answers
+ * PING (a missing ACL permission, a renamed command, a cluster that refuses reads, timeouts). Optional, so that
+ * readers of older bridges keep working; in `system_pulse` and `system_pulse_delta` they are present only when
+ * the poll due at `timestamp` failed.
+ */
+const pollFields = {
+  poll_ok: Type.Optional(
+    Type.Boolean({
+      description:
+        "false when the bridge's last poll of Redis failed: the state is the last one a poll read, data_age_ms old, and server statuses are frozen",
+    }),
+  ),
+  poll_error: Type.Optional(Type.String({ maxLength: 512, description: 'why the last poll failed, as Redis or the bridge said it' })),
+  data_age_ms: Type.Optional(
+    Type.Integer({
+      minimum: 0,
+      description: 'ms since the last poll that succeeded read this state; absent when no poll has succeeded yet (the age is unknown)',
+    }),
+  ),
+};
+
 /** `event: system_pulse`: the whole aggregate, on connect and every interval. */
 export const SystemPulseEvent = Type.Object(
   {
     timestamp: EpochMillis(),
     redis_up: Type.Boolean(),
+    ...pollFields,
     apps: Type.Array(AppSnapshot),
   },
   { ...closed, $id: 'SystemPulseEvent', title: 'SystemPulseEvent' },
@@ -95,6 +118,7 @@ export const SystemPulseDeltaEvent = Type.Object(
   {
     timestamp: EpochMillis(),
     redis_up: Type.Boolean(),
+    ...pollFields,
     apps: Type.Array(AppDelta, { description: 'apps with any change, in name order; an app not listed is unchanged' }),
     apps_forgotten: Type.Array(KeyPart(), { description: 'apps with no server left: remove them' }),
   },
@@ -120,7 +144,10 @@ export const PulseErrorEvent = Type.Object(
   { ...closed, $id: 'PulseErrorEvent', title: 'PulseErrorEvent' },
 );
 
-/** `event: pulse_status`: whether the bridge reaches Redis, and whether Redis accepts writes; sent on connect and on every change. */
+/**
+ * `event: pulse_status`: whether the bridge reaches Redis, whether its polls succeed, and whether Redis accepts
+ * writes; sent on connect and on every change.
+ */
 export const PulseStatusEvent = Type.Object(
   {
     timestamp: EpochMillis(),
@@ -129,6 +156,7 @@ export const PulseStatusEvent = Type.Object(
       Type.Boolean({ description: 'Redis is at maxmemory with noeviction: it refuses writes, so servers show as lost until it has room' }),
     ),
     error: Type.Optional(Type.String({ maxLength: 512 })),
+    ...pollFields,
   },
   { ...closed, $id: 'PulseStatusEvent', title: 'PulseStatusEvent' },
 );

@@ -36,6 +36,13 @@ export const PulseRuntime = Type.Union(
     Type.Literal('php'),
     Type.Literal('python'),
     Type.Literal('go'),
+    // Languages of OpenTelemetry SDKs (`telemetry.sdk.language`) whose apps report through the bridge's OTLP receiver.
+    Type.Literal('java'),
+    Type.Literal('dotnet'),
+    Type.Literal('rust'),
+    Type.Literal('erlang'),
+    Type.Literal('cpp'),
+    Type.Literal('swift'),
     Type.Literal('other'),
   ],
   { title: 'PulseRuntime', description: 'the runtime the SDK runs on' },
@@ -63,6 +70,31 @@ export const ServerState = Type.Union([Type.Literal('running'), Type.Literal('st
   description: 'running (the default when absent), or stopped: the last heartbeat, written on a graceful shutdown',
 });
 
+/** Most errors one `reported_status` lists. */
+export const MAX_REPORTED_ERRORS = 16;
+/** What a writer may say of itself: Zenith's agents' `runtime.status` values, the same set. */
+export const REPORTED_STATUSES = ['online', 'degraded', 'error'] as const;
+
+/**
+ * The writer's own verdict on itself, next to the reader's (online, lost, stopped): a Zenith agent's
+ * `runtime.status` and `runtime.errors`. `degraded` and `error` lower the app's health; absent means the writer
+ * says nothing (not that all is well).
+ */
+export const ReportedStatus = Type.Object(
+  {
+    status: Type.Union(
+      REPORTED_STATUSES.map((status) => Type.Literal(status)),
+      { description: 'online: working; degraded: working with a fault (see errors); error: not doing its job' },
+    ),
+    errors: Type.Optional(
+      Type.Array(Text(TEXT_LIMITS.reportedError, 'a fault, as the writer names it, e.g. "monitor_redis_offline"'), {
+        maxItems: MAX_REPORTED_ERRORS,
+      }),
+    ),
+  },
+  { ...closed, title: 'ReportedStatus', description: "the writer's own status, e.g. a Zenith agent's runtime.status and errors" },
+);
+
 /** Most worker processes one heartbeat lists; an SDK reports the first ones and counts the rest as left out. */
 export const MAX_WORKER_PROCESSES = 64;
 
@@ -70,8 +102,9 @@ export const WorkerProcess = Type.Object(
   {
     pid: Type.Integer({ minimum: 0, maximum: 2 ** 31 }),
     name: Text(TEXT_LIMITS.processName, 'command name, e.g. "node" (Linux: /proc/<pid>/comm)'),
-    kind: Type.Union([Type.Literal('cluster'), Type.Literal('child')], {
-      description: "cluster: a worker of the runtime's cluster module; child: any other child process",
+    kind: Type.Union([Type.Literal('cluster'), Type.Literal('child'), Type.Literal('queue')], {
+      description:
+        "cluster: a worker of the runtime's cluster module; child: any other child process; queue: a queue worker found on the host (a Zenith agent's Laravel queue:work and horizon processes)",
     }),
     cpu_usage: Percent('share of the whole machine (all cores), 0 to 100, since the previous heartbeat'),
     memory_rss: Bytes('resident set, bytes'),
@@ -89,13 +122,16 @@ export const PulseHeartbeat = Type.Object(
         cpu_usage: Percent(),
         memory_total: Bytes(),
         memory_free: Bytes(),
-        load_avg: Type.Tuple(
-          [
-            Type.Number({ minimum: 0, description: '1 minute' }),
-            Type.Number({ minimum: 0, description: '5 minutes' }),
-            Type.Number({ minimum: 0, description: '15 minutes' }),
-          ],
-          { description: 'load average over 1, 5 and 15 minutes' },
+        // Optional: a writer that cannot read it (a Zenith agent reports none) leaves it out rather than sending 0s.
+        load_avg: Type.Optional(
+          Type.Tuple(
+            [
+              Type.Number({ minimum: 0, description: '1 minute' }),
+              Type.Number({ minimum: 0, description: '5 minutes' }),
+              Type.Number({ minimum: 0, description: '15 minutes' }),
+            ],
+            { description: 'load average over 1, 5 and 15 minutes; absent when the writer cannot read it' },
+          ),
         ),
         cpu_count: Type.Optional(Type.Integer({ minimum: 1, maximum: 65_536, description: 'logical CPUs' })),
         disks: Type.Optional(Type.Array(DiskUsage, { maxItems: 64, description: 'filesystems the SDK was told to watch' })),
@@ -108,7 +144,8 @@ export const PulseHeartbeat = Type.Object(
         uptime: Type.Number({ minimum: 0, description: 'seconds since the process started' }),
         cpu_usage: Percent('share of the whole machine (all cores), 0 to 100'),
         memory_rss: Bytes(),
-        memory_heap: Bytes('heap in use, bytes'),
+        // Optional: a runtime without such a heap (Go) leaves it out rather than sending 0.
+        memory_heap: Type.Optional(Bytes('heap in use, bytes; absent where the runtime has no such heap (Go)')),
         memory_heap_total: Type.Optional(Bytes('heap reserved, bytes')),
         event_loop: Type.Optional(EventLoopStats),
         runtime_version: Type.Optional(Text(TEXT_LIMITS.runtimeVersion, 'runtime version, e.g. "v20.20.2"')),
@@ -137,6 +174,7 @@ export const PulseHeartbeat = Type.Object(
     ),
     recorder: Type.Optional(RecorderStats),
     state: Type.Optional(ServerState),
+    reported_status: Type.Optional(ReportedStatus),
   },
   {
     ...closed,
@@ -152,4 +190,5 @@ export type EventLoopStats = Static<typeof EventLoopStats>;
 export type RecorderStats = Static<typeof RecorderStats>;
 export type ServerState = Static<typeof ServerState>;
 export type WorkerProcess = Static<typeof WorkerProcess>;
+export type ReportedStatus = Static<typeof ReportedStatus>;
 export type PulseRuntime = Static<typeof PulseRuntime>;

@@ -1,0 +1,138 @@
+// The OTLP mapping against its vectors (vectors/otlp/*.json): an OTLP JSON request in, GPP's Redis writes out. The
+// same vectors go through the bridge's receiver in both encodings (bridge/test/otlp-vectors.test.ts).
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { describe, it } from 'node:test';
+import {
+  errorsKey,
+  heartbeatKey,
+  NameFilter,
+  type OtlpServerMemory,
+  otlpHeartbeatTtlSeconds,
+  otlpMetricsToHeartbeats,
+  otlpTracesToEntries,
+  slowKey,
+  ThresholdMatcher,
+  validateErrorEntry,
+  validateHeartbeat,
+  validateSlowEntry,
+} from '../src/index.js';
+
+const load = (name: string) => JSON.parse(readFileSync(new URL(`../vectors/otlp/${name}.json`, import.meta.url), 'utf8'));
+const metricVectors = load('metrics');
+const traceVectors = load('traces');
+const RULES = { thresholds: new ThresholdMatcher([], 1_000), ignore: new NameFilter([]) };
+
+describe('OTLP metrics → heartbeats (vectors/otlp/metrics.json)', () => {
+  for (const c of metricVectors.cases) {
+    it(c.why, () => {
+      const out = otlpMetricsToHeartbeats(c.request, {
+        now: metricVectors.now,
+        previous: () => c.previous as OtlpServerMemory | undefined,
+      });
+      const written = out.servers
+        .filter((s) => s.heartbeat)
+        .map((s) => ({
+          key: heartbeatKey(s.app, s.id),
+          ttl_seconds: otlpHeartbeatTtlSeconds(s.heartbeat?.meta.interval_ms ?? 0),
+          value: s.heartbeat,
+        }));
+      assert.deepEqual(written, c.expected.heartbeats);
+      for (const h of written) assert.ok(validateHeartbeat(h.value).ok, JSON.stringify(validateHeartbeat(h.value)));
+      assert.equal(out.rejectedPoints, c.expected.rejected ?? 0);
+      const missing = Object.fromEntries(out.servers.filter((s) => !s.heartbeat).map((s) => [`${s.app}/${s.id}`, s.missing]));
+      assert.deepEqual(missing, c.expected.missing ?? {});
+    });
+  }
+
+  it('never throws on hostile shapes: wrong types everywhere give nothing, not a crash', () => {
+    const hostile = [
+      null,
+      1,
+      'x',
+      [],
+      { resourceMetrics: {} },
+      {
+        resourceMetrics: [
+          null,
+          1,
+          {
+            resource: 'x',
+            scopeMetrics: [
+              { metrics: [null, { name: 1 }, { name: 'process.memory.usage', gauge: { dataPoints: [null, 'x', { asInt: {} }] } }] },
+            ],
+          },
+        ],
+      },
+    ];
+    for (const request of hostile)
+      assert.doesNotThrow(() => otlpMetricsToHeartbeats(request as never, { now: 1, previous: () => undefined }));
+  });
+
+  it('an export sooner than half the interval (a flush at shutdown) keeps the interval; two in a row shrink it', () => {
+    const c = metricVectors.cases[0];
+    const at = (ms: number) => JSON.parse(JSON.stringify(c.request).replaceAll('"1764399999000000000"', `"${ms}000000"`));
+    const run = (ms: number, previous: OtlpServerMemory) =>
+      otlpMetricsToHeartbeats(at(ms), { now: ms, previous: () => previous }).servers[0]?.memory as OtlpServerMemory;
+    const steady = { collectedMs: 1_764_399_990_000, intervalMs: 10_000 };
+    const early = run(1_764_399_992_000, steady);
+    assert.deepEqual([early.intervalMs, early.early], [10_000, true]);
+    assert.equal(run(1_764_399_994_000, early).intervalMs, 2_000);
+  });
+});
+
+describe('OTLP traces → slow and error entries (vectors/otlp/traces.json)', () => {
+  for (const c of traceVectors.cases) {
+    it(c.why, () => {
+      const out = otlpTracesToEntries(c.request, { rules: RULES });
+      const slow = out.entries.filter((e) => e.type === 'slow').map((e) => ({ key: slowKey(e.app), entry: e.entry }));
+      const errors = out.entries
+        .filter((e) => e.type === 'error')
+        .map((e) => ({ key: errorsKey(e.app), score: e.entry.timestamp, entry: e.entry }));
+      assert.deepEqual(slow, c.expected.slow);
+      assert.deepEqual(errors, c.expected.errors);
+      for (const e of out.entries) assert.ok(e.type === 'slow' ? validateSlowEntry(e.entry).ok : validateErrorEntry(e.entry).ok);
+      assert.equal(out.rejectedSpans, c.expected.rejected ?? 0);
+    });
+  }
+
+  it('thresholds and ignore patterns are the Node exporter’s (the protocol’s one copy)', () => {
+    const request = traceVectors.cases[0].request;
+    const ignored = otlpTracesToEntries(request, { rules: { thresholds: RULES.thresholds, ignore: new NameFilter([/^\/orders\//]) } });
+    assert.equal(ignored.entries.length, 0);
+    const higher = otlpTracesToEntries(request, {
+      rules: { thresholds: new ThresholdMatcher([{ pattern: /^\/orders\//, ms: 2_000 }], 1_000), ignore: RULES.ignore },
+    });
+    assert.equal(higher.entries.length, 0);
+  });
+
+  it('never throws on hostile shapes', () => {
+    const hostile = [
+      null,
+      { resourceSpans: 'x' },
+      {
+        resourceSpans: [
+          {
+            resource: {
+              attributes: [
+                { key: 'service.name', value: { stringValue: 'a' } },
+                { key: 'service.instance.id', value: { stringValue: 'b' } },
+              ],
+            },
+            scopeSpans: [
+              {
+                spans: [
+                  null,
+                  1,
+                  { kind: 2, startTimeUnixNano: 'x' },
+                  { kind: 2, startTimeUnixNano: '1', endTimeUnixNano: '9999999999', events: 'x', traceId: 5 },
+                ],
+              },
+            ],
+          },
+        ],
+      },
+    ];
+    for (const request of hostile) assert.doesNotThrow(() => otlpTracesToEntries(request as never, { rules: RULES }));
+  });
+});
