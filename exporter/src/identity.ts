@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import { TEXT_LIMITS, toSafeKeyPart } from '@gravito/pulse-protocol';
+import { TEXT_LIMITS, toSafeKeyPart, truncateText } from '@gravito/pulse-protocol';
 import type { Resource } from '@opentelemetry/resources';
 import type { ResolvedOptions } from './config/options.js';
 import { claimIdentity, releaseIdentities } from './identity-claims.js';
@@ -26,12 +26,8 @@ function attr(resource: Resource | undefined, name: string): string | undefined 
   return text === '' ? undefined : text;
 }
 
-/** Truncates to at most `max` UTF-16 units without splitting a surrogate pair. */
-export function truncate(text: string, max: number): string {
-  if (text.length <= max) return text;
-  const code = text.charCodeAt(max - 1);
-  return text.slice(0, code >= 0xd800 && code <= 0xdbff ? max - 1 : max);
-}
+/** The protocol's surrogate-safe cut, under the name this package's modules use. */
+export const truncate = truncateText;
 
 export function resolveIdentity(resource: Resource | undefined, options: IdentityOptions): Identity {
   const appName = options.appName ?? attr(resource, 'service.name') ?? 'unknown_service';

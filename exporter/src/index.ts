@@ -1,3 +1,5 @@
+// The fingerprint rule is the protocol's (shared with the bridge's OTLP receiver); still exported here, as before.
+export { errorFingerprint, firstFrame } from '@gravito/pulse-protocol';
 export { type FetchHandler, type WithPulseOptions, withPulse } from './bun/with-pulse.js';
 export { DEFAULTS, PulseConfigError, type PulseOptions } from './config/options.js';
 export type { NamePattern } from './config/patterns.js';
@@ -10,7 +12,6 @@ export { createPulse, type Pulse } from './pulse.js';
 export { PulseRecorder, type PulseRecorderOptions } from './recorder.js';
 export { type PulseRedisClient, safeRedisOptions } from './redis/connection.js';
 export { recordUnsampled } from './sampling/record-unsampled.js';
-export { errorFingerprint, firstFrame } from './spans/fingerprint.js';
 export { PulseSpanProcessor } from './spans/pulse-span-processor.js';
 export { isRawUrl } from './spans/span-mapper.js';
 export { RecorderStats } from './stats.js';

@@ -1,5 +1,7 @@
 import { AggregationTemporality, InstrumentType, MeterProvider, type MetricProducer, MetricReader } from '@opentelemetry/sdk-metrics';
 import { HostCollector } from './collect/host-collector.js';
+import { HostStateHolder } from './collect/host-state.js';
+import { LoopDelayMonitor } from './collect/loop-delay.js';
 import { WorkerCollector } from './collect/workers.js';
 import { type PulseOptions, type ResolvedOptions, resolveOptions } from './config/options.js';
 import { IdentityCache } from './identity.js';
@@ -89,7 +91,10 @@ export function createPulse(options: PulseOptions = {}): Pulse {
   };
 
   const workers = new WorkerCollector(o.processes);
-  const collector = new HostCollector(o.disks, workers);
+  // One event-loop delay monitor, two windows: the heartbeat's interval and the host state's last second.
+  const loopDelay = new LoopDelayMonitor();
+  const collector = new HostCollector(o.disks, workers, loopDelay.window());
+  const hostState = new HostStateHolder(loopDelay.window());
   const pullReader = new PullReader();
   const meterProvider = new MeterProvider({ readers: [pullReader] });
   registerInstruments(meterProvider.getMeter(PULSE_SCOPE, SDK_VERSION), collector, stats);
@@ -131,12 +136,19 @@ export function createPulse(options: PulseOptions = {}): Pulse {
     stats,
     thresholds: o.thresholds,
     ignore: o.ignore,
+    queries: o.queries,
+    outgoing: o.outgoing,
+    outgoingGroups: o.outgoingGroups,
+    hostState,
     sampleRate: o.sampleRate,
     recordSlow: o.recordSlow,
     recordErrors: o.recordErrors,
     maxQueueSize: o.maxQueueSize,
     flushIntervalMs: o.flushIntervalMs,
-    onShutdown: release,
+    onShutdown: () => {
+      hostState.stop();
+      release();
+    },
   });
 
   const bound = o.writeTimeoutMs + 1_000;

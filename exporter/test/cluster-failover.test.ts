@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { errorsKey, parseErrorMember, parseHeartbeat, parseSlowStreamFields, slowKey } from '@gravito/pulse-protocol';
-import { findRedisServer, startRedisCluster, type TestRedisCluster, which } from '@gravito/pulse-testkit';
+import { findRedisServer, masterPortOf, startRedisCluster, type TestRedisCluster, which } from '@gravito/pulse-testkit';
 import { SpanKind } from '@opentelemetry/api';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BasicTracerProvider } from '@opentelemetry/sdk-trace-base';
@@ -30,14 +30,7 @@ describe('Redis Cluster from a seed list, and a master failover', { skip }, () =
     await nodes?.stop();
   });
 
-  /** The port of the master that serves `key`'s slot right now. */
-  const masterOf = async (key: string): Promise<number> => {
-    const slot = await reader.cluster('KEYSLOT', key);
-    const range = (await reader.cluster('SLOTS')).find(([from, to]) => slot >= from && slot <= to);
-    const port = range?.[2]?.[1];
-    assert.ok(port, `slot ${slot} is served`);
-    return port;
-  };
+  const masterOf = (key: string): Promise<number> => masterPortOf(reader, key);
 
   it('the example app takes REDIS_URL as a seed list', async () => {
     const app = uniqueApp('seeds');

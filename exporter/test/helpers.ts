@@ -24,6 +24,7 @@ export function uniqueApp(prefix: string): string {
 export interface AppProcess {
   readonly url: string;
   readonly child: ChildProcess;
+  stdout(): string;
   stderr(): string;
   stop(): Promise<number | null>;
 }
@@ -83,6 +84,7 @@ async function startProcess(
   return {
     url,
     child,
+    stdout: () => stdout,
     stderr: () => stderr,
     async stop() {
       if (child.exitCode !== null) return child.exitCode;

@@ -4,6 +4,7 @@ import { errorsKey, parseErrorMember, parseSlowStreamFields, slowEntryIdentity, 
 import {
   eventually,
   findRedisServer,
+  masterPortOf,
   startRedis,
   startRedisCluster,
   type TestRedis,
@@ -132,14 +133,7 @@ describe('partial writes on a real Redis Cluster: one shard frozen', {
     await nodes?.stop();
   });
 
-  /** The port of the master that serves `key`'s slot right now. */
-  const masterOf = async (key: string): Promise<number> => {
-    const slot = await reader.cluster('KEYSLOT', key);
-    const range = (await reader.cluster('SLOTS')).find(([from, to]) => slot >= from && slot <= to);
-    const port = range?.[2]?.[1];
-    assert.ok(port, `slot ${slot} is served`);
-    return port;
-  };
+  const masterOf = (key: string): Promise<number> => masterPortOf(reader, key);
 
   /** An app whose slow stream and error set live on different masters, so that one shard can fail alone. */
   const appOnTwoMasters = async (prefix: string): Promise<string> => {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { after, before, describe, it } from 'node:test';
-import { slowKey } from '@gravito/pulse-protocol';
+import { parseSlowStreamFields, slowKey } from '@gravito/pulse-protocol';
 import { startRedis, type TestRedis } from '@gravito/pulse-testkit';
 import { context, SpanKind, trace } from '@opentelemetry/api';
 import { suppressTracing } from '@opentelemetry/core';
@@ -39,7 +39,8 @@ describe('no self-tracing', () => {
   it("Pulse's Redis traffic creates no spans; the user's own ioredis call does", async () => {
     const { createPulse } = await import('../src/index.js');
     const { MeterProvider } = await import('@opentelemetry/sdk-metrics');
-    const pulse = createPulse({ redis: redis.url, appName, intervalMs: 200, ttlSeconds: 5, flushIntervalMs: 50 });
+    // Every CLIENT span of a database call is a slow query at 0 ms: a traced command of Pulse's would be written back.
+    const pulse = createPulse({ redis: redis.url, appName, intervalMs: 200, ttlSeconds: 5, flushIntervalMs: 50, queryThresholdMs: 0 });
     provider = new NodeTracerProvider({
       resource: resourceFromAttributes({ 'service.name': appName }),
       spanProcessors: [pulse.spanProcessor, new SimpleSpanProcessor(exporter)],
@@ -99,6 +100,18 @@ describe('no self-tracing', () => {
     const pulseCommands = ['xadd', 'zadd', 'zremrangebyscore', 'zremrangebyrank', 'expire'];
     assert.deepEqual(
       redisSpans().filter((s) => pulseCommands.includes(s.name)),
+      [],
+      "and none of Pulse's commands",
+    );
+
+    await pulse.forceFlush();
+    const entries = (await quiet(() => check.xrange(slowKey(appName), '-', '+'))).map(([, fields]) => {
+      const parsed = parseSlowStreamFields(fields);
+      return parsed.ok ? `${parsed.value.kind} ${parsed.value.name}` : parsed.error;
+    });
+    assert.ok(entries.includes('query set user-key-selftrace-? [? other arguments]'), `the user's SET is a query: ${entries.join(', ')}`);
+    assert.deepEqual(
+      entries.filter((entry) => /pulse:|^query (?:xadd|zadd|zremrangeby\w+|expire)\b/.test(entry)),
       [],
       "and none of Pulse's commands",
     );

@@ -81,3 +81,11 @@ export async function startRedisCluster({ masters = 3, replicas = 0, nodeTimeout
     throw err;
   }
 }
+
+/** The port of the master that serves `key`'s slot right now, as `client` (any node or cluster client) sees it. */
+export async function masterPortOf(client: Pick<Redis, 'cluster'>, key: string): Promise<number> {
+  const slot = Number(await client.cluster('KEYSLOT', key));
+  const port = (await client.cluster('SLOTS')).find(([from, to]) => slot >= from && slot <= to)?.[2]?.[1];
+  if (port === undefined) throw new Error(`slot ${slot} of ${key} is not served`);
+  return port;
+}

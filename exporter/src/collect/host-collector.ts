@@ -6,6 +6,7 @@ import { EventLoopCollector, type EventLoopSample } from './event-loop.js';
 import { sampleLoad } from './load.js';
 import { sampleMemory } from './memory.js';
 import { ProcessCollector, type ProcessSample } from './process.js';
+import type { DelaySource } from './timer-drift.js';
 import type { WorkerCollector } from './workers.js';
 
 /** One collection of everything a heartbeat describes. */
@@ -32,14 +33,17 @@ export interface HostSnapshot {
 export class HostCollector {
   private readonly cpu = new SystemCpuCollector();
   private readonly proc = new ProcessCollector();
-  private readonly eventLoop = new EventLoopCollector();
+  private readonly eventLoop: EventLoopCollector;
   private readonly disks: DiskCollector;
 
+  /** `loopDelay`: the heartbeat's window on the event-loop delay (a `LoopDelayMonitor` window of its own by default). */
   constructor(
     mounts: readonly string[],
     private readonly workers?: WorkerCollector,
+    loopDelay?: DelaySource,
   ) {
     this.disks = new DiskCollector(mounts);
+    this.eventLoop = new EventLoopCollector(loopDelay);
   }
 
   async collect(): Promise<HostSnapshot> {

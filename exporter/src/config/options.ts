@@ -1,6 +1,10 @@
 import { HEARTBEAT_INTERVAL_MS, HEARTBEAT_TTL_SECONDS, parseRedisTarget } from '@gravito/pulse-protocol';
 import type { Cluster, Redis, RedisOptions } from 'ioredis';
+import { NameGroups } from './name-groups.js';
 import { compilePattern, NameFilter, type NamePattern, ThresholdMatcher } from './patterns.js';
+
+/** Thresholds in ms per name pattern, first match wins: `{ '/slow/*': 2000 }` or `[[/^\/api\//, 500]]`. */
+export type ThresholdRules = Record<string, number> | ReadonlyArray<readonly [NamePattern, number]>;
 
 /** Everything `createPulse` and `PulseRecorder` accept. Every field is optional. */
 export interface PulseOptions {
@@ -31,13 +35,35 @@ export interface PulseOptions {
   /** A SERVER or CONSUMER span slower than this is a slow entry. Default 1000 ms. */
   thresholdMs?: number;
   /** Per-route or per-job thresholds, first match wins: `{ '/slow/*': 2000, 'send-email': 5000 }` or `[[/^\/api\//, 500]]`. */
-  thresholds?: Record<string, number> | ReadonlyArray<readonly [NamePattern, number]>;
+  thresholds?: ThresholdRules;
   /** Routes or job names never recorded (neither slow nor error entries). */
   ignore?: NamePattern[];
   /** Share of slow and error entries recorded, 0 to 1. Default 1. */
   sampleRate?: number;
-  /** Record slow requests and jobs. Default true. */
+  /** Record slow entries of every kind (requests, jobs, queries, outgoing requests). Default true. */
   recordSlow?: boolean;
+  /** A database or cache call (a CLIENT span with `db.system`) at least this long is a slow query. Default 1000 ms. */
+  queryThresholdMs?: number;
+  /** Per-query thresholds, first match wins, matched against the normalized statement: `{ 'SELECT * FROM reports*': 5000 }`. */
+  queryThresholds?: ThresholdRules;
+  /** Normalized statements never recorded (neither slow nor error entries), e.g. `[/^SELECT \* FROM health_check/]`. */
+  queryIgnore?: NamePattern[];
+  /** Record slow queries. Default true. */
+  recordQueries?: boolean;
+  /** An outgoing HTTP request (a CLIENT span with an HTTP method) at least this long is slow. Default 1000 ms. */
+  outgoingThresholdMs?: number;
+  /** Per-target thresholds, first match wins, matched against the target (`host/path`, as grouped): `{ 'api.example.com/reports/*': 5000 }`. */
+  outgoingThresholds?: ThresholdRules;
+  /** Targets (`host/path`, as grouped) never recorded (neither slow nor error entries), e.g. `['127.0.0.1:9200/*']`. */
+  outgoingIgnore?: NamePattern[];
+  /**
+   * How outgoing requests are grouped, as in Laravel Pulse: the first pattern that matches the target (`host/path`, no
+   * query string) rewrites it, e.g. `[[/^api\.github\.com\/repos\/.*$/, 'api.github.com/repos/*']]`, or `{ glob: name }`.
+   * A target no group matches has its ids collapsed (`api.example.com/users/:id`).
+   */
+  outgoingGroups?: Record<string, string> | ReadonlyArray<readonly [NamePattern, string]>;
+  /** Record slow outgoing requests. Default true. */
+  recordOutgoing?: boolean;
   /** Record exceptions. Default true. */
   recordErrors?: boolean;
   /** Entries held in memory while waiting for a flush; more are dropped and counted. Default 1000. */
@@ -61,12 +87,22 @@ export interface ResolvedOptions {
   processes: boolean;
   thresholds: ThresholdMatcher;
   ignore: NameFilter;
+  queries: SlowRules;
+  outgoing: SlowRules;
+  outgoingGroups: NameGroups;
   sampleRate: number;
   recordSlow: boolean;
   recordErrors: boolean;
   maxQueueSize: number;
   flushIntervalMs: number;
   writeTimeoutMs: number;
+}
+
+/** What makes a span of one kind a slow entry: whether the kind is recorded, its thresholds, the names never recorded. */
+export interface SlowRules {
+  record: boolean;
+  thresholds: ThresholdMatcher;
+  ignore: NameFilter;
 }
 
 export class PulseConfigError extends Error {
@@ -102,6 +138,15 @@ const KNOWN_KEYS = new Set([
   'sampleRate',
   'recordSlow',
   'recordErrors',
+  'queryThresholdMs',
+  'queryThresholds',
+  'queryIgnore',
+  'recordQueries',
+  'outgoingThresholdMs',
+  'outgoingThresholds',
+  'outgoingIgnore',
+  'outgoingGroups',
+  'recordOutgoing',
   'maxQueueSize',
   'flushIntervalMs',
   'writeTimeoutMs',
@@ -137,18 +182,41 @@ function pattern(value: unknown, where: string): NamePattern {
   return fail(`${where} must be a non-empty string (glob) or a RegExp, got ${String(value)}`);
 }
 
-function thresholdRules(value: PulseOptions['thresholds']): Array<{ pattern: RegExp; ms: number }> {
+/** `{ pattern: value }` or `[[pattern, value], …]` as pairs, each pattern checked. */
+function patternPairs(value: unknown, name: string, form: string): Array<readonly [NamePattern, unknown]> {
   if (value === undefined) return [];
-  const entries: ReadonlyArray<readonly [unknown, unknown]> = Array.isArray(value)
+  const entries: ReadonlyArray<unknown> = Array.isArray(value)
     ? value
     : typeof value === 'object' && value !== null
       ? Object.entries(value)
-      : fail(`thresholds must be an object { pattern: ms } or an array of [pattern, ms], got ${JSON.stringify(value)}`);
+      : fail(`${name} must be an object { pattern: ${form} } or an array of [pattern, ${form}], got ${JSON.stringify(value)}`);
   return entries.map((entry, i) => {
-    if (!Array.isArray(entry) || entry.length !== 2) fail(`thresholds[${i}] must be a [pattern, ms] pair`);
-    const p = pattern(entry[0], `thresholds[${i}] pattern`);
-    return { pattern: compilePattern(p), ms: number(entry[1], `thresholds[${String(p)}]`, 0, 0, 86_400_000) };
+    if (!Array.isArray(entry) || entry.length !== 2) fail(`${name}[${i}] must be a [pattern, ${form}] pair`);
+    return [pattern(entry[0], `${name}[${i}] pattern`), entry[1]] as const;
   });
+}
+
+function thresholdMatcher(rules: unknown, name: string, defaultMs: number): ThresholdMatcher {
+  const compiled = patternPairs(rules, name, 'ms').map(([p, ms]) => ({
+    pattern: compilePattern(p),
+    ms: number(ms, `${name}[${String(p)}]`, 0, 0, 86_400_000),
+  }));
+  return new ThresholdMatcher(compiled, defaultMs);
+}
+
+function nameFilter(value: unknown, name: string): NameFilter {
+  const patterns = value ?? [];
+  if (!Array.isArray(patterns)) fail(`${name} must be an array of globs or RegExps`);
+  return new NameFilter(patterns.map((p, i) => compilePattern(pattern(p, `${name}[${i}]`))));
+}
+
+function nameGroups(value: unknown, name: string): NameGroups {
+  return new NameGroups(
+    patternPairs(value, name, 'replacement').map(([p, replacement]) => {
+      if (typeof replacement !== 'string') fail(`${name}[${String(p)}] must be a replacement string, got ${JSON.stringify(replacement)}`);
+      return { pattern: compilePattern(p), replacement };
+    }),
+  );
 }
 
 /** A URL or seed list is read the way the bridge reads it (one parser, in the protocol package). */
@@ -186,9 +254,10 @@ export function resolveOptions(options: PulseOptions = {}): ResolvedOptions {
   if (options.redisOptions !== undefined && (typeof options.redisOptions !== 'object' || options.redisOptions === null)) {
     fail('redisOptions must be an ioredis options object');
   }
-  const ignore = options.ignore ?? [];
-  if (!Array.isArray(ignore)) fail('ignore must be an array of globs or RegExps');
   const thresholdMs = number(options.thresholdMs, 'thresholdMs', DEFAULTS.thresholdMs, 0, 86_400_000);
+  const recordSlow = bool(options.recordSlow, 'recordSlow', true);
+  const queryThresholdMs = number(options.queryThresholdMs, 'queryThresholdMs', DEFAULTS.thresholdMs, 0, 86_400_000);
+  const outgoingThresholdMs = number(options.outgoingThresholdMs, 'outgoingThresholdMs', DEFAULTS.thresholdMs, 0, 86_400_000);
   return {
     redis: redisTarget(options.redis),
     redisOptions: options.redisOptions ?? {},
@@ -200,10 +269,21 @@ export function resolveOptions(options: PulseOptions = {}): ResolvedOptions {
     ttlSeconds,
     disks: [...disks],
     processes: bool(options.processes, 'processes', true),
-    thresholds: new ThresholdMatcher(thresholdRules(options.thresholds), thresholdMs),
-    ignore: new NameFilter(ignore.map((p, i) => compilePattern(pattern(p, `ignore[${i}]`)))),
+    thresholds: thresholdMatcher(options.thresholds, 'thresholds', thresholdMs),
+    ignore: nameFilter(options.ignore, 'ignore'),
+    queries: {
+      record: recordSlow && bool(options.recordQueries, 'recordQueries', true),
+      thresholds: thresholdMatcher(options.queryThresholds, 'queryThresholds', queryThresholdMs),
+      ignore: nameFilter(options.queryIgnore, 'queryIgnore'),
+    },
+    outgoing: {
+      record: recordSlow && bool(options.recordOutgoing, 'recordOutgoing', true),
+      thresholds: thresholdMatcher(options.outgoingThresholds, 'outgoingThresholds', outgoingThresholdMs),
+      ignore: nameFilter(options.outgoingIgnore, 'outgoingIgnore'),
+    },
+    outgoingGroups: nameGroups(options.outgoingGroups, 'outgoingGroups'),
     sampleRate: number(options.sampleRate, 'sampleRate', DEFAULTS.sampleRate, 0, 1),
-    recordSlow: bool(options.recordSlow, 'recordSlow', true),
+    recordSlow,
     recordErrors: bool(options.recordErrors, 'recordErrors', true),
     maxQueueSize: number(options.maxQueueSize, 'maxQueueSize', DEFAULTS.maxQueueSize, 1, 100_000, true),
     flushIntervalMs: number(options.flushIntervalMs, 'flushIntervalMs', DEFAULTS.flushIntervalMs, 10, 60_000, true),

@@ -1,5 +1,6 @@
 import { type Context, SpanKind } from '@opentelemetry/api';
-import type { ResolvedOptions } from '../config/options.js';
+import type { HostStateHolder } from '../collect/host-state.js';
+import type { ResolvedOptions, SlowRules } from '../config/options.js';
 import { DiagOnce, errorMessage } from '../diag-once.js';
 import type { IdentityCache } from '../identity.js';
 import { entryCommands } from '../redis/entry-commands.js';
@@ -14,9 +15,20 @@ import type { ReadableSpan, SpanProcessor } from './span-types.js';
 export interface PulseSpanProcessorOptions
   extends Pick<
     ResolvedOptions,
-    'thresholds' | 'ignore' | 'sampleRate' | 'recordSlow' | 'recordErrors' | 'maxQueueSize' | 'flushIntervalMs'
+    | 'thresholds'
+    | 'ignore'
+    | 'queries'
+    | 'outgoing'
+    | 'outgoingGroups'
+    | 'sampleRate'
+    | 'recordSlow'
+    | 'recordErrors'
+    | 'maxQueueSize'
+    | 'flushIntervalMs'
   > {
   writer: RedisWriter;
+  /** The host's state that slow entries carry (`host`); refreshed on the flush tick. Without it, entries carry none. */
+  hostState?: HostStateHolder;
   identities: IdentityCache;
   stats: RecorderStats;
   /** Called once when the processor shuts down (releases the shared Redis connection). */
@@ -28,15 +40,22 @@ const MAX_ERRORS_PER_SPAN = 4;
 /** An exception often bubbles through several spans of one trace (express layer, then route): record it once. */
 const DEDUPE_CAPACITY = 512;
 
+/** The smallest threshold of a kind that is recorded: anything faster is never slow. */
+const minimumMs = (rules: SlowRules) => (rules.record ? rules.thresholds.minimumMs : Number.POSITIVE_INFINITY);
+
 /**
- * Turns ended spans into slow entries (SERVER and CONSUMER spans over their threshold) and error
+ * Turns ended spans into slow entries (SERVER, CONSUMER and CLIENT spans over their threshold) and error
  * entries (spans with `exception` events), queued in a bounded queue and written in one pipeline
  * per flush. `onEnd` only reads and enqueues; it never does I/O and never throws.
  */
 export class PulseSpanProcessor implements SpanProcessor {
   private readonly queue: EntryQueue;
   private readonly diag = new DiagOnce();
+  /** Requests and jobs: the top-level options. */
+  private readonly requests: SlowRules;
   private readonly minSlowMs: number;
+  private readonly minClientMs: number;
+  private readonly host: HostStateHolder | undefined;
   private readonly seenErrors = new Set<string>();
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> | undefined;
@@ -45,23 +64,39 @@ export class PulseSpanProcessor implements SpanProcessor {
 
   constructor(private readonly options: PulseSpanProcessorOptions) {
     this.queue = new EntryQueue(options.maxQueueSize);
-    this.minSlowMs = options.recordSlow ? options.thresholds.minimumMs : Number.POSITIVE_INFINITY;
-    this.timer = setInterval(() => void this.flush(), options.flushIntervalMs);
+    this.requests = { record: options.recordSlow, thresholds: options.thresholds, ignore: options.ignore };
+    this.minSlowMs = minimumMs(this.requests);
+    this.minClientMs = Math.min(minimumMs(options.queries), minimumMs(options.outgoing));
+    this.host = options.hostState;
+    // The flush tick also refreshes the host's state (at most once a second): no timer of its own.
+    this.timer = setInterval(() => {
+      this.host?.refresh();
+      void this.flush();
+    }, options.flushIntervalMs);
     this.timer.unref();
   }
 
-  onStart(_span: unknown, _parentContext: Context): void {}
+  /** Counts the requests in flight for the host's state: one property read and a compare per span. */
+  onStart(span: unknown, _parentContext: Context): void {
+    if ((span as { kind?: unknown }).kind === SpanKind.SERVER) this.host?.requestStarted();
+  }
 
   /**
-   * The hot path. A span without events that is neither SERVER nor CONSUMER, or is faster than the
-   * smallest threshold, costs two property reads and a compare, and allocates nothing.
+   * The hot path. A span without events that is not SERVER, CONSUMER or CLIENT, or is faster than the
+   * smallest threshold of its kind, costs a few property reads and compares, and allocates nothing.
    */
   onEnd(span: ReadableSpan): void {
+    const kind = span.kind;
+    if (kind === SpanKind.SERVER) this.host?.requestEnded();
     if (span.events.length === 0) {
-      const kind = span.kind;
-      if (kind !== SpanKind.SERVER && kind !== SpanKind.CONSUMER) return;
+      const minMs =
+        kind === SpanKind.CLIENT
+          ? this.minClientMs
+          : kind === SpanKind.SERVER || kind === SpanKind.CONSUMER
+            ? this.minSlowMs
+            : Number.POSITIVE_INFINITY;
       const d = span.duration;
-      if (d[0] * 1e3 + d[1] / 1e6 < this.minSlowMs) return;
+      if (d[0] * 1e3 + d[1] / 1e6 < minMs) return;
     }
     try {
       this.record(span);
@@ -78,17 +113,19 @@ export class PulseSpanProcessor implements SpanProcessor {
       this.dropped(1);
       return;
     }
-    const n = spanName(span);
-    if (o.ignore.matches(n.match)) return;
+    const n = spanName(span, o.outgoingGroups);
+    const rules = n.kind === 'query' ? o.queries : n.kind === 'outgoing' ? o.outgoing : this.requests;
+    if (rules.ignore.matches(n.match)) return;
     if (o.sampleRate < 1 && Math.random() >= o.sampleRate) return;
     const identity = o.identities.get(span.resource);
     if (identity === undefined) return; // another Pulse writes for this identity
-    if (n.kind !== 'other' && o.recordSlow) {
+    if (n.kind !== 'other' && rules.record) {
       const d = span.duration;
       const durationMs = d[0] * 1e3 + d[1] / 1e6;
-      const threshold = o.thresholds.thresholdFor(n.match);
+      const threshold = rules.thresholds.thresholdFor(n.match);
       if (durationMs >= threshold) {
-        this.enqueue({ type: 'slow', app: identity.app, entry: toSlowEntry(span, n, durationMs, threshold, identity.serverId) });
+        const entry = toSlowEntry(span, n, durationMs, threshold, identity.serverId, this.host?.current);
+        this.enqueue({ type: 'slow', app: identity.app, entry });
       }
     }
     if (!o.recordErrors || span.events.length === 0) return;

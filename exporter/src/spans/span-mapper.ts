@@ -1,21 +1,26 @@
 import { randomUUID } from 'node:crypto';
-import { type ErrorEntry, type SlowEntry, TEXT_LIMITS } from '@gravito/pulse-protocol';
-import { type AttributeValue, SpanKind } from '@opentelemetry/api';
+import { type ErrorEntry, errorFingerprint, type HostState, type SlowEntry, TEXT_LIMITS } from '@gravito/pulse-protocol';
+import { SpanKind } from '@opentelemetry/api';
 import { hrTimeToMilliseconds } from '@opentelemetry/core';
+import type { NameGroups } from '../config/name-groups.js';
 import { truncate } from '../identity.js';
-import { errorFingerprint } from './fingerprint.js';
+import { httpStatus, text } from './attributes.js';
+import { clientSpanName } from './client-span-name.js';
 import type { ReadableSpan, TimedEvent } from './span-types.js';
 
 /** How a span is grouped: what Pulse shows, matches thresholds and `ignore` against. */
 export interface SpanName {
-  kind: 'request' | 'job' | 'other';
-  /** `GET /users/:id`, the job name, or the span name of another span. */
+  /** `other`: a span that gives no slow entry, only exceptions. */
+  kind: 'request' | 'job' | 'query' | 'outgoing' | 'other';
+  /** `GET /users/:id`, the job name, the normalized statement, `GET host/path`, or the span name of another span. */
   name: string;
-  /** The key for thresholds and `ignore`: the route template for requests, else the name. */
+  /** The key for thresholds and `ignore`: the route template of a request, the target (`host/path`) of an outgoing one, else the name. */
   match: string;
   route?: string;
   method?: string;
   status?: number;
+  /** `path:line` of the code that made a query or an outgoing request, when its span says. */
+  location?: string;
 }
 
 // "/users/42", "GET /users/42", "https://…": a raw URL would make every request its own group.
@@ -25,22 +30,16 @@ export function isRawUrl(text: string): boolean {
   return RAW_URL.test(text);
 }
 
-function text(value: AttributeValue | undefined): string | undefined {
-  return typeof value === 'string' && value !== '' ? value : undefined;
-}
-
-function status(value: AttributeValue | undefined): number | undefined {
-  const n = typeof value === 'string' ? Number(value) : value;
-  return typeof n === 'number' && Number.isInteger(n) && n >= 100 && n <= 599 ? n : undefined;
-}
-
-/** The grouping name. Only `http.route` gives a request's route; `url.path` is never used. */
-export function spanName(span: ReadableSpan): SpanName {
+/**
+ * The grouping name. Only `http.route` gives a request's route; `url.path` is never used. `groups` are the
+ * user's groups of outgoing requests.
+ */
+export function spanName(span: ReadableSpan, groups: NameGroups): SpanName {
   const a = span.attributes;
   if (span.kind === SpanKind.SERVER) {
     const method = text(a['http.request.method']) ?? text(a['http.method']);
     const route = text(a['http.route']);
-    const st = status(a['http.response.status_code']) ?? status(a['http.status_code']);
+    const st = httpStatus(a['http.response.status_code']) ?? httpStatus(a['http.status_code']);
     const shortMethod = method === undefined ? undefined : truncate(method, TEXT_LIMITS.method);
     if (route !== undefined) {
       const r = truncate(route, TEXT_LIMITS.route);
@@ -60,6 +59,10 @@ export function spanName(span: ReadableSpan): SpanName {
     const name = truncate(isRawUrl(span.name) ? (text(a['messaging.destination.name']) ?? 'job') : span.name, TEXT_LIMITS.name);
     return { kind: 'job', name, match: name, route: name };
   }
+  if (span.kind === SpanKind.CLIENT) {
+    const client = clientSpanName(span, groups);
+    if (client !== undefined) return client;
+  }
   const route = text(a['http.route']);
   const name = truncate(route ?? span.name, TEXT_LIMITS.name);
   return { kind: 'other', name, match: name, route: route === undefined ? undefined : truncate(route, TEXT_LIMITS.route) };
@@ -77,21 +80,30 @@ function ids(span: ReadableSpan): { trace_id: string; span_id: string } {
 
 const round3 = (v: number) => Math.round(v * 1000) / 1000;
 
-export function toSlowEntry(span: ReadableSpan, n: SpanName, durationMs: number, thresholdMs: number, serverId: string): SlowEntry {
+/** `n` is of a kind that has slow entries (not `other`); `host` is the host's state around that moment, when known. */
+export function toSlowEntry(
+  span: ReadableSpan,
+  n: SpanName,
+  durationMs: number,
+  thresholdMs: number,
+  serverId: string,
+  host: HostState | undefined,
+): SlowEntry {
   const entry: SlowEntry = {
-    kind: n.kind === 'job' ? 'job' : 'request',
+    kind: n.kind,
     name: n.name === '' ? 'unknown' : n.name,
     duration_ms: round3(durationMs),
     threshold_ms: thresholdMs,
     timestamp: Math.round(hrTimeToMilliseconds(span.startTime)),
     server_id: serverId,
   };
-  if (n.kind === 'request') {
-    if (n.method !== undefined) entry.method = n.method;
-    if (n.route !== undefined) entry.route = n.route;
-    if (n.status !== undefined) entry.status = n.status;
-  }
-  return Object.assign(entry, ids(span));
+  if (n.method !== undefined) entry.method = n.method;
+  if (n.kind === 'request' && n.route !== undefined) entry.route = n.route;
+  if (n.status !== undefined) entry.status = n.status;
+  if (n.location !== undefined) entry.location = n.location;
+  Object.assign(entry, ids(span));
+  if (host !== undefined) entry.host = host;
+  return entry;
 }
 
 export function toErrorEntry(span: ReadableSpan, event: TimedEvent, n: SpanName, serverId: string): ErrorEntry {

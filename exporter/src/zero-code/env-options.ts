@@ -10,6 +10,8 @@ const NUMBERS = {
   PULSE_INTERVAL_MS: 'intervalMs',
   PULSE_TTL_SECONDS: 'ttlSeconds',
   PULSE_THRESHOLD_MS: 'thresholdMs',
+  PULSE_QUERY_THRESHOLD_MS: 'queryThresholdMs',
+  PULSE_OUTGOING_THRESHOLD_MS: 'outgoingThresholdMs',
   PULSE_SAMPLE_RATE: 'sampleRate',
   PULSE_MAX_QUEUE_SIZE: 'maxQueueSize',
   PULSE_FLUSH_INTERVAL_MS: 'flushIntervalMs',
@@ -24,12 +26,16 @@ const TEXTS = {
 
 const LISTS = {
   PULSE_IGNORE: 'ignore',
+  PULSE_QUERY_IGNORE: 'queryIgnore',
+  PULSE_OUTGOING_IGNORE: 'outgoingIgnore',
   PULSE_DISKS: 'disks',
 } as const satisfies Record<string, keyof PulseOptions>;
 
 const BOOLEANS = {
   PULSE_RECORD_SLOW: 'recordSlow',
   PULSE_RECORD_ERRORS: 'recordErrors',
+  PULSE_RECORD_QUERIES: 'recordQueries',
+  PULSE_RECORD_OUTGOING: 'recordOutgoing',
   PULSE_PROCESSES: 'processes',
 } as const satisfies Record<string, keyof PulseOptions>;
 

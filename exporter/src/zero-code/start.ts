@@ -1,10 +1,12 @@
 import { createRequire } from 'node:module';
+import { diag } from '@opentelemetry/api';
 import type { Instrumentation } from '@opentelemetry/instrumentation';
 import { defaultResource, detectResources, envDetector, hostDetector, processDetector } from '@opentelemetry/resources';
 import type { NodeSDK } from '@opentelemetry/sdk-node';
 import { PulseConfigError } from '../config/options.js';
 import { PulseRecorder } from '../recorder.js';
 import { recordUnsampled } from '../sampling/record-unsampled.js';
+import { clientInstrumentations } from './client-instrumentations.js';
 import { pulseDisabled, pulseOptionsFromEnv } from './env-options.js';
 
 /** What the register entry started. */
@@ -32,7 +34,8 @@ function load<T>(name: string): T {
 }
 
 /**
- * NodeSDK with the HTTP and Express instrumentations and Pulse's span processor, plus Pulse's
+ * NodeSDK with the HTTP and Express instrumentations, the client ones whose packages the app has (pg, mysql2, ioredis,
+ * undici: `clientInstrumentations`), and Pulse's span processor, plus Pulse's
  * heartbeat loop, configured from the environment: NodeSDK reads the `OTEL_*` variables (sampler,
  * propagators, log level), the Resource comes from OTel's default detectors (`OTEL_SERVICE_NAME`,
  * `OTEL_RESOURCE_ATTRIBUTES`, process, host), and `pulseOptionsFromEnv` reads the `PULSE_*` ones.
@@ -52,7 +55,8 @@ export function startZeroCode(): ZeroCode {
   );
   const resource = defaultResource().merge(detectResources({ detectors: [envDetector, processDetector, hostDetector] }));
   const recorder = pulseDisabled() ? undefined : new PulseRecorder({ ...pulseOptionsFromEnv(), resource }).start();
-  const instrumentations: Instrumentation[] = [new HttpInstrumentation(), new ExpressInstrumentation()];
+  const clients = clientInstrumentations();
+  const instrumentations: Instrumentation[] = [new HttpInstrumentation(), new ExpressInstrumentation(), ...clients.instrumentations];
   const sdk = new NodeSDK({
     resource,
     autoDetectResources: false,
@@ -62,6 +66,9 @@ export function startZeroCode(): ZeroCode {
     instrumentations,
   });
   sdk.start();
+  // Said once NodeSDK has installed its diag logger (OTEL_LOG_LEVEL): Pulse is quiet on stderr while it works.
+  diag.info(`[pulse] zero-code instrumentations: ${['http', 'express', ...clients.names].join(', ')}`);
+  for (const problem of clients.problems) diag.warn(`[pulse] ${problem}`);
   let stopping: Promise<void> | undefined;
   const zeroCode: ZeroCode = {
     sdk,
