@@ -1,10 +1,11 @@
 import type { AddressInfo } from 'node:net';
-import { PULSE_EVENTS } from '@gravito/pulse-protocol';
+import { type OtlpSpanRules, PULSE_EVENTS } from '@gravito/pulse-protocol';
 import { pino } from 'pino';
 import type { Bridge, BridgeOptions } from './bridge-api.js';
 import { type BridgeConfig, DEFAULTS } from './config/config.js';
 import { PulseApi } from './http/api.js';
 import { createApp } from './http/app.js';
+import type { GuessPolicy } from './http/guess-limiter.js';
 import { createLimitedServer, isLoopback } from './http/server-limits.js';
 import { BridgeMetrics } from './metrics/bridge-metrics.js';
 import { MonitorService } from './monitor/monitor-service.js';
@@ -14,6 +15,8 @@ import { QuasarReader } from './quasar/reader.js';
 import { ZenithRoutes } from './quasar/zenith-routes.js';
 import { ZenithView } from './quasar/zenith-view.js';
 import { connectRedis, type RedisHandle } from './redis/connection.js';
+import { withOtlpMetrics } from './sources/otlp/otlp-metrics.js';
+import { createOtlpSource, type OtlpSource } from './sources/otlp/source.js';
 import { SseBroadcaster } from './sse/broadcaster.js';
 import { webRoutes } from './web/routes.js';
 
@@ -25,10 +28,19 @@ export interface BridgeInternals extends Bridge {
   readonly redis: RedisHandle;
   /** Zenith compatibility: the agents' reader (unless turned off), the mirror (when turned on), the routes. */
   readonly quasar: { reader?: QuasarReader; mirror?: ZenithMirror; routes: ZenithRoutes };
+  /** The OTLP receiver, when `otlp` is on. */
+  readonly otlp?: OtlpSource;
+}
+
+/** Tests only, on top of the public options: token guessing slowed with other numbers (a small client table). */
+export interface AssembleOptions extends BridgeOptions {
+  guessPolicy?: Partial<GuessPolicy>;
+  /** Tests and benches: the OTLP receiver's thresholds and ignore patterns (default: 1 s, none). */
+  otlpSpanRules?: OtlpSpanRules;
 }
 
 /** Builds a bridge with its parts exposed, for the tests and benchmarks; `createBridge` is the public face. */
-export function assembleBridge(partial: Partial<BridgeConfig> = {}, options: BridgeOptions = {}): BridgeInternals {
+export function assembleBridge(partial: Partial<BridgeConfig> = {}, options: AssembleOptions = {}): BridgeInternals {
   const config: BridgeConfig = { ...DEFAULTS, ...partial };
   const log = options.logger ?? pino({ level: config.logLevel, base: { service: 'pulse-bridge' } });
   const intervalMs = options.unsafeIntervalMs ?? config.streamIntervalMs;
@@ -51,7 +63,7 @@ export function assembleBridge(partial: Partial<BridgeConfig> = {}, options: Bri
     if (!monitorRef?.isRedisUp()) setTimeout(() => monitorRef?.requestTick(), 50).unref();
   });
   redis.client.on('close', () => monitorRef?.connectionLost('connection closed'));
-  const quasarReader = config.quasarRead ? new QuasarReader() : undefined;
+  const quasarReader = config.quasarRead ? new QuasarReader({ log }) : undefined;
   const monitor = new MonitorService(
     redis,
     {
@@ -93,13 +105,29 @@ export function assembleBridge(partial: Partial<BridgeConfig> = {}, options: Bri
     { maxClients: config.sseMaxClients, maxBufferBytes: config.sseMaxBufferBytes },
     log,
   );
+  // The receiver writes GPP into the Redis the monitor reads: it is a source like any SDK.
+  const otlp = config.otlp ? createOtlpSource(redis, config.redisTimeoutMs * 2, log, options.otlpSpanRules) : undefined;
   const metrics = new BridgeMetrics(monitor, sse, {
     maxRoutesPerApp: config.metricsMaxRoutes,
-    extension: quasarMetrics(quasarReader, mirror, zenith.stream),
+    extension: withOtlpMetrics(quasarMetrics(quasarReader, mirror, zenith.stream), otlp?.receiver.counts),
+    log,
   });
   const api = new PulseApi(redis, config.redisTimeoutMs * 2, () => monitor.caps.reached('api_reads', 1, { path: 'JSON API' }));
   const web = webRoutes(log);
-  const app = createApp({ monitor, sse, metrics, api, log, token: config.token, corsOrigins: config.corsOrigins, zenith, web });
+  const { token, corsOrigins } = config;
+  const app = createApp({
+    monitor,
+    sse,
+    metrics,
+    api,
+    log,
+    token,
+    guessPolicy: options.guessPolicy,
+    corsOrigins,
+    zenith,
+    web,
+    otlp: otlp?.routes,
+  });
   const server = createLimitedServer(app);
 
   let stopping: Promise<void> | undefined;
@@ -111,6 +139,7 @@ export function assembleBridge(partial: Partial<BridgeConfig> = {}, options: Bri
     redis,
     server,
     quasar: { reader: quasarReader, mirror, routes: zenith },
+    otlp,
     start() {
       return new Promise((resolve, reject) => {
         server.once('error', reject);

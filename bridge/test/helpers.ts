@@ -3,6 +3,8 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { after, before } from 'node:test';
 import {
+  type AppSnapshot,
+  type AppSummary,
   type ErrorEntry,
   heartbeatKey,
   PULSE_EVENTS,
@@ -235,4 +237,30 @@ export function assertEventsMatchProtocol(client: SseClient): void {
       assert.fail(`${event.event} does not match the protocol schema at ${first?.path}: ${first?.message}`);
     }
   }
+}
+
+const byName = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+function figuresOf(app: AppSnapshot): AppSummary {
+  const { app: _name, servers: _servers, ...figures } = app;
+  return figures;
+}
+
+/** What a delta client does (protocol README, "SSE payloads"): apply each delta to the state it holds. */
+export function applyDelta(state: SystemPulseEvent, delta: SystemPulseDeltaEvent): SystemPulseEvent {
+  const apps = new Map(state.apps.map((app) => [app.app, app]));
+  for (const app of delta.apps_forgotten) apps.delete(app);
+  for (const change of delta.apps) {
+    const old = apps.get(change.app);
+    const servers = new Map((old?.servers ?? []).map((s) => [s.id, s]));
+    for (const id of change.forgotten) servers.delete(id);
+    for (const server of change.servers) servers.set(server.id, server);
+    apps.set(change.app, {
+      app: change.app,
+      ...(change.summary ?? figuresOf(old as AppSnapshot)),
+      servers: [...servers.values()].sort((a, b) => byName(a.id, b.id)),
+    });
+  }
+  const { apps: _changes, apps_forgotten: _gone, ...head } = delta;
+  return { ...head, apps: [...apps.values()].sort((a, b) => byName(a.app, b.app)) };
 }

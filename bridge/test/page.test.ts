@@ -678,6 +678,31 @@ describe('the Pulse page in Chromium', { skip }, () => {
         await page.close();
       }
     });
+
+    // Runs last in this bridge: it leaves 127.0.0.1 waiting for its next guess.
+    it('says how long to wait once this address has sent too many wrong tokens', async () => {
+      for (let i = 0; i < 10; i++) {
+        const res = await fetch(`${guarded.url}/readyz`, { headers: { Authorization: `Bearer wrong-${i}` } });
+        await res.arrayBuffer();
+      }
+      const { page, log } = await browser.open();
+      try {
+        await page.goto(`${guarded.url}/`);
+        await page.locator('#login').waitFor({ state: 'visible', timeout: 5_000 });
+        // Even the right token is not checked while this address waits: the form says for how long.
+        await page.fill('#login-token', TOKEN);
+        await page.press('#login-token', 'Enter');
+        await waitFor(async () => (await textOf(page.locator('#login-error'))) !== '' || undefined, 5_000, 'the answer');
+        assert.match(
+          await textOf(page.locator('#login-error')),
+          /^Too many wrong tokens from this address: try again in \d+\s(second|seconds)\.$/,
+        );
+        assert.equal(await page.locator('.card').count(), 0);
+        assert.deepEqual(log.errors, []);
+      } finally {
+        await page.close();
+      }
+    });
   });
 
   it('keeps up with 1,000 servers: measures event-to-paint against a bare parse-and-paint floor (docs/benchmarks.md)', async (t) => {

@@ -1,8 +1,6 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import {
-  type AppSnapshot,
-  type AppSummary,
   heartbeatKey,
   PULSE_EVENTS,
   type PulseSlowEvent,
@@ -13,6 +11,7 @@ import {
 } from '@gravito/pulse-protocol';
 import type { Redis } from 'ioredis';
 import {
+  applyDelta,
   assertEventsMatchProtocol,
   getJson,
   heartbeat,
@@ -26,35 +25,6 @@ import {
 const INTERVAL = 200;
 /** Heartbeats say they are written every 100 ms: one not rewritten for 300 ms turns lost (same record, new status). */
 const HEARTBEAT_INTERVAL = 100;
-
-const byName = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
-
-function figuresOf(app: AppSnapshot): AppSummary {
-  const { app: _name, servers: _servers, ...figures } = app;
-  return figures;
-}
-
-/** What a delta client does: apply each `system_pulse_delta` to the state it holds. */
-function applyDelta(state: SystemPulseEvent, delta: SystemPulseDeltaEvent): SystemPulseEvent {
-  const apps = new Map(state.apps.map((app) => [app.app, app]));
-  for (const app of delta.apps_forgotten) apps.delete(app);
-  for (const change of delta.apps) {
-    const old = apps.get(change.app);
-    const servers = new Map((old?.servers ?? []).map((s) => [s.id, s]));
-    for (const id of change.forgotten) servers.delete(id);
-    for (const server of change.servers) servers.set(server.id, server);
-    apps.set(change.app, {
-      app: change.app,
-      ...(change.summary ?? figuresOf(old as AppSnapshot)),
-      servers: [...servers.values()].sort((a, b) => byName(a.id, b.id)),
-    });
-  }
-  return {
-    timestamp: delta.timestamp,
-    redis_up: delta.redis_up,
-    apps: [...apps.values()].sort((a, b) => byName(a.app, b.app)),
-  };
-}
 
 /** The state a delta stream describes at each event id, from its first system_pulse on. */
 function rebuild(client: SseClient): Map<string, SystemPulseEvent> {

@@ -34,6 +34,8 @@ export interface BridgeConfig {
   quasarRead: boolean;
   /** Write every online server as a Zenith PulseNode (`gravito:quasar:node:{app}:{id}`). The bridge's only Redis write. */
   zenithMirror: boolean;
+  /** Receive OTLP/HTTP (`POST /v1/metrics`, `/v1/traces`) on this port, under the token, and write GPP. The second Redis writer. */
+  otlp: boolean;
 }
 
 export class ConfigError extends Error {
@@ -67,6 +69,7 @@ const OPTIONS = {
   logLevel: { env: 'PULSE_LOG_LEVEL', short: '--log-level', describe: 'log level' },
   quasarRead: { env: 'PULSE_QUASAR_READ', short: '--quasar-read', describe: 'read Zenith agents (1/0)' },
   zenithMirror: { env: 'PULSE_ZENITH_MIRROR', short: '--zenith-mirror', describe: 'mirror servers into Zenith (1/0)' },
+  otlp: { env: 'PULSE_OTLP', short: '--otlp', describe: 'receive OTLP/HTTP on /v1/metrics, /v1/traces (1/0)' },
 } satisfies Record<keyof BridgeConfig, Option>;
 
 export const DEFAULTS: BridgeConfig = {
@@ -85,10 +88,11 @@ export const DEFAULTS: BridgeConfig = {
   logLevel: 'info',
   quasarRead: true,
   zenithMirror: false,
+  otlp: false,
 };
 
 /** Options that are on or off: their flag may stand alone (`--zenith-mirror` means `--zenith-mirror 1`). */
-const SWITCHES = new Set<keyof BridgeConfig>(['quasarRead', 'zenithMirror']);
+const SWITCHES = new Set<keyof BridgeConfig>(['quasarRead', 'zenithMirror', 'otlp']);
 const ON = new Set(['1', 'true', 'yes', 'on']);
 const OFF = new Set(['0', 'false', 'no', 'off']);
 
@@ -209,6 +213,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: readonly 
     logLevel,
     quasarRead: bool('quasarRead', DEFAULTS.quasarRead),
     zenithMirror: bool('zenithMirror', DEFAULTS.zenithMirror),
+    otlp: bool('otlp', DEFAULTS.otlp),
   };
 }
 

@@ -1,4 +1,3 @@
-import { timingSafeEqual } from 'node:crypto';
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import type { Logger } from 'pino';
 import type { BridgeMetrics } from '../metrics/bridge-metrics.js';
@@ -8,6 +7,8 @@ import { ZENITH_STREAM_PATH, type ZenithRoutes } from '../quasar/zenith-routes.j
 import type { SseBroadcaster } from '../sse/broadcaster.js';
 import { MAX_STREAM_APPS, STREAM_MODES, subscription } from '../sse/subscription.js';
 import { type PulseApi, RedisUnavailable } from './api.js';
+import { auth } from './auth.js';
+import type { GuessPolicy } from './guess-limiter.js';
 import { appListParam, appParam, enumParam, intParam, QueryError } from './query.js';
 import { ApiBusy } from './read-gate.js';
 
@@ -18,19 +19,18 @@ export interface AppDeps {
   api: PulseApi;
   log: Logger;
   token: string | undefined;
+  /** Tests only: token guessing slowed with other numbers (a small client table). */
+  guessPolicy?: Partial<GuessPolicy>;
   corsOrigins: readonly string[];
   /** Zenith's routes (`/api/pulse/nodes`, `/api/logs/stream`). */
   zenith?: ZenithRoutes;
   /** The Pulse page and its assets: served before the token check, since they hold no data. */
   web: Router;
+  /** OTLP/HTTP's `/v1/metrics` and `/v1/traces`, when the receiver is on: behind the token, like the data it writes. */
+  otlp?: Router;
 }
 
 export const STREAM_PATH = '/api/pulse/stream';
-
-function tokenMatches(expected: Buffer, given: string): boolean {
-  const got = Buffer.from(given);
-  return got.length === expected.length && timingSafeEqual(got, expected);
-}
 
 /** Exact-match CORS: only the listed origins get `Access-Control-Allow-Origin`, and only their own origin back. */
 function cors(origins: readonly string[]) {
@@ -57,26 +57,6 @@ function cors(origins: readonly string[]) {
   };
 }
 
-/**
- * A bearer token on everything but /healthz. Browsers' EventSource cannot send headers, so the streams alone
- * also takes `?access_token=` (query strings are never logged by the bridge).
- */
-function auth(token: string | undefined) {
-  const expected = token ? Buffer.from(token) : undefined;
-  return (req: Request, res: Response, next: NextFunction) => {
-    if (!expected || req.path === '/healthz' || req.method === 'OPTIONS') return next();
-    // The scheme name is case-insensitive (RFC 7235): `bearer x` is `Bearer x`.
-    const bearer = /^bearer +(\S+) *$/i.exec(req.headers.authorization ?? '')?.[1];
-    const fromQuery =
-      (req.path === STREAM_PATH || req.path === ZENITH_STREAM_PATH) && typeof req.query.access_token === 'string'
-        ? req.query.access_token
-        : undefined;
-    const given = bearer ?? fromQuery;
-    if (given !== undefined && tokenMatches(expected, given)) return next();
-    res.set('WWW-Authenticate', 'Bearer realm="pulse-bridge"').status(401).json({ error: 'a valid bearer token is required' });
-  };
-}
-
 function wantsOpenMetrics(req: Request): boolean {
   return /application\/openmetrics-text/i.test(req.headers.accept ?? '');
 }
@@ -95,15 +75,23 @@ export function createApp(deps: AppDeps): express.Express {
   });
   app.use(cors(deps.corsOrigins));
   app.use(deps.web);
-  app.use(auth(deps.token));
+  app.use(
+    auth({
+      token: deps.token,
+      queryTokenPaths: [STREAM_PATH, ZENITH_STREAM_PATH],
+      failures: metrics.authFailures,
+      log,
+      guessPolicy: deps.guessPolicy,
+    }),
+  );
 
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });
 
   app.get('/readyz', (_req, res) => {
-    const up = monitor.isRedisUp();
-    res.status(up ? 200 : 503).json({ status: up ? 'ready' : 'redis unreachable', redis_up: up });
+    const readiness = monitor.readiness();
+    res.status(readiness.status === 'ready' ? 200 : 503).json(readiness);
   });
 
   app.get(STREAM_PATH, (req, res) => {
@@ -133,6 +121,7 @@ export function createApp(deps: AppDeps): express.Express {
   });
 
   deps.zenith?.install(app);
+  if (deps.otlp) app.use(deps.otlp);
 
   app.get('/metrics', async (req, res) => {
     const scrape = await metrics.scrape(wantsOpenMetrics(req));

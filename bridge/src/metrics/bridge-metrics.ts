@@ -1,10 +1,12 @@
+import { type Logger, pino } from 'pino';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, type Metric, type OpenMetricsContentType, Registry } from 'prom-client';
-import type { CapName } from '../monitor/caps.js';
+import type { CapName, Caps } from '../monitor/caps.js';
 import type { MonitorService, Snapshot } from '../monitor/monitor-service.js';
 import type { SseBroadcaster } from '../sse/broadcaster.js';
 import { LabelCap, methodLabel } from './label-cap.js';
 import { PULSE_METRICS as M, type MetricDefinition } from './names.js';
-import { renderSnapshotFamilies } from './snapshot-families.js';
+import { RenderFailures, renderRegistry } from './render-failures.js';
+import { SnapshotFamilies } from './snapshot-families.js';
 import { WindowMax } from './window-max.js';
 
 export interface MetricsOptions {
@@ -14,11 +16,21 @@ export interface MetricsOptions {
   clock?: () => number;
   /** More metrics (Zenith compatibility): registered with the others, and families rendered per snapshot. */
   extension?: MetricsExtension;
+  /** Where a family whose render failed is reported (once per family); silent when not given. */
+  log?: Logger;
 }
 
 export interface MetricsExtension {
   register(registry: Registry): void;
-  families(snapshot: Snapshot): string;
+  renderers: readonly SnapshotFamilyRenderer[];
+}
+
+/** Families written straight from a snapshot, once per snapshot, in slices that give the event loop back. */
+export interface SnapshotFamilyRenderer {
+  /** The families it renders: left out together when its render fails. */
+  readonly families: readonly MetricDefinition[];
+  /** The families' text; what a cap leaves out is counted in `caps`. */
+  render(snapshot: Snapshot, caps: Caps): Promise<Buffer[]>;
 }
 
 type RouteLabels = { app: string; kind: string; method: string; route: string };
@@ -50,13 +62,17 @@ export class BridgeMetrics {
   private readonly routes: LabelCap;
   private readonly types: LabelCap;
   private rendered: { snapshot: Snapshot; pieces: Promise<Buffer[]> } | undefined;
+  private readonly renderers: readonly SnapshotFamilyRenderer[];
+  private readonly failures: RenderFailures;
   /** Scrapes run one at a time: they share the per-snapshot rendering and never pile up work. */
   private queue: Promise<unknown> = Promise.resolve();
+  /** Requests the token check refused, by result: fed by the auth middleware (http/auth.ts). */
+  readonly authFailures: Counter<'result'>;
 
   constructor(
     private readonly monitor: MonitorService,
     sse: SseBroadcaster,
-    private readonly options: MetricsOptions,
+    options: MetricsOptions,
   ) {
     this.routes = new LabelCap(options.maxRoutesPerApp);
     this.types = new LabelCap(options.maxTypesPerApp ?? 100);
@@ -170,6 +186,7 @@ export class BridgeMetrics {
       ...definition(M.sseEventsDropped),
       registers,
     });
+    this.authFailures = new Counter({ ...definition(M.authFailures), registers });
     const labelOverflow = new Counter({
       ...definition(M.labelOverflow),
       registers,
@@ -196,32 +213,50 @@ export class BridgeMetrics {
         this.set(monitor.lastSnapshot().tickMs / 1000);
       },
     });
+    // Unknown before the first poll that succeeded: NaN, never a time that would read as fresh.
     new Gauge({
       ...definition(M.lastPoll),
       registers,
       collect() {
-        this.set(monitor.getAggregateMetrics().timestamp / 1000);
+        this.set((monitor.polls.polledAt ?? Number.NaN) / 1000);
+      },
+    });
+    new Gauge({
+      ...definition(M.pollOk),
+      registers,
+      collect() {
+        this.set(monitor.polls.ok ? 1 : 0);
+      },
+    });
+    new Gauge({
+      ...definition(M.dataAge),
+      registers,
+      collect() {
+        this.set((monitor.polls.ageAt(Date.now()) ?? Number.NaN) / 1000);
       },
     });
     new Gauge({
       ...definition(M.redisOom),
       registers,
       collect() {
-        this.set(monitor.redisMemory()?.oom ? 1 : 0);
+        // Unknown (not read yet, or Redis refuses INFO): NaN, never 0, which would read as "not full".
+        const memory = monitor.redisMemory();
+        this.set(memory === undefined ? Number.NaN : memory.oom ? 1 : 0);
       },
     });
     new Gauge({
       ...definition(M.redisMemoryUsed),
       registers,
       collect() {
-        this.set(monitor.redisMemory()?.usedBytes ?? 0);
+        this.set(monitor.redisMemory()?.usedBytes ?? Number.NaN);
       },
     });
     new Gauge({
       ...definition(M.redisMemoryMax),
       registers,
       collect() {
-        this.set(monitor.redisMemory()?.maxBytes ?? 0);
+        // NaN while unknown: 0 is "no limit".
+        this.set(monitor.redisMemory()?.maxBytes ?? Number.NaN);
       },
     });
     new Gauge({
@@ -237,8 +272,11 @@ export class BridgeMetrics {
       syncs.push(mirror(capReached, () => monitor.caps.counts[cap], { cap }));
     for (const kind of ['heartbeat', 'slow', 'error'] as const)
       syncs.push(mirror(futureTimestamps, () => monitor.clock.future[kind], { kind }));
+    const renderFailures = new Counter({ ...definition(M.renderFailures), registers });
+    this.failures = new RenderFailures(options.log ?? pino({ level: 'silent' }), (family) => renderFailures.inc({ family }));
+    this.renderers = [new SnapshotFamilies(), ...(options.extension?.renderers ?? [])];
     options.extension?.register(this.registry);
-    // Plain-number counters (monitor, SSE, label caps) are folded in at the start of every scrape.
+    // Plain-number counters (monitor, SSE, label caps, the caps of /metrics itself) are folded in at every scrape.
     this.sync = () => {
       for (const sync of syncs) sync();
     };
@@ -274,17 +312,29 @@ export class BridgeMetrics {
   }
 
   private async render(openMetrics: boolean): Promise<Scrape> {
-    this.sync();
     const snapshot = this.monitor.lastSnapshot();
-    if (this.rendered?.snapshot !== snapshot) {
-      const extra = this.options.extension?.families(snapshot) ?? '';
-      this.rendered = { snapshot, pieces: renderSnapshotFamilies(snapshot, extra) };
-    }
-    const [families, rest] = await Promise.all([this.rendered.pieces, (openMetrics ? this.openMetrics : this.registry).metrics()]);
-    if (openMetrics) {
-      const body = rest.replace(/# EOF\n?$/, '');
-      return { contentType: Registry.OPENMETRICS_CONTENT_TYPE, body: [Buffer.from(body), ...families, EOF_LINE] };
-    }
+    if (this.rendered?.snapshot !== snapshot) this.rendered = { snapshot, pieces: this.renderSnapshot(snapshot) };
+    const families = await this.rendered.pieces;
+    // After the snapshot's render, so that what its caps left out is counted in this scrape already.
+    this.sync();
+    const rest = await renderRegistry(openMetrics ? this.openMetrics : this.registry, this.failures);
+    if (openMetrics) return { contentType: Registry.OPENMETRICS_CONTENT_TYPE, body: [Buffer.from(rest), ...families, EOF_LINE] };
     return { contentType: Registry.PROMETHEUS_CONTENT_TYPE, body: [Buffer.from(`${rest}\n`), ...families] };
+  }
+
+  /** Every per-snapshot family, renderer after renderer; one that fails is left out (RenderFailures). */
+  private async renderSnapshot(snapshot: Snapshot): Promise<Buffer[]> {
+    const rendered: Buffer[][] = [];
+    for (const renderer of this.renderers) {
+      try {
+        rendered.push(await renderer.render(snapshot, this.monitor.caps));
+      } catch (err) {
+        this.failures.failed(
+          renderer.families.map(({ name }) => name),
+          err,
+        );
+      }
+    }
+    return rendered.flat();
   }
 }

@@ -15,11 +15,3 @@ export function familyHead({ name, help, type }: MetricDefinition): string {
 export function sampleLines(name: string, samples: readonly string[]): string {
   return samples.length > 0 ? `${name}${samples.join(`\n${name}`)}\n` : '';
 }
-
-/**
- * One family in the text format, written straight from its samples (`{labels} value`, without the name) for
- * families too large for prom-client's labelled metrics.
- */
-export function renderFamily(definition: MetricDefinition, samples: readonly string[]): string {
-  return familyHead(definition) + sampleLines(definition.name, samples);
-}

@@ -15,7 +15,7 @@ export interface MetricDefinition {
 }
 
 const SERVER = ['app', 'server'] as const;
-/** One process of a server: the reporting one (`kind="main"`) or one of its workers (`cluster`, `child`). */
+/** One process of a server: the reporting one (`kind="main"`) or one of its workers (`cluster`, `child`, `queue`). */
 const PROCESS = ['app', 'server', 'hostname', 'pid', 'name', 'kind'] as const;
 const ROUTE = ['app', 'kind', 'method', 'route'] as const;
 
@@ -70,6 +70,18 @@ export const PULSE_METRICS = {
     name: 'pulse_process_pid',
     type: 'gauge',
     help: 'Reporting process id, for the Processes card (changes when the process restarts)',
+    labelNames: SERVER,
+  },
+  agentStatus: {
+    name: 'pulse_server_agent_status',
+    type: 'gauge',
+    help: "The status the server's own agent reports (a Zenith agent's runtime.status): 1 for it, 0 for the other two of online, degraded, error; no series when it reports none",
+    labelNames: [...SERVER, 'status'],
+  },
+  agentErrors: {
+    name: 'pulse_server_agent_errors',
+    type: 'gauge',
+    help: "Faults the server's own agent reports with its status (a Zenith agent's runtime.errors); no series when it reports no status",
     labelNames: SERVER,
   },
 
@@ -165,6 +177,12 @@ export const PULSE_METRICS = {
     help: "Slow entries dropped as a writer's repeat of one already read (a retried write that had landed)",
     labelNames: [],
   },
+  authFailures: {
+    name: 'pulse_bridge_auth_failures_total',
+    type: 'counter',
+    help: 'Requests refused by the token check: no token (missing) or a wrong one (wrong; untracked when the client table was full), 401; a client made to wait, its token not checked (throttled), 429',
+    labelNames: ['result'],
+  },
   sseClients: { name: 'pulse_bridge_sse_clients', type: 'gauge', help: 'Connected SSE clients', labelNames: [] },
   sseSlowClientsDropped: {
     name: 'pulse_bridge_sse_slow_clients_dropped_total',
@@ -199,26 +217,32 @@ export const PULSE_METRICS = {
   redisOom: {
     name: 'pulse_bridge_redis_oom',
     type: 'gauge',
-    help: 'Whether Redis refuses writes (at maxmemory with noeviction): SDK heartbeats fail, so servers show as lost',
+    help: 'Whether Redis refuses writes (at maxmemory with noeviction): SDK heartbeats fail, so servers show as lost; NaN while unknown (not read yet, or Redis refuses INFO)',
     labelNames: [],
   },
   redisMemoryUsed: {
     name: 'pulse_bridge_redis_memory_used_bytes',
     type: 'gauge',
-    help: 'Redis used_memory (INFO memory), bytes',
+    help: 'Redis used_memory (INFO memory), bytes; NaN while unknown',
     labelNames: [],
   },
   redisMemoryMax: {
     name: 'pulse_bridge_redis_memory_max_bytes',
     type: 'gauge',
-    help: 'Redis maxmemory (INFO memory), bytes; 0 is no limit',
+    help: 'Redis maxmemory (INFO memory), bytes; 0 is no limit, NaN unknown',
     labelNames: [],
   },
   capReached: {
     name: 'pulse_bridge_cap_reached_total',
     type: 'counter',
-    help: 'Data left out by a cap: apps not followed per poll, exceptions past a read limit, heartbeat scans stopped at the key cap, JSON API reads refused',
+    help: 'Data left out by a cap: apps not followed per poll, exceptions past a read limit, heartbeat scans stopped at the key cap, JSON API reads refused; servers, apps with queues and queues left out of /metrics, each counted once',
     labelNames: ['cap'],
+  },
+  renderFailures: {
+    name: 'pulse_bridge_metrics_render_failures_total',
+    type: 'counter',
+    help: 'Families left out of a /metrics render because rendering them failed (the rest of the scrape is served), by family',
+    labelNames: ['family'],
   },
   futureTimestamps: {
     name: 'pulse_bridge_future_timestamps_total',
@@ -253,7 +277,19 @@ export const PULSE_METRICS = {
   lastPoll: {
     name: 'pulse_bridge_last_poll_timestamp_seconds',
     type: 'gauge',
-    help: 'Time of the last poll, Unix seconds',
+    help: 'Time of the last poll that succeeded (when the state served was read), Unix seconds; NaN before the first',
+    labelNames: [],
+  },
+  pollOk: {
+    name: 'pulse_bridge_poll_ok',
+    type: 'gauge',
+    help: 'Whether the last poll of Redis succeeded (1) or failed (0, the last state served on, pulse_bridge_data_age_seconds old)',
+    labelNames: [],
+  },
+  dataAge: {
+    name: 'pulse_bridge_data_age_seconds',
+    type: 'gauge',
+    help: 'Age of the state served: seconds since the last poll that succeeded read it; NaN before the first',
     labelNames: [],
   },
   quasarNodes: {
@@ -265,7 +301,7 @@ export const PULSE_METRICS = {
   quasarDropped: {
     name: 'pulse_bridge_quasar_dropped_total',
     type: 'counter',
-    help: 'Agent nodes or queues not read or not exported because a cap was reached',
+    help: 'Agent node keys left out of a poll by its caps (node: not read past the byte cap, or valid past the count or byte cap), scans stopped at the key cap (scan), reads that failed or passed their deadline, the last state kept (read), or queues not exported because their app had more than the per-app cap (queue)',
     labelNames: ['kind'],
   },
   zenithStreamClients: {
@@ -285,6 +321,12 @@ export const PULSE_METRICS = {
     type: 'counter',
     help: 'Zenith mirror writes by result: written, agent_owned (left alone), failed, over_cap, busy (poll skipped); all 0 with the mirror off',
     labelNames: ['result'],
+  },
+  otlpEvents: {
+    name: 'pulse_bridge_otlp_events_total',
+    type: 'counter',
+    help: 'OTLP receiver (PULSE_OTLP=1), by signal (metrics, traces): requests accepted, partial (200 with items rejected) and refused_* by reason (not_otlp, media_type, body_bytes, attributes, spans, points, depth, busy, redis); items rejected_items, heartbeats_written, heartbeats_held (a required figure not sent yet), entries_written, invalid_payloads; servers_forgotten past the memory cap. All 0 with the receiver off',
+    labelNames: ['signal', 'event'],
   },
 } as const satisfies Record<string, MetricDefinition>;
 

@@ -5,13 +5,23 @@ import type { Logger } from 'pino';
  * - `apps`: apps past `maxApps` whose slow entries and exceptions are not followed, counted per poll;
  * - `exceptions`: exceptions of one read past its limit (`ERROR_READ_MAX` members or bytes), never shown;
  * - `heartbeat_keys`: heartbeat scans that stopped at `maxServers` keys;
- * - `api_reads`: JSON API requests answered 503 because too many reads were running and waiting.
+ * - `api_reads`: JSON API requests answered 503 because too many reads were running and waiting;
+ * - `metrics_servers`, `queue_apps`, `queues`: servers, apps with queues and queues that /metrics leaves out
+ *   (counted by the metrics, once per thing left out: bridge/src/metrics/left-out-tally.ts).
  */
-export type CapName = 'apps' | 'exceptions' | 'heartbeat_keys' | 'api_reads';
+export type CapName = 'apps' | 'exceptions' | 'heartbeat_keys' | 'api_reads' | 'metrics_servers' | 'queue_apps' | 'queues';
 
 /** Counts what every cap leaves out, and logs the first time each cap bites (a cap that bites once bites often). */
 export class Caps {
-  readonly counts: Record<CapName, number> = { apps: 0, exceptions: 0, heartbeat_keys: 0, api_reads: 0 };
+  readonly counts: Record<CapName, number> = {
+    apps: 0,
+    exceptions: 0,
+    heartbeat_keys: 0,
+    api_reads: 0,
+    metrics_servers: 0,
+    queue_apps: 0,
+    queues: 0,
+  };
   private readonly logged = new Set<CapName>();
 
   constructor(private readonly log: Logger) {}

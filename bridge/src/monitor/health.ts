@@ -5,7 +5,7 @@ import type { AppHealth, PulseHeartbeat } from '@gravito/pulse-protocol';
  *
  * | share | what | full penalty when |
  * |---|---|---|
- * | 30 | lost servers | `lost / (online + lost)` = 1 (scaled linearly) |
+ * | 30 | lost servers | `lost / (online + lost)` = 1 (scaled linearly); a server whose agent reports `error` counts as lost, `degraded` as half |
  * | 15 | CPU pressure | mean over online servers of `clamp((cpu% − 80) / 20)` = 1, i.e. every server at 100 % |
  * | 15 | memory pressure | mean of `clamp((used − 0.85) / 0.15)`, used = 1 − free/total |
  * | 10 | disk pressure | mean of `clamp((used − 0.90) / 0.10)` over each server's fullest disk |
@@ -55,6 +55,29 @@ export function diskPressure(hb: PulseHeartbeat): number {
   return clamp01((worst - 0.9) / 0.1);
 }
 
+/** What a server's own agent says (`reported_status`): `error` weighs as a lost server, `degraded` as half of one. */
+export function reportedTrouble(hb: PulseHeartbeat): number {
+  const status = hb.reported_status?.status;
+  return status === 'error' ? 1 : status === 'degraded' ? 0.5 : 0;
+}
+
+/** "agents report trouble on 2 of 4 servers: 1 degraded, 1 error (monitor_redis_offline)": the first 3 faults named. */
+function troubleReason(online: readonly PulseHeartbeat[], total: number): string {
+  let degraded = 0;
+  let error = 0;
+  const faults = new Set<string>();
+  for (const hb of online) {
+    const report = hb.reported_status;
+    if (report?.status === 'degraded') degraded++;
+    else if (report?.status === 'error') error++;
+    else continue;
+    for (const fault of report.errors ?? []) if (faults.size < 3) faults.add(fault.slice(0, 40));
+  }
+  const counts = [degraded > 0 ? `${degraded} degraded` : '', error > 0 ? `${error} error` : ''].filter(Boolean).join(', ');
+  const named = faults.size > 0 ? ` (${[...faults].join(', ')})` : '';
+  return `agents report trouble on ${degraded + error} of ${total} servers: ${counts}${named}`;
+}
+
 export function healthScore(input: HealthInput): AppHealth {
   const online = input.online.length;
   const total = online + input.lost;
@@ -67,6 +90,8 @@ export function healthScore(input: HealthInput): AppHealth {
   }
   const penalties: [number, string][] = [
     [HEALTH_WEIGHTS.lost * clamp01(input.lost / total), `${input.lost} of ${total} servers lost`],
+    // The lost share's other part: with every online agent in error it is all of it, as if every server were lost.
+    [HEALTH_WEIGHTS.lost * clamp01((mean(input.online.map(reportedTrouble)) * online) / total), troubleReason(input.online, total)],
     [HEALTH_WEIGHTS.cpu * mean(input.online.map(cpuPressure)), 'CPU pressure (over 80 %)'],
     [HEALTH_WEIGHTS.memory * mean(input.online.map(memoryPressure)), 'memory pressure (over 85 % used)'],
     [HEALTH_WEIGHTS.disk * mean(input.online.map(diskPressure)), 'disk pressure (over 90 % used)'],

@@ -1,4 +1,5 @@
 import { isWrongType } from '../redis/read.js';
+import { type FeedRead, NOTHING_READ } from './feed-read.js';
 import type { InvalidValues } from './invalid-values.js';
 
 export type Feed = 'slow' | 'errors';
@@ -16,7 +17,7 @@ export class InvalidFeeds {
   constructor(private readonly invalid: InvalidValues) {}
 
   /** Runs one feed's read: a WRONGTYPE marks that feed invalid and reads as nothing; other errors propagate. */
-  async read<T>(app: string, feed: Feed, key: string, read: () => Promise<T[]>): Promise<T[]> {
+  async read<E>(app: string, feed: Feed, key: string, read: () => Promise<FeedRead<E>>): Promise<FeedRead<E>> {
     try {
       const out = await read();
       this.bad.get(app)?.delete(feed);
@@ -33,7 +34,7 @@ export class InvalidFeeds {
         feeds.add(feed);
         this.invalid.report(feed === 'slow' ? 'slow' : 'error', key, (err as Error).message);
       }
-      return [];
+      return NOTHING_READ;
     }
   }
 

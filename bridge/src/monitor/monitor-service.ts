@@ -23,17 +23,20 @@ import { MGET_CHUNK, mapLimited, scanEach, withDeadline, yieldToLoop } from '../
 import { scriptRefusal } from '../redis/script-refusal.js';
 import { Caps } from './caps.js';
 import { Clock } from './clock.js';
+import type { FeedRead } from './feed-read.js';
 import { healthScore } from './health.js';
 import { InvalidFeeds } from './invalid-feeds.js';
 import { InvalidValues } from './invalid-values.js';
+import { PollHealth } from './poll-health.js';
 import { RedisLiveness } from './redis-liveness.js';
-import { createRecord, type ServerRecord, ServerRegistry } from './server-registry.js';
+import { createRecord, heartbeatIdentity, type ServerRecord, ServerRegistry } from './server-registry.js';
 import {
   type EncodedApp,
   type EncodedDocument,
   type EncodedServer,
   emptySystemPulse,
   encodeSystemPulse,
+  type PulseHead,
   withHead,
 } from './snapshot-encoding.js';
 import { ErrorTailer, SlowTailer } from './tailers.js';
@@ -52,6 +55,11 @@ export interface MonitorOptions {
   maxApps?: number;
   /** Also reads Zenith's agents (`gravito:quasar:node:*`) into the same snapshot. */
   quasar?: QuasarReader;
+}
+
+/** What `/readyz` answers: ready only while polls read Redis. */
+export interface Readiness extends Pick<PulseStatusEvent, 'redis_up' | 'poll_ok' | 'poll_error' | 'data_age_ms'> {
+  status: 'ready' | 'redis unreachable' | 'polls failing';
 }
 
 /** The last state the poller produced; every consumer (SSE, JSON API, /metrics) serves this one. */
@@ -101,7 +109,7 @@ const TAIL_CONCURRENCY = 64;
  * the event loop for `PARSE_BUDGET_MS`, and goes on after `setImmediate`. (Slicing each chunk on its own let
  * every chunk in flight take a slice in the same turn of the loop, so a turn grew with the number of chunks.)
  */
-class SlicedParser {
+export class SlicedParser {
   private readonly chunks: { keys: readonly string[]; values: readonly BoundedValue[] }[] = [];
   /** The last run: a run may finish before its promise is even assigned, so `active` tells whether one is going. */
   private running: Promise<void> = Promise.resolve();
@@ -183,11 +191,10 @@ export class MonitorService {
   private invalidNext = new Map<string, string>();
   /** Well-formed heartbeat keys found by the last scan, in scan order. */
   private lastScanKeys = new Set<string>();
-  /** Polls that failed while Redis answered PING (Redis counted up, the last state kept). */
-  failedPolls = 0;
   /** Slow entries dropped as a writer's repeat of one already read (protocol: `slowEntryIdentity`). */
   slowRepeats = 0;
-  private pollFailing = false;
+  /** Whether polls succeed, and how old the state served is. */
+  readonly polls: PollHealth;
   /** Redis refused the bounded-read script and that was said in the log (once: it is a setting, not an event). */
   private scriptRefusalLogged = false;
   readonly liveness: RedisLiveness;
@@ -201,15 +208,16 @@ export class MonitorService {
     this.clock = new Clock(log);
     this.caps = new Caps(log);
     this.feeds = new InvalidFeeds(this.invalid);
-    this.memoryWatch = new MemoryWatch(redis, options.tickTimeoutMs);
+    this.polls = new PollHealth(log);
+    this.memoryWatch = new MemoryWatch(redis, options.tickTimeoutMs, log);
     this.liveness = new RedisLiveness(() => redis.client, options.redisTimeoutMs ?? options.tickTimeoutMs);
     this.registry = new ServerRegistry({
       lostAfterMs: options.lostAfterMs,
       forgetAfterMs: options.forgetAfterMs,
       maxRemembered: options.maxServers ?? DEFAULT_MAX_SERVERS,
     });
-    const now = Date.now();
-    this.last = { event: { timestamp: now, redis_up: false, apps: [] }, document: emptySystemPulse(now), apps: [], tickMs: 0 };
+    const head = this.head(Date.now());
+    this.last = { event: { ...head, apps: [] }, document: emptySystemPulse(head), apps: [], tickMs: 0 };
   }
 
   subscribe(listener: MonitorListener): () => void {
@@ -230,18 +238,41 @@ export class MonitorService {
     return this.redisUp;
   }
 
+  /** Polls that failed while Redis answered PING (the last state kept, flagged as not current). */
+  get failedPolls(): number {
+    return this.polls.failedWhileRedisUp;
+  }
+
+  /**
+   * Ready when the last poll read Redis: not when Redis merely answers PING, since a Redis that answers PING can
+   * still refuse every poll (permissions, renamed commands, a failed cluster), and the state served then grows old.
+   */
+  readiness(): Readiness {
+    const status = !this.redisUp ? 'redis unreachable' : this.polls.ok ? 'ready' : 'polls failing';
+    return { status, redis_up: this.redisUp, poll_ok: this.polls.ok, ...this.polls.failureFields(Date.now()) };
+  }
+
   /** Redis's memory as last read (`INFO memory`, at a low rate); undefined until the first read. */
   redisMemory(): RedisMemory | undefined {
     return this.memoryWatch.memory;
   }
 
   statusEvent(): PulseStatusEvent {
+    const now = Date.now();
     return {
-      timestamp: Date.now(),
+      timestamp: now,
       redis_up: this.redisUp,
-      redis_oom: this.memoryWatch.memory?.oom ?? false,
+      // Absent while unknown (not read yet, or Redis refuses INFO): never false for a state nobody read.
+      ...(this.memoryWatch.memory ? { redis_oom: this.memoryWatch.memory.oom } : {}),
       ...(this.redisUp || !this.lastError ? {} : { error: this.lastError.slice(0, 512) }),
+      poll_ok: this.polls.ok,
+      ...this.polls.failureFields(now),
     };
+  }
+
+  /** A `system_pulse` head at `now`: flagged (poll_ok false, why, how old) when the last poll failed. */
+  private head(now: number): PulseHead {
+    return { timestamp: now, redis_up: this.redisUp, ...this.polls.failureFields(now) };
   }
 
   get ticks(): number {
@@ -287,12 +318,14 @@ export class MonitorService {
   /** Marks Redis down at once (e.g. the connection closed) rather than at the next tick. */
   connectionLost(reason: string): void {
     // After stop() the bridge closes the connection itself: that is not an outage.
-    if (this.redisUp && !this.stopped) this.setRedisUp(false, reason);
+    if (this.redisUp && !this.stopped) this.setStatus(false, reason, false);
   }
 
   /**
-   * One poll. Never throws. A failure keeps the last state; whether it also marks Redis down is decided by a PING
-   * timed on its own (`RedisLiveness`), not by the poll's failure or its time.
+   * One poll. Never throws. A failure keeps the last state, flagged as not current; whether it also marks Redis
+   * down is decided by a PING timed on its own (`RedisLiveness`), not by the poll's failure or its time. Entries
+   * are taken from their reads only once every read of the poll has succeeded, so a failed poll moves no cursor
+   * and the next one reads them again (FeedRead).
    */
   async tick(): Promise<void> {
     const started = performance.now();
@@ -307,21 +340,22 @@ export class MonitorService {
       // An app first seen in this scan is followed from the next tick (its entries since start are not lost).
       const tail = withDeadline(this.tailEntries([...this.registry.apps()]), this.options.tickTimeoutMs, 'slow and error reads');
       tail.catch(() => {});
-      const quasar =
-        this.options.quasar &&
-        withDeadline(this.options.quasar.read(this.redis, this.invalid, this.clock), this.options.tickTimeoutMs, 'Quasar node scan');
-      quasar?.catch(() => {});
+      // Never fails and settles by the deadline (a read past it is cancelled): a Quasar failure keeps the agents'
+      // last state, marked stale, and never holds or fails this poll.
+      const quasar = this.options.quasar?.poll(this.redis, this.invalid, this.clock, this.options.tickTimeoutMs);
       const found = await withDeadline(this.scanHeartbeats(), this.options.tickTimeoutMs, 'heartbeat scan');
       this.noteScriptRefusal();
       if (quasar) this.options.quasar?.mergeInto(found, await quasar);
+      const reads = await tail;
+      // Every read of this poll succeeded: from here on nothing fails, and what was read is delivered.
       const { forgotten } = this.registry.update(found, now);
       if (forgotten > 0) this.log.info({ forgotten }, 'forgot lost servers');
       const byApp = this.registry.byApp();
-      const { slow, errors } = await tail;
-      this.setRedisUp(true);
+      const slow = reads.flatMap((read) => read.slow.take());
+      const errors = reads.flatMap((read) => read.errors.take());
+      this.setStatus(true, undefined, this.polls.succeeded(now));
       if (await memory) this.memoryChanged();
-      this.pollFailing = false;
-      this.last = await this.buildSnapshot(byApp, now, true, started);
+      this.last = await this.buildSnapshot(byApp, now, started);
       this.tickCount++;
       this.emit('snapshot', this.last);
       if (slow.length > 0) this.emit('slow', slow);
@@ -330,13 +364,12 @@ export class MonitorService {
       // Shutting down: the bridge is closing its own connection, which is not an outage.
       if (this.stopped) return;
       const up = this.redis.ready() && (await this.liveness.ping().catch(() => undefined)) !== undefined;
-      if (up) {
-        this.setRedisUp(true);
-        this.pollFailedWhileRedisUp((err as Error).message);
-      } else this.setRedisUp(false, (err as Error).message);
-      // Keep the last known state (statuses frozen: without a poll, silence says nothing about the servers).
-      const event: SystemPulseEvent = { ...this.last.event, timestamp: now, redis_up: up };
-      this.last = { ...this.last, event, document: withHead(this.last.document, now, up) };
+      const pollChanged = this.polls.failed(err, up);
+      this.setStatus(up, up ? undefined : (err as Error).message, pollChanged);
+      // Keep the last known state, flagged with its age (statuses frozen: without a poll, silence says nothing
+      // about the servers).
+      const head = this.head(now);
+      this.last = { ...this.last, event: { ...this.last.event, ...head }, document: withHead(this.last.document, head) };
       this.tickCount++;
       this.emit('snapshot', this.last);
     }
@@ -345,7 +378,7 @@ export class MonitorService {
   /**
    * `SCAN MATCH pulse:server:* COUNT 5000` over every master; each 500 keys found are fetched (MGET, or GET per
    * key on a cluster) and validated while the scan goes on, in slices that give the event loop back.
-   * Returns the valid heartbeats by key.
+   * Returns the valid heartbeats by server identity (`app:id`, see `serverIdentity`).
    */
   async scanHeartbeats(): Promise<Map<string, ServerRecord>> {
     const found = new Map<string, ServerRecord>();
@@ -405,10 +438,12 @@ export class MonitorService {
       this.reportInvalid(key, reason, reason);
       return;
     }
-    const known = this.registry.get(key);
-    if (known && known.raw === raw) {
+    const identity = heartbeatIdentity(key);
+    // The server's record, whichever source it came from; reused only when it is this key's and its value is the same.
+    const known = this.registry.get(identity);
+    if (known && known.key === key && known.raw === raw) {
       known.gone = false;
-      into.set(key, known);
+      into.set(identity, known);
       return;
     }
     const fingerprint = valueFingerprint(raw);
@@ -422,16 +457,17 @@ export class MonitorService {
       this.reportInvalid(key, fingerprint, parsed.error);
       return;
     }
-    // A known record was made from this same key: its parts are the key's.
+    // A known record has this server's identity: its parts are the key's.
     const parts = known ?? (parseHeartbeatKey(key) as { app: string; id: string });
     // The validated raw text is served as is (a closed schema, so it says exactly what the parsed value says),
     // unless it holds a line break, which would split an SSE `data:` line.
     const json = raw.includes('\n') || raw.includes('\r') ? JSON.stringify(parsed.value) : raw;
     const lastSeen = this.clock.clamp('heartbeat', parts.app, parsed.value.timestamp);
-    into.set(key, createRecord(key, parts.app, parts.id, parsed.value, lastSeen, json, raw));
+    into.set(identity, createRecord(key, parts.app, parts.id, parsed.value, lastSeen, json, raw));
   }
 
-  private async tailEntries(apps: readonly string[]): Promise<{ slow: PulseSlowEvent[]; errors: PulseErrorEvent[] }> {
+  /** Each followed app's slow and error reads of this poll, not yet taken. */
+  private async tailEntries(apps: readonly string[]): Promise<{ slow: FeedRead<PulseSlowEvent>; errors: FeedRead<PulseErrorEvent> }[]> {
     const maxApps = this.options.maxApps ?? DEFAULT_MAX_APPS;
     const followed = apps.slice(0, maxApps);
     this.caps.reached('apps', apps.length - followed.length, { maxApps, apps: apps.length });
@@ -444,8 +480,8 @@ export class MonitorService {
     for (const app of this.errorTailers.keys()) if (!wanted.has(app)) this.errorTailers.delete(app);
     this.feeds.retain(wanted);
     // Each app's reads on their own: a key of the wrong type takes out that app's feed only (InvalidFeeds).
-    const read = (app: string) =>
-      Promise.all([
+    const read = async (app: string) => {
+      const [slow, errors] = await Promise.all([
         this.feeds.read(app, 'slow', slowKey(app), () =>
           (this.slowTailers.get(app) as SlowTailer).read(this.redis, this.invalid, this.clock),
         ),
@@ -453,12 +489,13 @@ export class MonitorService {
           (this.errorTailers.get(app) as ErrorTailer).read(this.redis, this.invalid, this.clock, this.caps),
         ),
       ]);
-    const results = await mapLimited(followed, TAIL_CONCURRENCY, read);
-    return { slow: results.flatMap(([slow]) => slow), errors: results.flatMap(([, errors]) => errors) };
+      return { slow, errors };
+    };
+    return mapLimited(followed, TAIL_CONCURRENCY, read);
   }
 
   /** Aggregates by app. Servers are walked in slices, giving the loop back between them; so is the encoding. */
-  private async buildSnapshot(byApp: Map<string, ServerRecord[]>, now: number, redisUp: boolean, started: number): Promise<Snapshot> {
+  private async buildSnapshot(byApp: Map<string, ServerRecord[]>, now: number, started: number): Promise<Snapshot> {
     const apps: AppSnapshot[] = [];
     const encoded: EncodedApp[] = [];
     let walked = 0;
@@ -492,8 +529,9 @@ export class MonitorService {
       apps.push({ app, ...summary, servers });
       encoded.push({ app, summary: JSON.stringify(summary), servers: encodedServers });
     }
-    const event: SystemPulseEvent = { timestamp: now, redis_up: redisUp, apps };
-    const document = await encodeSystemPulse(now, redisUp, encoded);
+    const head = this.head(now);
+    const document = await encodeSystemPulse(head, encoded);
+    const event: SystemPulseEvent = { ...head, apps };
     return { event, document, apps: encoded, tickMs: performance.now() - started };
   }
 
@@ -516,26 +554,19 @@ export class MonitorService {
     this.emit('status', this.statusEvent());
   }
 
-  /** A poll failed (e.g. a read past its deadline) while Redis answers: logged once per streak, counted. */
-  private pollFailedWhileRedisUp(error: string): void {
-    this.failedPolls++;
-    if (!this.pollFailing) {
-      this.log.warn(
-        { err: error, redisPingMs: this.liveness.lastRoundTripMs },
-        'poll failed while Redis answers PING: last state kept (further failures in a row are only counted)',
-      );
-    }
-    this.pollFailing = true;
-  }
-
-  private setRedisUp(up: boolean, error?: string): void {
-    const changed = up !== this.redisUp || (this.tickCount === 0 && !up);
+  /**
+   * Redis's reachability (`error`: why it is down) and the poll's outcome (`pollChanged`: polls started or stopped
+   * failing): logged when reachability changes, and said to every SSE client in one `pulse_status` when either does.
+   */
+  private setStatus(up: boolean, error: string | undefined, pollChanged: boolean): void {
+    const upChanged = up !== this.redisUp || (this.tickCount === 0 && !up);
     this.redisUp = up;
     this.lastError = error;
-    if (!changed) return;
-    if (up) this.log.info('redis reachable');
-    else this.log.warn({ err: error }, 'redis unreachable');
-    this.emit('status', this.statusEvent());
+    if (upChanged) {
+      if (up) this.log.info('redis reachable');
+      else this.log.warn({ err: error }, 'redis unreachable');
+    }
+    if (upChanged || pollChanged) this.emit('status', this.statusEvent());
   }
 
   private emit<K extends keyof MonitorListener>(kind: K, payload: Parameters<NonNullable<MonitorListener[K]>>[0]): void {

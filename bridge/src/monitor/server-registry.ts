@@ -1,9 +1,26 @@
-import type { PulseHeartbeat, ServerStatus } from '@gravito/pulse-protocol';
+import { HEARTBEAT_SCAN_PATTERN, type PulseHeartbeat, type ServerStatus } from '@gravito/pulse-protocol';
+
+/**
+ * A server's identity: its app and server id, the `app` and `server` labels of its series and the `app` and
+ * `id` of its ServerSnapshot. One server has one identity whichever key it was read from (a `pulse:server:*`
+ * heartbeat, a Zenith agent's `gravito:quasar:node:*` node) and however its names were escaped into key parts
+ * (`a:b` and `a_b` are one server). Key parts never hold `:`, so `app:id` names exactly one pair.
+ */
+export const serverIdentity = (app: string, id: string): string => `${app}:${id}`;
+
+/** `pulse:server:` */
+const HEARTBEAT_KEY_PREFIX_LENGTH = HEARTBEAT_SCAN_PATTERN.length - 1;
+
+/** A well-formed heartbeat key's identity without parsing it again: the key is `pulse:server:` + `app:id`. */
+export const heartbeatIdentity = (key: string): string => key.slice(HEARTBEAT_KEY_PREFIX_LENGTH);
 
 export interface ServerRecord {
+  /** The Redis key it was read from. */
   key: string;
   app: string;
   id: string;
+  /** `serverIdentity(app, id)`: what the registry knows it by. */
+  identity: string;
   heartbeat: PulseHeartbeat;
   /**
    * When the server was last heard from, on the bridge's clock: the heartbeat's `timestamp`, but never later
@@ -24,7 +41,7 @@ export interface ServerRecord {
   jsonBytes: number;
   /** The raw value it came from, to skip re-parsing an unchanged heartbeat. */
   raw: string;
-  /** The key was not found by the last scan (expired or deleted). */
+  /** The server was not found by the last poll (its key expired or was deleted). */
   gone: boolean;
 }
 
@@ -41,7 +58,8 @@ export function createRecord(
   // app and id are key-safe ([A-Za-z0-9._-]): nothing to escape, and one byte per character.
   const head = `{"app":"${app}","id":"${id}","status":"`;
   const tail = `","last_seen":${lastSeen},"heartbeat":`;
-  return { key, app, id, heartbeat, lastSeen, raw, gone: false, head, tail, json, jsonBytes: Buffer.byteLength(json) };
+  const identity = serverIdentity(app, id);
+  return { key, app, id, identity, heartbeat, lastSeen, raw, gone: false, head, tail, json, jsonBytes: Buffer.byteLength(json) };
 }
 
 export interface RegistryOptions {
@@ -53,8 +71,10 @@ export interface RegistryOptions {
 
 /**
  * Every server the bridge knows: the ones whose key is there, and lost ones remembered after their key expired,
- * until `forgetAfterMs` after their last heartbeat (Laravel Pulse's "ignore-after"). Keyed by the Redis key,
- * in a Map, so that an app called `__proto__` is just another name.
+ * until `forgetAfterMs` after their last heartbeat (Laravel Pulse's "ignore-after"). Keyed by server identity,
+ * not by Redis key: a server read again from another key (its Zenith agent's node, then its Pulse heartbeat; a
+ * name escaped alike) replaces its record, lost or not, rather than standing beside it as a second series with
+ * the same labels. In a Map, so that an app called `__proto__` is just another name.
  */
 export class ServerRegistry {
   /** Kept in (app, id) order, so that grouping needs no sort while the set of servers stays the same. */
@@ -62,8 +82,8 @@ export class ServerRegistry {
 
   constructor(private readonly options: RegistryOptions) {}
 
-  get(key: string): ServerRecord | undefined {
-    return this.servers.get(key);
+  get(identity: string): ServerRecord | undefined {
+    return this.servers.get(identity);
   }
 
   /** A heartbeat older than its lost-after: 3 × its own `meta.interval_ms` when it says, else the configured one. */
@@ -79,31 +99,32 @@ export class ServerRegistry {
   }
 
   /**
-   * Replaces the known set with one scan's results; keys the scan did not see are kept as `gone` until forgotten.
-   * A stopped server is forgotten as soon as its key is gone: it said goodbye, there is nothing to watch for.
+   * Replaces the known set with one poll's results, by identity; servers the poll did not find are kept as
+   * `gone` until forgotten. A stopped server is forgotten as soon as its key is gone: it said goodbye, there is
+   * nothing to watch for.
    */
   update(found: Map<string, ServerRecord>, now: number): { forgotten: number } {
     // forEach rather than for…of: no [key, value] pair is allocated per server, every tick.
     let forgotten = 0;
     const remembered: ServerRecord[] = [];
-    this.servers.forEach((record, key) => {
-      if (found.has(key)) return;
+    this.servers.forEach((record, identity) => {
+      if (found.has(identity)) return;
       record.gone = true;
       if (record.heartbeat.state === 'stopped' || now - record.lastSeen > this.options.forgetAfterMs) {
-        this.servers.delete(key);
+        this.servers.delete(identity);
         forgotten++;
       } else remembered.push(record);
     });
     let added = 0;
-    found.forEach((record, key) => {
-      const previous = this.servers.get(key);
+    found.forEach((record, identity) => {
+      const previous = this.servers.get(identity);
       if (previous === undefined) added++;
-      if (previous !== record) this.servers.set(key, record);
+      if (previous !== record) this.servers.set(identity, record);
     });
     if (remembered.length > this.options.maxRemembered) {
       remembered.sort((a, b) => a.lastSeen - b.lastSeen);
       for (const record of remembered.slice(0, remembered.length - this.options.maxRemembered)) {
-        this.servers.delete(record.key);
+        this.servers.delete(record.identity);
         forgotten++;
       }
     }

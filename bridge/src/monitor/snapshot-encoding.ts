@@ -1,4 +1,4 @@
-import type { ServerStatus } from '@gravito/pulse-protocol';
+import type { ServerStatus, SystemPulseEvent } from '@gravito/pulse-protocol';
 import { yieldToLoop } from '../redis/read.js';
 import type { ServerRecord } from './server-registry.js';
 
@@ -99,9 +99,14 @@ function writeApp(out: SlicedWriter, app: EncodedApp): void {
   out.ascii(']}');
 }
 
+/** Every field of a `SystemPulseEvent` but its apps: when it was sent, and whether the state it carries is current. */
+export type PulseHead = Omit<SystemPulseEvent, 'apps'>;
+
 /** The head of a `SystemPulseEvent` (a delta shares its tick's): everything before the apps. */
-function documentHead(timestamp: number, redisUp: boolean): Buffer {
-  return Buffer.from(`{"timestamp":${timestamp},"redis_up":${redisUp},"apps":[`);
+function documentHead(head: PulseHead): Buffer {
+  const { timestamp, redis_up, poll_ok, poll_error, data_age_ms } = head;
+  // Listed field by field, so that the bytes carry exactly the event's head, in the protocol's order.
+  return Buffer.from(`${JSON.stringify({ timestamp, redis_up, poll_ok, poll_error, data_age_ms }).slice(0, -1)},"apps":[`);
 }
 
 /** Encodes app objects once into one buffer, with each app's range; `write` puts one app's object. */
@@ -121,19 +126,19 @@ export async function encodeApps<T extends { app: string }>(
 }
 
 /** The `SystemPulseEvent` document of a tick. */
-export async function encodeSystemPulse(timestamp: number, redisUp: boolean, apps: readonly EncodedApp[]): Promise<EncodedDocument> {
+export async function encodeSystemPulse(head: PulseHead, apps: readonly EncodedApp[]): Promise<EncodedDocument> {
   const { body, ranges } = await encodeApps(apps, writeApp);
-  return { head: documentHead(timestamp, redisUp), body, ranges, tail: CLOSE_APPS };
+  return { head: documentHead(head), body, ranges, tail: CLOSE_APPS };
 }
 
 /** A `SystemPulseEvent` with no app (before the first poll). */
-export function emptySystemPulse(timestamp: number): EncodedDocument {
-  return { head: documentHead(timestamp, false), body: Buffer.alloc(0), ranges: new Map(), tail: CLOSE_APPS };
+export function emptySystemPulse(head: PulseHead): EncodedDocument {
+  return { head: documentHead(head), body: Buffer.alloc(0), ranges: new Map(), tail: CLOSE_APPS };
 }
 
-/** The same apps at another moment (a failed poll keeps the last state): only the head is new. */
-export function withHead(document: EncodedDocument, timestamp: number, redisUp: boolean): EncodedDocument {
-  return { ...document, head: documentHead(timestamp, redisUp) };
+/** The same apps under another head (a failed poll keeps the last state, saying so): only the head is new. */
+export function withHead(document: EncodedDocument, head: PulseHead): EncodedDocument {
+  return { ...document, head: documentHead(head) };
 }
 
 /**

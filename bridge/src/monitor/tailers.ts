@@ -11,6 +11,7 @@ import {
 import type { RedisHandle } from '../redis/connection.js';
 import type { Caps } from './caps.js';
 import type { Clock } from './clock.js';
+import type { FeedRead } from './feed-read.js';
 import type { InvalidValues } from './invalid-values.js';
 import { RateWindow } from './rate-window.js';
 import { RepeatFilter } from './repeat-filter.js';
@@ -55,6 +56,7 @@ const entryBytes = (fields: readonly string[]) => fields.reduce((n, field) => n 
  * Follows one app's slow stream: `XRANGE key (lastId + COUNT n` each tick. The first read takes the newest
  * entries: those written since the bridge started are new, older ones only seed the rate. An entry that repeats
  * one read within the protocol's window (a writer's retry of a write that had landed) is dropped and counted.
+ * A read moves nothing until it is taken (FeedRead).
  */
 export class SlowTailer {
   private lastId: string | undefined;
@@ -67,9 +69,9 @@ export class SlowTailer {
     private readonly onRepeat: () => void,
   ) {}
 
-  async read(redis: RedisHandle, invalid: InvalidValues, clock: Clock): Promise<PulseSlowEvent[]> {
+  /** Reads the entries past the cursor (on the first read, the newest ones); nothing moves until the read is taken. */
+  async read(redis: RedisHandle, invalid: InvalidValues, clock: Clock): Promise<FeedRead<PulseSlowEvent>> {
     const key = slowKey(this.app);
-    const now = clock.now;
     const first = this.lastId === undefined;
     // Pages of SLOW_PAGE, at most SLOW_READ_COUNT entries or SLOW_READ_BYTES a tick: from the cursor (the rest
     // follow next tick), or on the first read the newest ones, back in time.
@@ -89,6 +91,13 @@ export class SlowTailer {
       if (first) from = `(${from}`;
     }
     if (first) entries.reverse();
+    return { take: () => this.take(entries, first, invalid, clock) };
+  }
+
+  /** Moves the cursor past `entries` (oldest first) and turns the new ones into events. */
+  private take(entries: readonly StreamEntry[], first: boolean, invalid: InvalidValues, clock: Clock): PulseSlowEvent[] {
+    const key = slowKey(this.app);
+    const now = clock.now;
     const events: PulseSlowEvent[] = [];
     for (const [id, fields] of entries) {
       this.lastId = id;
@@ -123,6 +132,7 @@ const memberId = (score: string, member: string) => `${score}:${textHash(member)
  * Follows one app's exceptions: `ZREVRANGEBYSCORE key +inf (cursor − lookback) WITHSCORES`, in pages, skipping
  * members seen. The cursor is the highest score read, but never past the bridge's own clock: one member scored
  * in the future (a skewed writer, `+inf`) is reported once and cannot hide the exceptions written after it.
+ * A read moves nothing until it is taken (FeedRead).
  */
 export class ErrorTailer {
   private cursor: number | undefined;
@@ -135,15 +145,16 @@ export class ErrorTailer {
     private readonly since: number,
   ) {}
 
-  async read(redis: RedisHandle, invalid: InvalidValues, clock: Clock, caps: Caps): Promise<PulseErrorEvent[]> {
+  /** Reads the members from the cursor's lookback up, newest first; nothing moves until the read is taken. */
+  async read(redis: RedisHandle, invalid: InvalidValues, clock: Clock, caps: Caps): Promise<FeedRead<PulseErrorEvent>> {
     const key = errorsKey(this.app);
-    const now = clock.now;
     const first = this.cursor === undefined;
-    const from = first ? now - RATE_WINDOW_MS : (this.cursor as number) - ERROR_LOOKBACK_MS;
+    const from = first ? clock.now - RATE_WINDOW_MS : (this.cursor as number) - ERROR_LOOKBACK_MS;
     // Newest first, so that a flood past the read limit leaves out the oldest members, not what just arrived.
     const flat: string[] = [];
     let bytes = 0;
     let offset = 0;
+    let leftOut = 0;
     for (;;) {
       const page = (await redis.client.zrevrangebyscore(key, '+inf', from, 'WITHSCORES', 'LIMIT', offset, ERROR_PAGE)) as string[];
       for (const part of page) bytes += part.length;
@@ -152,11 +163,22 @@ export class ErrorTailer {
       if (page.length < ERROR_PAGE * 2) break;
       if (offset >= ERROR_READ_MAX || bytes >= ERROR_READ_BYTES) {
         // What is past the limit is not read this time (nor, once it falls out of the window, ever): counted.
-        const total = await redis.client.zcount(key, from, '+inf');
-        caps.reached('exceptions', total - offset, { app: this.app, read: offset, bytes });
+        leftOut = (await redis.client.zcount(key, from, '+inf')) - offset;
         break;
       }
     }
+    return {
+      take: () => {
+        caps.reached('exceptions', leftOut, { app: this.app, read: offset, bytes });
+        return this.take(flat, from, first, invalid, clock);
+      },
+    };
+  }
+
+  /** Moves the cursor past `flat` (members and scores, newest first, from `from` up) and turns the unseen ones into events. */
+  private take(flat: readonly string[], from: number, first: boolean, invalid: InvalidValues, clock: Clock): PulseErrorEvent[] {
+    const key = errorsKey(this.app);
+    const now = clock.now;
     const events: PulseErrorEvent[] = [];
     let cursor = this.cursor ?? from;
     const present = new Map<string, number>();

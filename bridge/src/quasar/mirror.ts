@@ -1,4 +1,11 @@
-import { heartbeatSource, MAX_PULSE_NODE_BYTES, MIRROR_MARK_JSON, QUASAR_NODE_TTL_SECONDS, quasarNodeKey } from '@gravito/pulse-protocol';
+import {
+  heartbeatSource,
+  isMirroredNodeJson,
+  MAX_PULSE_NODE_BYTES,
+  MIRROR_MARK_JSON,
+  QUASAR_NODE_TTL_SECONDS,
+  quasarNodeKey,
+} from '@gravito/pulse-protocol';
 import calculateSlot from 'cluster-key-slot';
 import type { ChainableCommander, Cluster, Redis } from 'ioredis';
 import type { Logger } from 'pino';
@@ -15,21 +22,31 @@ export const DEFAULT_MAX_MIRRORED = 10_000;
 const PIPELINE_CHUNK = 500;
 
 /**
- * SET the node unless the key holds a value without the mirror's mark, i.e. one an agent wrote: checked and
+ * SET the node unless the key holds a value that is not a mirrored node, i.e. one an agent wrote: checked and
  * written in one step on the server, so an agent's node is never clobbered, even if it appears between two polls.
- * Returns 1 when written, 0 when the key belongs to an agent.
+ * The test is `isMirroredNodeJson`'s, in Lua: the mark's text (ARGV[3]) must be there, and the decoded node's
+ * top-level `meta.gravito_pulse.mirror` must be true, so an agent that nests the mark deeper in its meta keeps its
+ * node. A value over the node bound (ARGV[4]) is no mirrored node, and is measured, not read. Returns 1 when
+ * written, 0 when the key belongs to an agent.
  */
 const SET_UNLESS_AGENT = `
-local current = redis.call('GET', KEYS[1])
-if current and not string.find(current, ARGV[3], 1, true) then return 0 end
+if redis.call('EXISTS', KEYS[1]) == 1 then
+  if redis.call('STRLEN', KEYS[1]) > tonumber(ARGV[4]) then return 0 end
+  local current = redis.call('GET', KEYS[1])
+  if not string.find(current, ARGV[3], 1, true) then return 0 end
+  local ok, node = pcall(cjson.decode, current)
+  if not ok or type(node) ~= 'table' or type(node.meta) ~= 'table' then return 0 end
+  local mark = node.meta.gravito_pulse
+  if type(mark) ~= 'table' or mark.mirror ~= true then return 0 end
+end
 redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
 return 1`;
 
 type MirrorClient = (Redis | Cluster) & {
-  pulseMirrorSet(key: string, value: string, ttl: number, mark: string): Promise<number>;
+  pulseMirrorSet(key: string, value: string, ttl: number, mark: string, maxBytes: number): Promise<number>;
 };
 type MirrorPipeline = ChainableCommander & {
-  pulseMirrorSet(key: string, value: string, ttl: number, mark: string): ChainableCommander;
+  pulseMirrorSet(key: string, value: string, ttl: number, mark: string, maxBytes: number): ChainableCommander;
 };
 
 export interface MirrorCounts {
@@ -129,7 +146,7 @@ export class ZenithMirror {
   private async send(batch: [string, string][]): Promise<void> {
     if (scriptRefusal(this.redis) !== undefined) return this.sendWithoutScripts(batch);
     const pipeline = (this.redis.client as MirrorClient).pipeline() as MirrorPipeline;
-    for (const [key, value] of batch) pipeline.pulseMirrorSet(key, value, QUASAR_NODE_TTL_SECONDS, MIRROR_MARK_JSON);
+    for (const [key, value] of batch) pipeline.pulseMirrorSet(key, value, QUASAR_NODE_TTL_SECONDS, MIRROR_MARK_JSON, MAX_PULSE_NODE_BYTES);
     try {
       const results = (await pipeline.exec()) ?? [];
       if (results.some(([err]) => err && noteScriptRefusal(this.redis, err))) return this.sendWithoutScripts(batch);
@@ -172,7 +189,7 @@ export class ZenithMirror {
         const [key, node] = batch[i] as [string, string];
         const value = current[i];
         if (value === null) writes.set(key, node, 'EX', QUASAR_NODE_TTL_SECONDS, 'NX');
-        else if (typeof value === 'string' && value.includes(MIRROR_MARK_JSON)) writes.set(key, node, 'EX', QUASAR_NODE_TTL_SECONDS);
+        else if (typeof value === 'string' && isMirroredNodeJson(value)) writes.set(key, node, 'EX', QUASAR_NODE_TTL_SECONDS);
         else {
           // An agent's node, or a value the mirror never writes (over the size bound, not a string): left alone.
           this.counts.agentOwned++;

@@ -1,7 +1,6 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { MetricsExtension } from '../metrics/bridge-metrics.js';
 import { PULSE_METRICS as M, type MetricDefinition } from '../metrics/names.js';
-import type { Snapshot } from '../monitor/monitor-service.js';
 import type { ZenithMirror } from './mirror.js';
 import { QueueFamilies } from './queue-families.js';
 import type { QuasarReader } from './reader.js';
@@ -45,7 +44,16 @@ export function quasarMetrics(reader: QuasarReader | undefined, mirror: ZenithMi
           this.set({ writer: 'duplicate' }, reader?.counts.duplicates ?? 0);
         },
       });
-      countFrom(M.quasarDropped, () => ({ node: reader?.counts.truncatedScans ?? 0, queue: queues.overflow }), registry);
+      countFrom(
+        M.quasarDropped,
+        () => ({
+          node: reader?.counts.leftOut ?? 0,
+          scan: reader?.counts.truncatedScans ?? 0,
+          read: reader?.counts.failedReads ?? 0,
+          queue: queues.overflow,
+        }),
+        registry,
+      );
       new Gauge({
         name: M.zenithStreamClients.name,
         help: M.zenithStreamClients.help,
@@ -67,6 +75,6 @@ export function quasarMetrics(reader: QuasarReader | undefined, mirror: ZenithMi
         registry,
       );
     },
-    families: (snapshot: Snapshot) => queues.render(snapshot),
+    renderers: [queues],
   };
 }

@@ -1,6 +1,6 @@
 import {
+  isMirroredNodeJson,
   MAX_PULSE_NODE_BYTES,
-  MIRROR_MARK_JSON,
   type PulseHeartbeat,
   type PulseNode,
   parsePulseNode,
@@ -8,130 +8,322 @@ import {
   QUASAR_NODE_SCAN_PATTERN,
   toSafeKeyPart,
 } from '@gravito/pulse-protocol';
+import { type Logger, pino } from 'pino';
 import type { Clock } from '../monitor/clock.js';
 import type { InvalidValues } from '../monitor/invalid-values.js';
+import { SlicedParser } from '../monitor/monitor-service.js';
 import { createRecord, type ServerRecord } from '../monitor/server-registry.js';
-import { boundedGetChunk, CHUNKS_IN_FLIGHT, unreadReason } from '../redis/bounded-get.js';
+import { textHash } from '../monitor/text-hash.js';
+import { type BoundedValue, CHUNKS_IN_FLIGHT, ChunkFetcher, measureChunk, unreadReason } from '../redis/bounded-get.js';
 import type { RedisHandle } from '../redis/connection.js';
-import { MGET_CHUNK, mapLimited, scanEach, yieldToLoop } from '../redis/read.js';
+import { MGET_CHUNK, mapLimited, scanEach, withCancellingDeadline } from '../redis/read.js';
+import { type QuasarLimits, ReadBudget } from './read-budget.js';
 
-/** Nodes parsed between two yields to the event loop (SSE writes and /metrics go on meanwhile). */
-const PARSE_SLICE = 250;
-/** Most Quasar nodes read per poll (memory bound); the scan stops there and says so. */
+/** Most agents' nodes kept per poll (the count cap); valid nodes past it are left out and counted. */
 export const DEFAULT_MAX_QUASAR_NODES = 10_000;
+/**
+ * Most bytes of node values fetched per poll, valid or not (the byte cap, planned from their lengths measured in
+ * Redis before any is read): what a poll reads and holds of them, so also what the kept nodes hold from poll to
+ * poll (their text) and what Zenith's envelope carries. 10,000 typical nodes (~1 KB) fit, or ~1,300 Go agents
+ * listing 64 workers each (~13 KB); nodes of 63 KB stop at about 260.
+ */
+export const DEFAULT_MAX_QUASAR_BYTES = 16 * 1024 * 1024;
+/** Most `gravito:quasar:node:*` keys one scan collects; the scan stops there (counted). */
+export const DEFAULT_MAX_QUASAR_KEYS = 200_000;
+/**
+ * Bytes of values per fetched chunk, by their measured lengths (and at most `MGET_CHUNK` keys). A chunk's values
+ * are held until the whole chunk is in: the 8 chunks in flight (`CHUNKS_IN_FLIGHT`) hold about 8 MiB at most,
+ * whatever the nodes' size (one value rewritten larger between the measure and the read can add to it).
+ */
+const CHUNK_BYTES = 1024 * 1024;
+
+const chunksOf = (keys: readonly string[], size: number): string[][] => {
+  const chunks: string[][] = [];
+  for (let i = 0; i < keys.length; i += size) chunks.push(keys.slice(i, i + size));
+  return chunks;
+};
 
 export interface QuasarReadCounts {
   /** Agents' nodes in the last poll's snapshot. */
   nodes: number;
   /** Nodes a Pulse bridge mirrored (skipped: they are already read from `pulse:server:*`). */
   ownMirrors: number;
-  /** Reads that stopped at the node cap. */
-  truncatedScans: number;
   /** Nodes left out of the last poll because a server of the same app and id was already there. */
   duplicates: number;
+  /** Node keys the caps left out, summed over polls: not fetched past the byte cap, or past the count cap (valid, or not fetched once it was reached). */
+  leftOut: number;
+  /** Scans that stopped at the key cap. */
+  truncatedScans: number;
+  /** Reads that failed or passed their deadline (cancelled there): the poll kept the agents' last state, marked stale. */
+  failedReads: number;
 }
 
+export interface QuasarReaderOptions {
+  log?: Logger;
+  limits?: Partial<QuasarLimits>;
+}
+
+/** An agent's node but its `meta`, which is only ever served as the agent wrote it (`nodeJsonOf`). */
+export type AgentNode = Omit<PulseNode, 'meta'>;
+
+/** A read that has not given this poll's agents: since when (the bridge's clock) and why. */
+export interface QuasarStale {
+  since: number;
+  error: string;
+}
+
+const ignore = () => {};
+
 /**
- * Reads the nodes Zenith's agents (Quasar for Node and Bun, the Laravel agent) write to
- * `gravito:quasar:node:*`, as Zenith itself does (SCAN + MGET), and turns each into a GPP heartbeat record
- * (`pulseNodeToHeartbeat`), so that they join the same snapshot as `pulse:server:*` servers.
+ * Reads the nodes Zenith's agents (Quasar for Node and Bun, the Laravel and Go agents) write to
+ * `gravito:quasar:node:*`, as Zenith itself does (SCAN, then the values), and turns each into a GPP heartbeat
+ * record (`pulseNodeToHeartbeat`), so that they join the same snapshot as `pulse:server:*` servers.
  *
- * - A node a Pulse bridge mirrored is recognised by its mark and skipped before parsing: never counted twice.
- * - An invalid node is skipped, counted as an invalid heartbeat, and logged once while its value stays the same.
+ * - Bounded as heartbeats are, with the same reads: every value's length is measured in Redis first
+ *   (`measureChunk`), so a read fetches at most `maxBytes` (planned, not found out) in chunks of about 1 MiB, few
+ *   at a time, each value size-checked again as it is read (`boundedGetChunk`); it keeps at most `maxNodes` valid
+ *   nodes (junk never counts). Keys are taken known agents first, then new keys, then keys that held junk last
+ *   time, so junk cannot push a known agent out; what the caps leave out is counted and logged once.
+ * - `poll` never outlasts its deadline and never fails: a read past it is cancelled (no further page or chunk is
+ *   sent), and a poll never starts a read while the previous one winds down. Either way the poll gets the last
+ *   read's agents, marked stale, and the Pulse feeds go on.
+ * - A node a Pulse bridge mirrored (its top-level `meta.gravito_pulse.mirror`) is skipped: never counted twice.
+ * - An invalid node is skipped, counted as an invalid heartbeat, and logged once while its value stays the same
+ *   (remembered by a hash, not by its text).
  * - An unchanged value keeps its record, so the registry and the snapshot reuse their work.
- * - The original node stays reachable from its heartbeat (`nodeOf`), for its queues and the Zenith routes.
+ * - The node stays reachable from its heartbeat, for its queues (`nodeOf`, without its `meta`) and for Zenith's
+ *   routes (`nodeJsonOf`: the text as read, so a node's `meta` is held once, as text, never also parsed).
  */
 export class QuasarReader {
-  readonly counts: QuasarReadCounts = { nodes: 0, ownMirrors: 0, truncatedScans: 0, duplicates: 0 };
+  readonly counts: QuasarReadCounts = { nodes: 0, ownMirrors: 0, duplicates: 0, leftOut: 0, truncatedScans: 0, failedReads: 0 };
+  /** Set while the snapshot holds the last read's agents rather than this poll's. */
+  stale: QuasarStale | undefined;
+  private readonly limits: QuasarLimits;
+  private readonly log: Logger;
   private records = new Map<string, ServerRecord>();
+  /**
+   * Keys whose value was invalid when last looked at → its fingerprint (the reason when unread, else a hash of the
+   * text): an invalid value is reported once, while it stays the same. Set as soon as a value is reported.
+   */
   private invalidSeen = new Map<string, string>();
-  private readonly nodes = new WeakMap<PulseHeartbeat, PulseNode>();
+  /** Each agent's heartbeat → its node, without `meta` (the bulk of a large node: served from its text instead), and its text. */
+  private readonly nodes = new WeakMap<PulseHeartbeat, { node: AgentNode; json: string }>();
+  /** The read in flight, until it has settled: after its deadline it winds down, and no read starts meanwhile. */
+  private reading: Promise<void> | undefined;
+  private capsLogged = false;
 
-  constructor(private readonly maxNodes = DEFAULT_MAX_QUASAR_NODES) {}
+  constructor(options: QuasarReaderOptions = {}) {
+    this.log = options.log ?? pino({ level: 'silent' });
+    this.limits = {
+      maxNodes: DEFAULT_MAX_QUASAR_NODES,
+      maxBytes: DEFAULT_MAX_QUASAR_BYTES,
+      maxKeys: DEFAULT_MAX_QUASAR_KEYS,
+      ...options.limits,
+    };
+  }
 
-  /** The agent's node a heartbeat was mapped from; `undefined` for a GPP heartbeat. */
-  nodeOf(heartbeat: PulseHeartbeat): PulseNode | undefined {
-    return this.nodes.get(heartbeat);
+  /** The agent's node a heartbeat was mapped from, but its `meta`; `undefined` for a GPP heartbeat. */
+  nodeOf(heartbeat: PulseHeartbeat): AgentNode | undefined {
+    return this.nodes.get(heartbeat)?.node;
+  }
+
+  /** The agent's node as it wrote it: the JSON text read from Redis (validated). */
+  nodeJsonOf(heartbeat: PulseHeartbeat): string | undefined {
+    return this.nodes.get(heartbeat)?.json;
   }
 
   /**
-   * Adds one read's records to a poll's `pulse:server:*` records. Two records of the same app and id would be
-   * one Prometheus series twice (a scrape Prometheus rejects), e.g. a process that runs both a Pulse SDK and a
-   * Quasar agent: the `pulse:server:*` one is kept, as is the first of two agents' names that escape alike.
+   * Adds one read's records to a poll's `pulse:server:*` records, which are keyed by server identity
+   * (`serverIdentity`). Two records of the same app and id would be one Prometheus series twice (a scrape
+   * Prometheus rejects), e.g. a process that runs both a Pulse SDK and a Quasar agent: the `pulse:server:*` one
+   * is kept, as is the first of two agents' names that escape alike.
    */
   mergeInto(found: Map<string, ServerRecord>, agents: Map<string, ServerRecord>): void {
     let duplicates = 0;
-    if (agents.size > 0) {
-      const taken = new Set<string>();
-      for (const record of found.values()) taken.add(`${record.app}\u0000${record.id}`);
-      for (const [key, record] of agents) {
-        const server = `${record.app}\u0000${record.id}`;
-        if (taken.has(server)) {
-          duplicates++;
-          continue;
-        }
-        taken.add(server);
-        found.set(key, record);
-      }
+    for (const record of agents.values()) {
+      if (found.has(record.identity)) duplicates++;
+      else found.set(record.identity, record);
     }
     this.counts.duplicates = duplicates;
     this.counts.nodes = agents.size - duplicates;
   }
 
-  /** One read of every agent node, by key; invalid ones go to `invalid`. Throws when Redis fails (the poll then counts Redis as down). */
-  async read(redis: RedisHandle, invalid: InvalidValues, clock: Clock): Promise<Map<string, ServerRecord>> {
+  /**
+   * One poll's agents, by key: this poll's read, or the last read's records, marked `stale`, when the read fails,
+   * passes `deadlineMs` (then it is cancelled), or the previous read is still winding down. Never rejects, and
+   * settles by the deadline: a Quasar failure never holds or fails the poll of `pulse:server:*`.
+   */
+  async poll(redis: RedisHandle, invalid: InvalidValues, clock: Clock, deadlineMs: number): Promise<Map<string, ServerRecord>> {
+    if (this.reading) return this.keepLast(new Error('the previous Quasar node read is still winding down'), clock.now);
+    try {
+      const found = await withCancellingDeadline(
+        (signal) => {
+          const read = this.read(redis, invalid, clock, signal);
+          this.reading = read.then(ignore, ignore).finally(() => {
+            this.reading = undefined;
+          });
+          return read;
+        },
+        deadlineMs,
+        'Quasar node read',
+      );
+      if (this.stale) {
+        this.log.info({ staleForMs: clock.now - this.stale.since }, 'Quasar node read succeeded again: agents are current');
+        this.stale = undefined;
+      }
+      return found;
+    } catch (err) {
+      return this.keepLast(err, clock.now);
+    }
+  }
+
+  /**
+   * One read of the agents' nodes, by key; invalid ones go to `invalid`. Throws when Redis fails or `signal`
+   * aborts; a read that throws changes no record (only what it reported is remembered, so it is not reported again).
+   */
+  async read(redis: RedisHandle, invalid: InvalidValues, clock: Clock, signal?: AbortSignal): Promise<Map<string, ServerRecord>> {
     const keys: string[] = [];
-    const scan = await scanEach(redis, QUASAR_NODE_SCAN_PATTERN, this.maxNodes, (key) => keys.push(key));
-    if (scan.truncated) this.counts.truncatedScans++;
-    const chunks: string[][] = [];
-    for (let i = 0; i < keys.length; i += MGET_CHUNK) chunks.push(keys.slice(i, i + MGET_CHUNK));
-    // Sizes and types are checked inside Redis before a value is read, as for pulse:server:* (bounded-get.ts).
-    const values = (await mapLimited(chunks, CHUNKS_IN_FLIGHT, (chunk) => boundedGetChunk(redis, chunk, MAX_PULSE_NODE_BYTES))).flat();
+    const scan = await scanEach(redis, QUASAR_NODE_SCAN_PATTERN, this.limits.maxKeys, (key) => keys.push(key), signal);
+    const ordered = this.readingOrder(keys);
+    // Every value's length, measured in Redis (nothing read): what the caps let the read fetch is planned from it.
+    const sizes = (await mapLimited(chunksOf(ordered, MGET_CHUNK), CHUNKS_IN_FLIGHT, (chunk) => measureChunk(redis, chunk, signal))).flat();
+    const budget = new ReadBudget(this.limits);
     const found = new Map<string, ServerRecord>();
     const invalidNext = new Map<string, string>();
     let ownMirrors = 0;
-    for (let i = 0; i < keys.length; i++) {
-      if (i % PARSE_SLICE === PARSE_SLICE - 1) await yieldToLoop();
-      const key = keys[i] as string;
-      const raw = values[i];
-      if (raw === null || raw === undefined) continue; // expired between SCAN and MGET
+    const noteInvalid = (key: string, fingerprint: string, reason: string) => {
+      if (this.invalidSeen.get(key) !== fingerprint) invalid.report('heartbeat', key, reason);
+      // Remembered at once, also by a read that fails later: what was reported is not reported again.
+      this.invalidSeen.set(key, fingerprint);
+      invalidNext.set(key, fingerprint);
+    };
+    const take = (key: string, raw: BoundedValue | undefined) => {
+      if (raw === null || raw === undefined) return; // expired between the measure and the read
       if (typeof raw !== 'string') {
+        // Rewritten larger, or as another type, since it was measured: still not read.
         const reason = unreadReason(raw, MAX_PULSE_NODE_BYTES);
-        invalidNext.set(key, reason);
-        if (this.invalidSeen.get(key) !== reason) invalid.report('heartbeat', key, reason);
-        continue;
+        noteInvalid(key, reason, reason);
+        return;
       }
       const known = this.records.get(key);
       if (known && known.raw === raw) {
+        if (!budget.keep()) return;
         known.gone = false;
         found.set(key, known);
-        continue;
+        return;
       }
-      // The mirror's own nodes carry its mark; they are skipped without being parsed.
-      if (raw.includes(MIRROR_MARK_JSON)) {
+      // The same invalid value as last time: skipped without parsing it again (it was reported then).
+      const seen = this.invalidSeen.get(key);
+      if (seen !== undefined && seen === textHash(raw)) {
+        invalidNext.set(key, seen);
+        return;
+      }
+      if (isMirroredNodeJson(raw)) {
         ownMirrors++;
-        continue;
-      }
-      // The same invalid value as last poll: skipped without parsing it again (it was reported then).
-      if (this.invalidSeen.get(key) === raw) {
-        invalidNext.set(key, raw);
-        continue;
+        return;
       }
       const parsed = parsePulseNode(raw);
       if (!parsed.ok) {
-        invalidNext.set(key, raw);
-        invalid.report('heartbeat', key, parsed.error);
-        continue;
+        noteInvalid(key, textHash(raw), parsed.error);
+        return;
       }
+      if (!budget.keep()) return;
       const heartbeat = pulseNodeToHeartbeat(parsed.value);
-      this.nodes.set(heartbeat, parsed.value);
+      const { meta: _served, ...node } = parsed.value;
+      this.nodes.set(heartbeat, { node, json: raw });
       const app = toSafeKeyPart(parsed.value.service);
       const lastSeen = clock.clamp('heartbeat', app, heartbeat.timestamp);
       found.set(key, createRecord(key, app, toSafeKeyPart(parsed.value.id), heartbeat, lastSeen, JSON.stringify(heartbeat), raw));
+    };
+    // Parsed in slices, as chunks arrive; the fetching stops once no further node could be kept.
+    const parser = new SlicedParser((key, raw) => {
+      take(key, raw);
+      if (budget.full) fetcher.stop();
+    });
+    let unfetched = 0;
+    const fetcher = new ChunkFetcher(
+      redis,
+      MAX_PULSE_NODE_BYTES,
+      (chunk, values) => {
+        unfetched -= chunk.length;
+        parser.add(chunk, values);
+      },
+      signal,
+    );
+    let chunk: string[] = [];
+    let chunkBytes = 0;
+    for (let i = 0; i < ordered.length; i++) {
+      const key = ordered[i] as string;
+      const size = sizes[i];
+      if (size === null || size === undefined) continue; // gone
+      if (typeof size !== 'number' || size > MAX_PULSE_NODE_BYTES) {
+        const reason = unreadReason(typeof size === 'number' ? { tooLarge: size } : size, MAX_PULSE_NODE_BYTES);
+        noteInvalid(key, reason, reason);
+        continue;
+      }
+      if (!budget.plan(size)) {
+        // Left unread: a key known to hold junk stays known as such (not reported again when next read).
+        const seen = this.invalidSeen.get(key);
+        if (seen !== undefined) invalidNext.set(key, seen);
+        continue;
+      }
+      chunk.push(key);
+      chunkBytes += size;
+      unfetched++;
+      if (chunkBytes >= CHUNK_BYTES || chunk.length >= MGET_CHUNK) {
+        fetcher.add(chunk);
+        chunk = [];
+        chunkBytes = 0;
+      }
     }
+    fetcher.add(chunk);
+    await fetcher.done();
+    await parser.done();
+    // Cancelled at its deadline: this read changes no record.
+    signal?.throwIfAborted();
+    // Planned keys never fetched: the count cap was reached first.
+    this.noteCaps(budget.leftOut + unfetched, scan.truncated);
     this.records = found;
     this.invalidSeen = invalidNext;
     this.counts.ownMirrors = ownMirrors;
     return found;
+  }
+
+  /** Known agents first, then keys not seen before, then keys that held junk: junk never crowds out an agent. */
+  private readingOrder(keys: readonly string[]): string[] {
+    const agents: string[] = [];
+    const unknown: string[] = [];
+    const junk: string[] = [];
+    for (const key of keys) {
+      if (this.records.has(key)) agents.push(key);
+      else if (this.invalidSeen.has(key)) junk.push(key);
+      else unknown.push(key);
+    }
+    return [...agents, ...unknown, ...junk];
+  }
+
+  private noteCaps(leftOut: number, truncated: boolean): void {
+    this.counts.leftOut += leftOut;
+    if (truncated) this.counts.truncatedScans++;
+    if ((leftOut === 0 && !truncated) || this.capsLogged) return;
+    this.capsLogged = true;
+    this.log.warn(
+      { leftOut, scanTruncated: truncated, ...this.limits },
+      'Quasar node read capped: node keys left out; counted in pulse_bridge_quasar_dropped_total, logged once',
+    );
+  }
+
+  /** The poll goes on with the last read's agents, marked stale; logged once per run of failures, always counted. */
+  private keepLast(err: unknown, now: number): Map<string, ServerRecord> {
+    this.counts.failedReads++;
+    if (!this.stale) {
+      const error = err instanceof Error ? err.message : String(err);
+      this.stale = { since: now, error };
+      this.log.warn(
+        { err: error },
+        "Quasar node read failed: the agents' last state is kept, marked stale (further failures in a row are only counted)",
+      );
+    }
+    return this.records;
   }
 }

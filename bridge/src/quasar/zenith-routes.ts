@@ -34,17 +34,17 @@ export class ZenithRoutes {
     // The envelope is only built when someone listens.
     this.unsubscribe = monitor.subscribe({
       snapshot: (snapshot) => {
-        if (this.stream.size > 0) this.stream.send('pulse', view.json(snapshot));
+        if (this.stream.size > 0) this.stream.pulse(view.body(snapshot));
       },
     });
   }
 
   install(app: express.Express): void {
     app.get(ZENITH_NODES_PATH, (_req, res) => {
-      res.type('application/json').send(this.view.json(this.monitor.lastSnapshot()));
+      res.type('application/json').send(this.view.body(this.monitor.lastSnapshot()));
     });
     app.get(ZENITH_STREAM_PATH, (req, res) => {
-      this.stream.accept(req, res, this.view.json(this.monitor.lastSnapshot()));
+      this.stream.accept(req, res, this.view.body(this.monitor.lastSnapshot()));
     });
   }
 

@@ -84,25 +84,33 @@ function toValue(reply: string | number | null): BoundedValue {
  * `GETRANGE key 0 max` per key (`getRangeChunk`): bounded the same way (Redis never copies more than max + 1 bytes
  * of a value into its reply), for one command per key instead of one per chunk.
  */
-export async function boundedGetChunk(redis: RedisHandle, keys: readonly string[], maxBytes: number): Promise<BoundedValue[]> {
+export async function boundedGetChunk(
+  redis: RedisHandle,
+  keys: readonly string[],
+  maxBytes: number,
+  signal?: AbortSignal,
+): Promise<BoundedValue[]> {
   if (scriptRefusal(redis) === undefined) {
     try {
-      return await scriptChunk(redis, keys, maxBytes);
+      return await scriptChunk(redis, keys, maxBytes, signal);
     } catch (err) {
       if (!noteScriptRefusal(redis, err)) throw err;
     }
   }
-  return getRangeChunk(redis, keys, maxBytes);
+  return getRangeChunk(redis, keys, maxBytes, signal);
 }
 
-async function scriptChunk(redis: RedisHandle, keys: readonly string[], maxBytes: number): Promise<BoundedValue[]> {
+/** Once `signal` aborts, no further script call is sent (the chunk rejects with its reason). */
+async function scriptChunk(redis: RedisHandle, keys: readonly string[], maxBytes: number, signal?: AbortSignal): Promise<BoundedValue[]> {
   const run = command(redis.client);
   if (redis.cluster) {
+    signal?.throwIfAborted();
     const replies = await Promise.all(keys.map((key) => run[COMMAND](1, key, maxBytes, SCRIPT_BYTES_PER_CALL)));
     return replies.map((reply) => toValue(reply[0] ?? null));
   }
   const values: BoundedValue[] = [];
   while (values.length < keys.length) {
+    signal?.throwIfAborted();
     // The script reads at least one key a call and stops once it has read its budget; the keys it did not reach
     // are sent again. Each call is sent about as many keys as the budget holds at the sizes last read, so that
     // few are sent twice (each key sent is a cost to build and to parse).
@@ -119,6 +127,23 @@ async function scriptChunk(redis: RedisHandle, keys: readonly string[], maxBytes
   return values;
 }
 
+/** A value's length as measured in Redis, unread: its length in bytes, nothing (the key is gone), or not a string. */
+export type Measured = number | null | { wrongType: true };
+
+/**
+ * Each key's value length, measured in Redis without reading any value: the bounded read with a bound of 0 bytes,
+ * so every non-empty value is "over the bound" and only its length comes back (one script call per chunk, or
+ * GETRANGE and STRLEN where Redis refuses scripts). For a reader that plans by size what it reads.
+ */
+export async function measureChunk(redis: RedisHandle, keys: readonly string[], signal?: AbortSignal): Promise<Measured[]> {
+  const values = await boundedGetChunk(redis, keys, 0, signal);
+  return values.map((value) => {
+    if (value === null) return null;
+    if (typeof value === 'string') return value.length;
+    return 'wrongType' in value ? value : value.tooLarge;
+  });
+}
+
 type Reply = [error: Error | null, result: unknown];
 
 /**
@@ -131,13 +156,14 @@ const KEYS_PER_PIPELINE = 25;
 /**
  * Sends `build`'s commands for every key, `perKey` of them each, and returns each key's replies. Standalone:
  * pipelines of `KEYS_PER_PIPELINE` keys, the loop given back between two; cluster: one pipeline per key (its
- * commands share the key's slot).
+ * commands share the key's slot). Once `signal` aborts, no further pipeline is sent.
  */
 async function pipelinePerKey(
   redis: RedisHandle,
   keys: readonly string[],
   perKey: number,
   build: (pipeline: ChainableCommander, key: string) => void,
+  signal?: AbortSignal,
 ): Promise<Reply[][]> {
   const run = async (batch: readonly string[]) => {
     const pipeline = redis.client.pipeline();
@@ -145,10 +171,14 @@ async function pipelinePerKey(
     const replies = ((await pipeline.exec()) ?? []) as Reply[];
     return batch.map((_, i) => replies.slice(i * perKey, (i + 1) * perKey));
   };
+  signal?.throwIfAborted();
   if (redis.cluster) return (await Promise.all(keys.map((key) => run([key])))).flat();
   const batches: Promise<Reply[][]>[] = [];
   for (let start = 0; start < keys.length; start += KEYS_PER_PIPELINE) {
-    if (start > 0) await yieldToLoop();
+    if (start > 0) {
+      await yieldToLoop();
+      signal?.throwIfAborted();
+    }
     const batch = run(keys.slice(start, start + KEYS_PER_PIPELINE));
     // Handled now, not only by Promise.all below: a batch failing while later ones are built is no unhandled rejection.
     batch.catch(() => {});
@@ -163,8 +193,8 @@ async function pipelinePerKey(
  * values over the bound, are told apart by `EXISTS` and `STRLEN` (O(1), no value read), so that every value is
  * reported in the same words as by the script.
  */
-async function getRangeChunk(redis: RedisHandle, keys: readonly string[], maxBytes: number): Promise<BoundedValue[]> {
-  const replies = await pipelinePerKey(redis, keys, 1, (pipeline, key) => pipeline.getrangeBuffer(key, 0, maxBytes));
+async function getRangeChunk(redis: RedisHandle, keys: readonly string[], maxBytes: number, signal?: AbortSignal): Promise<BoundedValue[]> {
+  const replies = await pipelinePerKey(redis, keys, 1, (pipeline, key) => pipeline.getrangeBuffer(key, 0, maxBytes), signal);
   const values: BoundedValue[] = [];
   const unsure: number[] = [];
   replies.forEach(([[error, result] = [null, null]], i) => {
@@ -187,6 +217,7 @@ async function getRangeChunk(redis: RedisHandle, keys: readonly string[], maxByt
     unsure.map((i) => keys[i] as string),
     2,
     (pipeline, key) => pipeline.exists(key).strlen(key),
+    signal,
   );
   checks.forEach(([[, exists] = [null, 0], [, length] = [null, 0]], j) => {
     const i = unsure[j] as number;
@@ -206,7 +237,11 @@ export const CHUNKS_IN_FLIGHT = 8;
  * values to `onValues` as it arrives. So Redis's output buffer for the bridge stays under
  * `CHUNKS_IN_FLIGHT × (SCRIPT_BYTES_PER_CALL + maxBytes)` (8 × 192 KiB = 1.5 MiB) however many keys and however
  * large their values; read with GETRANGE (no scripts), under `CHUNKS_IN_FLIGHT × chunk size × maxBytes` (8 × 500 ×
- * 64 KiB = 256 MiB for the largest valid heartbeats, ~6 MB for typical 1.5 KB ones).
+ * 64 KiB = 256 MiB for the largest valid heartbeats, ~6 MB for typical 1.5 KB ones). The bridge holds at most as
+ * much in flight: smaller chunks hold less.
+ *
+ * `stop()` issues no further chunk (the caller's cap is reached; what is in flight is still handed over). Once
+ * `signal` aborts, nothing further is sent, not even a chunk's next script call, and `done()` rejects.
  */
 export class ChunkFetcher {
   private readonly waiting: string[][] = [];
@@ -218,6 +253,7 @@ export class ChunkFetcher {
     private readonly redis: RedisHandle,
     private readonly maxBytes: number,
     private readonly onValues: (keys: readonly string[], values: readonly BoundedValue[]) => void,
+    private readonly signal?: AbortSignal,
   ) {}
 
   add(keys: string[]): void {
@@ -226,17 +262,23 @@ export class ChunkFetcher {
     this.pump();
   }
 
-  /** Settles once every chunk added so far is fetched and handed over; rejects with the first failure. */
+  /** Issues no further chunk; the chunks in flight are still fetched and handed over. */
+  stop(): void {
+    this.waiting.length = 0;
+  }
+
+  /** Settles once every chunk added so far is fetched and handed over; rejects with the first failure, or the abort. */
   async done(): Promise<void> {
     while (this.jobs.length > 0) await Promise.all(this.jobs.splice(0));
     if (this.failure !== undefined) throw this.failure;
+    this.signal?.throwIfAborted();
   }
 
   private pump(): void {
-    while (this.inFlight < CHUNKS_IN_FLIGHT && this.waiting.length > 0 && this.failure === undefined) {
+    while (this.inFlight < CHUNKS_IN_FLIGHT && this.waiting.length > 0 && this.failure === undefined && !this.signal?.aborted) {
       const keys = this.waiting.shift() as string[];
       this.inFlight++;
-      const job = boundedGetChunk(this.redis, keys, this.maxBytes)
+      const job = boundedGetChunk(this.redis, keys, this.maxBytes, this.signal)
         .then((values) => this.onValues(keys, values))
         .catch((err: unknown) => {
           this.failure ??= err;

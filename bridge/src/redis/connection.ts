@@ -38,6 +38,9 @@ function safeOptions(timeoutMs: number): RedisOptions {
     lazyConnect: true,
     reconnectOnError: (err) => err.message.startsWith('READONLY'),
     connectionName: 'pulse-bridge',
+    // ioredis's ready check is an INFO; where an ACL refuses INFO it prints a plain-text warning through the
+    // console, into the JSON log. The bridge judges readiness itself (every poll, and a PING: RedisLiveness).
+    enableReadyCheck: false,
     // RESP2 reply shapes (flat WITHSCORES, stream entries as arrays) are the ones this code reads.
     protocol: 2,
   };

@@ -1,3 +1,5 @@
+import type { Logger } from 'pino';
+import { commandRefusal } from './command-refusal.js';
 import type { RedisHandle } from './connection.js';
 import { withDeadline } from './read.js';
 
@@ -46,7 +48,9 @@ function parseInfoMemory(info: string): NodeMemory {
 /**
  * Reads `INFO memory` at a low rate, beside the poll. On a cluster every master is read, and Redis counts as out
  * of memory when any master is (its slots refuse writes). A failed read keeps the last state: the poll itself
- * reports an unreachable Redis.
+ * reports an unreachable Redis. Where Redis refuses `INFO` (an ACL without it, `rename-command`), whether it is
+ * full cannot be known: the state reads unknown (`memory` undefined), never "not full", and the refusal is said
+ * once in the log (again only after `INFO` was answered in between).
  */
 export class MemoryWatch {
   private state: RedisMemory | undefined;
@@ -54,12 +58,16 @@ export class MemoryWatch {
   /** Refused writes per node at the last read, and when they last rose. */
   private refused = new Map<string, number>();
   private lastRefusal = Number.NEGATIVE_INFINITY;
+  /** Redis's answer while it refuses `INFO`. */
+  private infoRefused: string | undefined;
 
   constructor(
     private readonly redis: RedisHandle,
     private readonly timeoutMs: number,
+    private readonly log: Logger,
   ) {}
 
+  /** The last state read; undefined while unknown (not read yet, or Redis refuses `INFO`). */
   get memory(): RedisMemory | undefined {
     return this.state;
   }
@@ -94,9 +102,25 @@ export class MemoryWatch {
       };
       const changed = (this.state?.oom ?? false) !== next.oom;
       this.state = next;
+      if (this.infoRefused !== undefined) {
+        this.infoRefused = undefined;
+        this.log.info('redis answers INFO again: whether it is full (maxmemory) is known again');
+      }
       return changed;
-    } catch {
+    } catch (err) {
+      if (commandRefusal(err)?.command === 'INFO') this.infoRefusedWith((err as Error).message);
       return false;
     }
+  }
+
+  /** Redis refuses `INFO`: a setting, not an outage (the poll goes on), so the state becomes unknown. */
+  private infoRefusedWith(message: string): void {
+    this.state = undefined;
+    if (this.infoRefused !== undefined) return;
+    this.infoRefused = message;
+    this.log.warn(
+      { err: message },
+      'redis refuses INFO: whether it is full (maxmemory) is unknown; pulse_bridge_redis_oom and the Redis memory gauges read NaN and pulse_status carries no redis_oom until INFO is allowed',
+    );
   }
 }

@@ -22,14 +22,22 @@ export interface ScanResult {
  * Walks every key matching `pattern` and hands each new one to `onKey` as soon as its SCAN page arrives, so
  * that the caller can fetch and parse while the scan goes on. On a cluster, `SCAN` only walks the node it
  * lands on, so each master is scanned in turn. Bounded by `maxKeys`, and deduplicated (SCAN may repeat keys).
+ * Once `signal` aborts, no further page is asked for (the scan rejects with its reason).
  */
-export async function scanEach(redis: RedisHandle, pattern: string, maxKeys: number, onKey: (key: string) => void): Promise<ScanResult> {
+export async function scanEach(
+  redis: RedisHandle,
+  pattern: string,
+  maxKeys: number,
+  onKey: (key: string) => void,
+  signal?: AbortSignal,
+): Promise<ScanResult> {
   const masters = redis.masters();
   if (redis.cluster && masters.length === 0) throw new Error('cluster slot map not loaded yet');
   const seen = new Set<string>();
   for (const node of masters) {
     let cursor = '0';
     do {
+      signal?.throwIfAborted();
       const [next, batch] = await node.scan(cursor, 'MATCH', pattern, 'COUNT', SCAN_COUNT);
       for (const key of batch) {
         if (seen.has(key)) continue;
@@ -48,14 +56,30 @@ export function isWrongType(err: unknown): boolean {
   return typeof (err as Error)?.message === 'string' && (err as Error).message.startsWith('WRONGTYPE');
 }
 
-/** Settles with `promise`, or rejects after `ms`, so a frozen Redis cannot stall the caller past a bound. */
-export function withDeadline<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
+/**
+ * Runs `work` under a deadline that cancels it: at `ms` (or when the work fails) its signal aborts, so the work
+ * issues no further command, and the returned promise rejects at once, whatever the work still has in flight.
+ */
+export function withCancellingDeadline<T>(work: (signal: AbortSignal) => Promise<T>, ms: number, what: string): Promise<T> {
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(new Error(`${what} took longer than ${ms} ms`)), ms);
+  timer.unref();
   const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} took longer than ${ms} ms`)), ms);
-    timer.unref();
+    controller.signal.addEventListener('abort', () => reject(controller.signal.reason), { once: true });
   });
-  return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
+  const done = work(controller.signal).catch((err: unknown) => {
+    controller.abort(err);
+    throw err;
+  });
+  return Promise.race([done, deadline]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * Settles with `promise`, or rejects after `ms`, so a frozen Redis cannot stall the caller past a bound. The work
+ * behind `promise` is not told and runs on: where it can stop, use `withCancellingDeadline`.
+ */
+export function withDeadline<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  return withCancellingDeadline(() => promise, ms, what);
 }
 
 /** Lets pending I/O (SSE writes, /metrics requests) run between slices of CPU work. */

@@ -1,3 +1,4 @@
+import { commandRefusal } from './command-refusal.js';
 import type { RedisHandle } from './connection.js';
 
 /**
@@ -17,8 +18,8 @@ export function scriptRefusal(redis: RedisHandle): string | undefined {
  * says whether it was.
  */
 export function noteScriptRefusal(redis: RedisHandle, err: unknown): boolean {
-  const message = err instanceof Error ? err.message : '';
-  const refused = /^NOPERM\b.*'(eval|evalsha)'/i.test(message) || /^ERR unknown command '(eval|evalsha)'/i.test(message);
-  if (refused) refusedScripts.set(redis.client, message);
+  const refusal = commandRefusal(err);
+  const refused = refusal?.command === 'EVAL' || refusal?.command === 'EVALSHA';
+  if (refused) refusedScripts.set(redis.client, refusal.message);
   return refused;
 }

@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { Snapshot } from '../monitor/monitor-service.js';
 import { documentParts } from '../monitor/snapshot-encoding.js';
 import { yieldToLoop } from '../redis/read.js';
+import { unsentBudget } from './client-budget.js';
 import { deltaParts, type EncodedDelta, encodeDelta } from './delta.js';
 import { openEventStream } from './event-stream.js';
 import { asFull, type Subscription, wants } from './subscription.js';
@@ -70,8 +71,6 @@ type Job =
 
 const FRAME_END = Buffer.from('\n\n');
 const KEEP_ALIVE = Buffer.from(': keep-alive\n\n');
-/** Whole states (full pulses of its apps) a client may hold unsent before it is dropped, if more than the budget. */
-const STATES_BEHIND = 3;
 /** Longest run of queueing events for clients, or of feeding their sockets, before the event loop is given back. */
 const WRITE_BUDGET_MS = 4;
 /** Clients queued for between two looks at the clock (feeding a socket looks at it after each client). */
@@ -303,7 +302,7 @@ export class SseBroadcaster {
     // keeps up. The budget scales with what the client follows: three whole states of its apps (a delta client
     // still taking in its first full state, or a client a pulse behind on a busy machine, catches up), and what
     // it holds costs little: references to buffers every other client holds too.
-    const budget = Math.max(this.options.maxBufferBytes, STATES_BEHIND * client.stateBytes);
+    const budget = unsentBudget(this.options.maxBufferBytes, client.stateBytes);
     const unsent = client.queued + res.writableLength;
     if (unsent > budget) {
       this.drop(client, unsent);

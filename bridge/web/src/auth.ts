@@ -25,15 +25,25 @@ export function authHeaders(token: string | undefined): Record<string, string> {
   return token ? { Authorization: `Bearer ${token}` } : {};
 }
 
-export type Access = 'granted' | 'refused' | 'unreachable';
+export type Access = 'granted' | 'refused' | 'throttled' | 'unreachable';
 
-/** Asks `/readyz` (token-protected, cheap) whether this token, or none, is enough. 503 means Redis is down: still granted. */
-export async function probeAccess(token: string | undefined): Promise<Access> {
+export interface AccessProbe {
+  access: Access;
+  /** With `throttled`: the bridge's `Retry-After`, in seconds. */
+  retryAfterSeconds?: number;
+}
+
+/**
+ * Asks `/readyz` (token-protected, cheap) whether this token, or none, is enough. 503 means Redis or its polls are
+ * down: still granted. 429 means this address sent too many wrong tokens: the token was not even checked.
+ */
+export async function probeAccess(token: string | undefined): Promise<AccessProbe> {
   try {
     const res = await fetch('/readyz', { headers: authHeaders(token), cache: 'no-store' });
     await res.body?.cancel();
-    return res.status === 401 ? 'refused' : 'granted';
+    if (res.status === 429) return { access: 'throttled', retryAfterSeconds: Number(res.headers.get('Retry-After')) || 1 };
+    return { access: res.status === 401 ? 'refused' : 'granted' };
   } catch {
-    return 'unreachable';
+    return { access: 'unreachable' };
   }
 }

@@ -70,7 +70,7 @@ export class PulseConnection {
 
   private async recover(): Promise<void> {
     this.handlers.state('reconnecting');
-    if ((await probeAccess(this.token)) === 'refused') {
+    if ((await probeAccess(this.token)).access === 'refused') {
       this.handlers.state('refused');
       return;
     }

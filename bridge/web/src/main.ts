@@ -2,6 +2,7 @@ import { probeAccess, storedToken, storeToken } from './auth.js';
 import { type ConnectionState, PulseConnection } from './connection.js';
 import { byId, el, textNode } from './dom.js';
 import { appFilter, streamQuery } from './filter.js';
+import { pluralize } from './format.js';
 import { HistoryLoader } from './history.js';
 import {
   EVENTS,
@@ -50,7 +51,7 @@ function dashboard(token: string | undefined, onRefused: () => void): void {
       oldestPending = undefined;
       if (store.hasChanges()) {
         const changes = store.takeChanges();
-        if (changes.status) banners.setRedis(store.redisUp, store.redisError);
+        if (changes.status) banners.setRedis(store.redisUp, store.redisError, store.poll);
         view.render(store, changes);
       }
       // A task queued from the frame callback runs after that frame is painted.
@@ -103,6 +104,7 @@ function dashboard(token: string | undefined, onRefused: () => void): void {
       case EVENTS.status: {
         const status = payload as PulseStatusEvent;
         store.setRedis(status.redis_up, status.error);
+        store.setPoll(status);
         break;
       }
     }
@@ -146,9 +148,12 @@ function showLogin(message: string): void {
     e.preventDefault();
     const token = input.value.trim();
     if (token === '') return;
-    const access = await probeAccess(token);
-    if (access === 'refused') {
-      error.textContent = 'The bridge refused that token.';
+    const probe = await probeAccess(token);
+    if (probe.access === 'refused' || probe.access === 'throttled') {
+      error.textContent =
+        probe.access === 'refused'
+          ? 'The bridge refused that token.'
+          : `Too many wrong tokens from this address: try again in ${pluralize(probe.retryAfterSeconds ?? 1, 'second')}.`;
       input.select();
       return;
     }
@@ -179,9 +184,14 @@ function showFilter(apps: readonly string[]): void {
 
 async function boot(): Promise<void> {
   const token = storedToken();
-  if ((await probeAccess(token)) === 'refused') {
+  const probe = await probeAccess(token);
+  if (probe.access === 'refused') {
     storeToken(undefined);
     showLogin(token ? 'The stored token was refused.' : '');
+    return;
+  }
+  if (probe.access === 'throttled') {
+    showLogin(`Too many wrong tokens from this address: try again in ${pluralize(probe.retryAfterSeconds ?? 1, 'second')}.`);
     return;
   }
   start(token);

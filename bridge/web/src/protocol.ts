@@ -20,6 +20,7 @@ export type {
   SlowEntry,
   SystemPulseDeltaEvent,
   SystemPulseEvent,
+  WorkerProcess,
 } from '@gravito/pulse-protocol';
 
 export const EVENTS: typeof PULSE_EVENTS = {

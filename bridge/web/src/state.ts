@@ -117,10 +117,19 @@ function groupOf(entry: ErrorEntry, count: number, latest: number): ErrorGroup {
  * The page's model of the feed: read → apply → mark what changed. It keeps what the feed does not (sparkline
  * history, the latest slow entries and exception groups), each bounded.
  */
+export interface PollState {
+  ok: boolean;
+  error?: string;
+  /** Age of the state when the event was sent; absent when no poll has succeeded yet. */
+  dataAgeMs?: number;
+}
+
 export class PulseStore {
   readonly apps = new Map<string, AppState>();
   redisUp = true;
   redisError: string | undefined;
+  /** Whether the bridge's last poll of Redis succeeded; when not, why, and how old the state on screen is. */
+  poll: PollState = { ok: true };
   /** Bridge time of the last `system_pulse`, and how far the browser's clock is ahead of the bridge's. */
   pulseAt = 0;
   clockOffsetMs = 0;
@@ -134,6 +143,7 @@ export class PulseStore {
   /** A full `system_pulse`: every app and server. Apps and servers it lacks are gone (forgotten by the bridge). */
   applySystemPulse(event: SystemPulseEvent): void {
     this.applyTime(event.timestamp, event.redis_up);
+    this.setPoll(event);
     const listed = new Set(event.apps.map((a) => a.app));
     for (const name of this.apps.keys()) if (!listed.has(name)) this.forgetApp(name);
     for (const snapshot of event.apps) {
@@ -151,6 +161,7 @@ export class PulseStore {
    */
   applySystemPulseDelta(event: SystemPulseDeltaEvent): void {
     this.applyTime(event.timestamp, event.redis_up);
+    this.setPoll(event);
     for (const name of event.apps_forgotten) this.forgetApp(name);
     for (const delta of event.apps) this.applyAppDelta(delta);
   }
@@ -309,6 +320,18 @@ export class PulseStore {
       if (!oldest) break;
       app.errors.delete(oldest.fingerprint);
     }
+  }
+
+  /**
+   * From a `system_pulse`, a delta or a `pulse_status`. A bridge that predates these fields never says `poll_ok`:
+   * its state reads as current, as it always did.
+   */
+  setPoll(event: { poll_ok?: boolean; poll_error?: string; data_age_ms?: number }): void {
+    const next: PollState = event.poll_ok === false ? { ok: false, error: event.poll_error, dataAgeMs: event.data_age_ms } : { ok: true };
+    const now = this.poll;
+    if (now.ok === next.ok && now.error === next.error && now.dataAgeMs === next.dataAgeMs) return;
+    this.poll = next;
+    this.changes.status = true;
   }
 
   setRedis(up: boolean, error: string | undefined): void {

@@ -1,5 +1,7 @@
 import type { ConnectionState } from '../connection.js';
 import { el, setText } from '../dom.js';
+import { duration } from '../format.js';
+import type { PollState } from '../state.js';
 
 /**
  * The page-wide states: the bridge's connection and Redis. Each banner is text with an icon in a live region, so
@@ -28,11 +30,16 @@ export class Banners {
     setText(this.connection, text);
   }
 
-  setRedis(up: boolean, error: string | undefined): void {
-    this.redis.hidden = up;
-    setText(
-      this.redis,
-      up ? '' : `⚠ Redis down: the bridge cannot read Redis${error ? ` (${error})` : ''}. The cards show the last known state.`,
-    );
+  /** Redis down, or up while the bridge's polls of it fail: either way the cards are not current, and say so. */
+  setRedis(up: boolean, error: string | undefined, poll: PollState): void {
+    const text = !up
+      ? `⚠ Redis down: the bridge cannot read Redis${error ? ` (${error})` : ''}. The cards show the last known state.`
+      : !poll.ok
+        ? `⚠ The bridge's polls of Redis are failing${poll.error ? ` (${poll.error})` : ''}: the cards show ${
+            poll.dataAgeMs === undefined ? 'nothing read yet' : `the state of ${duration(poll.dataAgeMs / 1000)} ago`
+          }, and server statuses are frozen.`
+        : '';
+    this.redis.hidden = text === '';
+    setText(this.redis, text);
   }
 }

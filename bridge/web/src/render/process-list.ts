@@ -1,17 +1,20 @@
 import { el, setText, textNode } from '../dom.js';
 import { bytes, duration, percent } from '../format.js';
-import type { PulseHeartbeat } from '../protocol.js';
+import type { PulseHeartbeat, WorkerProcess } from '../protocol.js';
 
 /** One row's cells: name, pid, CPU, RSS, uptime. */
 type ProcessRow = [string, string, string, string, string];
 
-/** The reporting process first, then its worker processes (cluster workers, children) when the SDK lists them. */
+/** What a worker is, in a word: a cluster worker, a child process, or a queue worker a Zenith agent found. */
+const KIND_WORDS: Record<WorkerProcess['kind'], string> = { cluster: 'worker', child: 'child', queue: 'queue' };
+
+/** The reporting process first, then its worker processes (cluster workers, children, queue workers) when listed. */
 function rowsOf(hb: PulseHeartbeat): ProcessRow[] {
   const p = hb.process;
   const rows: ProcessRow[] = [['main', String(p.pid), percent(p.cpu_usage), bytes(p.memory_rss), duration(p.uptime)]];
   for (const w of hb.processes ?? []) {
-    // Workers carry no uptime in the protocol.
-    rows.push([`${w.kind === 'cluster' ? 'worker' : 'child'} ${w.name}`, String(w.pid), percent(w.cpu_usage), bytes(w.memory_rss), '—']);
+    // Workers carry no uptime in the protocol. A kind a newer bridge may add is shown as it is named.
+    rows.push([`${KIND_WORDS[w.kind] ?? w.kind} ${w.name}`, String(w.pid), percent(w.cpu_usage), bytes(w.memory_rss), '—']);
   }
   return rows;
 }

@@ -21,6 +21,18 @@ export function statusText(server: ServerState, bridgeNow: number): string {
   }
 }
 
+/**
+ * What the server's own agent says of itself (`reported_status`), when it says something is wrong: "⚠ Agent
+ * degraded: monitor_redis_offline", "✕ Agent error: …". Empty when it reports nothing or `online`.
+ */
+export function agentText(hb: PulseHeartbeat): string {
+  const report = hb.reported_status;
+  if (!report || report.status === 'online') return '';
+  const icon = report.status === 'error' ? '✕' : '⚠';
+  const faults = report.errors?.length ? `: ${report.errors.join(', ')}` : '';
+  return `${icon} Agent ${report.status}${faults}`;
+}
+
 /** Hostname, platform, runtime, environment and version: values from the feed, each isolated and kept whole. */
 function identityOf(hb: PulseHeartbeat): string[] {
   const runtime = hb.process.runtime_version ? `${hb.meta.runtime} ${hb.process.runtime_version}` : hb.meta.runtime;
@@ -39,6 +51,7 @@ function fact(term: string): { root: HTMLDivElement; value: HTMLElement } {
 export class ServerCard {
   readonly root: HTMLElement;
   private readonly status: HTMLParagraphElement;
+  private readonly agent: HTMLParagraphElement;
   private readonly identity: HTMLElement[];
   private readonly cpu = new Gauge('CPU', 90);
   private readonly ram = new Gauge('RAM', 90);
@@ -55,6 +68,7 @@ export class ServerCard {
   constructor(server: ServerState) {
     const titleId = `server-${server.app}-${server.id}`;
     this.status = el('p', { className: 'status' });
+    this.agent = el('p', { className: 'agent-status' });
     this.identity = identityOf(server.heartbeat).map(() => el('bdi', { className: 'token' }));
     this.disks = el(
       'div',
@@ -66,6 +80,7 @@ export class ServerCard {
       'article',
       { className: 'card server', attrs: { tabindex: '0', 'aria-labelledby': titleId } },
       el('header', { className: 'card-head' }, el('h4', { text: server.id, attrs: { id: titleId } }), this.status),
+      this.agent,
       el('p', { className: 'identity' }, ...this.identity.flatMap((part, i) => (i === 0 ? [part] : [textNode(' · '), part]))),
       el('div', { className: 'with-spark' }, this.cpu.root, this.cpuLine.root),
       el('div', { className: 'with-spark' }, this.ram.root, this.ramLine.root),
@@ -80,6 +95,11 @@ export class ServerCard {
     toggleClass(this.root, 'is-lost', server.status === 'lost');
     toggleClass(this.root, 'is-stopped', server.status === 'stopped');
     setText(this.status, statusText(server, bridgeNow));
+    const agent = agentText(hb);
+    this.agent.hidden = agent === '';
+    setText(this.agent, agent);
+    toggleClass(this.root, 'is-degraded', hb.reported_status?.status === 'degraded');
+    toggleClass(this.root, 'is-error', hb.reported_status?.status === 'error');
     identityOf(hb).forEach((text, i) => {
       const part = this.identity[i];
       if (part) setText(part, text);
@@ -90,7 +110,8 @@ export class ServerCard {
     this.cpuLine.set(server.cpu);
     this.ramLine.set(server.ram);
     this.updateDisks(hb);
-    setText(this.load.value, hb.system.load_avg.map((l) => l.toFixed(2)).join(' / '));
+    // An agent reports no load average: unknown, said so, never shown as 0.
+    setText(this.load.value, hb.system.load_avg ? hb.system.load_avg.map((l) => l.toFixed(2)).join(' / ') : 'not reported');
     const loop = hb.process.event_loop;
     setText(
       this.loop.value,

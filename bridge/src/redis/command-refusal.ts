@@ -1,0 +1,20 @@
+/**
+ * Redis refusing a command for what it is rather than for what it was asked: an ACL that does not grant it
+ * (`NOPERM this user has no permissions to run the 'scan' command`), a key pattern the ACL does not cover
+ * (`NOPERM … to access one of the keys`), or a command renamed or disabled (`rename-command SCAN ""` answers
+ * `ERR unknown command 'scan'`). Such a refusal is a setting: it comes back at every try until someone changes it.
+ */
+export interface CommandRefusal {
+  /** The refused command in upper case, or `keys` when the ACL refused the keys rather than the command. */
+  command: string;
+  message: string;
+}
+
+export function commandRefusal(err: unknown): CommandRefusal | undefined {
+  const message = err instanceof Error ? err.message : '';
+  const unknown = /^ERR unknown command '([^']+)'/i.exec(message);
+  if (unknown) return { command: (unknown[1] as string).toUpperCase(), message };
+  if (!/^NOPERM\b/.test(message)) return undefined;
+  const command = /'([^']+)' command/.exec(message)?.[1];
+  return { command: command ? command.toUpperCase() : 'keys', message };
+}
