@@ -2,14 +2,18 @@
 // spans), then onEnd of slow spans that become entries (a request, a query, an outgoing request) with and without the
 // host snapshot, then the slow-span path: slow spans/s accepted while Redis is unreachable, and heap growth.
 //   node --import tsx --expose-gc bench/exporter-span.ts
-// For instruction counts, CALLGRIND=<loop> CALLGRIND_N=<spans> runs one loop, after CALLGRIND_WARMUP (30,000) spans of
-// the same loop, so that the JIT has settled: `server-none`, `server-pulse`, `client-none`, `client-pulse` (fast spans,
+// For instruction counts, CALLGRIND=<loop> CALLGRIND_N=<spans> runs one loop under valgrind, after CALLGRIND_WARMUP
+// (30,000) spans of the same loop so that the JIT has settled, and counts only that loop (callgrind_control turns
+// instrumentation on and off around it): `server-none`, `server-pulse`, `client-none`, `client-pulse` (fast spans,
 // start+end, without or with Pulse's processor) or `onend-with`, `onend-without` (onEnd of slow spans that become
-// entries, with or without the host snapshot):
-//   CALLGRIND=onend-with CALLGRIND_N=20000 valgrind --tool=callgrind --callgrind-out-file=/dev/null node --import tsx bench/exporter-span.ts
-// and (count at CALLGRIND_N=20000 − count at CALLGRIND_N=0) / 20000 is the cost of one span, start-up and warm-up out.
-// That mode's processors hold a Redis client that never connects and flush once a minute, so that nothing else runs on
-// a timer (reconnects, flushes) whose count would follow the wall time valgrind takes.
+// entries, with or without the host snapshot). Without tsx, whose loader thread is not deterministic, and with V8 on
+// one thread (its background compiler and GC made identical runs differ by 3–30 %):
+//   npx esbuild bench/exporter-span.ts --bundle --platform=node --format=esm --packages=external \
+//     --outfile=node_modules/.cache/pulse-bench/exporter-span.mjs
+//   CALLGRIND=onend-with valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file=/dev/null \
+//     node --single-threaded node_modules/.cache/pulse-bench/exporter-span.mjs
+// Collected / CALLGRIND_N is the cost of one span (CALLGRIND_N=0 gives the toggles' own count, a few thousand).
+import { execFileSync } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import { SpanKind } from '@opentelemetry/api';
 import { ExportResultCode } from '@opentelemetry/core';
@@ -91,6 +95,18 @@ function benchProcessors() {
   };
 }
 
+/** Spans a processor ends before it is replaced by a fresh one: its entries never pile up (no old-generation GC). */
+const PER_PROCESSOR = 1_000;
+
+/** `n` onEnd calls over `spans`, through processors from `make`, a fresh one every PER_PROCESSOR spans. */
+async function endSlowSpans(n: number, spans: readonly ReadableSpan[], make: () => PulseSpanProcessor): Promise<void> {
+  for (let done = 0; done < n; done += PER_PROCESSOR) {
+    const p = make();
+    for (let i = 0; i < PER_PROCESSOR && done + i < n; i++) p.onEnd(spans[(done + i) % spans.length] as ReadableSpan);
+    await p.shutdown(); // Redis is not ready: drops the queued entries
+  }
+}
+
 const noopExporter: SpanExporter = { export: (_s, cb) => cb({ code: ExportResultCode.SUCCESS }), shutdown: async () => {} };
 const N = 200_000;
 const ROUNDS = 7;
@@ -103,20 +119,26 @@ const fastKinds = {
 
 const only = process.env.CALLGRIND;
 if (only) {
-  const n = Number(process.env.CALLGRIND_WARMUP ?? 30_000) + Number(process.env.CALLGRIND_N ?? 20_000);
   const [what, variant] = only.split('-') as [string, string];
   const { host, processor, spans, close } = benchProcessors();
+  let loop: (n: number) => Promise<void>;
   if (what === 'onend') {
-    const p = processor(variant === 'with' ? host : undefined);
-    const all = Object.values(spans);
-    for (let i = 0; i < n; i++) p.onEnd(all[i % all.length] as ReadableSpan);
+    loop = (n) => endSlowSpans(n, Object.values(spans), () => processor(variant === 'with' ? host : undefined));
   } else {
     const tracer = new BasicTracerProvider({ spanProcessors: variant === 'pulse' ? [processor(host)] : [] }).getTracer('b');
     const options = what === 'client' ? fastKinds.CLIENT : fastKinds.SERVER;
-    for (let i = 0; i < n; i++) tracer.startSpan('GET /fast', options).end();
+    loop = async (n) => {
+      for (let i = 0; i < n; i++) tracer.startSpan('GET /fast', options).end();
+    };
   }
+  const instrumentation = (state: 'on' | 'off') =>
+    execFileSync('callgrind_control', ['-i', state, String(process.pid)], { stdio: 'ignore' });
+  await loop(Number(process.env.CALLGRIND_WARMUP ?? 30_000));
+  instrumentation('on');
+  await loop(Number(process.env.CALLGRIND_N ?? 20_000));
+  instrumentation('off');
+  host.stop();
   close();
-  console.log(`CALLGRIND=${only}: ${n} spans`);
   process.exit(0);
 }
 
@@ -150,8 +172,8 @@ for (const [kindName, options] of Object.entries(fastKinds)) {
   for (const [name, xs] of results) console.log(`| ${name} | ${median(xs).toFixed(0)} | ${(median(xs) - base).toFixed(0)} ns |`);
 }
 
-// onEnd of slow spans that become entries: the same spans, alternately through a processor with the host snapshot
-// and one without, a fresh one of each per round (their queues hold every entry: maxQueueSize 100,000).
+// onEnd of slow spans that become entries: the same spans, alternately through processors with the host snapshot
+// and without.
 {
   const SLOW_N = 20_000;
   const { host, processor, spans, close } = benchProcessors();
@@ -159,17 +181,17 @@ for (const [kindName, options] of Object.entries(fastKinds)) {
   for (let r = 0; r < ROUNDS; r++) {
     for (const [kindName, span] of Object.entries(spans)) {
       for (const withHost of r % 2 === 0 ? [true, false] : [false, true]) {
-        const p = processor(withHost ? host : undefined);
         const t0 = process.hrtime.bigint();
-        for (let i = 0; i < SLOW_N; i++) p.onEnd(span);
+        await endSlowSpans(SLOW_N, [span], () => processor(withHost ? host : undefined));
         const ns = Number(process.hrtime.bigint() - t0) / SLOW_N;
         const key = `${kindName}\t${withHost ? 'with' : 'without'}`;
         if (r > 0) times.set(key, [...(times.get(key) ?? []), ns]);
-        await p.shutdown();
       }
     }
   }
-  console.log(`\nonEnd of a slow span that becomes an entry, ${SLOW_N} × ${ROUNDS - 1} rounds, medians, ns:`);
+  console.log(
+    `\nonEnd of a slow span that becomes an entry, ${SLOW_N} × ${ROUNDS - 1} rounds (a fresh processor every ${PER_PROCESSOR}), medians, ns:`,
+  );
   console.log('| span | with the host snapshot | without | difference |');
   console.log('|---|---|---|---|');
   for (const kindName of Object.keys(spans)) {

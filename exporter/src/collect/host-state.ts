@@ -1,5 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import type { HostState } from '@gravito/pulse-protocol';
+import { DiagOnce, errorMessage } from '../diag-once.js';
 import { SystemCpuCollector } from './cpu.js';
 import type { DelaySource } from './timer-drift.js';
 
@@ -17,6 +18,7 @@ const round3 = (v: number) => Math.round(v * 1000) / 1000;
  */
 export class HostStateHolder {
   private readonly cpu = new SystemCpuCollector();
+  private readonly diag = new DiagOnce();
   private inFlight = 0;
   /** Requests are counted only once one was seen: before that, 0 would claim what an uninstrumented server cannot tell. */
   private sawRequest = false;
@@ -43,16 +45,25 @@ export class HostStateHolder {
     if (this.inFlight > 0) this.inFlight--;
   }
 
-  /** Takes a fresh state if the last one is a second old: about 60 µs (one `os.cpus()`, one `process.memoryUsage()`). */
+  /**
+   * Takes a fresh state if the last one is a second old: about 90 µs (one `os.cpus()`, one `process.memoryUsage()`).
+   * Runs on a timer, so it never throws: a state it cannot take is unknown, and entries go without one.
+   */
   refresh(now = performance.now()): void {
     if (now - this.refreshedAt < MIN_REFRESH_MS) return;
     this.refreshedAt = now;
-    const memory = process.memoryUsage();
-    const state: HostState = { cpu_usage: percent(this.cpu.sample().utilization), memory_heap: memory.heapUsed, memory_rss: memory.rss };
-    const delay = this.loopDelay.take();
-    if (delay !== undefined) state.event_loop_delay_p99_ms = round3(delay.p99Ms);
-    if (this.sawRequest) state.requests_in_flight = this.inFlight;
-    this.state = Object.freeze(state);
+    try {
+      const memory = process.memoryUsage();
+      const state: HostState = { cpu_usage: percent(this.cpu.sample().utilization), memory_heap: memory.heapUsed, memory_rss: memory.rss };
+      const delay = this.loopDelay.take();
+      if (delay !== undefined) state.event_loop_delay_p99_ms = round3(delay.p99Ms);
+      if (this.sawRequest) state.requests_in_flight = this.inFlight;
+      this.state = Object.freeze(state);
+      this.diag.clear('refresh');
+    } catch (err) {
+      this.state = undefined;
+      this.diag.warn('refresh', `the host's state could not be taken, so slow entries go without it: ${errorMessage(err)}`);
+    }
   }
 
   stop(): void {
