@@ -151,9 +151,10 @@ describe('/metrics at the caps: 4,000 agents with 100 queues of 200-character na
   });
 });
 
-describe('apps and queues past the caps in count', () => {
-  let redis: TestRedis;
-  let bridge: Awaited<ReturnType<typeof startLoggedBridge>>;
+/** A Redis and a bridge polling it every 200 ms, the enclosing describe's own: returns them once its `before` ran. */
+function freshBridge(): () => { redis: TestRedis; bridge: Awaited<ReturnType<typeof startLoggedBridge>> } {
+  let redis: TestRedis | undefined;
+  let bridge: Awaited<ReturnType<typeof startLoggedBridge>> | undefined;
   before(async () => {
     redis = await startRedis();
     bridge = await startLoggedBridge({ redisUrl: redis.url }, 200);
@@ -162,8 +163,17 @@ describe('apps and queues past the caps in count', () => {
     await bridge?.stop();
     await redis?.stop();
   });
+  return () => {
+    assert.ok(redis && bridge, 'started in before()');
+    return { redis, bridge };
+  };
+}
+
+describe('apps and queues past the caps in count', () => {
+  const started = freshBridge();
 
   it('counts apps past the app cap and queues past the queue cap, once', async () => {
+    const { redis, bridge } = started();
     // 1,100 apps with short queue names (far from the byte cap): the first 60 watch 100 queues, the others 1.
     const APPS = DEFAULT_QUEUE_LIMITS.apps + 100;
     const nodes = Array.from({ length: APPS }, (_, i) => {
@@ -184,18 +194,10 @@ describe('apps and queues past the caps in count', () => {
 });
 
 describe('queues past the per-app cap', () => {
-  let redis: TestRedis;
-  let bridge: Awaited<ReturnType<typeof startLoggedBridge>>;
-  before(async () => {
-    redis = await startRedis();
-    bridge = await startLoggedBridge({ redisUrl: redis.url }, 200);
-  });
-  after(async () => {
-    await bridge?.stop();
-    await redis?.stop();
-  });
+  const started = freshBridge();
 
   it('are counted once in pulse_bridge_quasar_dropped_total, not again at every render', async () => {
+    const { redis, bridge } = started();
     // Two processes of one app watching 150 queues between them, 50 of them past the cap.
     const a = agent('wide', 'w-1', 120);
     const b = agent('wide', 'w-2', 150);

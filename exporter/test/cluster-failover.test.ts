@@ -1,47 +1,29 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { errorsKey, parseErrorMember, parseHeartbeat, parseSlowStreamFields, slowKey } from '@gravito/pulse-protocol';
-import { findRedisServer, masterPortOf, startRedisCluster, type TestRedisCluster, which } from '@gravito/pulse-testkit';
 import { SpanKind } from '@opentelemetry/api';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BasicTracerProvider } from '@opentelemetry/sdk-trace-base';
-import { Cluster } from 'ioredis';
 import { createPulse } from '../src/index.js';
+import { failoverCluster, SKIP_WITHOUT_CLUSTER } from './failover-cluster.js';
 import { EXAMPLE_SERVER, sleep, startApp, uniqueApp, waitFor } from './helpers.js';
-
-const skip = findRedisServer() && which('redis-cli') ? false : 'no redis-server and redis-cli on PATH';
 
 // A real 3-master + 3-replica Redis Cluster, reached from REDIS_URL's seed-list form (the bridge's). The master
 // that owns an app's slow stream and error set is SIGKILLed while the app keeps recording: the entries whose
 // write fails stay queued and are written once the replica has taken over. Nothing made meanwhile is lost.
-describe('Redis Cluster from a seed list, and a master failover', { skip }, () => {
-  let nodes: TestRedisCluster;
-  let reader: Cluster;
-
-  before(async () => {
-    // A 1 s node timeout: the replica is promoted in about 2 s rather than Redis's default 15 s.
-    nodes = await startRedisCluster({ masters: 3, replicas: 1, nodeTimeoutMs: 1_000 });
-    reader = new Cluster([...nodes.nodes], { enableOfflineQueue: true, clusterRetryStrategy: () => 200 });
-    reader.on('error', () => {});
-  });
-
-  after(async () => {
-    reader?.disconnect();
-    await nodes?.stop();
-  });
-
-  const masterOf = (key: string): Promise<number> => masterPortOf(reader, key);
+describe('Redis Cluster from a seed list, and a master failover', { skip: SKIP_WITHOUT_CLUSTER }, () => {
+  const cluster = failoverCluster();
 
   it('the example app takes REDIS_URL as a seed list', async () => {
     const app = uniqueApp('seeds');
-    const proc = await startApp(EXAMPLE_SERVER, { REDIS_URL: nodes.seeds, PULSE_APP_NAME: app, PULSE_INTERVAL_MS: '500' });
+    const proc = await startApp(EXAMPLE_SERVER, { REDIS_URL: cluster.nodes.seeds, PULSE_APP_NAME: app, PULSE_INTERVAL_MS: '500' });
     try {
       const raw = await waitFor(
         'a heartbeat in the cluster',
         async () => {
-          for (const node of reader.nodes('master')) {
+          for (const node of cluster.reader.nodes('master')) {
             const [key] = await node.keys(`pulse:server:${app}:*`);
-            if (key) return reader.get(key);
+            if (key) return cluster.reader.get(key);
           }
           return undefined;
         },
@@ -62,10 +44,10 @@ describe('Redis Cluster from a seed list, and a master failover', { skip }, () =
     let master = 0;
     for (let i = 0; ; i++) {
       app = uniqueApp(`failover-${i}`);
-      master = await masterOf(slowKey(app));
-      if ((await masterOf(errorsKey(app))) === master) break;
+      master = await cluster.masterOf(slowKey(app));
+      if ((await cluster.masterOf(errorsKey(app))) === master) break;
     }
-    const pulse = createPulse({ redis: nodes.seeds, appName: app, flushIntervalMs: 100, writeTimeoutMs: 500, thresholdMs: 100 });
+    const pulse = createPulse({ redis: cluster.nodes.seeds, appName: app, flushIntervalMs: 100, writeTimeoutMs: 500, thresholdMs: 100 });
     const provider = new BasicTracerProvider({
       resource: resourceFromAttributes({ 'service.name': app }),
       spanProcessors: [pulse.spanProcessor],
@@ -82,12 +64,12 @@ describe('Redis Cluster from a seed list, and a master failover', { skip }, () =
     try {
       const producer = setInterval(record, 50);
       await sleep(500);
-      await nodes.kill(master);
+      await cluster.nodes.kill(master);
       const killedAt = made;
       // Keep recording through the failover (node timeout 1 s, then the election) and a little after it.
       await waitFor(
         'a new master for the slow stream',
-        async () => ((await masterOf(slowKey(app)).catch(() => master)) !== master ? true : undefined),
+        async () => ((await cluster.masterOf(slowKey(app)).catch(() => master)) !== master ? true : undefined),
         20_000,
         200,
       );
@@ -96,11 +78,11 @@ describe('Redis Cluster from a seed list, and a master failover', { skip }, () =
       assert.ok(made - killedAt >= 20, `entries were made during the failover (${made - killedAt})`);
 
       const names = async () => {
-        const rows = await reader.xrange(slowKey(app), '-', '+');
+        const rows = await cluster.reader.xrange(slowKey(app), '-', '+');
         return new Set(rows.map(([, fields]) => (parseSlowStreamFields(fields) as { ok: true; value: { name: string } }).value.name));
       };
       const messages = async () => {
-        const members = await reader.zrange(errorsKey(app), '0', '-1');
+        const members = await cluster.reader.zrange(errorsKey(app), '0', '-1');
         return new Set(members.map((m) => (parseErrorMember(m) as { ok: true; value: { message: string } }).value.message));
       };
       // Reads go through waitFor: the reader's own client may still hit the dead node once before it follows.
@@ -108,7 +90,7 @@ describe('Redis Cluster from a seed list, and a master failover', { skip }, () =
         'every entry written',
         async () => {
           await pulse.forceFlush();
-          const [slow, errors, errorCount] = await Promise.all([names(), messages(), reader.zcard(errorsKey(app))]);
+          const [slow, errors, errorCount] = await Promise.all([names(), messages(), cluster.reader.zcard(errorsKey(app))]);
           return slow.size === made && errors.size === made ? { slow, errors, errorCount } : undefined;
         },
         15_000,

@@ -1,24 +1,16 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { errorsKey, parseErrorMember, parseSlowStreamFields, slowEntryIdentity, slowKey } from '@gravito/pulse-protocol';
-import {
-  eventually,
-  findRedisServer,
-  masterPortOf,
-  startRedis,
-  startRedisCluster,
-  type TestRedis,
-  type TestRedisCluster,
-  which,
-} from '@gravito/pulse-testkit';
+import { eventually, startRedis, type TestRedis } from '@gravito/pulse-testkit';
 import { SpanKind } from '@opentelemetry/api';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BasicTracerProvider } from '@opentelemetry/sdk-trace-base';
-import { Cluster, Redis } from 'ioredis';
+import { type Cluster, Redis } from 'ioredis';
 import { createPulse, type Pulse } from '../src/index.js';
 import { connect } from '../src/redis/connection.js';
 import { RedisWriter } from '../src/redis/writer.js';
 import { RecorderStats } from '../src/stats.js';
+import { failoverCluster, SKIP_WITHOUT_CLUSTER } from './failover-cluster.js';
 import { sleep, uniqueApp } from './helpers.js';
 
 // A flush that writes to several keys can partly succeed: one shard frozen or one key refused while the others
@@ -113,33 +105,14 @@ async function assertWrittenOnce(pulse: Pulse, client: Redis | Cluster, app: str
   assert.deepEqual([...written.messages].sort(), [...recording.messages].sort(), 'every exception, once');
 }
 
-describe('partial writes on a real Redis Cluster: one shard frozen', {
-  skip: findRedisServer() && which('redis-cli') ? false : 'no redis-server and redis-cli on PATH',
-}, () => {
-  let nodes: TestRedisCluster;
-  let reader: Cluster;
-
-  before(async () => {
-    // A 1 s node timeout: a frozen master is failed over in about 2 s rather than Redis's default 15 s.
-    nodes = await startRedisCluster({ masters: 3, replicas: 1, nodeTimeoutMs: 1_000 });
-    reader = new Cluster([...nodes.nodes], { enableOfflineQueue: true, clusterRetryStrategy: () => 200 });
-    reader.on('error', () => {});
-    // Its first commands can meet a connection that ioredis replaces once it has the slot map.
-    await eventually('the reader to see the cluster', async () => (await reader.cluster('INFO')).includes('cluster_state:ok'), 15_000);
-  });
-
-  after(async () => {
-    reader?.disconnect();
-    await nodes?.stop();
-  });
-
-  const masterOf = (key: string): Promise<number> => masterPortOf(reader, key);
+describe('partial writes on a real Redis Cluster: one shard frozen', { skip: SKIP_WITHOUT_CLUSTER }, () => {
+  const cluster = failoverCluster();
 
   /** An app whose slow stream and error set live on different masters, so that one shard can fail alone. */
   const appOnTwoMasters = async (prefix: string): Promise<string> => {
     for (let i = 0; ; i++) {
       const app = uniqueApp(`${prefix}-${i}`);
-      if ((await masterOf(slowKey(app))) !== (await masterOf(errorsKey(app)))) return app;
+      if ((await cluster.masterOf(slowKey(app))) !== (await cluster.masterOf(errorsKey(app)))) return app;
     }
   };
 
@@ -165,7 +138,7 @@ describe('partial writes on a real Redis Cluster: one shard frozen', {
     const app = await appOnTwoMasters('writer');
     const stats = new RecorderStats();
     const timeoutMs = 500;
-    const connection = connect(nodes.seeds, {}, { writeTimeoutMs: timeoutMs, maxBackoffMs: 200 });
+    const connection = connect(cluster.nodes.seeds, {}, { writeTimeoutMs: timeoutMs, maxBackoffMs: 200 });
     const writer = new RedisWriter(connection, stats, timeoutMs);
     const write = () =>
       writer.write([
@@ -176,7 +149,7 @@ describe('partial writes on a real Redis Cluster: one shard frozen', {
       await eventually('the cluster client to be ready', async () => (await write()).failed === 0, 10_000);
       const failedBefore = stats.failedWrites;
       // Frozen for about the write's bound, well under the node timeout: no failover.
-      const resume = await freeze(await masterOf(errorsKey(app)));
+      const resume = await freeze(await cluster.masterOf(errorsKey(app)));
       const started = Date.now();
       let outcome: Awaited<ReturnType<typeof write>>;
       try {
@@ -189,7 +162,7 @@ describe('partial writes on a real Redis Cluster: one shard frozen', {
       assert.equal(outcome.failed, 1);
       assert.equal(stats.failedWrites - failedBefore, 1, 'one partly failed write, counted');
       assert.ok(tookMs < timeoutMs + 1_000, `the write settled within its bound (${tookMs} ms)`);
-      assert.equal(await reader.xlen(slowKey(app)), 2, 'the warm-up XADD and this one');
+      assert.equal(await cluster.reader.xlen(slowKey(app)), 2, 'the warm-up XADD and this one');
     } finally {
       connection.close();
     }
@@ -197,13 +170,13 @@ describe('partial writes on a real Redis Cluster: one shard frozen', {
 
   it("a master frozen 6 s: the frozen shard's writes are retried, the healthy shard's slow entries written once", async () => {
     const app = await appOnTwoMasters('frozen');
-    const pulse = createPulse({ redis: nodes.seeds, appName: app, flushIntervalMs: 100, writeTimeoutMs: 1_000, thresholdMs: 100 });
+    const pulse = createPulse({ redis: cluster.nodes.seeds, appName: app, flushIntervalMs: 100, writeTimeoutMs: 1_000, thresholdMs: 100 });
     const recording = record(pulse, app);
     try {
       await sleep(500);
       // The error set's master stops answering: each flush's ZADD pipeline times out (until its replica takes
       // over), while the slow stream's XADD pipeline, on another master, answers at once.
-      const resume = await freeze(await masterOf(errorsKey(app)));
+      const resume = await freeze(await cluster.masterOf(errorsKey(app)));
       const frozenAt = recording.spanIds.length;
       try {
         await sleep(6_000);
@@ -213,7 +186,7 @@ describe('partial writes on a real Redis Cluster: one shard frozen', {
       assert.ok(recording.spanIds.length - frozenAt >= 50, `entries were made while frozen (${recording.spanIds.length - frozenAt})`);
       await sleep(1_000);
       await recording.stop();
-      await assertWrittenOnce(pulse, reader, app, recording);
+      await assertWrittenOnce(pulse, cluster.reader, app, recording);
       assert.equal(pulse.stats.droppedEntries, 0, 'nothing dropped');
       assert.ok(pulse.stats.failedWrites > 0, 'writes to the frozen shard failed, counted');
       assert.ok(pulse.stats.retriedEntries > 0, 'and their entries were retried, counted');
