@@ -103,3 +103,41 @@ export function parseAppKey(key: string, kind: 'slow' | 'errors'): string | unde
   const app = parts[2] as string;
   return isSafeKeyPart(app) ? app : undefined;
 }
+
+/** Periods of the history aggregates (see protocol/README.md, "History"). */
+const HISTORY_PERIOD_PART = /^(1h|6h|24h|7d)$/;
+
+function historyPrefix(app: string): string {
+  // `{app}` is a cluster hash tag: an app's cursor and every one of its buckets live in one hash slot, so that one
+  // script can move the cursor and the counts together, and a failover keeps or loses them together.
+  return `${PULSE_KEY_PREFIX}:history:{${requireSafe('app', app)}}`;
+}
+
+function historyPeriodPart(period: string, start: number): string {
+  if (!HISTORY_PERIOD_PART.test(period)) throw new PulseKeyError(`unknown history period ${JSON.stringify(period)} (1h, 6h, 24h or 7d)`);
+  if (!Number.isSafeInteger(start) || start < 0) throw new PulseKeyError(`history bucket start must be epoch ms, got ${start}`);
+  return `${period}:${start}`;
+}
+
+/** `pulse:history:{app}:cursor`: hash of how far the app's slow stream (`slow`) and exceptions (`errors`) are counted. */
+export function historyCursorKey(app: string): string {
+  return `${historyPrefix(app)}:cursor`;
+}
+
+/** `pulse:history:{app}:{period}:{start}`: hash of one bucket's slow groups, exception groups and health. */
+export function historyBucketKey(app: string, period: string, start: number): string {
+  return `${historyPrefix(app)}:${historyPeriodPart(period, start)}`;
+}
+
+/** `pulse:history:{app}:{period}:{start}:servers`: hash of one bucket's figures per server id. */
+export function historyServersKey(app: string, period: string, start: number): string {
+  return `${historyBucketKey(app, period, start)}:servers`;
+}
+
+/** `pulse:history:{app}:{period}:{start}:queues`: hash of one bucket's depth per queue (`driver:name`). */
+export function historyQueuesKey(app: string, period: string, start: number): string {
+  return `${historyBucketKey(app, period, start)}:queues`;
+}
+
+/** `pulse:history:apps`: sorted set of the apps with history, scored by their last write (epoch ms). */
+export const HISTORY_APPS_KEY = `${PULSE_KEY_PREFIX}:history:apps`;

@@ -6,12 +6,14 @@ import { describe, it } from 'node:test';
 import {
   errorsKey,
   heartbeatKey,
-  NameFilter,
   type OtlpServerMemory,
   otlpHeartbeatTtlSeconds,
   otlpMetricsToHeartbeats,
+  otlpSpanAttributes,
   otlpTracesToEntries,
+  type SpanRules,
   slowKey,
+  spanRules,
   ThresholdMatcher,
   validateErrorEntry,
   validateHeartbeat,
@@ -21,7 +23,7 @@ import {
 const load = (name: string) => JSON.parse(readFileSync(new URL(`../vectors/otlp/${name}.json`, import.meta.url), 'utf8'));
 const metricVectors = load('metrics');
 const traceVectors = load('traces');
-const RULES = { thresholds: new ThresholdMatcher([], 1_000), ignore: new NameFilter([]) };
+const RULES = spanRules();
 
 describe('OTLP metrics → heartbeats (vectors/otlp/metrics.json)', () => {
   for (const c of metricVectors.cases) {
@@ -96,14 +98,38 @@ describe('OTLP traces → slow and error entries (vectors/otlp/traces.json)', ()
     });
   }
 
-  it('thresholds and ignore patterns are the Node exporter’s (the protocol’s one copy)', () => {
+  it('thresholds and ignore patterns are the Node exporter’s (the protocol’s one copy), per kind', () => {
     const request = traceVectors.cases[0].request;
-    const ignored = otlpTracesToEntries(request, { rules: { thresholds: RULES.thresholds, ignore: new NameFilter([/^\/orders\//]) } });
-    assert.equal(ignored.entries.length, 0);
-    const higher = otlpTracesToEntries(request, {
-      rules: { thresholds: new ThresholdMatcher([{ pattern: /^\/orders\//, ms: 2_000 }], 1_000), ignore: RULES.ignore },
-    });
-    assert.equal(higher.entries.length, 0);
+    assert.equal(otlpTracesToEntries(request, { rules: spanRules({ ignore: ['/orders/*'] }) }).entries.length, 0);
+    const higher = {
+      ...RULES,
+      requests: { ...RULES.requests, thresholds: new ThresholdMatcher([{ pattern: /^\/orders\//, ms: 2_000 }], 1_000) },
+    };
+    assert.equal(otlpTracesToEntries(request, { rules: higher }).entries.length, 0);
+    assert.equal(otlpTracesToEntries(request, { rules: spanRules({ thresholdMs: 1_300 }) }).entries.length, 0);
+    // A query's and an outgoing request's own threshold and ignore list, matched by statement and by target.
+    const client = traceVectors.cases.find((c: { why: string }) => c.why.startsWith('CLIENT spans, current')).request;
+    const kinds = (rules: SpanRules) =>
+      otlpTracesToEntries(client, { rules })
+        .entries.map((e) => (e.type === 'slow' ? e.entry.kind : 'error'))
+        .sort();
+    assert.deepEqual(kinds(RULES), ['outgoing', 'query']);
+    assert.deepEqual(kinds(spanRules({ queryThresholdMs: 60_000 })), ['outgoing']);
+    assert.deepEqual(kinds(spanRules({ queryIgnore: ['SELECT * FROM orders*'] })), ['outgoing']);
+    assert.deepEqual(kinds(spanRules({ outgoingThresholdMs: 60_000 })), ['query']);
+    assert.deepEqual(kinds(spanRules({ outgoingIgnore: ['api.example.com/*'] })), ['query']);
+  });
+
+  it('an attribute list read once: the first of a repeated key wins, and no key reaches Object.prototype', () => {
+    const a = otlpSpanAttributes([
+      { key: 'http.route', value: { stringValue: '/a' } },
+      { key: 'http.route', value: { stringValue: '/b' } },
+      { key: '__proto__', value: { stringValue: 'x' } },
+      { key: 'n', value: { intValue: '7' } },
+      { key: 'list', value: { arrayValue: { values: [] } } },
+    ]);
+    assert.deepEqual([a['http.route'], a.n, a.list, Object.getPrototypeOf(a)], ['/a', 7, undefined, null]);
+    assert.equal(({} as Record<string, unknown>).x, undefined);
   });
 
   it('never throws on hostile shapes', () => {

@@ -1,18 +1,14 @@
 import { TEXT_LIMITS } from '../constants.js';
 import { errorFingerprint } from '../fingerprint.js';
 import { fnv1a32Hex } from '../keys.js';
-import type { NameFilter, ThresholdMatcher } from '../name-patterns.js';
 import type { ErrorEntry, SlowEntry } from '../schema/entries.js';
+import type { SpanAttributes } from '../span-naming/attributes.js';
+import { type SpanName, type SpanRole, spanName } from '../span-naming/span-name.js';
+import { type SpanRules, slowMinimumMs } from '../span-naming/span-rules.js';
 import { truncateText } from '../text.js';
 import { type OtlpIdentity, otlpIdentity } from './resource.js';
-import { OTLP_SPAN_KIND, type OtlpSpan, type OtlpSpanEvent, type OtlpTracesRequest } from './types.js';
-import { firstText, hexId, int64, integerAttribute, list, nanosToMillis, textAttribute } from './values.js';
-
-/** Thresholds and names never recorded, as the Node exporter's `thresholds`/`thresholdMs` and `ignore`. */
-export interface OtlpSpanRules {
-  thresholds: ThresholdMatcher;
-  ignore: NameFilter;
-}
+import { OTLP_SPAN_KIND, type OtlpKeyValue, type OtlpSpan, type OtlpSpanEvent, type OtlpTracesRequest } from './types.js';
+import { hexId, int64, list, nanosToMillis, type OtlpScalar, scalar, textAttribute } from './values.js';
 
 export type OtlpEntry = ({ type: 'slow'; entry: SlowEntry } | { type: 'error'; entry: ErrorEntry }) & { app: string };
 
@@ -24,65 +20,33 @@ export interface OtlpTracesMapping {
 }
 
 export interface OtlpTracesOptions {
-  rules: OtlpSpanRules;
+  /** Thresholds, names never recorded and outgoing groups, as the Node exporter's (`spanRules()` gives its defaults). */
+  rules: SpanRules;
 }
 
 /** Exception events read from one span, as the Node exporter: a retry loop could record hundreds. */
 const MAX_ERRORS_PER_SPAN = 4;
 
-// "/users/42", "GET /users/42", "https://…": a raw URL would make every request its own group (the Node exporter's rule).
-const RAW_URL = /^(?:[A-Za-z_]+\s+)?(?:[a-z][a-z0-9+.-]*:\/\/|\/)|\?/i;
-
-interface SpanName {
-  kind: 'request' | 'job' | 'other';
-  name: string;
-  /** What thresholds and `ignore` match: a request's route, else its name. */
-  match: string;
-  route?: string;
-  method?: string;
-  status?: number;
-}
-
-function httpStatus(span: OtlpSpan): number | undefined {
-  const status = integerAttribute(span.attributes, 'http.response.status_code') ?? integerAttribute(span.attributes, 'http.status_code');
-  return status !== undefined && status >= 100 && status <= 599 ? status : undefined;
+/** OTLP's span kinds (integers in both encodings) as the naming rule tells them apart. */
+function roleOf(kind: unknown): SpanRole {
+  if (kind === OTLP_SPAN_KIND.server) return 'server';
+  if (kind === OTLP_SPAN_KIND.client) return 'client';
+  if (kind === OTLP_SPAN_KIND.consumer) return 'consumer';
+  return 'other';
 }
 
 /**
- * The grouping name, as the Node exporter names a span: a SERVER span is `METHOD route` by `http.route` (never its raw
- * path), a CONSUMER span is a job named by the span (or `messaging.destination.name` when the span name is a URL).
- * CLIENT spans (queries, outgoing requests) are not mapped yet: their normalization lives in the Node exporter.
+ * A span's scalar attributes by key, as the naming rule reads them (the first of a repeated key, as `attribute`
+ * reads it). One pass over the list instead of one per key read; a null prototype, so that no key of the request can
+ * reach `Object.prototype`.
  */
-function spanName(span: OtlpSpan): SpanName {
-  const a = span.attributes;
-  const spanTitle = typeof span.name === 'string' ? span.name : '';
-  if (span.kind === OTLP_SPAN_KIND.server) {
-    const method = firstText(a, ['http.request.method', 'http.method']);
-    const shortMethod = method === undefined ? undefined : truncateText(method, TEXT_LIMITS.method);
-    const route = textAttribute(a, 'http.route');
-    const status = httpStatus(span);
-    if (route !== undefined) {
-      const r = truncateText(route, TEXT_LIMITS.route);
-      return {
-        kind: 'request',
-        name: truncateText(method ? `${method} ${route}` : route, TEXT_LIMITS.name),
-        match: r,
-        route: r,
-        method: shortMethod,
-        status,
-      };
-    }
-    const name = RAW_URL.test(spanTitle) || spanTitle === '' ? (method ?? 'HTTP') : spanTitle;
-    return { kind: 'request', name: truncateText(name, TEXT_LIMITS.name), match: name, method: shortMethod, status };
+export function otlpSpanAttributes(attributes: OtlpKeyValue[] | undefined): SpanAttributes {
+  const out: Record<string, OtlpScalar | undefined> = Object.create(null);
+  for (const kv of list(attributes)) {
+    const key = kv?.key;
+    if (typeof key === 'string' && !(key in out)) out[key] = scalar(kv.value);
   }
-  if (span.kind === OTLP_SPAN_KIND.consumer) {
-    const raw = RAW_URL.test(spanTitle) || spanTitle === '';
-    const name = truncateText(raw ? (textAttribute(a, 'messaging.destination.name') ?? 'job') : spanTitle, TEXT_LIMITS.name);
-    return { kind: 'job', name, match: name, route: name };
-  }
-  const route = textAttribute(a, 'http.route');
-  const name = truncateText(route ?? (spanTitle || 'span'), TEXT_LIMITS.name);
-  return { kind: 'other', name, match: name, route: route === undefined ? undefined : truncateText(route, TEXT_LIMITS.route) };
+  return out;
 }
 
 const round3 = (v: number) => Math.round(v * 1000) / 1000;
@@ -93,9 +57,10 @@ function ids(span: OtlpSpan): { trace_id?: string; span_id?: string } {
   return { ...(trace ? { trace_id: trace } : {}), ...(spanId ? { span_id: spanId } : {}) };
 }
 
+/** `n` is of a kind that has slow entries (not `other`). */
 function slowEntry(span: OtlpSpan, n: SpanName, startMs: number, durationMs: number, thresholdMs: number, serverId: string): SlowEntry {
   const entry: SlowEntry = {
-    kind: n.kind as 'request' | 'job',
+    kind: n.kind as SlowEntry['kind'],
     name: n.name === '' ? 'unknown' : n.name,
     duration_ms: round3(durationMs),
     threshold_ms: thresholdMs,
@@ -105,6 +70,7 @@ function slowEntry(span: OtlpSpan, n: SpanName, startMs: number, durationMs: num
   if (n.method !== undefined) entry.method = n.method;
   if (n.kind === 'request' && n.route !== undefined) entry.route = n.route;
   if (n.status !== undefined) entry.status = n.status;
+  if (n.location !== undefined) entry.location = n.location;
   return Object.assign(entry, ids(span));
 }
 
@@ -143,16 +109,26 @@ function mapSpan(span: OtlpSpan, identity: OtlpIdentity, options: OtlpTracesOpti
   const start = int64(span.startTimeUnixNano);
   const end = int64(span.endTimeUnixNano);
   if (startMs === undefined || start === undefined || end === undefined || end < start) return false;
-  const n = spanName(span);
-  const { thresholds, ignore } = options.rules;
-  if (ignore.matches(n.match)) return true;
-  if (n.kind !== 'other') {
-    const durationMs = (end - start) / 1e6;
-    if (durationMs >= thresholds.minimumMs) {
-      const threshold = thresholds.thresholdFor(n.match);
-      if (durationMs >= threshold)
-        out.push({ type: 'slow', app: identity.app, entry: slowEntry(span, n, startMs, durationMs, threshold, identity.id) });
-    }
+  const { requests, queries, outgoing, groups } = options.rules;
+  const role = roleOf(span.kind);
+  const durationMs = (end - start) / 1e6;
+  // Most spans are fast and have no events: they give nothing, so their attributes are not read (the exporter's rule).
+  if (list(span.events).length === 0) {
+    const min =
+      role === 'client'
+        ? Math.min(slowMinimumMs(queries), slowMinimumMs(outgoing))
+        : role === 'other'
+          ? Number.POSITIVE_INFINITY
+          : slowMinimumMs(requests);
+    if (durationMs < min) return true;
+  }
+  const n = spanName(role, typeof span.name === 'string' ? span.name : '', otlpSpanAttributes(span.attributes), groups);
+  const rules = n.kind === 'query' ? queries : n.kind === 'outgoing' ? outgoing : requests;
+  if (rules.ignore.matches(n.match)) return true;
+  if (n.kind !== 'other' && rules.record && durationMs >= rules.thresholds.minimumMs) {
+    const threshold = rules.thresholds.thresholdFor(n.match);
+    if (durationMs >= threshold)
+      out.push({ type: 'slow', app: identity.app, entry: slowEntry(span, n, startMs, durationMs, threshold, identity.id) });
   }
   let recorded = 0;
   for (const [index, event] of list(span.events).entries()) {
@@ -169,8 +145,9 @@ function mapSpan(span: OtlpSpan, identity: OtlpIdentity, options: OtlpTracesOpti
 }
 
 /**
- * An OTLP traces export request → slow entries (SERVER spans as requests, CONSUMER spans as jobs, over their
- * threshold) and error entries (`exception` events of any span, fingerprinted as the Node exporter does). Never throws.
+ * An OTLP traces export request → slow entries (SERVER spans as requests, CONSUMER spans as jobs, CLIENT spans as
+ * queries and outgoing requests, over their threshold, named by the protocol's `spanName` as the Node exporter names
+ * them) and error entries (`exception` events of any span, fingerprinted as the Node exporter does). Never throws.
  */
 export function otlpTracesToEntries(request: OtlpTracesRequest, options: OtlpTracesOptions): OtlpTracesMapping {
   const entries: OtlpEntry[] = [];

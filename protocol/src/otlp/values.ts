@@ -1,4 +1,4 @@
-import type { OtlpBytes, OtlpInt64, OtlpKeyValue } from './types.js';
+import type { OtlpAnyValue, OtlpBytes, OtlpInt64, OtlpKeyValue } from './types.js';
 
 /** The scalar attribute types Pulse reads; arrays, maps and bytes are never read. */
 export type OtlpScalar = string | number | boolean;
@@ -39,15 +39,18 @@ export function hexId(value: OtlpBytes | undefined, bytes: number): string | und
 export function attribute(attributes: OtlpKeyValue[] | undefined, key: string): OtlpScalar | undefined {
   if (!Array.isArray(attributes)) return undefined;
   for (const kv of attributes) {
-    if (kv?.key !== key) continue;
-    const v = kv.value;
-    if (typeof v !== 'object' || v === null) return undefined;
-    if (typeof v.stringValue === 'string' && Object.hasOwn(v, 'stringValue')) return v.stringValue;
-    if (Object.hasOwn(v, 'intValue')) return int64(v.intValue);
-    if (typeof v.doubleValue === 'number' && Object.hasOwn(v, 'doubleValue')) return v.doubleValue;
-    if (typeof v.boolValue === 'boolean' && Object.hasOwn(v, 'boolValue')) return v.boolValue;
-    return undefined;
+    if (kv?.key === key) return scalar(kv.value);
   }
+  return undefined;
+}
+
+/** An attribute's value if it is a scalar (string, int64 as a number, double, bool), else `undefined`. */
+export function scalar(v: OtlpAnyValue | undefined): OtlpScalar | undefined {
+  if (typeof v !== 'object' || v === null) return undefined;
+  if (typeof v.stringValue === 'string' && Object.hasOwn(v, 'stringValue')) return v.stringValue;
+  if (Object.hasOwn(v, 'intValue')) return int64(v.intValue);
+  if (typeof v.doubleValue === 'number' && Object.hasOwn(v, 'doubleValue')) return v.doubleValue;
+  if (typeof v.boolValue === 'boolean' && Object.hasOwn(v, 'boolValue')) return v.boolValue;
   return undefined;
 }
 
