@@ -3,11 +3,13 @@ import { type ContainerRedis, dockerEngineAdvertised, startContainerRedis } from
 import { findRedisServer, LocalRedisServer } from './local-redis.js';
 
 export { addUserWithoutScripts, asUserWithoutScripts } from './acl.js';
+export { addUserWithoutClient, asUserWithoutClient } from './acl-without-client.js';
 export { findBun, NO_BUN } from './bun.js';
 export { findChromium, launchChromium, type PageLog, skipWithoutChromium, type TestBrowser } from './chromium.js';
 export { findRedisServer, LocalRedisServer } from './local-redis.js';
 export { findPostgres, skipWithoutPostgres, startPostgres, type TestPostgres } from './postgres.js';
 export { masterPortOf, startRedisCluster, type TestRedisCluster } from './redis-cluster.js';
+export { everyKeyAndValue } from './redis-text.js';
 export { type RunOptions, type RunResult, run } from './run.js';
 export { freePort, which } from './system.js';
 export { type EventuallyOptions, eventually } from './wait.js';
