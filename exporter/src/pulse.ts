@@ -144,6 +144,7 @@ export function createPulse(options: PulseOptions = {}): Pulse {
     recordSlow: o.recordSlow,
     recordErrors: o.recordErrors,
     maxQueueSize: o.maxQueueSize,
+    maxQueueBytes: o.maxQueueBytes,
     flushIntervalMs: o.flushIntervalMs,
     onShutdown: () => {
       hostState.stop();

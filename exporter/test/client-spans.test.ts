@@ -5,7 +5,15 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { parseSlowStreamFields, type SlowEntry, slowKey } from '@gravito/pulse-protocol';
-import { eventually, skipWithoutPostgres, startPostgres, startRedis, type TestPostgres, type TestRedis } from '@gravito/pulse-testkit';
+import {
+  eventually,
+  everyKeyAndValue,
+  skipWithoutPostgres,
+  startPostgres,
+  startRedis,
+  type TestPostgres,
+  type TestRedis,
+} from '@gravito/pulse-testkit';
 import { SpanKind } from '@opentelemetry/api';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BasicTracerProvider } from '@opentelemetry/sdk-trace-base';
@@ -210,28 +218,6 @@ describe('slow CLIENT spans: queries and outgoing requests', () => {
     await pulse.shutdown();
   });
 });
-
-/** Every key in Redis, and every value of every key, as one text. */
-async function everyKeyAndValue(client: Redis): Promise<string> {
-  const parts: string[] = [];
-  let cursor = '0';
-  do {
-    const [next, keys] = await client.scan(cursor, 'COUNT', 1000);
-    cursor = next;
-    for (const key of keys) {
-      parts.push(key);
-      const type = await client.type(key);
-      if (type === 'string') parts.push((await client.get(key)) ?? '');
-      else if (type === 'stream') parts.push(JSON.stringify(await client.xrange(key, '-', '+')));
-      else if (type === 'zset') parts.push(...(await client.zrange(key, '0', '-1')));
-      else if (type === 'hash') parts.push(JSON.stringify(await client.hgetall(key)));
-      else if (type === 'list') parts.push(...(await client.lrange(key, 0, -1)));
-      else if (type === 'set') parts.push(...(await client.smembers(key)));
-      else parts.push(`<a ${type} at ${key}>`);
-    }
-  } while (cursor !== '0');
-  return parts.join('\n');
-}
 
 // The register entry as a user runs it, in an ES module app with no OpenTelemetry or Pulse code: real PostgreSQL, a
 // second Redis for the app's own commands, and a slow HTTP server.

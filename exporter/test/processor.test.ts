@@ -166,6 +166,24 @@ describe('PulseSpanProcessor against a real Redis', () => {
     await pulse.shutdown();
   });
 
+  it('bounds the queue in bytes too: exceptions with long stacks are dropped and counted past maxQueueBytes', async () => {
+    const appName = uniqueApp('bounded-bytes');
+    const { pulse, provider } = setup({ appName, maxQueueBytes: 64 * 1024, flushIntervalMs: 60_000 });
+    const tracer = provider.getTracer('t');
+    for (let i = 0; i < 20; i++) {
+      const err = new Error(`failure ${i}`); // distinct messages: not deduped
+      err.stack = `Error: failure ${i}\n${'    at f (/a.js:1:1)\n'.repeat(800)}`; // 16 K characters once truncated
+      const span = tracer.startSpan('job', { kind: SpanKind.CONSUMER });
+      span.recordException(err);
+      span.end();
+    }
+    // 64 KiB hold three entries of 16 K characters and their overhead; the 17 others are dropped and counted.
+    assert.equal(pulse.stats.droppedEntries, 17);
+    await pulse.forceFlush();
+    assert.equal(await client.zcard(errorsKey(appName)), 3);
+    await pulse.shutdown();
+  });
+
   it('truncates long messages and stacks to the protocol limits, and dedupes one error across spans of a trace', async () => {
     const appName = uniqueApp('errors');
     const { pulse, provider } = setup({ appName });

@@ -1,6 +1,13 @@
-import { HEARTBEAT_INTERVAL_MS, HEARTBEAT_TTL_SECONDS, parseRedisTarget } from '@gravito/pulse-protocol';
+import {
+  DEFAULT_THRESHOLD_MS,
+  HEARTBEAT_INTERVAL_MS,
+  HEARTBEAT_TTL_SECONDS,
+  MAX_THRESHOLD_MS,
+  NameGroups,
+  parseRedisTarget,
+  type SlowRules,
+} from '@gravito/pulse-protocol';
 import type { Cluster, Redis, RedisOptions } from 'ioredis';
-import { NameGroups } from './name-groups.js';
 import { compilePattern, NameFilter, type NamePattern, ThresholdMatcher } from './patterns.js';
 
 /** Thresholds in ms per name pattern, first match wins: `{ '/slow/*': 2000 }` or `[[/^\/api\//, 500]]`. */
@@ -68,6 +75,8 @@ export interface PulseOptions {
   recordErrors?: boolean;
   /** Entries held in memory while waiting for a flush; more are dropped and counted. Default 1000. */
   maxQueueSize?: number;
+  /** Bytes those entries may hold (their text, roughly: a stack counts its length); more are dropped and counted. Default 4 MiB. */
+  maxQueueBytes?: number;
   /** How often queued entries are written (one pipeline per flush). Default 1000 ms. */
   flushIntervalMs?: number;
   /** Longest wait for one Redis write (heartbeat or flush) before it counts as failed. Default 2000 ms. */
@@ -94,15 +103,9 @@ export interface ResolvedOptions {
   recordSlow: boolean;
   recordErrors: boolean;
   maxQueueSize: number;
+  maxQueueBytes: number;
   flushIntervalMs: number;
   writeTimeoutMs: number;
-}
-
-/** What makes a span of one kind a slow entry: whether the kind is recorded, its thresholds, the names never recorded. */
-export interface SlowRules {
-  record: boolean;
-  thresholds: ThresholdMatcher;
-  ignore: NameFilter;
 }
 
 export class PulseConfigError extends Error {
@@ -114,9 +117,10 @@ export const DEFAULTS = {
   intervalMs: HEARTBEAT_INTERVAL_MS,
   ttlSeconds: HEARTBEAT_TTL_SECONDS,
   disks: ['/'],
-  thresholdMs: 1_000,
+  thresholdMs: DEFAULT_THRESHOLD_MS,
   sampleRate: 1,
   maxQueueSize: 1_000,
+  maxQueueBytes: 4 * 1024 * 1024,
   flushIntervalMs: 1_000,
   writeTimeoutMs: 2_000,
 } as const;
@@ -148,6 +152,7 @@ const KNOWN_KEYS = new Set([
   'outgoingGroups',
   'recordOutgoing',
   'maxQueueSize',
+  'maxQueueBytes',
   'flushIntervalMs',
   'writeTimeoutMs',
 ]);
@@ -199,7 +204,7 @@ function patternPairs(value: unknown, name: string, form: string): Array<readonl
 function thresholdMatcher(rules: unknown, name: string, defaultMs: number): ThresholdMatcher {
   const compiled = patternPairs(rules, name, 'ms').map(([p, ms]) => ({
     pattern: compilePattern(p),
-    ms: number(ms, `${name}[${String(p)}]`, 0, 0, 86_400_000),
+    ms: number(ms, `${name}[${String(p)}]`, 0, 0, MAX_THRESHOLD_MS),
   }));
   return new ThresholdMatcher(compiled, defaultMs);
 }
@@ -254,10 +259,10 @@ export function resolveOptions(options: PulseOptions = {}): ResolvedOptions {
   if (options.redisOptions !== undefined && (typeof options.redisOptions !== 'object' || options.redisOptions === null)) {
     fail('redisOptions must be an ioredis options object');
   }
-  const thresholdMs = number(options.thresholdMs, 'thresholdMs', DEFAULTS.thresholdMs, 0, 86_400_000);
+  const thresholdMs = number(options.thresholdMs, 'thresholdMs', DEFAULTS.thresholdMs, 0, MAX_THRESHOLD_MS);
   const recordSlow = bool(options.recordSlow, 'recordSlow', true);
-  const queryThresholdMs = number(options.queryThresholdMs, 'queryThresholdMs', DEFAULTS.thresholdMs, 0, 86_400_000);
-  const outgoingThresholdMs = number(options.outgoingThresholdMs, 'outgoingThresholdMs', DEFAULTS.thresholdMs, 0, 86_400_000);
+  const queryThresholdMs = number(options.queryThresholdMs, 'queryThresholdMs', DEFAULTS.thresholdMs, 0, MAX_THRESHOLD_MS);
+  const outgoingThresholdMs = number(options.outgoingThresholdMs, 'outgoingThresholdMs', DEFAULTS.thresholdMs, 0, MAX_THRESHOLD_MS);
   return {
     redis: redisTarget(options.redis),
     redisOptions: options.redisOptions ?? {},
@@ -286,6 +291,7 @@ export function resolveOptions(options: PulseOptions = {}): ResolvedOptions {
     recordSlow,
     recordErrors: bool(options.recordErrors, 'recordErrors', true),
     maxQueueSize: number(options.maxQueueSize, 'maxQueueSize', DEFAULTS.maxQueueSize, 1, 100_000, true),
+    maxQueueBytes: number(options.maxQueueBytes, 'maxQueueBytes', DEFAULTS.maxQueueBytes, 64 * 1024, 256 * 1024 * 1024, true),
     flushIntervalMs: number(options.flushIntervalMs, 'flushIntervalMs', DEFAULTS.flushIntervalMs, 10, 60_000, true),
     writeTimeoutMs: number(options.writeTimeoutMs, 'writeTimeoutMs', DEFAULTS.writeTimeoutMs, 50, 60_000, true),
   };

@@ -1,6 +1,7 @@
+import { type SlowRules, slowMinimumMs } from '@gravito/pulse-protocol';
 import { type Context, SpanKind } from '@opentelemetry/api';
 import type { HostStateHolder } from '../collect/host-state.js';
-import type { ResolvedOptions, SlowRules } from '../config/options.js';
+import type { ResolvedOptions } from '../config/options.js';
 import { DiagOnce, errorMessage } from '../diag-once.js';
 import type { IdentityCache } from '../identity.js';
 import { entryCommands } from '../redis/entry-commands.js';
@@ -24,6 +25,7 @@ export interface PulseSpanProcessorOptions
     | 'recordSlow'
     | 'recordErrors'
     | 'maxQueueSize'
+    | 'maxQueueBytes'
     | 'flushIntervalMs'
   > {
   writer: RedisWriter;
@@ -39,9 +41,6 @@ export interface PulseSpanProcessorOptions
 const MAX_ERRORS_PER_SPAN = 4;
 /** An exception often bubbles through several spans of one trace (express layer, then route): record it once. */
 const DEDUPE_CAPACITY = 512;
-
-/** The smallest threshold of a kind that is recorded: anything faster is never slow. */
-const minimumMs = (rules: SlowRules) => (rules.record ? rules.thresholds.minimumMs : Number.POSITIVE_INFINITY);
 
 /**
  * Turns ended spans into slow entries (SERVER, CONSUMER and CLIENT spans over their threshold) and error
@@ -63,10 +62,10 @@ export class PulseSpanProcessor implements SpanProcessor {
   private shutdownPromise: Promise<void> | undefined;
 
   constructor(private readonly options: PulseSpanProcessorOptions) {
-    this.queue = new EntryQueue(options.maxQueueSize);
+    this.queue = new EntryQueue(options.maxQueueSize, options.maxQueueBytes);
     this.requests = { record: options.recordSlow, thresholds: options.thresholds, ignore: options.ignore };
-    this.minSlowMs = minimumMs(this.requests);
-    this.minClientMs = Math.min(minimumMs(options.queries), minimumMs(options.outgoing));
+    this.minSlowMs = slowMinimumMs(this.requests);
+    this.minClientMs = Math.min(slowMinimumMs(options.queries), slowMinimumMs(options.outgoing));
     this.host = options.hostState;
     // The flush tick also refreshes the host's state (at most once a second): no timer of its own.
     this.timer = setInterval(() => {
@@ -151,7 +150,7 @@ export class PulseSpanProcessor implements SpanProcessor {
     this.options.stats.droppedEntries += count;
     this.diag.warn(
       'queue-full',
-      `the entry queue is full (${this.queue.capacity}): slow and error entries are dropped and counted (recorder.dropped_entries) until Redis keeps up`,
+      `the entry queue is full (${this.queue.capacity} entries or ${this.queue.capacityBytes} bytes): slow and error entries are dropped and counted (recorder.dropped_entries) until Redis keeps up`,
     );
   }
 

@@ -1,71 +1,37 @@
 import { randomUUID } from 'node:crypto';
-import { type ErrorEntry, errorFingerprint, type HostState, type SlowEntry, TEXT_LIMITS } from '@gravito/pulse-protocol';
+import {
+  attributeText,
+  type ErrorEntry,
+  errorFingerprint,
+  type HostState,
+  type NameGroups,
+  spanName as protocolSpanName,
+  type SlowEntry,
+  type SpanName,
+  type SpanRole,
+  TEXT_LIMITS,
+} from '@gravito/pulse-protocol';
 import { SpanKind } from '@opentelemetry/api';
 import { hrTimeToMilliseconds } from '@opentelemetry/core';
-import type { NameGroups } from '../config/name-groups.js';
 import { truncate } from '../identity.js';
-import { httpStatus, text } from './attributes.js';
-import { clientSpanName } from './client-span-name.js';
 import type { ReadableSpan, TimedEvent } from './span-types.js';
 
-/** How a span is grouped: what Pulse shows, matches thresholds and `ignore` against. */
-export interface SpanName {
-  /** `other`: a span that gives no slow entry, only exceptions. */
-  kind: 'request' | 'job' | 'query' | 'outgoing' | 'other';
-  /** `GET /users/:id`, the job name, the normalized statement, `GET host/path`, or the span name of another span. */
-  name: string;
-  /** The key for thresholds and `ignore`: the route template of a request, the target (`host/path`) of an outgoing one, else the name. */
-  match: string;
-  route?: string;
-  method?: string;
-  status?: number;
-  /** `path:line` of the code that made a query or an outgoing request, when its span says. */
-  location?: string;
-}
+export { isRawUrl } from '@gravito/pulse-protocol';
 
-// "/users/42", "GET /users/42", "https://…": a raw URL would make every request its own group.
-const RAW_URL = /^(?:[A-Za-z_]+\s+)?(?:[a-z][a-z0-9+.-]*:\/\/|\/)|\?/i;
-
-export function isRawUrl(text: string): boolean {
-  return RAW_URL.test(text);
+/** The OpenTelemetry API's span kinds as the protocol's naming rule tells them apart (OTLP numbers them otherwise). */
+function roleOf(kind: SpanKind): SpanRole {
+  if (kind === SpanKind.SERVER) return 'server';
+  if (kind === SpanKind.CLIENT) return 'client';
+  if (kind === SpanKind.CONSUMER) return 'consumer';
+  return 'other';
 }
 
 /**
- * The grouping name. Only `http.route` gives a request's route; `url.path` is never used. `groups` are the
- * user's groups of outgoing requests.
+ * The grouping name, by the protocol's rule (one copy for this exporter and the OTLP mapping). Only `http.route`
+ * gives a request's route; `url.path` is never used. `groups` are the user's groups of outgoing requests.
  */
 export function spanName(span: ReadableSpan, groups: NameGroups): SpanName {
-  const a = span.attributes;
-  if (span.kind === SpanKind.SERVER) {
-    const method = text(a['http.request.method']) ?? text(a['http.method']);
-    const route = text(a['http.route']);
-    const st = httpStatus(a['http.response.status_code']) ?? httpStatus(a['http.status_code']);
-    const shortMethod = method === undefined ? undefined : truncate(method, TEXT_LIMITS.method);
-    if (route !== undefined) {
-      const r = truncate(route, TEXT_LIMITS.route);
-      return {
-        kind: 'request',
-        name: truncate(method ? `${method} ${route}` : route, TEXT_LIMITS.name),
-        match: r,
-        route: r,
-        method: shortMethod,
-        status: st,
-      };
-    }
-    const name = isRawUrl(span.name) ? (method ?? 'HTTP') : span.name;
-    return { kind: 'request', name: truncate(name, TEXT_LIMITS.name), match: name, method: shortMethod, status: st };
-  }
-  if (span.kind === SpanKind.CONSUMER) {
-    const name = truncate(isRawUrl(span.name) ? (text(a['messaging.destination.name']) ?? 'job') : span.name, TEXT_LIMITS.name);
-    return { kind: 'job', name, match: name, route: name };
-  }
-  if (span.kind === SpanKind.CLIENT) {
-    const client = clientSpanName(span, groups);
-    if (client !== undefined) return client;
-  }
-  const route = text(a['http.route']);
-  const name = truncate(route ?? span.name, TEXT_LIMITS.name);
-  return { kind: 'other', name, match: name, route: route === undefined ? undefined : truncate(route, TEXT_LIMITS.route) };
+  return protocolSpanName(roleOf(span.kind), span.name, span.attributes, groups);
 }
 
 /**
@@ -108,9 +74,9 @@ export function toSlowEntry(
 
 export function toErrorEntry(span: ReadableSpan, event: TimedEvent, n: SpanName, serverId: string): ErrorEntry {
   const a = event.attributes ?? {};
-  const type = truncate(text(a['exception.type']) ?? 'Error', TEXT_LIMITS.errorType);
+  const type = truncate(attributeText(a['exception.type']) ?? 'Error', TEXT_LIMITS.errorType);
   const message = truncate(typeof a['exception.message'] === 'string' ? a['exception.message'] : '', TEXT_LIMITS.message);
-  const rawStack = text(a['exception.stacktrace']);
+  const rawStack = attributeText(a['exception.stacktrace']);
   const entry: ErrorEntry = {
     id: randomUUID().replaceAll('-', ''),
     type,

@@ -1,3 +1,4 @@
+import { parseEnvList, SPAN_RULE_ENV } from '@gravito/pulse-protocol';
 import { PulseConfigError, type PulseOptions } from '../config/options.js';
 
 /**
@@ -9,11 +10,13 @@ import { PulseConfigError, type PulseOptions } from '../config/options.js';
 const NUMBERS = {
   PULSE_INTERVAL_MS: 'intervalMs',
   PULSE_TTL_SECONDS: 'ttlSeconds',
-  PULSE_THRESHOLD_MS: 'thresholdMs',
-  PULSE_QUERY_THRESHOLD_MS: 'queryThresholdMs',
-  PULSE_OUTGOING_THRESHOLD_MS: 'outgoingThresholdMs',
+  // The span rules' variables are the protocol's, which the bridge's OTLP receiver reads too.
+  [SPAN_RULE_ENV.thresholdMs]: 'thresholdMs',
+  [SPAN_RULE_ENV.queryThresholdMs]: 'queryThresholdMs',
+  [SPAN_RULE_ENV.outgoingThresholdMs]: 'outgoingThresholdMs',
   PULSE_SAMPLE_RATE: 'sampleRate',
   PULSE_MAX_QUEUE_SIZE: 'maxQueueSize',
+  PULSE_MAX_QUEUE_BYTES: 'maxQueueBytes',
   PULSE_FLUSH_INTERVAL_MS: 'flushIntervalMs',
   PULSE_WRITE_TIMEOUT_MS: 'writeTimeoutMs',
 } as const satisfies Record<string, keyof PulseOptions>;
@@ -25,9 +28,9 @@ const TEXTS = {
 } as const satisfies Record<string, keyof PulseOptions>;
 
 const LISTS = {
-  PULSE_IGNORE: 'ignore',
-  PULSE_QUERY_IGNORE: 'queryIgnore',
-  PULSE_OUTGOING_IGNORE: 'outgoingIgnore',
+  [SPAN_RULE_ENV.ignore]: 'ignore',
+  [SPAN_RULE_ENV.queryIgnore]: 'queryIgnore',
+  [SPAN_RULE_ENV.outgoingIgnore]: 'outgoingIgnore',
   PULSE_DISKS: 'disks',
 } as const satisfies Record<string, keyof PulseOptions>;
 
@@ -75,11 +78,7 @@ export function pulseOptionsFromEnv(env: Env = process.env): PulseOptions {
   }
   for (const [name, key] of Object.entries(LISTS)) {
     const value = set(name);
-    if (value !== undefined)
-      options[key] = value
-        .split(',')
-        .map((part) => part.trim())
-        .filter((part) => part !== '');
+    if (value !== undefined) options[key] = parseEnvList(value);
   }
   for (const [name, key] of Object.entries(BOOLEANS)) {
     const value = set(name);
