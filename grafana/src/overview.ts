@@ -75,8 +75,8 @@ function appHealthRow(d: dashboard.DashboardBuilder): void {
   );
   d.withPanel(
     statPanel({
-      title: 'Slow requests and jobs',
-      description: 'Slow entries read by the bridge over the selected time range, per app.',
+      title: 'Slow entries',
+      description: 'Slow entries read by the bridge over the selected time range, per app: requests, jobs, queries and outgoing requests.',
       unit: 'short',
       decimals: 0,
       thresholds: [{ value: null, color: 'orange' }],
@@ -111,12 +111,22 @@ function appHealthRow(d: dashboard.DashboardBuilder): void {
             '0': { text: 'UNREACHABLE', color: 'red', index: 1 },
             '-1': { text: 'FULL: refuses writes', color: 'red', index: 2 },
             '-2': { text: 'UNREACHABLE', color: 'red', index: 3 },
+            '11': { text: 'reachable; full? unknown', color: 'yellow', index: 4 },
+            '10': { text: 'UNREACHABLE', color: 'red', index: 5 },
           },
         },
       ],
       colorMode: common.BigValueColorMode.Background,
-      // 1 reachable, 0 unreachable, -1 reachable but out of memory (-2: unreachable, last seen full).
-      queries: [{ expr: `min(${M.redisUp}) - 2 * max(${M.redisOom})`, legend: 'Redis', instant: true }],
+      // 1 reachable, 0 unreachable, -1 reachable but out of memory (-2: unreachable, last seen full). Where Redis
+      // refuses INFO its fullness is unknown (the gauge is NaN, which `>= 0` filters out): 11 reachable, 10 not,
+      // rather than NaN on the stat.
+      queries: [
+        {
+          expr: `(min(${M.redisUp}) - 2 * (max(${M.redisOom}) >= 0)) or (min(${M.redisUp}) + 10)`,
+          legend: 'Redis',
+          instant: true,
+        },
+      ],
       w: 3,
       h: 4,
     }),
@@ -211,31 +221,55 @@ function processesRow(d: dashboard.DashboardBuilder): void {
   );
 }
 
+/** Slow entries of some kinds: `kind` matcher for the selectors, e.g. `kind="query"`. */
+interface SlowTop {
+  title: string;
+  description: string;
+  kinds: string;
+  /** The label columns after App: the names the route label takes for these kinds. */
+  labels: Array<{ label: string; name: string }>;
+  w: number;
+}
+
+/**
+ * Pulse's Slow Requests, Slow Queries and Slow Outgoing Requests cards: the top routes (or names) by count over
+ * the range, with the slowest entry of each. The bridge keeps each name's slowest entry in a gauge for 60 s after
+ * reading it, so the highest sample of the range is the slowest entry of the range. Only the top names by count
+ * are kept, so the two columns join row for row on (app, kind, method, route).
+ */
+function slowTopTable({ title, description, kinds, labels, w }: SlowTop) {
+  const selector = `${APP}, ${kinds}`;
+  const top = `topk(${TOP_N}, sum by (app, kind, method, route) (increase(${sel(M.slowTotal, selector)}[$__range])))`;
+  const slowest = `max by (app, kind, method, route) (max_over_time(${sel(M.slowRouteMax, selector)}[$__range])) and on (app, kind, method, route) ${top}`;
+  return tablePanel({
+    title: `${title}: top ${TOP_N}`,
+    description,
+    unit: 'short',
+    labels: [{ label: 'app', name: 'App' }, ...labels],
+    columns: [
+      { name: 'Count', unit: 'short', decimals: 0, expr: top },
+      { name: 'Slowest', unit: 's', expr: slowest },
+    ],
+    sortBy: { column: 'Count', desc: true },
+    w,
+    h: 8,
+  });
+}
+
 function slowRow(d: dashboard.DashboardBuilder): void {
   d.withRow(row('Slow requests'));
-  const top = `topk(${TOP_N}, sum by (app, kind, method, route) (increase(${sel(M.slowTotal, APP)}[$__range])))`;
-  // The bridge keeps each route's slowest entry in a gauge for 60 s after reading it, so the highest sample of
-  // the range is the slowest entry of the range. Only the top routes by count are kept, so the two columns join
-  // row for row on (app, kind, method, route).
-  const slowest = `max by (app, kind, method, route) (max_over_time(${sel(M.slowRouteMax, APP)}[$__range])) and on (app, kind, method, route) ${top}`;
   d.withPanel(
-    tablePanel({
-      title: `Slow requests and jobs: top ${TOP_N}`,
-      description: `Pulse's Slow Requests card: the ${TOP_N} routes (or job names) with the most slow entries over the selected range, with the slowest entry of each over the range.`,
-      unit: 'short',
+    slowTopTable({
+      title: 'Slow requests and jobs',
+      description: `Pulse's Slow Requests card: the ${TOP_N} routes (or job names) with the most slow entries over the selected range, with the slowest entry of each over the range. Queries and outgoing requests have their own tables.`,
+      // `other` too: a kind a newer SDK added, which this bridge reads as other.
+      kinds: 'kind!~"query|outgoing"',
       labels: [
-        { label: 'app', name: 'App' },
         { label: 'kind', name: 'Kind' },
         { label: 'method', name: 'Method' },
         { label: 'route', name: 'Route' },
       ],
-      columns: [
-        { name: 'Count', unit: 'short', decimals: 0, expr: top },
-        { name: 'Slowest', unit: 's', expr: slowest },
-      ],
-      sortBy: { column: 'Count', desc: true },
       w: 14,
-      h: 8,
     }),
   );
   // The duration histogram is labelled by app and kind only (routes would multiply its buckets): it gives the
@@ -261,6 +295,28 @@ function slowRow(d: dashboard.DashboardBuilder): void {
       ],
       w: 10,
       h: 8,
+    }),
+  );
+}
+
+function slowClientsRow(d: dashboard.DashboardBuilder): void {
+  d.withRow(row('Slow queries and outgoing requests'));
+  d.withPanel(
+    slowTopTable({
+      title: 'Slow queries',
+      description: `Pulse's Slow Queries card: the ${TOP_N} database and cache statements with the most slow entries over the selected range, with the slowest of each. Statements are normalized by the SDK: literals are ?, so no value of the app's data is shown.`,
+      kinds: 'kind="query"',
+      labels: [{ label: 'route', name: 'Query' }],
+      w: 12,
+    }),
+  );
+  d.withPanel(
+    slowTopTable({
+      title: 'Slow outgoing requests',
+      description: `Pulse's Slow Outgoing Requests card: the ${TOP_N} outgoing HTTP requests (METHOD host/path, ids collapsed to :id) with the most slow entries over the selected range, with the slowest of each.`,
+      kinds: 'kind="outgoing"',
+      labels: [{ label: 'route', name: 'Request' }],
+      w: 12,
     }),
   );
 }
@@ -375,7 +431,7 @@ function trendsRow(d: dashboard.DashboardBuilder): void {
   d.withPanel(
     timeseriesPanel({
       title: 'Slow entries per second',
-      description: 'Rate of slow requests and jobs, per app and kind.',
+      description: 'Rate of slow entries (requests, jobs, queries, outgoing requests), per app and kind.',
       unit: 'cps',
       min: 0,
       queries: [{ expr: `sum by (app, kind) (rate(${sel(M.slowTotal, APP)}[$__rate_interval]))`, legend: '{{app}} {{kind}}' }],
@@ -402,7 +458,7 @@ export function overviewDashboard(): dashboard.DashboardBuilder {
     uid: OVERVIEW_UID,
     title: 'Pulse Overview',
     description:
-      'The Laravel-Pulse card grid for Gravito Pulse: app health, servers, processes, slow requests, exceptions, queues and trends.',
+      'The Laravel-Pulse card grid for Gravito Pulse: app health, servers, processes, slow requests, slow queries and outgoing requests, exceptions, queues and trends.',
     multi: true,
   }).link(
     new dashboard.DashboardLinkBuilder('Server drill-down')
@@ -416,6 +472,7 @@ export function overviewDashboard(): dashboard.DashboardBuilder {
   serversRow(d);
   processesRow(d);
   slowRow(d);
+  slowClientsRow(d);
   exceptionsRow(d);
   queuesRow(d);
   trendsRow(d);

@@ -104,7 +104,7 @@ function appRow(d: dashboard.DashboardBuilder): void {
   d.withPanel(
     timeseriesPanel({
       title: 'Slow entries per second by route',
-      description: "Rate of slow requests and jobs of this server's app, per route (or job name).",
+      description: "Rate of slow entries of this server's app, per route (or job name, query statement, outgoing request).",
       unit: 'cps',
       min: 0,
       queries: [

@@ -22,7 +22,7 @@ export interface Panel {
   description?: string;
   datasource?: { type?: string; uid?: string };
   targets?: Target[];
-  fieldConfig?: { defaults?: { unit?: string } };
+  fieldConfig?: { defaults?: { unit?: string; mappings?: Array<{ options?: Record<string, { text?: string }> }> } };
   panels?: Panel[];
   repeat?: string;
 }

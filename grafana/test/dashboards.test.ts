@@ -127,7 +127,28 @@ test('Pulse Overview: app and server are multi-value with All; the grid has ever
     assert.ok(v?.multi && v.includeAll, `${name}: multi + All`);
   }
   const rows = overview.panels.filter((p) => p.type === 'row').map((p) => p.title);
-  assert.deepEqual(rows, ['App health', 'Servers', 'Server $server', 'Processes', 'Slow requests', 'Exceptions', 'Queues', 'Trends']);
+  assert.deepEqual(rows, [
+    'App health',
+    'Servers',
+    'Server $server',
+    'Processes',
+    'Slow requests',
+    'Slow queries and outgoing requests',
+    'Exceptions',
+    'Queues',
+    'Trends',
+  ]);
+  // Laravel Pulse's slow cards, each on its own kinds.
+  const tables = allPanels(overview).filter((p) => p.type === 'table');
+  for (const [title, kinds] of [
+    ['Slow requests and jobs: top 10', 'kind!~"query|outgoing"'],
+    ['Slow queries: top 10', 'kind="query"'],
+    ['Slow outgoing requests: top 10', 'kind="outgoing"'],
+  ] as const) {
+    const panel = tables.find((p) => p.title === title);
+    assert.ok(panel, title);
+    for (const q of panelQueries({ ...overview, panels: [panel] })) assert.ok(q.expr.includes(kinds), `${title}: ${q.expr}`);
+  }
   assert.equal(overview.panels.find((p) => p.title === 'Server $server')?.repeat, 'server', 'one row per server');
   // A lost server is marked, not silently dropped.
   assert.match(JSON.stringify(overview), /LOST/);

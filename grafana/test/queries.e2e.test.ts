@@ -9,11 +9,13 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { type SlowEntry, slowKey, slowStreamFields } from '@gravito/pulse-protocol';
 import { findBun, NO_BUN, startRedis, type TestRedis, which } from '@gravito/pulse-testkit';
 import { parse } from 'yaml';
 import { Child } from '../../scripts/demo/processes.js';
 import { EXAMPLE_DIR, ROOT, type Stack, startStack } from '../../scripts/demo/stack.js';
-import { GRAFANA_DIR, loadDashboards, panelQueries, parseLabelValues, variableQuery } from './dashboard-model.js';
+import { allPanels, GRAFANA_DIR, loadDashboards, panelQueries, parseLabelValues, variableQuery } from './dashboard-model.js';
+import { escapeRegex, expand as expandQuery, type PromResult, prom as promApi, type Variables } from './prometheus-api.js';
 
 const skip = which('prometheus') ? false : 'prometheus is not on PATH (apt-get install -y prometheus; .ci/run installs it)';
 const APP = `e2e-${randomBytes(3).toString('hex')}`;
@@ -57,6 +59,20 @@ function writeAgentNode(client: ReturnType<TestRedis['client']>, service: string
   return client.set(`gravito:quasar:node:${service}:${node.id}`, JSON.stringify(node), 'EX', 30);
 }
 
+/**
+ * A slow query and a slow outgoing request of each app, as the SDK writes them from CLIENT spans (the example apps
+ * make neither): the Slow queries and Slow outgoing requests panels need entries of those kinds.
+ * scripts/test/slow-clients.test.ts makes real ones through the zero-code entry.
+ */
+function writeClientEntries(client: ReturnType<TestRedis['client']>, app: string): Promise<unknown> {
+  const common = { duration_ms: 1_250, threshold_ms: 1_000, timestamp: Date.now(), server_id: 'e2e-clients', host: { cpu_usage: 12 } };
+  const entries: SlowEntry[] = [
+    { kind: 'query', name: 'SELECT * FROM orders WHERE email = ?', ...common },
+    { kind: 'outgoing', name: 'GET 127.0.0.1:9/users/:id', method: 'GET', status: 200, ...common },
+  ];
+  return Promise.all(entries.map((entry) => client.xadd(slowKey(app), '*', ...slowStreamFields(entry))));
+}
+
 before(async () => {
   if (skip) return;
   redis = await startRedis();
@@ -72,7 +88,7 @@ before(async () => {
     env: { PULSE_APP_NAME: APP, PULSE_INTERVAL_MS: '1000', PULSE_STREAM_INTERVAL_MS: '1000', TRAFFIC_RPS: '20' },
   });
   const client = redis.client();
-  const writeAgents = () => Promise.all(APPS.map((app) => writeAgentNode(client, app)));
+  const writeAgents = () => Promise.all(APPS.flatMap((app) => [writeAgentNode(client, app), writeClientEntries(client, app)]));
   await writeAgents();
   // Every 5 s, as an agent would (more often than its 10 s, so that it never looks late on a loaded machine).
   agent = setInterval(() => void writeAgents().catch(() => {}), 5_000);
@@ -103,41 +119,12 @@ after(async () => {
   await redis?.stop();
 });
 
-interface PromResult {
-  status: string;
-  data: { resultType: string; result: unknown[] } | string[];
-  error?: string;
-}
-
-async function prom(path: string, params: Record<string, string | string[]>): Promise<PromResult> {
-  const url = new URL(path, stack?.prometheusUrl);
-  for (const [k, v] of Object.entries(params)) for (const value of Array.isArray(v) ? v : [v]) url.searchParams.append(k, value);
-  const res = await fetch(url, { signal: AbortSignal.timeout(5000) });
-  return (await res.json()) as PromResult;
-}
-
-function escapeRegex(value: string): string {
-  return value.replace(/[\\^$.|?*+()[\]{}]/g, '\\$&');
-}
-
-/** The variables Grafana substitutes before a query reaches Prometheus. */
-interface Variables {
-  app: string;
-  server: string;
-  mount: string;
+function prom(path: string, params: Record<string, string | string[]>): Promise<PromResult> {
+  return promApi(stack?.prometheusUrl, path, params);
 }
 
 function expand(expr: string, vars: Variables): string {
-  const elapsed = Math.max(10, Math.ceil((Date.now() - startedAt) / 1000));
-  // Grafana: $__interval from the range and the panel width (≥ the datasource's scrape interval);
-  // $__rate_interval = max($__interval + scrape interval, 4 × scrape interval).
-  const interval = 2;
-  const rateInterval = Math.max(interval + SCRAPE_SECONDS, 4 * SCRAPE_SECONDS);
-  return expr
-    .replaceAll('$__rate_interval', `${rateInterval}s`)
-    .replaceAll('$__range', `${elapsed}s`)
-    .replaceAll('$__interval', `${interval}s`)
-    .replace(/\$\{?(app|server|mount)\}?/g, (_m, name: keyof Variables) => vars[name]);
+  return expandQuery(expr, vars, startedAt, SCRAPE_SECONDS);
 }
 
 /**
@@ -305,4 +292,35 @@ test('the cluster example (2 workers): 3 processes in /metrics and in the Proces
     return out;
   });
   assert.deepEqual(failures, [], `${failures.join('\n')}\nthe cluster app's last output:\n${clusterApp?.recentOutput}`);
+});
+
+test('the Redis stat names every state of reachability and fullness, unknown fullness included, as Prometheus computes it', {
+  skip,
+  timeout: DEADLINE_MS + 10_000,
+}, async () => {
+  const panel = loadDashboards()
+    .flatMap(({ model }) => allPanels(model))
+    .find((p) => p.title === 'Redis');
+  const expr = panel?.targets?.[0]?.expr ?? '';
+  const texts: Record<string, { text?: string }> = Object.assign(
+    {},
+    ...(panel?.fieldConfig?.defaults?.mappings ?? []).map((m) => m.options),
+  );
+  // The gauges' states, each put in place of the real series: Prometheus computes the panel's expression over them.
+  const states: Array<[up: string, oom: string, text: string]> = [
+    ['1', '0', 'reachable'],
+    ['0', '0', 'UNREACHABLE'],
+    ['1', '1', 'FULL: refuses writes'],
+    ['0', '1', 'UNREACHABLE'],
+    ['1', 'NaN', 'reachable; full? unknown'],
+    ['0', 'NaN', 'UNREACHABLE'],
+  ];
+  for (const [up, oom, text] of states) {
+    const query = expr.replaceAll('pulse_bridge_redis_up', `vector(${up})`).replaceAll('pulse_bridge_redis_oom', `vector(${oom})`);
+    assert.notEqual(query, expr);
+    const result = await prom('/api/v1/query', { query });
+    assert.equal(result.status, 'success', `${query}: ${result.error}`);
+    const value = Array.isArray(result.data) ? undefined : (result.data.result[0] as { value?: [number, string] } | undefined)?.value?.[1];
+    assert.equal(texts[value ?? 'none']?.text, text, `up ${up}, oom ${oom}: ${query} = ${value}`);
+  }
 });
