@@ -1,18 +1,25 @@
-// Bridge aggregation tick at 10,000 heartbeats among 100,000 keys, next to the raw SCAN + MGET floor, in one run.
-// Also the longest event-loop block during each, with the main thread's time on a CPU within it (the rest of a
-// block is waiting for a core: Redis shares this machine), and where the time went: how long this process's event
-// loop was busy, and how much CPU Redis used (INFO cpu).
-//   node --import tsx bench/bridge-tick.ts
+// Bridge aggregation tick at 10,000 heartbeats among 100,000 keys, next to the raw SCAN + MGET floor, in one run:
+// the tracked read (only what changed, issue 26) and today's algorithm (every key every tick) side by side, in
+// three cases: a realistic fleet (a heartbeat every 5 s, a tick every 2 s: 40 % of the servers changed per tick),
+// nothing changed, and all changed. For each: the time, this process's event loop busy (the bridge's main thread,
+// or the floor's client), Redis's CPU (INFO cpu), and the longest event-loop block with the main thread's time on
+// a CPU within it (the rest of a block is waiting for a core: Redis shares this machine). Whole ticks, and the heartbeat
+// read alone (the part this read changes; a tick also follows 100 apps' slow and error feeds, at the same time as
+// the read, and encodes the snapshot): timed within the ticks of two more bridges that follow no app's feeds.
+// Also what Redis spends sending invalidations as heartbeats are written, and ways to read a realistic tick's
+// changed heartbeats with their times to live side by side (the bridge's bounded-read script and alternatives).
+//   npm run bench -- bridge-tick        (ROUNDS=<n> for more rounds)
 
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
-import { errorsKey, HEARTBEAT_SCAN_PATTERN, heartbeatKey, slowKey, slowStreamFields } from '@gravito/pulse-protocol';
+import { errorsKey, HEARTBEAT_SCAN_PATTERN, heartbeatKey, MAX_HEARTBEAT_BYTES, slowKey, slowStreamFields } from '@gravito/pulse-protocol';
 import { startRedis } from '@gravito/pulse-testkit';
 import type { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { MonitorService } from '../bridge/src/monitor/monitor-service.js';
-import { documentBytes } from '../bridge/src/monitor/snapshot-encoding.js';
+import { BOUNDED_MGET, ChunkFetcher } from '../bridge/src/redis/bounded-get.js';
 import { connectRedis } from '../bridge/src/redis/connection.js';
+import type { HeartbeatReadPath } from '../bridge/src/sources/heartbeats/heartbeat-source.js';
 import { heartbeatTemplate, inPipelines } from './lib/bridge-setup.js';
 import { timeWithLoopBlock } from './lib/loop-block.js';
 import { median } from './lib/median.js';
@@ -21,7 +28,9 @@ import { redisCpuMs } from './lib/redis-cpu.js';
 const SERVERS = 10_000;
 const OTHER_KEYS = 90_000;
 const APPS = 100;
-const ROUNDS = 7;
+const ROUNDS = Number(process.env.ROUNDS ?? 7);
+/** A heartbeat every 5 s, a tick every 2 s: the servers written between two ticks. */
+const REALISTIC_CHANGED = (SERVERS * 2) / 5;
 
 const template = heartbeatTemplate();
 delete template.system.disks; // ~600 B, as in the issue's reference figures
@@ -35,18 +44,23 @@ function heartbeatJson(app: string, id: string, round: number): string {
   return JSON.stringify(hb);
 }
 
-async function writeHeartbeats(client: Redis, round: number): Promise<number> {
+let writes = 0;
+/** Writes `count` heartbeats, continuing from where the last call stopped (round robin over the fleet). */
+async function writeHeartbeats(client: Redis, count: number): Promise<number> {
   let bytes = 0;
-  await inPipelines(client, SERVERS, (p, i) => {
-    const value = heartbeatJson(`app-${i % APPS}`, `server-${i}`, round);
+  const first = writes;
+  writes += count;
+  await inPipelines(client, count, (p, n) => {
+    const i = (first + n) % SERVERS;
+    const value = heartbeatJson(`app-${i % APPS}`, `server-${i}`, first + n);
     bytes += value.length;
     p.set(heartbeatKey(`app-${i % APPS}`, `server-${i}`), value, 'EX', 300);
   });
-  return bytes / SERVERS;
+  return bytes / count;
 }
 
 type Measured = Awaited<ReturnType<typeof timeWithLoopBlock>> & {
-  /** This process's event loop busy (the bridge's main thread, or the floor's client). */
+  /** This process's event loop busy. */
   busyMs: number;
   redisCpuMs: number;
 };
@@ -78,18 +92,50 @@ for (let a = 0; a < APPS; a++) {
     }),
   );
 }
-const avgBytes = await writeHeartbeats(client, 0);
+const avgBytes = await writeHeartbeats(client, SERVERS);
 console.log(
   `keys: ${await client.dbsize()} (${SERVERS} heartbeats of ~${Math.round(avgBytes)} B, ${APPS} apps, each with a slow stream and an error set)`,
 );
 
-const handle = connectRedis(redis.url, { timeoutMs: 5_000 });
-await new Promise((r) => setTimeout(r, 200));
-const monitor = new MonitorService(
-  handle,
-  { intervalMs: 2_000, lostAfterMs: 15_000, forgetAfterMs: 600_000, tickTimeoutMs: 10_000 },
-  pino({ level: 'silent' }),
-);
+// What writing a realistic tick's heartbeats costs Redis, before any bridge tracks them (the baseline).
+const writesUntracked: number[] = [];
+for (let round = 0; round < ROUNDS; round++) {
+  const before = await redisCpuMs(client);
+  await writeHeartbeats(client, REALISTIC_CHANGED);
+  writesUntracked.push((await redisCpuMs(client)) - before);
+}
+
+/**
+ * One bridge's monitor, with its heartbeat read timed within each tick (`reads`). `feeds: false` follows no app's
+ * slow and error feeds, which a tick reads at the same time as the heartbeats: its reads are the read alone.
+ */
+function bridge(path: HeartbeatReadPath, feeds = true) {
+  const handle = connectRedis(redis.url, { timeoutMs: 10_000 });
+  const monitor = new MonitorService(
+    handle,
+    {
+      intervalMs: 2_000,
+      lostAfterMs: 15_000,
+      forgetAfterMs: 600_000,
+      tickTimeoutMs: 10_000,
+      heartbeatReads: path,
+      ...(feeds ? {} : { maxApps: 0 }),
+    },
+    pino({ level: 'silent' }),
+  );
+  const reads: Measured[] = [];
+  const scan = monitor.scanHeartbeats.bind(monitor);
+  monitor.scanHeartbeats = async (signal?: AbortSignal) => {
+    let found: Awaited<ReturnType<typeof scan>> | undefined;
+    reads.push(
+      await measure(async () => {
+        found = await scan(signal);
+      }),
+    );
+    return found as Awaited<ReturnType<typeof scan>>;
+  };
+  return { path, handle, monitor, reads, ticks: [] as Measured[] };
+}
 
 async function rawFloor(count = 1000): Promise<number> {
   const keys: string[] = [];
@@ -104,60 +150,208 @@ async function rawFloor(count = 1000): Promise<number> {
   return n;
 }
 
-const floor: Measured[] = [];
-const floor5000: Measured[] = [];
-const floorParse: Measured[] = [];
-const tickChanged: Measured[] = [];
-const tickSame: Measured[] = [];
-await monitor.tick(); // warm-up (JIT, connection)
-for (let round = 1; round <= ROUNDS; round++) {
-  await writeHeartbeats(client, round); // every heartbeat changed since the last tick: the worst case
-  floor.push(await measure(() => rawFloor(1000)));
-  floor5000.push(await measure(() => rawFloor(5000)));
-  floorParse.push(
-    await measure(async () => {
-      // the naive reader: SCAN + MGET, then JSON.parse of every value in one go
-      const keys: string[] = [];
-      let cursor = '0';
-      do {
-        const [next, batch] = await client.scan(cursor, 'MATCH', HEARTBEAT_SCAN_PATTERN, 'COUNT', 1000);
-        keys.push(...batch);
-        cursor = next;
-      } while (cursor !== '0');
-      const values: (string | null)[] = [];
-      for (let i = 0; i < keys.length; i += 500) values.push(...(await client.mget(keys.slice(i, i + 500))));
-      for (const v of values) if (v) JSON.parse(v);
-    }),
-  );
-  tickChanged.push(await measure(() => monitor.tick()));
-  tickSame.push(await measure(() => monitor.tick()));
+const today = bridge('scan');
+const tracked = bridge('tracking');
+const todayAlone = bridge('scan', false);
+const trackedAlone = bridge('tracking', false);
+const bridges = [today, tracked, todayAlone, trackedAlone];
+await new Promise((r) => setTimeout(r, 200));
+// Warm-up (JIT, connections; a tracking bridge's first read is of every key).
+for (const b of bridges) for (let i = 0; i < 2; i++) await b.monitor.tick();
+for (const b of [tracked, trackedAlone])
+  if (b.monitor.heartbeats.path !== 'tracking') throw new Error(`a tracking bridge reads by ${b.monitor.heartbeats.path}`);
+for (const b of bridges) b.reads.length = 0;
+
+const cases = [
+  { name: 'realistic fleet (40 % changed)', changed: REALISTIC_CHANGED },
+  { name: 'nothing changed', changed: 0 },
+  { name: 'all changed', changed: SERVERS },
+] as const;
+type Rows = { floor: Measured[]; today: Measured[]; tracked: Measured[]; todayRead: Measured[]; trackedRead: Measured[] };
+const results = new Map<string, Rows>(cases.map((c) => [c.name, { floor: [], today: [], tracked: [], todayRead: [], trackedRead: [] }]));
+const writesTracked: number[] = [];
+/** This process's loop busy while the writes' invalidations arrive (both tracking bridges receive them). */
+const invalidationBusy = new Map<string, number[]>(cases.map((c) => [c.name, []]));
+// Round 0 warms up (JIT, GC sizing) and is not counted; each round runs every case, so that none runs colder.
+for (let round = 0; round <= ROUNDS; round++) {
+  for (const c of cases) {
+    const r = results.get(c.name) as Rows;
+    const keep = <T>(xs: T[], x: T) => round > 0 && xs.push(x);
+    if (c.changed > 0) {
+      const before = await redisCpuMs(client);
+      await writeHeartbeats(client, c.changed);
+      if (c.changed === REALISTIC_CHANGED) keep(writesTracked, (await redisCpuMs(client)) - before);
+      // The invalidations land now, not inside another row's measurement; nothing else runs in this process.
+      const settled = await measure(() => new Promise((resolve) => setTimeout(resolve, 100)));
+      keep(invalidationBusy.get(c.name) as number[], settled.busyMs / 2);
+    }
+    keep(r.floor, await measure(() => rawFloor(1000)));
+    // Alternated, so that neither always runs first after the writes.
+    const order = round % 2 === 0 ? [today, tracked, todayAlone, trackedAlone] : [trackedAlone, todayAlone, tracked, today];
+    for (const b of order) {
+      const tick = await measure(() => b.monitor.tick());
+      const read = b.reads.pop() as Measured;
+      if (b === today) keep(r.today, tick);
+      else if (b === tracked) keep(r.tracked, tick);
+      else keep(b === todayAlone ? r.todayRead : r.trackedRead, read);
+    }
+  }
 }
-const snap = monitor.getAggregateMetrics();
-const servers = snap.apps.reduce((n, a) => n + a.servers.length, 0);
-if (servers !== SERVERS || !snap.redis_up) throw new Error(`tick saw ${servers} servers, redis_up ${snap.redis_up}`);
+for (const b of bridges) {
+  const snap = b.monitor.getAggregateMetrics();
+  const servers = snap.apps.reduce((n, a) => n + a.servers.length, 0);
+  if (servers !== SERVERS || !snap.redis_up || snap.poll_ok === false) throw new Error(`${b.path}: tick saw ${servers} servers`);
+}
 
 const ms = (x: number, width = 7) => `${x.toFixed(1).padStart(width)} ms`;
+const med = (xs: Measured[], f: (x: Measured) => number) => median(xs.map(f));
 const row = (name: string, xs: Measured[]) =>
   console.log(
-    `  ${name.padEnd(48)} ${ms(median(xs.map((x) => x.ms)))}   loop busy ${ms(median(xs.map((x) => x.busyMs)), 6)} (waiting for a core ${ms(median(xs.map((x) => x.waitMs)), 5)}), Redis CPU ${ms(
-      median(xs.map((x) => x.redisCpuMs)),
+    `  ${name.padEnd(34)} ${ms(med(xs, (x) => x.ms))}   loop busy ${ms(
+      med(xs, (x) => x.busyMs),
       6,
-    )}   longest block: median ${ms(median(xs.map((x) => x.maxBlockMs)), 5)}, worst ${ms(Math.max(...xs.map((x) => x.maxBlockMs)), 5)}` +
-      `   on a CPU: median ${ms(median(xs.map((x) => x.maxCpuBlockMs)), 5)}, worst ${ms(Math.max(...xs.map((x) => x.maxCpuBlockMs)), 5)}`,
+    )}, Redis CPU ${ms(
+      med(xs, (x) => x.redisCpuMs),
+      6,
+    )}` +
+      `   longest block: median ${ms(
+        med(xs, (x) => x.maxBlockMs),
+        5,
+      )}, worst ${ms(Math.max(...xs.map((x) => x.maxBlockMs)), 5)}` +
+      `; on a CPU: median ${ms(
+        med(xs, (x) => x.maxCpuBlockMs),
+        5,
+      )}, worst ${ms(Math.max(...xs.map((x) => x.maxCpuBlockMs)), 5)}`,
   );
+const ratio = (a: Measured[], b: Measured[], f: (x: Measured) => number) => (med(a, f) / med(b, f)).toFixed(3);
 console.log(
-  `\n${ROUNDS} rounds, medians: time; this process's event loop busy (and how long its main thread waited for a core); Redis's CPU; longest event-loop block per round (GC pauses included), median and worst round; the longest time the main thread was on a CPU within one block:`,
+  `\n${ROUNDS} rounds per case, medians: time; this process's event loop busy; Redis's CPU; the longest event-loop block (GC included), median and worst round, and the main thread's time on a CPU within it:`,
 );
-row('raw floor: SCAN COUNT 1000 + MGET 500-chunks', floor);
-row('raw floor: SCAN COUNT 5000 (the bridge) + MGET', floor5000);
-row('naive: floor + JSON.parse all at once', floorParse);
-row('bridge tick, all 10k heartbeats changed', tickChanged);
-row('bridge tick, no heartbeat changed', tickSame);
-const ratio = (a: Measured[], b: Measured[]) => (median(a.map((x) => x.ms)) / median(b.map((x) => x.ms))).toFixed(2);
-console.log(`  tick / raw floor (COUNT 1000): all changed ${ratio(tickChanged, floor)}×, unchanged ${ratio(tickSame, floor)}×`);
-console.log(`  tick / raw floor (COUNT 5000): all changed ${ratio(tickChanged, floor5000)}×, unchanged ${ratio(tickSame, floor5000)}×`);
-const { document } = monitor.lastSnapshot();
-console.log(`  system_pulse JSON (encoded by every tick): ${(documentBytes(document).length / 1e6).toFixed(1)} MB for ${servers} servers`);
-await handle.close();
+for (const [name, r] of results) {
+  console.log(`\n${name}:`);
+  row('floor: SCAN COUNT 1000 + MGET 500', r.floor);
+  row("today's tick (scan every key)", r.today);
+  row('tracked tick (only what changed)', r.tracked);
+  row("  today's heartbeat read alone", r.todayRead);
+  row('  tracked heartbeat read alone', r.trackedRead);
+  for (const [what, t, base] of [
+    ['tracked tick / floor', r.tracked, r.floor],
+    ["tracked tick / today's tick", r.tracked, r.today],
+    ['tracked read / floor', r.trackedRead, r.floor],
+    ["tracked read / today's read", r.trackedRead, r.todayRead],
+  ] as const)
+    console.log(
+      `  ${what.padEnd(30)} Redis CPU ${ratio(t, base, (x) => x.redisCpuMs)}×, loop busy ${ratio(t, base, (x) => x.busyMs)}×, time ${ratio(t, base, (x) => x.ms)}×`,
+    );
+}
+for (const [name, xs] of invalidationBusy)
+  if (xs.length > 0)
+    console.log(`\n${name}: a tracking bridge's loop busy receiving the invalidations: ${ms(median(xs))} (not in its tick)`);
+console.log(
+  `\nRedis CPU writing ${REALISTIC_CHANGED} heartbeats: ${ms(median(writesUntracked))} untracked, ${ms(median(writesTracked))} with the tracked bridge subscribed (invalidations sent)`,
+);
+
+// Reading a realistic tick's changed heartbeats, each with its time to live, in chunks of 500 keys all in flight:
+// what each way costs Redis and this process's loop. Only the first keeps the byte bound and the bridge's per-call
+// budget; the others are what it would cost without them.
+const changedKeys = Array.from({ length: REALISTIC_CHANGED }, (_, n) => {
+  const i = (writes + n) % SERVERS;
+  return heartbeatKey(`app-${i % APPS}`, `server-${i}`);
+});
+await writeHeartbeats(client, REALISTIC_CHANGED);
+const GETRANGE_SCRIPT = `
+local max = tonumber(ARGV[1])
+local out = {}
+local n = 0
+for i, key in ipairs(KEYS) do
+  local value = redis.pcall('GETRANGE', key, 0, max)
+  if type(value) ~= 'string' then value = -1
+  elseif #value > max then value = redis.call('STRLEN', key)
+  elseif #value == 0 and redis.call('EXISTS', key) == 0 then value = false end
+  n = n + 1
+  out[n] = value
+  n = n + 1
+  out[n] = redis.call('PTTL', key)
+end
+return out`;
+const SIZES_SCRIPT = `
+local out = {}
+local n = 0
+for i, key in ipairs(KEYS) do
+  n = n + 1
+  out[n] = redis.pcall('STRLEN', key)
+  n = n + 1
+  out[n] = redis.call('PTTL', key)
+end
+return out`;
+const sha = async (lua: string) => (await client.script('LOAD', lua)) as string;
+const [boundedSha, getrangeSha, sizesSha] = [await sha(BOUNDED_MGET), await sha(GETRANGE_SCRIPT), await sha(SIZES_SCRIPT)];
+const chunks = (size: number) =>
+  Array.from({ length: Math.ceil(changedKeys.length / size) }, (_, i) => changedKeys.slice(i * size, (i + 1) * size));
+const readHandle = connectRedis(redis.url, { timeoutMs: 10_000 });
+while (!readHandle.ready()) await new Promise((resolve) => setTimeout(resolve, 10));
+const readWays: [string, () => Promise<unknown>][] = [
+  [
+    "the bridge's read (script: STRLEN, GET, PTTL; 128 KiB a call)",
+    async () => {
+      const fetcher = new ChunkFetcher(readHandle, MAX_HEARTBEAT_BYTES, () => {}, undefined, true);
+      for (const chunk of chunks(500)) fetcher.add(chunk);
+      await fetcher.done();
+    },
+  ],
+  [
+    'the same script, 500 keys a call',
+    () => Promise.all(chunks(500).map((keys) => client.evalsha(boundedSha, keys.length, ...keys, MAX_HEARTBEAT_BYTES, 1 << 30, 1))),
+  ],
+  [
+    'script: GETRANGE 0 bound, PTTL',
+    () => Promise.all(chunks(500).map((keys) => client.evalsha(getrangeSha, keys.length, ...keys, MAX_HEARTBEAT_BYTES))),
+  ],
+  [
+    'script: STRLEN, PTTL; then MGET (unbounded)',
+    () =>
+      Promise.all(
+        chunks(500).map(async (keys) => {
+          await client.evalsha(sizesSha, keys.length, ...keys);
+          return client.mget(keys);
+        }),
+      ),
+  ],
+  [
+    'pipelined GETRANGE 0 bound, PTTL',
+    () =>
+      Promise.all(
+        chunks(500).map((keys) => {
+          const p = client.pipeline();
+          for (const key of keys) p.getrangeBuffer(key, 0, MAX_HEARTBEAT_BYTES).pttl(key);
+          return p.exec();
+        }),
+      ),
+  ],
+  ['MGET alone (no bound, no TTL)', () => Promise.all(chunks(500).map((keys) => client.mget(keys)))],
+];
+const readCosts = new Map<string, Measured[]>(readWays.map(([name]) => [name, []]));
+for (let round = 0; round <= ROUNDS; round++)
+  for (const [name, read] of round % 2 === 0 ? readWays : [...readWays].reverse()) {
+    const m = await measure(read);
+    if (round > 0) readCosts.get(name)?.push(m);
+  }
+console.log(`\nreading ${REALISTIC_CHANGED} changed heartbeats with their TTLs, 500-key chunks all in flight (medians):`);
+const boundedCpu = med(readCosts.get(readWays[0]?.[0] as string) as Measured[], (x) => x.redisCpuMs);
+for (const [name, xs] of readCosts)
+  console.log(
+    `  ${name.padEnd(62)} Redis CPU ${ms(
+      med(xs, (x) => x.redisCpuMs),
+      6,
+    )} (${(med(xs, (x) => x.redisCpuMs) / boundedCpu).toFixed(2)}×), loop busy ${ms(
+      med(xs, (x) => x.busyMs),
+      6,
+    )}`,
+  );
+await readHandle.close();
+for (const b of bridges) {
+  await b.monitor.stop();
+  await b.handle.close();
+}
 await redis.stop();
 process.exit(0);

@@ -2,7 +2,6 @@ import {
   type AppSnapshot,
   type AppSummary,
   errorsKey,
-  HEARTBEAT_SCAN_PATTERN,
   MAX_HEARTBEAT_BYTES,
   type PulseErrorEvent,
   type PulseHeartbeat,
@@ -16,14 +15,15 @@ import {
 } from '@gravito/pulse-protocol';
 import type { Logger } from 'pino';
 import type { QuasarReader } from '../quasar/reader.js';
-import { type BoundedValue, ChunkFetcher, unreadReason } from '../redis/bounded-get.js';
+import { type BoundedValue, unreadReason } from '../redis/bounded-get.js';
 import type { RedisHandle } from '../redis/connection.js';
 import { MemoryWatch, type RedisMemory } from '../redis/memory-watch.js';
-import { MGET_CHUNK, mapLimited, scanEach, withDeadline, yieldToLoop } from '../redis/read.js';
+import { mapLimited, withCancellingDeadline, withDeadline, yieldToLoop } from '../redis/read.js';
 import { scriptRefusal } from '../redis/script-refusal.js';
+import { type HeartbeatReadPath, HeartbeatSource } from '../sources/heartbeats/heartbeat-source.js';
 import { Caps } from './caps.js';
 import { Clock } from './clock.js';
-import type { FeedRead } from './feed-read.js';
+import { type FeedRead, NOTHING_READ } from './feed-read.js';
 import { healthScore } from './health.js';
 import { InvalidFeeds } from './invalid-feeds.js';
 import { InvalidValues } from './invalid-values.js';
@@ -55,6 +55,10 @@ export interface MonitorOptions {
   maxApps?: number;
   /** Also reads Zenith's agents (`gravito:quasar:node:*`) into the same snapshot. */
   quasar?: QuasarReader;
+  /** `scan` reads every heartbeat every tick, as before tracking (benchmarks compare the two; the default tracks). */
+  heartbeatReads?: HeartbeatReadPath;
+  /** A read of every heartbeat at least this often while tracking (HeartbeatSource's default when not given). */
+  heartbeatResyncEveryMs?: number;
 }
 
 /** What `/readyz` answers: ready only while polls read Redis. */
@@ -81,6 +85,19 @@ export interface MonitorListener {
   slow?(events: readonly PulseSlowEvent[]): void;
   error?(events: readonly PulseErrorEvent[]): void;
   status?(status: PulseStatusEvent): void;
+}
+
+/** What the last snapshot was built from: while it stays the same, a new build would say what the last one did. */
+interface BuiltFrom {
+  /** The heartbeats read (the same map while a read of changes found none). */
+  found: Map<string, ServerRecord>;
+  /**
+   * Until when the registry and every server's status stay as built: the first moment a server goes lost, or a
+   * lost one is forgotten, with time alone.
+   */
+  until: number;
+  /** Per app, what its summary takes from its feeds (rates, unreadable feeds) as built: rates fall with time. */
+  feeds: Map<string, string>;
 }
 
 /** Tells a changed value from the same one without hashing megabytes: its length and its ends. */
@@ -189,12 +206,20 @@ export class MonitorService {
    */
   private invalidSeen = new Map<string, string>();
   private invalidNext = new Map<string, string>();
-  /** Well-formed heartbeat keys found by the last scan, in scan order. */
-  private lastScanKeys = new Set<string>();
+  /** Reads the heartbeat keys: all of them, or only those changed since the last read (its `path` says which). */
+  readonly heartbeats: HeartbeatSource;
+  /** The valid heartbeats as of the last read, by server identity: a read of changes only is applied to it. */
+  private heartbeatView = new Map<string, ServerRecord>();
   /** Slow entries dropped as a writer's repeat of one already read (protocol: `slowEntryIdentity`). */
   slowRepeats = 0;
   /** Whether polls succeed, and how old the state served is. */
   readonly polls: PollHealth;
+  /** A poll failed since the feeds were last read in full: the next reads every app's feeds, changed or not. */
+  private everyFeedNext = true;
+  /** What the last snapshot was built from, to reuse it while nothing it shows changed (see `unchanged`). */
+  private built: BuiltFrom | undefined;
+  /** The registry's apps, as of its last update: the apps whose feeds are followed. */
+  private registryApps: string[] = [];
   /** Redis refused the bounded-read script and that was said in the log (once: it is a setting, not an event). */
   private scriptRefusalLogged = false;
   readonly liveness: RedisLiveness;
@@ -211,6 +236,12 @@ export class MonitorService {
     this.polls = new PollHealth(log);
     this.memoryWatch = new MemoryWatch(redis, options.tickTimeoutMs, log);
     this.liveness = new RedisLiveness(() => redis.client, options.redisTimeoutMs ?? options.tickTimeoutMs);
+    this.heartbeats = new HeartbeatSource(redis, {
+      maxServers: options.maxServers ?? DEFAULT_MAX_SERVERS,
+      path: options.heartbeatReads,
+      resyncEveryMs: options.heartbeatResyncEveryMs,
+      log,
+    });
     this.registry = new ServerRegistry({
       lostAfterMs: options.lostAfterMs,
       forgetAfterMs: options.forgetAfterMs,
@@ -313,6 +344,7 @@ export class MonitorService {
     this.stopped = true;
     clearTimeout(this.timer);
     await this.running;
+    this.heartbeats.close();
   }
 
   /** Marks Redis down at once (e.g. the connection closed) rather than at the next tick. */
@@ -338,29 +370,43 @@ export class MonitorService {
       const memory = this.memoryWatch.check(now);
       // The apps known so far are followed while the heartbeat scan runs: both wait on Redis, not on the CPU.
       // An app first seen in this scan is followed from the next tick (its entries since start are not lost).
-      const tail = withDeadline(this.tailEntries([...this.registry.apps()]), this.options.tickTimeoutMs, 'slow and error reads');
+      // Only the feeds Redis said changed, when tracking tells (HeartbeatSource.changedFeeds).
+      const apps = this.registryApps;
+      const tail = withDeadline(
+        this.heartbeats.changedFeeds().then((changed) => this.tailEntries(apps, this.everyFeedNext ? undefined : changed)),
+        this.options.tickTimeoutMs,
+        'slow and error reads',
+      );
       tail.catch(() => {});
       // Never fails and settles by the deadline (a read past it is cancelled): a Quasar failure keeps the agents'
       // last state, marked stale, and never holds or fails this poll.
       const quasar = this.options.quasar?.poll(this.redis, this.invalid, this.clock, this.options.tickTimeoutMs);
-      const found = await withDeadline(this.scanHeartbeats(), this.options.tickTimeoutMs, 'heartbeat scan');
+      const found = await withCancellingDeadline((signal) => this.scanHeartbeats(signal), this.options.tickTimeoutMs, 'heartbeat scan');
       this.noteScriptRefusal();
       if (quasar) this.options.quasar?.mergeInto(found, await quasar);
       const reads = await tail;
       // Every read of this poll succeeded: from here on nothing fails, and what was read is delivered.
-      const { forgotten } = this.registry.update(found, now);
-      if (forgotten > 0) this.log.info({ forgotten }, 'forgot lost servers');
-      const byApp = this.registry.byApp();
+      this.everyFeedNext = false;
+      // The heartbeats the last snapshot was built from, before any status or memory is due to change: updating
+      // the registry would change nothing (a walk of every server saved).
+      const same = this.built !== undefined && this.built.found === found && now <= this.built.until;
+      if (!same) {
+        const { forgotten } = this.registry.update(found, now);
+        if (forgotten > 0) this.log.info({ forgotten }, 'forgot lost servers');
+        this.registryApps = [...this.registry.apps()];
+      }
       const slow = reads.flatMap((read) => read.slow.take());
       const errors = reads.flatMap((read) => read.errors.take());
       this.setStatus(true, undefined, this.polls.succeeded(now));
       if (await memory) this.memoryChanged();
-      this.last = await this.buildSnapshot(byApp, now, started);
+      this.last = (same ? this.unchanged(now, started) : undefined) ?? (await this.buildSnapshot(found, now, started));
       this.tickCount++;
       this.emit('snapshot', this.last);
       if (slow.length > 0) this.emit('slow', slow);
       if (errors.length > 0) this.emit('error', errors);
     } catch (err) {
+      this.everyFeedNext = true;
+      this.built = undefined;
       // Shutting down: the bridge is closing its own connection, which is not an outage.
       if (this.stopped) return;
       const up = this.redis.ready() && (await this.liveness.ping().catch(() => undefined)) !== undefined;
@@ -376,51 +422,41 @@ export class MonitorService {
   }
 
   /**
-   * `SCAN MATCH pulse:server:* COUNT 5000` over every master; each 500 keys found are fetched (MGET, or GET per
-   * key on a cluster) and validated while the scan goes on, in slices that give the event loop back.
-   * Returns the valid heartbeats by server identity (`app:id`, see `serverIdentity`).
+   * The valid heartbeats by server identity (`app:id`, see `serverIdentity`): every key read again, or only the
+   * keys changed since the last read applied to the last view (HeartbeatSource). Values are validated as they
+   * arrive, in slices that give the event loop back. Once `signal` aborts, nothing further is read and the view
+   * stays as it was.
    */
-  async scanHeartbeats(): Promise<Map<string, ServerRecord>> {
-    const found = new Map<string, ServerRecord>();
-    const parser = new SlicedParser((key, raw) => this.parseValue(key, raw, found));
-    // Each value's size and type are checked inside Redis before it is read (boundedGetChunk).
-    const fetcher = new ChunkFetcher(this.redis, MAX_HEARTBEAT_BYTES, (keys, values) => parser.add(keys, values));
-    let batch: string[] = [];
-    const flush = () => {
-      fetcher.add(batch);
-      batch = [];
-    };
-    this.invalidNext = new Map();
-    // The keys of the last scan are fetched (and parsed) at once, while the scan runs on its own connection:
-    // the scan waits on Redis, the parsing on the CPU, so they overlap. Keys the scan finds beyond them follow.
-    const known = this.lastScanKeys;
-    for (const key of known) {
-      batch.push(key);
-      if (batch.length >= MGET_CHUNK) flush();
-    }
-    flush();
-    const malformed: string[] = [];
-    const scan = await scanEach(this.redis, HEARTBEAT_SCAN_PATTERN, this.options.maxServers ?? DEFAULT_MAX_SERVERS, (key) => {
-      // A key of the last scan was well-formed then, and is now: it is not parsed again.
-      if (known.has(key)) return;
-      const parts = parseHeartbeatKey(key);
-      if (!parts) {
-        malformed.push(key);
-        this.reportInvalid(key, 'key', 'not a pulse:server:{app}:{id} key with safe parts');
-        return;
+  async scanHeartbeats(signal?: AbortSignal): Promise<Map<string, ServerRecord>> {
+    let found = new Map<string, ServerRecord>();
+    // Changes only: the last view stands but for the keys read now, and is copied only when one is.
+    let shared = false;
+    const parser = new SlicedParser((key, raw) => {
+      if (shared) {
+        found = new Map(found);
+        shared = false;
       }
-      batch.push(key);
-      if (batch.length >= MGET_CHUNK) flush();
+      this.parseValue(key, raw, found);
     });
-    flush();
-    if (scan.truncated) this.caps.reached('heartbeat_keys', 1, { maxServers: this.options.maxServers ?? DEFAULT_MAX_SERVERS });
-    await fetcher.done();
+    const { truncated } = await this.heartbeats.read(
+      {
+        begin: (everyKey) => {
+          found = everyKey ? new Map() : this.heartbeatView;
+          shared = !everyKey;
+          this.invalidNext = everyKey ? new Map() : new Map(this.invalidSeen);
+        },
+        values: (keys, values) => parser.add(keys, values),
+        malformed: (key) => this.reportInvalid(key, 'key', 'not a pulse:server:{app}:{id} key with safe parts'),
+      },
+      signal,
+    );
+    if (truncated) this.caps.reached('heartbeat_keys', 1, { maxServers: this.options.maxServers ?? DEFAULT_MAX_SERVERS });
     await parser.done();
-    // The scan's own set of distinct keys, less the malformed ones, is the next tick's list of known keys.
-    for (const key of malformed) scan.keys.delete(key);
-    this.lastScanKeys = scan.keys;
+    signal?.throwIfAborted();
     this.invalidSeen = this.invalidNext;
-    return found;
+    this.heartbeatView = found;
+    // The tick merges Zenith's agents into what it returns: a copy then, the view itself otherwise (never changed).
+    return this.options.quasar ? new Map(found) : found;
   }
 
   private reportInvalid(key: string, fingerprint: string, reason: string): void {
@@ -431,14 +467,17 @@ export class MonitorService {
 
   /** One fetched value: reused when unchanged, else validated into a new record (or skipped and reported). */
   private parseValue(key: string, raw: BoundedValue | undefined, into: Map<string, ServerRecord>): void {
-    if (raw === null || raw === undefined) return; // expired between SCAN and GET
+    const identity = heartbeatIdentity(key);
+    // What this key said before (a read of changes starts from the last view) is replaced by what it says now.
+    into.delete(identity);
+    this.invalidNext.delete(key);
+    if (raw === null || raw === undefined) return; // gone (deleted, expired, evicted; or between SCAN and GET)
     if (typeof raw !== 'string') {
       // Only the length or type was read: reported when it first shows (or changes), then skipped unread.
       const reason = unreadReason(raw, MAX_HEARTBEAT_BYTES);
       this.reportInvalid(key, reason, reason);
       return;
     }
-    const identity = heartbeatIdentity(key);
     // The server's record, whichever source it came from; reused only when it is this key's and its value is the same.
     const known = this.registry.get(identity);
     if (known && known.key === key && known.raw === raw) {
@@ -466,8 +505,16 @@ export class MonitorService {
     into.set(identity, createRecord(key, parts.app, parts.id, parsed.value, lastSeen, json, raw));
   }
 
-  /** Each followed app's slow and error reads of this poll, not yet taken. */
-  private async tailEntries(apps: readonly string[]): Promise<{ slow: FeedRead<PulseSlowEvent>; errors: FeedRead<PulseErrorEvent> }[]> {
+  /**
+   * Each followed app's slow and error reads of this poll, not yet taken. With `changed` (the feed keys Redis said
+   * changed since the last poll), a feed is read only if it changed, was never read, or is unreadable (its key
+   * holds another type: read every poll, to see it fixed); skipping an unchanged feed's read leaves its cursor
+   * where it is, as a read that found nothing new would.
+   */
+  private async tailEntries(
+    apps: readonly string[],
+    changed: ReadonlySet<string> | undefined,
+  ): Promise<{ slow: FeedRead<PulseSlowEvent>; errors: FeedRead<PulseErrorEvent> }[]> {
     const maxApps = this.options.maxApps ?? DEFAULT_MAX_APPS;
     const followed = apps.slice(0, maxApps);
     this.caps.reached('apps', apps.length - followed.length, { maxApps, apps: apps.length });
@@ -480,24 +527,51 @@ export class MonitorService {
     for (const app of this.errorTailers.keys()) if (!wanted.has(app)) this.errorTailers.delete(app);
     this.feeds.retain(wanted);
     // Each app's reads on their own: a key of the wrong type takes out that app's feed only (InvalidFeeds).
+    const due = (app: string, feed: 'slow' | 'errors', key: string, tailer: SlowTailer | ErrorTailer) =>
+      changed === undefined || changed.has(key) || !tailer.following || this.feeds.of(app)?.includes(feed) === true;
     const read = async (app: string) => {
+      const slowTailer = this.slowTailers.get(app) as SlowTailer;
+      const errorTailer = this.errorTailers.get(app) as ErrorTailer;
       const [slow, errors] = await Promise.all([
-        this.feeds.read(app, 'slow', slowKey(app), () =>
-          (this.slowTailers.get(app) as SlowTailer).read(this.redis, this.invalid, this.clock),
-        ),
-        this.feeds.read(app, 'errors', errorsKey(app), () =>
-          (this.errorTailers.get(app) as ErrorTailer).read(this.redis, this.invalid, this.clock, this.caps),
-        ),
+        due(app, 'slow', slowKey(app), slowTailer)
+          ? this.feeds.read(app, 'slow', slowKey(app), () => slowTailer.read(this.redis, this.invalid, this.clock))
+          : NOTHING_READ,
+        due(app, 'errors', errorsKey(app), errorTailer)
+          ? this.feeds.read(app, 'errors', errorsKey(app), () => errorTailer.read(this.redis, this.invalid, this.clock, this.caps))
+          : NOTHING_READ,
       ]);
       return { slow, errors };
     };
     return mapLimited(followed, TAIL_CONCURRENCY, read);
   }
 
+  /** What an app's summary takes from its feeds at `now`: its rates and its unreadable feeds. */
+  private feedSummary(app: string, now: number) {
+    const slowPerMinute = this.slowTailers.get(app)?.rate.perMinute(now) ?? 0;
+    const errorsPerMinute = this.errorTailers.get(app)?.rate.perMinute(now) ?? 0;
+    const invalidFeeds = this.feeds.of(app);
+    return { slowPerMinute, errorsPerMinute, invalidFeeds, text: `${slowPerMinute} ${errorsPerMinute} ${invalidFeeds ?? ''}` };
+  }
+
+  /**
+   * With the registry as built last (the same heartbeats, no status due to change yet): the last snapshot under a
+   * new head, when every app's rates and feeds are as they were too, so that a new build would say exactly what it
+   * does. Else undefined (build anew). A tick in which nothing changed then costs a walk of the apps, not of the
+   * servers.
+   */
+  private unchanged(now: number, started: number): Snapshot | undefined {
+    for (const [app, feeds] of (this.built as BuiltFrom).feeds) if (this.feedSummary(app, now).text !== feeds) return undefined;
+    const head = this.head(now);
+    const { event, document, apps } = this.last;
+    return { event: { ...head, apps: event.apps }, document: withHead(document, head), apps, tickMs: performance.now() - started };
+  }
+
   /** Aggregates by app. Servers are walked in slices, giving the loop back between them; so is the encoding. */
-  private async buildSnapshot(byApp: Map<string, ServerRecord[]>, now: number, started: number): Promise<Snapshot> {
+  private async buildSnapshot(found: Map<string, ServerRecord>, now: number, started: number): Promise<Snapshot> {
+    const byApp = this.registry.byApp();
     const apps: AppSnapshot[] = [];
     const encoded: EncodedApp[] = [];
+    const built: BuiltFrom = { found, until: Number.POSITIVE_INFINITY, feeds: new Map() };
     let walked = 0;
     for (const [app, records] of byApp) {
       const online: PulseHeartbeat[] = [];
@@ -508,15 +582,18 @@ export class MonitorService {
       for (const record of records) {
         if (++walked % SNAPSHOT_SLICE === 0) await yieldToLoop();
         const status = this.registry.status(record, now);
-        if (status === 'online') online.push(record.heartbeat);
-        else if (status === 'lost') lost++;
-        else stopped++;
+        if (status === 'online') {
+          online.push(record.heartbeat);
+          built.until = Math.min(built.until, record.lastSeen + this.registry.lostAfter(record.heartbeat));
+        } else if (status === 'lost') {
+          lost++;
+          if (record.gone) built.until = Math.min(built.until, record.lastSeen + this.options.forgetAfterMs);
+        } else stopped++;
         encodedServers.push({ record, status });
         servers.push({ app: record.app, id: record.id, status, last_seen: record.lastSeen, heartbeat: record.heartbeat });
       }
-      const slowPerMinute = this.slowTailers.get(app)?.rate.perMinute(now) ?? 0;
-      const errorsPerMinute = this.errorTailers.get(app)?.rate.perMinute(now) ?? 0;
-      const invalidFeeds = this.feeds.of(app);
+      const { slowPerMinute, errorsPerMinute, invalidFeeds, text } = this.feedSummary(app, now);
+      built.feeds.set(app, text);
       const summary: AppSummary = {
         health: healthScore({ online, lost, stopped, slowPerMinute, errorsPerMinute }),
         servers_online: online.length,
@@ -532,6 +609,7 @@ export class MonitorService {
     const head = this.head(now);
     const document = await encodeSystemPulse(head, encoded);
     const event: SystemPulseEvent = { ...head, apps };
+    this.built = built;
     return { event, document, apps: encoded, tickMs: performance.now() - started };
   }
 

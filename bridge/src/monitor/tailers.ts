@@ -69,6 +69,11 @@ export class SlowTailer {
     private readonly onRepeat: () => void,
   ) {}
 
+  /** Whether a read was taken: until then the feed must be read, changed or not (its first read sets the cursor). */
+  get following(): boolean {
+    return this.lastId !== undefined;
+  }
+
   /** Reads the entries past the cursor (on the first read, the newest ones); nothing moves until the read is taken. */
   async read(redis: RedisHandle, invalid: InvalidValues, clock: Clock): Promise<FeedRead<PulseSlowEvent>> {
     const key = slowKey(this.app);
@@ -144,6 +149,11 @@ export class ErrorTailer {
     readonly app: string,
     private readonly since: number,
   ) {}
+
+  /** Whether a read was taken: until then the feed must be read, changed or not (its first read sets the cursor). */
+  get following(): boolean {
+    return this.cursor !== undefined;
+  }
 
   /** Reads the members from the cursor's lookback up, newest first; nothing moves until the read is taken. */
   async read(redis: RedisHandle, invalid: InvalidValues, clock: Clock, caps: Caps): Promise<FeedRead<PulseErrorEvent>> {

@@ -24,23 +24,34 @@ export function unreadReason(value: Unread, maxBytes: number): string {
  * a key of another type; it stops after the key that brings the values read to `ARGV[2]` bytes, and the caller
  * sends the keys after it again. No writes and no shebang flags, so it runs on Redis 6 and 7, on replicas, and
  * while Redis is out of memory (`EVAL` without flags is not refused at maxmemory; GET and STRLEN never are).
+ * With `ARGV[3]` = 1, each key's answer is followed by its `PTTL` (a reader that must notice expiries on time
+ * without reading again: the tracked heartbeat read), so each key takes two places in the reply.
  */
-const BOUNDED_MGET = `
+export const BOUNDED_MGET = `
 local max = tonumber(ARGV[1])
 local budget = tonumber(ARGV[2])
+local ttl = ARGV[3] == '1'
 local out = {}
 local read = 0
+local n = 0
 for i, key in ipairs(KEYS) do
   local length = redis.pcall('STRLEN', key)
+  local value
   if type(length) ~= 'number' then
-    out[i] = -1
+    value = -1
   elseif length > max then
-    out[i] = length
+    value = length
   else
-    out[i] = redis.call('GET', key)
+    value = redis.call('GET', key)
     read = read + length
-    if read >= budget then return out end
   end
+  n = n + 1
+  out[n] = value
+  if ttl then
+    n = n + 1
+    out[n] = redis.call('PTTL', key)
+  end
+  if read >= budget then return out end
 end
 return out
 `;
@@ -79,6 +90,15 @@ function toValue(reply: string | number | null): BoundedValue {
 }
 
 /**
+ * What a read with expiries found: each key's value and, in the same order, its time to live in milliseconds as
+ * Redis answered it (`PTTL`: -1 for no expiry, -2 for a key that is gone).
+ */
+export interface ValuesWithTtl {
+  values: BoundedValue[];
+  ttlMs: number[];
+}
+
+/**
  * One chunk of string values, each at most `maxBytes` long, in key order. Standalone: one script call for the
  * chunk. Cluster: one call per key (the keys of a chunk live in different slots). Where Redis refuses scripts,
  * `GETRANGE key 0 max` per key (`getRangeChunk`): bounded the same way (Redis never copies more than max + 1 bytes
@@ -90,41 +110,77 @@ export async function boundedGetChunk(
   maxBytes: number,
   signal?: AbortSignal,
 ): Promise<BoundedValue[]> {
+  return (await boundedRead(redis, keys, maxBytes, false, signal)).values;
+}
+
+/** `boundedGetChunk`, each value with its time to live (in the same command: no second round of reads). */
+export function boundedGetChunkWithTtl(
+  redis: RedisHandle,
+  keys: readonly string[],
+  maxBytes: number,
+  signal?: AbortSignal,
+): Promise<ValuesWithTtl> {
+  return boundedRead(redis, keys, maxBytes, true, signal);
+}
+
+async function boundedRead(
+  redis: RedisHandle,
+  keys: readonly string[],
+  maxBytes: number,
+  withTtl: boolean,
+  signal?: AbortSignal,
+): Promise<ValuesWithTtl> {
   if (scriptRefusal(redis) === undefined) {
     try {
-      return await scriptChunk(redis, keys, maxBytes, signal);
+      return await scriptChunk(redis, keys, maxBytes, withTtl, signal);
     } catch (err) {
       if (!noteScriptRefusal(redis, err)) throw err;
     }
   }
-  return getRangeChunk(redis, keys, maxBytes, signal);
+  return getRangeChunk(redis, keys, maxBytes, withTtl, signal);
 }
 
 /** Once `signal` aborts, no further script call is sent (the chunk rejects with its reason). */
-async function scriptChunk(redis: RedisHandle, keys: readonly string[], maxBytes: number, signal?: AbortSignal): Promise<BoundedValue[]> {
+async function scriptChunk(
+  redis: RedisHandle,
+  keys: readonly string[],
+  maxBytes: number,
+  withTtl: boolean,
+  signal?: AbortSignal,
+): Promise<ValuesWithTtl> {
   const run = command(redis.client);
+  const ttlFlag = withTtl ? 1 : 0;
+  const values: BoundedValue[] = [];
+  const ttlMs: number[] = [];
   if (redis.cluster) {
     signal?.throwIfAborted();
-    const replies = await Promise.all(keys.map((key) => run[COMMAND](1, key, maxBytes, SCRIPT_BYTES_PER_CALL)));
-    return replies.map((reply) => toValue(reply[0] ?? null));
+    const replies = await Promise.all(keys.map((key) => run[COMMAND](1, key, maxBytes, SCRIPT_BYTES_PER_CALL, ttlFlag)));
+    for (const reply of replies) {
+      values.push(toValue(reply[0] ?? null));
+      if (withTtl) ttlMs.push(reply[1] as number);
+    }
+    return { values, ttlMs };
   }
-  const values: BoundedValue[] = [];
+  const perKey = withTtl ? 2 : 1;
   while (values.length < keys.length) {
     signal?.throwIfAborted();
     // The script reads at least one key a call and stops once it has read its budget; the keys it did not reach
     // are sent again. Each call is sent about as many keys as the budget holds at the sizes last read, so that
     // few are sent twice (each key sent is a cost to build and to parse).
     const batch = keys.slice(values.length, values.length + (keysPerCall.get(redis.client) ?? keys.length));
-    const replies = await run[COMMAND](batch.length, ...batch, maxBytes, SCRIPT_BYTES_PER_CALL);
+    const replies = await run[COMMAND](batch.length, ...batch, maxBytes, SCRIPT_BYTES_PER_CALL, ttlFlag);
     if (replies.length === 0) throw new Error('the bounded-read script answered no value');
     let bytes = 0;
-    for (const reply of replies) {
+    for (let i = 0; i < replies.length; i += perKey) {
+      const reply = replies[i] as string | number | null;
       if (typeof reply === 'string') bytes += reply.length;
       values.push(toValue(reply));
+      if (withTtl) ttlMs.push(replies[i + 1] as number);
     }
-    keysPerCall.set(redis.client, Math.max(1, Math.ceil((SCRIPT_BYTES_PER_CALL * replies.length) / Math.max(1, bytes))));
+    const read = replies.length / perKey;
+    keysPerCall.set(redis.client, Math.max(1, Math.ceil((SCRIPT_BYTES_PER_CALL * read) / Math.max(1, bytes))));
   }
-  return values;
+  return { values, ttlMs };
 }
 
 /** A value's length as measured in Redis, unread: its length in bytes, nothing (the key is gone), or not a string. */
@@ -193,9 +249,22 @@ async function pipelinePerKey(
  * values over the bound, are told apart by `EXISTS` and `STRLEN` (O(1), no value read), so that every value is
  * reported in the same words as by the script.
  */
-async function getRangeChunk(redis: RedisHandle, keys: readonly string[], maxBytes: number, signal?: AbortSignal): Promise<BoundedValue[]> {
-  const replies = await pipelinePerKey(redis, keys, 1, (pipeline, key) => pipeline.getrangeBuffer(key, 0, maxBytes), signal);
+async function getRangeChunk(
+  redis: RedisHandle,
+  keys: readonly string[],
+  maxBytes: number,
+  withTtl: boolean,
+  signal?: AbortSignal,
+): Promise<ValuesWithTtl> {
+  const replies = await pipelinePerKey(
+    redis,
+    keys,
+    withTtl ? 2 : 1,
+    (pipeline, key) => (withTtl ? pipeline.getrangeBuffer(key, 0, maxBytes).pttl(key) : pipeline.getrangeBuffer(key, 0, maxBytes)),
+    signal,
+  );
   const values: BoundedValue[] = [];
+  const ttlMs: number[] = withTtl ? replies.map(([, [, ttl] = [null, -2]]) => ttl as number) : [];
   const unsure: number[] = [];
   replies.forEach(([[error, result] = [null, null]], i) => {
     if (error) {
@@ -211,7 +280,7 @@ async function getRangeChunk(redis: RedisHandle, keys: readonly string[], maxByt
     values[i] = null;
     unsure.push(i);
   });
-  if (unsure.length === 0) return values;
+  if (unsure.length === 0) return { values, ttlMs };
   const checks = await pipelinePerKey(
     redis,
     unsure.map((i) => keys[i] as string),
@@ -226,7 +295,7 @@ async function getRangeChunk(redis: RedisHandle, keys: readonly string[], maxByt
     else if ((length as number) > maxBytes) values[i] = { tooLarge: length as number };
     else if (length === 0) values[i] = '';
   });
-  return values;
+  return { values, ttlMs };
 }
 
 /** Chunks in flight at once: Redis holds each reply in its output buffer for the bridge until the bridge reads it. */
@@ -252,8 +321,10 @@ export class ChunkFetcher {
   constructor(
     private readonly redis: RedisHandle,
     private readonly maxBytes: number,
-    private readonly onValues: (keys: readonly string[], values: readonly BoundedValue[]) => void,
+    private readonly onValues: (keys: readonly string[], values: readonly BoundedValue[], ttlMs: readonly number[]) => void,
     private readonly signal?: AbortSignal,
+    /** Also reads each value's time to live (`ttlMs` is empty otherwise). */
+    private readonly withTtl = false,
   ) {}
 
   add(keys: string[]): void {
@@ -278,8 +349,8 @@ export class ChunkFetcher {
     while (this.inFlight < CHUNKS_IN_FLIGHT && this.waiting.length > 0 && this.failure === undefined && !this.signal?.aborted) {
       const keys = this.waiting.shift() as string[];
       this.inFlight++;
-      const job = boundedGetChunk(this.redis, keys, this.maxBytes, this.signal)
-        .then((values) => this.onValues(keys, values))
+      const job = boundedRead(this.redis, keys, this.maxBytes, this.withTtl, this.signal)
+        .then(({ values, ttlMs }) => this.onValues(keys, values, ttlMs))
         .catch((err: unknown) => {
           this.failure ??= err;
         })

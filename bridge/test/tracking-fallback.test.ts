@@ -1,0 +1,210 @@
+// Where Redis refuses client-side tracking (an ACL user without CLIENT), the bridge reads every heartbeat every
+// poll, as before: it says so once in the log, exports the path it runs, and still sees every write and delete.
+// Elsewhere it tracks, and says that too; on a Redis Cluster on each master (tracking is per node), anew after a
+// failover.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { heartbeatKey } from '@gravito/pulse-protocol';
+import { addUserWithoutClient, asUserWithoutClient, startRedis, type TestRedis } from '@gravito/pulse-testkit';
+import calculateSlot from 'cluster-key-slot';
+import type { Redis } from 'ioredis';
+import { heartbeat, startBridge, startLoggedBridge, suiteCluster, waitFor, writeHeartbeat } from './helpers.js';
+
+type Bridge = Awaited<ReturnType<typeof startLoggedBridge>>;
+
+async function readPath(url: string): Promise<Record<string, number>> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  return Object.fromEntries(
+    [...text.matchAll(/^pulse_bridge_heartbeat_read_path\{path="(\w+)"\} (\S+)$/gm)].map(([, path, v]) => [path, Number(v)]),
+  );
+}
+
+const servers = (bridge: Bridge, app: string) =>
+  bridge.bridge.monitor
+    .getAggregateMetrics()
+    .apps.find((a) => a.app === app)
+    ?.servers.map((s) => `${s.id}:${s.status}`)
+    .sort()
+    .join(' ');
+
+const fallbackLines = (bridge: Bridge) => bridge.logs.filter((line) => String(line.msg).startsWith('heartbeats: '));
+
+/** Writes and deletes under `bridge`, which must see each at its next polls. */
+async function seesChanges(bridge: Bridge, write: (id: string) => Promise<unknown>, del: (id: string) => Promise<unknown>, app: string) {
+  await write('web-1');
+  await write('web-2');
+  await waitFor(() => servers(bridge, app) === 'web-1:online web-2:online', 5_000, 'both servers');
+  await del('web-2');
+  await write('web-3');
+  await waitFor(() => servers(bridge, app) === 'web-1:online web-2:lost web-3:online', 5_000, 'the delete and the new server');
+}
+
+describe('heartbeat read path', () => {
+  let server: TestRedis;
+  let redis: Redis;
+  before(async () => {
+    server = await startRedis();
+    redis = server.client();
+    await addUserWithoutClient(redis);
+  });
+  after(async () => {
+    await server?.stop();
+  });
+
+  it('scans, says so once and exports it, for a user without CLIENT', async () => {
+    const app = 'no-client';
+    const bridge = await startLoggedBridge({ redisUrl: asUserWithoutClient(server.url) });
+    try {
+      await seesChanges(
+        bridge,
+        (id) => writeHeartbeat(redis, app, id),
+        (id) => redis.del(heartbeatKey(app, id)),
+        app,
+      );
+      assert.deepEqual(await readPath(bridge.url), { tracking: 0, scan: 1 });
+      assert.equal(bridge.bridge.monitor.heartbeats.path, 'scan');
+      // Said once, however many polls.
+      const polls = bridge.bridge.monitor.ticks;
+      await waitFor(() => bridge.bridge.monitor.ticks >= polls + 3, 5_000, 'three more polls');
+      const lines = fallbackLines(bridge);
+      assert.equal(lines.length, 1, JSON.stringify(lines));
+      assert.match(String(lines[0]?.msg), /refuses tracking \(NOPERM/);
+    } finally {
+      await bridge.stop();
+    }
+  });
+
+  it('tracks where Redis allows it, and exports that', async () => {
+    const app = 'tracked';
+    const bridge = await startLoggedBridge({ redisUrl: server.url });
+    try {
+      await seesChanges(
+        bridge,
+        (id) => writeHeartbeat(redis, app, id),
+        (id) => redis.del(heartbeatKey(app, id)),
+        app,
+      );
+      assert.deepEqual(await readPath(bridge.url), { tracking: 1, scan: 0 });
+      assert.equal(fallbackLines(bridge).length, 1);
+      assert.match(String(fallbackLines(bridge)[0]?.msg), /client-side tracking/);
+    } finally {
+      await bridge.stop();
+    }
+  });
+
+  it('exports no path before the first poll', async () => {
+    const bridge = await startBridge({ redisUrl: server.url }, 60_000);
+    try {
+      // The first poll waits for the connection; /metrics answers before it.
+      const path = await readPath(bridge.url);
+      if (bridge.bridge.monitor.ticks === 0) assert.deepEqual(path, { tracking: Number.NaN, scan: Number.NaN });
+    } finally {
+      await bridge.stop();
+    }
+  });
+});
+
+describe('heartbeat read path on a Redis Cluster', () => {
+  const suite = suiteCluster();
+
+  it('tracks on every master, says so once and exports it', async () => {
+    const app = 'cluster-path';
+    const bridge = await startLoggedBridge({ redisUrl: suite.cluster.seeds });
+    const resyncs = () => Object.values(bridge.bridge.monitor.heartbeats.resyncs).reduce((a, b) => a + b, 0);
+    try {
+      await seesChanges(
+        bridge,
+        (id) => suite.writer.set(heartbeatKey(app, id), JSON.stringify(heartbeat(app, id)), 'EX', 60),
+        (id) => suite.writer.del(heartbeatKey(app, id)),
+        app,
+      );
+      // Keys on all three masters are seen, by reads of changes only.
+      const before = resyncs();
+      for (let i = 0; i < 30; i++) await suite.writer.set(heartbeatKey(app, `s-${i}`), JSON.stringify(heartbeat(app, `s-${i}`)), 'EX', 60);
+      assert.equal((await Promise.all(suite.writer.nodes('master').map((n) => n.dbsize()))).filter((n) => n > 0).length, 3);
+      await waitFor(() => (servers(bridge, app)?.split(' ').length ?? 0) === 33, 5_000, 'all 33');
+      // Deleted on every master: each master's feed names its own keys.
+      for (let i = 0; i < 30; i += 2) await suite.writer.del(heartbeatKey(app, `s-${i}`));
+      await waitFor(() => (servers(bridge, app)?.match(/:lost/g)?.length ?? 0) === 16, 5_000, '15 more lost');
+      assert.equal(resyncs(), before, 'read by change, not by reading every key');
+      assert.equal(bridge.bridge.monitor.heartbeats.path, 'tracking');
+      assert.deepEqual(await readPath(bridge.url), { tracking: 1, scan: 0 });
+      const lines = fallbackLines(bridge);
+      assert.equal(lines.length, 1, JSON.stringify(lines));
+      assert.match(String(lines[0]?.msg), /client-side tracking, on each of 3 masters/);
+    } finally {
+      await bridge.stop();
+    }
+  });
+});
+
+describe('tracked heartbeat reads across a Redis Cluster failover', () => {
+  const suite = suiteCluster({ failover: true });
+
+  it('opens a feed on the promoted master and sees every write and delete after it', async () => {
+    const app = 'failover';
+    const write = (id: string, uptime: number) =>
+      suite.writer.set(heartbeatKey(app, id), JSON.stringify(heartbeat(app, id, (hb) => (hb.process.uptime = uptime))), 'EX', 120);
+    const uptimes = (bridge: Bridge) =>
+      bridge.bridge.monitor
+        .getAggregateMetrics()
+        .apps.find((a) => a.app === app)
+        ?.servers.filter((s) => s.status === 'online')
+        .map((s) => `${s.id}=${s.heartbeat.process.uptime}`)
+        .sort()
+        .join(' ');
+    const expected = new Map<string, number>();
+    const expectedText = () =>
+      [...expected]
+        .map(([id, uptime]) => `${id}=${uptime}`)
+        .sort()
+        .join(' ');
+    const bridge = await startLoggedBridge({ redisUrl: suite.cluster.seeds, redisTimeoutMs: 1_000 });
+    try {
+      for (let i = 0; i < 30; i++) {
+        await write(`s-${i}`, 1);
+        expected.set(`s-${i}`, 1);
+      }
+      await waitFor(() => uptimes(bridge) === expectedText() || undefined, 10_000, 'all 30 before the failover');
+      assert.equal(bridge.bridge.monitor.heartbeats.path, 'tracking');
+      const reconnects = bridge.bridge.monitor.heartbeats.resyncs.reconnect;
+      // Kill the master holding s-0: its replica takes over after the node timeout.
+      const owner = suite.writer.slots[calculateSlot(heartbeatKey(app, 's-0'))]?.[0];
+      assert.ok(owner, 'the master of s-0');
+      await suite.cluster.kill(Number(owner.split(':').at(-1)));
+      // Writes on every master (retried until the promoted master takes them), deletes, new servers.
+      for (let i = 0; i < 30; i++) {
+        const id = `s-${i}`;
+        for (const deadline = Date.now() + 30_000; ; await new Promise((r) => setTimeout(r, 200))) {
+          try {
+            if (i % 3 === 0) {
+              await suite.writer.del(heartbeatKey(app, id));
+              expected.delete(id);
+            } else {
+              await write(id, 2);
+              expected.set(id, 2);
+            }
+            break;
+          } catch (err) {
+            if (Date.now() > deadline) throw err;
+          }
+        }
+      }
+      await waitFor(() => uptimes(bridge) === expectedText() || undefined, 20_000, 'every change after the failover');
+      assert.equal(bridge.bridge.monitor.heartbeats.path, 'tracking');
+      assert.ok(bridge.bridge.monitor.heartbeats.resyncs.reconnect > reconnects, 'the lost master made it read every key');
+      // And by change again once the feeds are on the new masters.
+      const resyncs = Object.values(bridge.bridge.monitor.heartbeats.resyncs).reduce((a, b) => a + b, 0);
+      await write('s-1', 3);
+      expected.set('s-1', 3);
+      await waitFor(() => uptimes(bridge) === expectedText() || undefined, 5_000, 'a write after the failover');
+      assert.equal(
+        Object.values(bridge.bridge.monitor.heartbeats.resyncs).reduce((a, b) => a + b, 0),
+        resyncs,
+        'read by change',
+      );
+    } finally {
+      await bridge.stop();
+    }
+  });
+});

@@ -1,0 +1,206 @@
+// Reads proportional to change (issue 26): a bridge that fetches only the heartbeats Redis says changed must see,
+// after every poll, exactly what a read of every key sees. Random writes, deletes, expiries, evictions, FLUSHDB,
+// a Redis restart and killed connections (the invalidation feed's, the reading ones) on a real redis-server.
+// The seed is printed on failure; TRACKING_SEED=<n> replays it, TRACKING_STEPS=<n> runs longer.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { HEARTBEAT_SCAN_PATTERN, heartbeatKey, MAX_HEARTBEAT_BYTES, parseHeartbeat } from '@gravito/pulse-protocol';
+import { eventually, startRedis, type TestRedis } from '@gravito/pulse-testkit';
+import type { Redis } from 'ioredis';
+import { pino } from 'pino';
+import { MonitorService } from '../src/monitor/monitor-service.js';
+import { connectRedis, type RedisHandle } from '../src/redis/connection.js';
+import { heartbeat } from './helpers.js';
+
+const SEED = Number(process.env.TRACKING_SEED ?? Math.floor(Math.random() * 2 ** 31));
+const STEPS = Number(process.env.TRACKING_STEPS ?? 360);
+const APPS = 3;
+const IDS = 8;
+const FILLERS = 300;
+/**
+ * Keys with a long TTL: Redis's active expiry samples keys that have one and stops while few of the sample have
+ * expired, so among these a short-lived heartbeat can sit in Redis expired for seconds, until read: the bridge
+ * must ask for it on time itself.
+ */
+const LONG_LIVED = 3_000;
+
+/** mulberry32: small, seedable, good enough to pick operations. */
+function random(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** What a read of every key sees: each valid heartbeat's key and raw value. */
+async function fullRead(redis: Redis): Promise<Map<string, string>> {
+  const keys = new Set<string>();
+  let cursor = '0';
+  do {
+    const [next, batch] = await redis.scan(cursor, 'MATCH', HEARTBEAT_SCAN_PATTERN, 'COUNT', 1000);
+    for (const key of batch) keys.add(key);
+    cursor = next;
+  } while (cursor !== '0');
+  const view = new Map<string, string>();
+  for (const key of keys) {
+    const raw = await redis.get(key).catch(() => null); // another type: not a heartbeat
+    if (raw !== null && raw.length <= MAX_HEARTBEAT_BYTES && parseHeartbeat(raw).ok) view.set(key, raw);
+  }
+  return view;
+}
+
+/** What the bridge's last snapshot holds as current: servers whose key it read, with the value read. */
+function bridgeView(monitor: MonitorService): Map<string, string> {
+  const view = new Map<string, string>();
+  for (const app of monitor.lastSnapshot().apps) for (const { record } of app.servers) if (!record.gone) view.set(record.key, record.raw);
+  return view;
+}
+
+async function killClient(redis: Redis, name: string): Promise<boolean> {
+  const list = (await redis.call('CLIENT', 'LIST')) as string;
+  const ids = [...list.matchAll(/^id=(\d+) .*?name=(\S*)/gm)].filter(([, , n]) => n === name).map(([, id]) => id as string);
+  for (const id of ids) await redis.call('CLIENT', 'KILL', 'ID', id);
+  return ids.length > 0;
+}
+
+describe('tracked heartbeat reads against a read of every key', { timeout: 120_000 }, () => {
+  let server: TestRedis;
+  let redis: Redis;
+  let handle: RedisHandle;
+  let monitor: MonitorService;
+
+  before(async () => {
+    server = await startRedis({ faults: true });
+    redis = server.client();
+    handle = connectRedis(server.url, { timeoutMs: 2_000 });
+    monitor = new MonitorService(
+      handle,
+      { intervalMs: 60_000, lostAfterMs: 60_000, forgetAfterMs: 600_000, tickTimeoutMs: 2_000, maxServers: 1_000 },
+      pino({ level: 'silent' }),
+    );
+  });
+
+  after(async () => {
+    await monitor?.stop();
+    await handle?.close();
+    await server?.stop();
+  });
+
+  it(`sees what a full read sees after every poll (seed ${SEED})`, async () => {
+    const next = random(SEED);
+    const pick = <T>(xs: readonly T[]): T => xs[Math.floor(next() * xs.length)] as T;
+    const key = () => heartbeatKey(`app-${Math.floor(next() * APPS)}`, `srv-${Math.floor(next() * IDS)}`);
+    const met = new Map<string, number>();
+    const meet = (what: string) => met.set(what, (met.get(what) ?? 0) + 1);
+    const fillers = async () => {
+      await redis.mset(Object.fromEntries(Array.from({ length: FILLERS }, (_, i) => [`filler:${i}`, 'f'.repeat(1_024)])));
+      const pipeline = redis.pipeline();
+      for (let i = 0; i < LONG_LIVED; i++) pipeline.set(`long-lived:${i}`, '1', 'EX', 3_600);
+      await pipeline.exec();
+    };
+    await fillers();
+
+    const ops: Record<string, () => Promise<unknown>> = {
+      write: () => redis.set(key(), JSON.stringify(heartbeat('x', 'y', (hb) => (hb.process.uptime = Math.floor(next() * 1e6))))),
+      'write with a long TTL': () => redis.set(key(), JSON.stringify(heartbeat('x', 'y')), 'EX', 600),
+      // Expires before the poll (the step waits longer): the poll must notice, whether or not Redis deleted it yet.
+      'write that expires': () => redis.set(key(), JSON.stringify(heartbeat('x', 'y')), 'PX', 1 + Math.floor(next() * 10)),
+      'expire an existing key': () => redis.pexpire(key(), 1 + Math.floor(next() * 10)),
+      'invalid value': () => redis.set(key(), '{"not":"a heartbeat"}'),
+      'value over the bound': () => redis.set(key(), 'x'.repeat(MAX_HEARTBEAT_BYTES + 1)),
+      'wrong type': async () => {
+        const k = key();
+        await redis.del(k);
+        await redis.rpush(k, 'a');
+      },
+      'malformed key': () => redis.set(`pulse:server:no-id-${Math.floor(next() * 3)}`, '{}'),
+      delete: () => redis.del(key()),
+    };
+    // Each rare case once in about `every` steps, at a random step of each such span: met STEPS / every times.
+    const rare: [string, number, () => Promise<unknown>][] = [
+      [
+        'FLUSHDB',
+        30,
+        async () => {
+          await redis.flushdb();
+          await fillers();
+        },
+      ],
+      [
+        'evictions',
+        20,
+        async () => {
+          const used = Number(/used_memory:(\d+)/.exec(await redis.info('memory'))?.[1]);
+          await redis.config('SET', 'maxmemory-policy', 'allkeys-random');
+          await redis.config('SET', 'maxmemory', String(used - 120_000));
+          await redis.set('filler:trigger', 'x').catch(() => {});
+          await redis.config('SET', 'maxmemory', '0');
+          await fillers();
+        },
+      ],
+      [
+        'Redis restart',
+        60,
+        async () => {
+          await server.restart();
+          await eventually('redis back', () => redis.ping(), 10_000);
+          await fillers();
+        },
+      ],
+      ['feed connection killed', 20, () => killClient(redis, 'pulse-bridge-track')],
+      ['reading connection killed', 25, () => killClient(redis, pick(['pulse-bridge', 'pulse-bridge-scan']))],
+    ];
+
+    const due = rare.map(([, every]) => Math.floor(next() * every));
+    let partial = 0;
+    for (let step = 0; step < STEPS; step++) {
+      const done: string[] = [];
+      const count = 1 + Math.floor(next() * 6);
+      for (let i = 0; i < count; i++) {
+        const name = pick(Object.keys(ops));
+        await ops[name]?.();
+        done.push(name);
+      }
+      for (const [r, [name, every, run]] of rare.entries()) {
+        if (step % every !== due[r]) continue;
+        await run();
+        done.push(name);
+        due[r] = Math.floor(next() * every);
+      }
+      for (const name of done) meet(name);
+      await new Promise((resolve) => setTimeout(resolve, 15));
+      const resyncsBefore = Object.values(monitor.heartbeats.resyncs).reduce((a, b) => a + b, 0);
+      // A poll right after a kill or a restart may fail (connections coming back): the next one must be right.
+      await eventually(
+        'a poll that succeeds',
+        async () => {
+          await monitor.tick();
+          return monitor.polls.ok;
+        },
+        15_000,
+        { everyMs: 50 },
+      );
+      if (Object.values(monitor.heartbeats.resyncs).reduce((a, b) => a + b, 0) === resyncsBefore) partial++;
+      const expected = await fullRead(redis);
+      assert.deepEqual(
+        Object.fromEntries(bridgeView(monitor)),
+        Object.fromEntries(expected),
+        `step ${step} after ${done.join(', ')}: replay with TRACKING_SEED=${SEED}`,
+      );
+    }
+    console.log(
+      `seed ${SEED}, ${STEPS} steps, ${partial} polls read only changes; met:`,
+      Object.fromEntries(met),
+      monitor.heartbeats.resyncs,
+    );
+    assert.equal(monitor.heartbeats.path, 'tracking');
+    // The test means something only if most polls read changes only, and every case came up several times.
+    assert.ok(partial > STEPS / 2, `only ${partial} of ${STEPS} polls read changes only`);
+    for (const name of [...Object.keys(ops), ...rare.map(([n]) => n)])
+      assert.ok((met.get(name) ?? 0) >= 3, `${name} met ${met.get(name) ?? 0} times (seed ${SEED})`);
+  });
+});
