@@ -3,7 +3,6 @@
 // /metrics; it stays online between its exports and turns lost once they stop. Both encodings, gzip on and off.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import {
   errorFingerprint,
   heartbeatKey,
@@ -15,11 +14,11 @@ import {
 } from '@gravito/pulse-protocol';
 import { startRedis, type TestRedis } from '@gravito/pulse-testkit';
 import type { Redis } from 'ioredis';
-import { Child } from '../../scripts/demo/processes.js';
+import type { Child } from '../../scripts/demo/processes.js';
+import { startOtlpApp } from './fixtures/otlp-app/launch.js';
 import { SseClient, startBridge, waitFor } from './helpers.js';
 
 const TOKEN = 'otlp-test-token';
-const APP_DIR = fileURLToPath(new URL('./fixtures/otlp-app/', import.meta.url));
 const EXPORT_INTERVAL_MS = 3_000;
 
 interface Variant {
@@ -34,19 +33,7 @@ const VARIANTS: Variant[] = [
 ];
 
 function startApp(url: string, service: string, v: Variant, instance: string): Child {
-  return new Child(service, process.execPath, ['app.mjs'], {
-    cwd: APP_DIR,
-    env: {
-      PATH: process.env.PATH,
-      OTEL_SERVICE_NAME: service,
-      OTEL_RESOURCE_ATTRIBUTES: `service.instance.id=${instance},deployment.environment.name=test,service.version=1.2.3`,
-      OTEL_EXPORTER_OTLP_ENDPOINT: url,
-      OTEL_EXPORTER_OTLP_HEADERS: `Authorization=Bearer ${TOKEN}`,
-      OTEL_EXPORTER_OTLP_COMPRESSION: v.gzip ? 'gzip' : 'none',
-      OTEL_METRIC_EXPORT_INTERVAL: String(EXPORT_INTERVAL_MS),
-      OTLP_ENCODING: v.encoding,
-    },
-  });
+  return startOtlpApp({ endpoint: url, service, instance, ...v, exportIntervalMs: EXPORT_INTERVAL_MS, token: TOKEN });
 }
 
 async function slowSpanIds(redis: Redis, app: string): Promise<Set<string>> {
@@ -116,11 +103,12 @@ describe('OTLP receiver with OpenTelemetry’s own exporters (no Pulse code in t
       assert.ok(ttl > 0 && ttl <= 30, `ttl ${ttl}`);
 
       // Slow requests by route (the fast /health never), with the spans' own ids.
-      await waitFor(async () => ((await slowSpanIds(client, service)).size >= 3 ? true : undefined), 15_000, 'slow entries');
-      const entries = (await client.xrange(`pulse:slow:${service}`, '-', '+')).map(([, f]) => parseSlowStreamFields(f));
+      await waitFor(async () => ((await slowSpanIds(client, service)).size >= 5 ? true : undefined), 15_000, 'slow entries');
+      const stream = await client.xrange(`pulse:slow:${service}`, '-', '+');
+      const entries = stream.map(([, f]) => parseSlowStreamFields(f)).filter((e) => !e.ok || e.value.kind === 'request');
+      assert.ok(entries.length >= 3);
       for (const e of entries) {
         assert.ok(e.ok, e.ok ? '' : e.error);
-        assert.equal(e.value.kind, 'request');
         assert.equal(e.value.name, 'GET /orders/:id');
         assert.equal(e.value.route, '/orders/:id');
         assert.equal(e.value.method, 'GET');
@@ -128,6 +116,17 @@ describe('OTLP receiver with OpenTelemetry’s own exporters (no Pulse code in t
         assert.equal(e.value.server_id, 'web-1');
         assert.ok(e.value.duration_ms >= 1_499 && e.value.threshold_ms === 1_000);
       }
+
+      // CLIENT spans: a slow query named by its statement without a literal, an outgoing request by METHOD host/path.
+      const clients = stream.flatMap(([, f]) => {
+        const e = parseSlowStreamFields(f);
+        return e.ok && e.value.kind !== 'request' ? [[e.value.kind, e.value.name, e.value.method, e.value.status]] : [];
+      });
+      assert.deepEqual(clients.slice(0, 2), [
+        ['query', 'SELECT * FROM cards WHERE number = ? AND owner_id = ?', undefined, undefined],
+        ['outgoing', 'POST payments.example.com/v1/cards/:id/charges', 'POST', 402],
+      ]);
+      assert.ok(!JSON.stringify(stream).includes('4111 1111'), 'no literal of a query in Redis');
 
       // Exceptions, fingerprinted as the Node exporter does.
       const members = await waitFor(

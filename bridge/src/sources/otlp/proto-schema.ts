@@ -1,15 +1,15 @@
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import protobuf from 'protobufjs';
 import { DecodeTally, OTLP_LIMITS } from './limits.js';
 
 /**
- * opentelemetry-proto's `.proto` files, as the pinned `@opentelemetry/otlp-grpc-exporter-base@0.38.0` ships them
- * (`build/protos`), compiled by protobufjs when the receiver starts. Nothing of them is copied into this repository.
- * Their version predates `partial_success`; the two response messages get it here, with the field numbers of
- * opentelemetry-proto 1.x, and `google.rpc.Status` (OTLP/HTTP's error body) is declared the same way.
+ * opentelemetry-proto's official `.proto` files at a tagged release, vendored unchanged in `bridge/proto/` with their
+ * LICENSE (`PROVENANCE.json` says the tag, its commit and each file's git blob id; `proto/vendor.mjs` moves to another
+ * tag), compiled by protobufjs when the receiver starts. The same depth from `src/` and `dist/`.
+ * `google.rpc.Status` (OTLP/HTTP's error body), which opentelemetry-proto does not carry, is declared here.
  */
-const PROTOS_PACKAGE = '@opentelemetry/otlp-grpc-exporter-base/package.json';
+const PROTOS_DIR = fileURLToPath(new URL('../../../proto/', import.meta.url));
 const SERVICE_FILES = [
   'opentelemetry/proto/collector/metrics/v1/metrics_service.proto',
   'opentelemetry/proto/collector/trace/v1/trace_service.proto',
@@ -23,17 +23,6 @@ export interface OtlpSchema {
   status: protobuf.Type;
   /** Counts what the next decodes read against `tally` (one request at a time: decoding is synchronous). */
   countInto(tally: DecodeTally | undefined): void;
-}
-
-function addPartialSuccess(root: protobuf.Root, response: string, rejectedField: string): protobuf.Type {
-  const type = root.lookupType(response);
-  const partial = new protobuf.Type(`${type.name}PartialSuccess`)
-    .add(new protobuf.Field(rejectedField, 1, 'int64'))
-    .add(new protobuf.Field('errorMessage', 2, 'string'));
-  type.parent?.add(partial);
-  // protobufjs names the fields it parses in lowerCamelCase; these follow suit (the wire knows only the numbers).
-  type.add(new protobuf.Field('partialSuccess', 1, partial.name));
-  return type;
 }
 
 /**
@@ -55,16 +44,9 @@ function wrapDecode(type: protobuf.Type, before: () => void, after?: () => void)
 }
 
 export function loadOtlpSchema(): OtlpSchema {
-  const base = join(dirname(createRequire(import.meta.url).resolve(PROTOS_PACKAGE)), 'build', 'protos');
   const root = new protobuf.Root();
-  root.resolvePath = (_origin, target) => join(base, target);
+  root.resolvePath = (_origin, target) => join(PROTOS_DIR, target);
   root.loadSync(SERVICE_FILES);
-  const metricsResponse = addPartialSuccess(
-    root,
-    'opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceResponse',
-    'rejectedDataPoints',
-  );
-  const tracesResponse = addPartialSuccess(root, 'opentelemetry.proto.collector.trace.v1.ExportTraceServiceResponse', 'rejectedSpans');
   const status = new protobuf.Type('Status').add(new protobuf.Field('code', 1, 'int32')).add(new protobuf.Field('message', 2, 'string'));
   root.define('google.rpc').add(status);
   root.resolveAll();
@@ -89,8 +71,8 @@ export function loadOtlpSchema(): OtlpSchema {
   return {
     metricsRequest: t('opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceRequest'),
     tracesRequest: t('opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest'),
-    metricsResponse,
-    tracesResponse,
+    metricsResponse: t('opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceResponse'),
+    tracesResponse: t('opentelemetry.proto.collector.trace.v1.ExportTraceServiceResponse'),
     status,
     countInto(next) {
       tally = next;

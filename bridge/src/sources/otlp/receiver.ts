@@ -1,12 +1,11 @@
 import {
-  NameFilter,
   type OtlpMetricsRequest,
-  type OtlpSpanRules,
   type OtlpTracesRequest,
   otlpMetricsToHeartbeats,
   otlpTracesToEntries,
   type PulseHeartbeat,
-  ThresholdMatcher,
+  type SpanRules,
+  spanRules,
 } from '@gravito/pulse-protocol';
 import { otlpCommands } from './commands.js';
 import { OtlpCounts } from './counts.js';
@@ -16,9 +15,6 @@ import type { OtlpSchema } from './proto-schema.js';
 import type { OtlpRedisWriter } from './redis-writer.js';
 import { type EncodedResponse, successResponse } from './response.js';
 import { ServerMemory } from './server-memory.js';
-
-/** The Node exporter's defaults: 1 s for every request and job, nothing ignored. */
-export const DEFAULT_OTLP_SPAN_RULES: OtlpSpanRules = { thresholds: new ThresholdMatcher([], 1_000), ignore: new NameFilter([]) };
 
 const MAX_ERROR_MESSAGE = 512;
 
@@ -35,7 +31,8 @@ export class OtlpReceiver {
   constructor(
     private readonly schema: OtlpSchema,
     private readonly writer: OtlpRedisWriter,
-    private readonly rules: OtlpSpanRules = DEFAULT_OTLP_SPAN_RULES,
+    /** The Node exporter's rules; by default its defaults (1 s for every kind, nothing ignored). */
+    private readonly rules: SpanRules = spanRules(),
   ) {}
 
   /** Refuses before reading a byte while Redis cannot take writes. */

@@ -1,6 +1,7 @@
-import type { OtlpSpanRules } from '@gravito/pulse-protocol';
+import { type SpanRules, spanRules } from '@gravito/pulse-protocol';
 import type { Router } from 'express';
 import type { Logger } from 'pino';
+import type { BridgeConfig } from '../../config/config.js';
 import type { RedisHandle } from '../../redis/connection.js';
 import { loadOtlpSchema } from './proto-schema.js';
 import { OtlpReceiver } from './receiver.js';
@@ -13,9 +14,21 @@ export interface OtlpSource {
   routes: Router;
 }
 
-export function createOtlpSource(redis: RedisHandle, writeTimeoutMs: number, log: Logger, rules?: OtlpSpanRules): OtlpSource {
+export function createOtlpSource(redis: RedisHandle, writeTimeoutMs: number, log: Logger, rules: SpanRules): OtlpSource {
   const schema = loadOtlpSchema();
   const receiver = new OtlpReceiver(schema, new OtlpRedisWriter(redis, writeTimeoutMs), rules);
   log.info('OTLP/HTTP receiver on POST /v1/metrics and /v1/traces');
   return { receiver, routes: otlpRoutes(schema, receiver, log) };
+}
+
+/** The receiver's slow-entry rules from the bridge's settings (`PULSE_THRESHOLD_MS`, `PULSE_IGNORE`, …). */
+export function otlpSpanRules(config: BridgeConfig): SpanRules {
+  return spanRules({
+    thresholdMs: config.otlpThresholdMs,
+    queryThresholdMs: config.otlpQueryThresholdMs,
+    outgoingThresholdMs: config.otlpOutgoingThresholdMs,
+    ignore: config.otlpIgnore,
+    queryIgnore: config.otlpQueryIgnore,
+    outgoingIgnore: config.otlpOutgoingIgnore,
+  });
 }
