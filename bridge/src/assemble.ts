@@ -1,13 +1,18 @@
 import type { AddressInfo } from 'node:net';
-import { type OtlpSpanRules, PULSE_EVENTS } from '@gravito/pulse-protocol';
+import { PULSE_EVENTS, type SpanRules } from '@gravito/pulse-protocol';
 import { pino } from 'pino';
 import type { Bridge, BridgeOptions } from './bridge-api.js';
 import { type BridgeConfig, DEFAULTS } from './config/config.js';
 import { PulseApi } from './http/api.js';
 import { createApp } from './http/app.js';
 import type { GuessPolicy } from './http/guess-limiter.js';
+import { historyRoutes } from './http/history-route.js';
 import { createLimitedServer, isLoopback } from './http/server-limits.js';
 import { BridgeMetrics } from './metrics/bridge-metrics.js';
+import { withHistoryMetrics } from './metrics/history-metrics.js';
+import { HISTORY_DEFAULTS, type HistoryOptions } from './monitor/history/history-options.js';
+import { HistoryReader } from './monitor/history/history-reader.js';
+import { HistoryService } from './monitor/history/history-service.js';
 import { MonitorService } from './monitor/monitor-service.js';
 import { ZenithMirror } from './quasar/mirror.js';
 import { quasarMetrics } from './quasar/quasar-metrics.js';
@@ -16,7 +21,7 @@ import { ZenithRoutes } from './quasar/zenith-routes.js';
 import { ZenithView } from './quasar/zenith-view.js';
 import { connectRedis, type RedisHandle } from './redis/connection.js';
 import { withOtlpMetrics } from './sources/otlp/otlp-metrics.js';
-import { createOtlpSource, type OtlpSource } from './sources/otlp/source.js';
+import { createOtlpSource, type OtlpSource, otlpSpanRules } from './sources/otlp/source.js';
 import { SseBroadcaster } from './sse/broadcaster.js';
 import { webRoutes } from './web/routes.js';
 
@@ -30,13 +35,17 @@ export interface BridgeInternals extends Bridge {
   readonly quasar: { reader?: QuasarReader; mirror?: ZenithMirror; routes: ZenithRoutes };
   /** The OTLP receiver, when `otlp` is on. */
   readonly otlp?: OtlpSource;
+  /** Period views' writer, unless `history` is off. */
+  readonly history?: HistoryService;
 }
 
 /** Tests only, on top of the public options: token guessing slowed with other numbers (a small client table). */
 export interface AssembleOptions extends BridgeOptions {
   guessPolicy?: Partial<GuessPolicy>;
-  /** Tests and benches: the OTLP receiver's thresholds and ignore patterns (default: 1 s, none). */
-  otlpSpanRules?: OtlpSpanRules;
+  /** Tests and benches: the OTLP receiver's thresholds and ignore patterns (default: the config's `PULSE_THRESHOLD_MS`, …). */
+  otlpSpanRules?: SpanRules;
+  /** Tests and benches: history's caps, settle time and time scale (shorter buckets). */
+  history?: Partial<Omit<HistoryOptions, 'retention'>>;
 }
 
 /** Builds a bridge with its parts exposed, for the tests and benchmarks; `createBridge` is the public face. */
@@ -96,9 +105,18 @@ export function assembleBridge(partial: Partial<BridgeConfig> = {}, options: Ass
       ),
     status: (status) => sse.events(PULSE_EVENTS.status, [{ data: JSON.stringify(status) }]),
   });
-  // The bridge writes to Redis only when the mirror is asked for.
+  // The mirror writes to Redis only when asked for (history, on by default, writes its own keys: see below).
   const mirror = config.zenithMirror ? new ZenithMirror(redis, log) : undefined;
   if (mirror) monitor.subscribe({ snapshot: (snapshot) => mirror.mirror(snapshot) });
+  // PULSE_HISTORY_TIME_SCALE (tests that start the CLI) unless a test passes its own.
+  const historyOptions: HistoryOptions = {
+    ...HISTORY_DEFAULTS,
+    timeScale: config.historyTimeScale,
+    ...options.history,
+    retention: config.history,
+  };
+  const history = config.history === 'off' ? undefined : new HistoryService(redis, historyOptions, log, quasarReader);
+  if (history) monitor.subscribe({ snapshot: (snapshot) => history.snapshot(snapshot), slow: (events) => history.slow(events) });
   const zenith = new ZenithRoutes(
     monitor,
     new ZenithView(quasarReader),
@@ -106,10 +124,15 @@ export function assembleBridge(partial: Partial<BridgeConfig> = {}, options: Ass
     log,
   );
   // The receiver writes GPP into the Redis the monitor reads: it is a source like any SDK.
-  const otlp = config.otlp ? createOtlpSource(redis, config.redisTimeoutMs * 2, log, options.otlpSpanRules) : undefined;
+  const otlp = config.otlp
+    ? createOtlpSource(redis, config.redisTimeoutMs * 2, log, options.otlpSpanRules ?? otlpSpanRules(config))
+    : undefined;
   const metrics = new BridgeMetrics(monitor, sse, {
     maxRoutesPerApp: config.metricsMaxRoutes,
-    extension: withOtlpMetrics(quasarMetrics(quasarReader, mirror, zenith.stream), otlp?.receiver.counts),
+    extension: withHistoryMetrics(
+      withOtlpMetrics(quasarMetrics(quasarReader, mirror, zenith.stream), otlp?.receiver.counts),
+      history?.counts,
+    ),
     log,
   });
   const api = new PulseApi(redis, config.redisTimeoutMs * 2, () => monitor.caps.reached('api_reads', 1, { path: 'JSON API' }));
@@ -127,6 +150,12 @@ export function assembleBridge(partial: Partial<BridgeConfig> = {}, options: Ass
     zenith,
     web,
     otlp: otlp?.routes,
+    history: historyRoutes({
+      reader: history ? new HistoryReader(redis, historyOptions.timeScale) : undefined,
+      retention: config.history,
+      timeoutMs: config.redisTimeoutMs * 4,
+      onRefused: () => monitor.caps.reached('api_reads', 1, { path: 'history' }),
+    }),
   });
   const server = createLimitedServer(app);
 
@@ -140,6 +169,7 @@ export function assembleBridge(partial: Partial<BridgeConfig> = {}, options: Ass
     server,
     quasar: { reader: quasarReader, mirror, routes: zenith },
     otlp,
+    history,
     start() {
       return new Promise((resolve, reject) => {
         server.once('error', reject);
@@ -166,7 +196,8 @@ export function assembleBridge(partial: Partial<BridgeConfig> = {}, options: Ass
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeIdleConnections();
         const deadline = new Promise<void>((resolve) => setTimeout(resolve, timeoutMs).unref());
-        await Promise.race([Promise.all([monitor.stop().then(() => mirror?.settled()), closed]), deadline]);
+        const settled = monitor.stop().then(() => Promise.all([mirror?.settled(), history?.stop()]));
+        await Promise.race([Promise.all([settled, closed]), deadline]);
         server.closeAllConnections();
         await redis.close();
         log.info('pulse-bridge stopped');

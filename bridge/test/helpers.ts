@@ -16,13 +16,25 @@ import {
   SystemPulseDeltaEvent,
   SystemPulseEvent,
 } from '@gravito/pulse-protocol';
-import { eventually, startRedis, type TestRedis } from '@gravito/pulse-testkit';
+import {
+  eventually,
+  launchChromium,
+  startRedis,
+  startRedisCluster,
+  type TestBrowser,
+  type TestRedis,
+  type TestRedisCluster,
+} from '@gravito/pulse-testkit';
 import type { TSchema } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
-import type { Redis } from 'ioredis';
+import { Cluster, type Redis } from 'ioredis';
 import { pino } from 'pino';
-import { assembleBridge, type BridgeInternals } from '../src/assemble.js';
-import type { BridgeConfig, BridgeOptions } from '../src/index.js';
+import { type AssembleOptions, assembleBridge, type BridgeInternals } from '../src/assemble.js';
+import type { BridgeConfig } from '../src/index.js';
+import { BridgeMetrics, type MetricsOptions } from '../src/metrics/bridge-metrics.js';
+import { MonitorService } from '../src/monitor/monitor-service.js';
+import { connectRedis } from '../src/redis/connection.js';
+import { SseBroadcaster } from '../src/sse/broadcaster.js';
 
 const vectors = (name: string) => JSON.parse(readFileSync(new URL(`../../protocol/vectors/${name}.json`, import.meta.url), 'utf8')).cases;
 
@@ -68,7 +80,7 @@ export const silentLogger = pino({ level: 'silent' });
 export async function startBridge(
   config: Partial<BridgeConfig>,
   intervalMs = 200,
-  options: Omit<BridgeOptions, 'unsafeIntervalMs'> = {},
+  options: Omit<AssembleOptions, 'unsafeIntervalMs'> = {},
 ): Promise<{ bridge: BridgeInternals; url: string; stop: () => Promise<void> }> {
   const bridge = assembleBridge(
     { host: '127.0.0.1', port: 0, logLevel: 'silent', redisTimeoutMs: 500, ...config },
@@ -76,6 +88,19 @@ export async function startBridge(
   );
   const { url } = await bridge.start();
   return { bridge, url, stop: () => bridge.stop(2_000) };
+}
+
+/** A bridge polling every 200 ms that has already seen `app`, whose one server ("web-1") this writes first. */
+export async function startBridgeSeeing(redis: TestRedis, app: string, config: Partial<BridgeConfig> = {}): ReturnType<typeof startBridge> {
+  await writeHeartbeat(redis.client(), app, 'web-1');
+  const bridge = await startBridge({ ...config, redisUrl: redis.url }, 200);
+  try {
+    await waitFor(() => bridge.bridge.monitor.getAggregateMetrics().apps.some((a) => a.app === app) || undefined, 3_000, `${app} seen`);
+  } catch (err) {
+    await bridge.stop();
+    throw err;
+  }
+  return bridge;
 }
 
 /** A bridge whose log lines (info and up) are kept, parsed: to check that each bad input is logged once. */
@@ -88,25 +113,100 @@ export async function startLoggedBridge(
   return { ...(await startBridge(config, intervalMs, { logger })), logs };
 }
 
+export interface SuiteRedisAndBridge {
+  redis: TestRedis;
+  client: Redis;
+  bridge: Awaited<ReturnType<typeof startBridge>>;
+}
+
 /**
  * A suite's own Redis (with a client, closed with it) and bridge, started before its tests and stopped after
  * them. Read the fields inside tests (they are set once `before` has run).
  */
-export function suiteRedisAndBridge(
-  intervalMs = 200,
-  config: Partial<BridgeConfig> = {},
-): { redis: TestRedis; client: Redis; bridge: Awaited<ReturnType<typeof startBridge>> } {
-  const suite = {} as { redis: TestRedis; client: Redis; bridge: Awaited<ReturnType<typeof startBridge>> };
+export function suiteRedisAndBridge(intervalMs = 200, config: Partial<BridgeConfig> = {}): SuiteRedisAndBridge {
+  const suite = suiteRedis() as SuiteRedisAndBridge;
   before(async () => {
-    suite.redis = await startRedis();
-    suite.client = suite.redis.client();
     suite.bridge = await startBridge({ ...config, redisUrl: suite.redis.url }, intervalMs);
   });
   after(async () => {
     await suite.bridge?.stop();
+  });
+  return suite;
+}
+
+/**
+ * A suite's own Redis Cluster of 3 masters and a writer of it, started before its tests and stopped after them (read
+ * them inside tests). `failover`: a replica for each master and a 1 s node timeout, so that a replica takes over in
+ * about 2 s rather than Redis's default 15 s, and a writer whose commands give up after 1 s.
+ */
+export function suiteCluster({ failover = false } = {}): { cluster: TestRedisCluster; writer: Cluster } {
+  const suite = {} as { cluster: TestRedisCluster; writer: Cluster };
+  before(async () => {
+    suite.cluster = await startRedisCluster(failover ? { masters: 3, replicas: 1, nodeTimeoutMs: 1_000 } : {});
+    suite.writer = new Cluster([...suite.cluster.nodes], failover ? { redisOptions: { commandTimeout: 1_000 } } : {});
+    suite.writer.on('error', () => {});
+  });
+  after(async () => {
+    suite.writer?.disconnect();
+    await suite.cluster?.stop();
+  });
+  return suite;
+}
+
+/** A suite's own Redis and a client of it, started before its tests and stopped after them (read them inside tests). */
+export function suiteRedis(): { redis: TestRedis; client: Redis } {
+  const suite = {} as { redis: TestRedis; client: Redis };
+  before(async () => {
+    suite.redis = await startRedis();
+    suite.client = suite.redis.client();
+  });
+  after(async () => {
     await suite.redis?.stop();
   });
   return suite;
+}
+
+/** `suiteRedisAndBridge` and a Chromium of the suite's own, for tests of the page. */
+export function suitePage(intervalMs = 250, config: Partial<BridgeConfig> = {}): SuiteRedisAndBridge & { browser: TestBrowser } {
+  const suite = suiteRedisAndBridge(intervalMs, config) as SuiteRedisAndBridge & { browser: TestBrowser };
+  before(async () => {
+    suite.browser = await launchChromium();
+  });
+  after(async () => {
+    await suite.browser?.close();
+  });
+  return suite;
+}
+
+/**
+ * A monitor that polls only when a test calls `monitor.tick()`, on a connection of its own that is ready: for tests
+ * that drive time themselves. `close()` stops both.
+ */
+export async function manualMonitor(
+  redisUrl: string,
+): Promise<{ handle: ReturnType<typeof connectRedis>; monitor: MonitorService; close(): Promise<void> }> {
+  const handle = connectRedis(redisUrl, { timeoutMs: 500 });
+  const monitor = new MonitorService(
+    handle,
+    { intervalMs: 1_000, lostAfterMs: 15_000, forgetAfterMs: 600_000, tickTimeoutMs: 1_000 },
+    silentLogger,
+  );
+  await waitFor(() => handle.ready() || undefined, 3_000, 'redis ready');
+  return {
+    handle,
+    monitor,
+    close: async () => {
+      await monitor.stop();
+      await handle.close();
+    },
+  };
+}
+
+/** `/metrics` of `monitor` without HTTP: `scrape()` renders the text format; `close()` closes its SSE side. */
+export function manualMetrics(monitor: MonitorService, options: MetricsOptions): { scrape(): Promise<string>; close(): void } {
+  const sse = new SseBroadcaster({ maxClients: 1, maxBufferBytes: 1 << 20 }, silentLogger, monitor.lastSnapshot());
+  const metrics = new BridgeMetrics(monitor, sse, options);
+  return { scrape: async () => Buffer.concat((await metrics.scrape(false)).body).toString(), close: () => sse.close() };
 }
 
 /** Probes every 25 ms until `probe` gives a value (the testkit's `eventually`, in the argument order these tests use). */

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { PULSE_EVENTS, slowKey, slowStreamFields } from '@gravito/pulse-protocol';
 import { run, startRedis, type TestRedis } from '@gravito/pulse-testkit';
-import { SseClient, slowEntry, startBridge, waitFor, writeHeartbeat } from './helpers.js';
+import { SseClient, slowEntry, startBridgeSeeing, waitFor } from './helpers.js';
 
 describe('metric labels stay bounded', () => {
   let redis: TestRedis;
@@ -16,10 +16,8 @@ describe('metric labels stay bounded', () => {
   it('caps routes per app (the rest count as "other"), and maps unknown methods to OTHER', async () => {
     const app = 'label-cap';
     const client = redis.client();
-    await writeHeartbeat(client, app, 'web-1');
-    const bridge = await startBridge({ redisUrl: redis.url, metricsMaxRoutes: 3 }, 200);
+    const bridge = await startBridgeSeeing(redis, app, { metricsMaxRoutes: 3 });
     try {
-      await waitFor(() => bridge.bridge.monitor.getAggregateMetrics().apps.some((a) => a.app === app), 3_000, 'app seen');
       const sse = await SseClient.connect(`${bridge.url}/api/pulse/stream`);
       for (let i = 0; i < 6; i++)
         await client.xadd(slowKey(app), '*', ...slowStreamFields(slowEntry({ route: `/r/${i}`, name: `GET /r/${i}` })));

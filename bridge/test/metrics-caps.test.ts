@@ -9,11 +9,10 @@ import type { Redis } from 'ioredis';
 import { BridgeMetrics } from '../src/metrics/bridge-metrics.js';
 import { PULSE_METRICS } from '../src/metrics/names.js';
 import { SnapshotFamilies } from '../src/metrics/snapshot-families.js';
-import { MonitorService } from '../src/monitor/monitor-service.js';
+import type { MonitorService } from '../src/monitor/monitor-service.js';
 import { DEFAULT_QUEUE_LIMITS, MAX_QUEUES_PER_APP } from '../src/quasar/queue-families.js';
-import { connectRedis } from '../src/redis/connection.js';
 import { SseBroadcaster } from '../src/sse/broadcaster.js';
-import { SseClient, silentLogger, startLoggedBridge, waitFor, writeHeartbeat } from './helpers.js';
+import { manualMonitor, SseClient, silentLogger, startLoggedBridge, waitFor, writeHeartbeat } from './helpers.js';
 
 const AGENTS = 4_000;
 const QUEUES_PER_AGENT = 100;
@@ -230,22 +229,16 @@ describe('the per-server families stop at their caps; a family whose render fail
   let redis: TestRedis;
   let client: Redis;
   let monitor: MonitorService;
-  let handle: ReturnType<typeof connectRedis>;
+  let closeMonitor: (() => Promise<void>) | undefined;
   before(async () => {
     redis = await startRedis();
     client = redis.client();
     for (let i = 0; i < SERVERS; i++) await writeHeartbeat(client, APP, `web-${String(i).padStart(2, '0')}`);
-    handle = connectRedis(redis.url, { timeoutMs: 500 });
-    monitor = new MonitorService(
-      handle,
-      { intervalMs: 1_000, lostAfterMs: 15_000, forgetAfterMs: 600_000, tickTimeoutMs: 1_000 },
-      silentLogger,
-    );
-    await waitFor(() => handle.ready() || undefined, 3_000, 'redis ready');
+    ({ monitor, close: closeMonitor } = await manualMonitor(redis.url));
     await monitor.tick();
   });
   after(async () => {
-    await handle?.close();
+    await closeMonitor?.();
     await redis?.stop();
   });
 

@@ -3,10 +3,10 @@
 // shows no load figure it does not have.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { type PulseNode, quasarNodeKey } from '@gravito/pulse-protocol';
-import { launchChromium, skipWithoutChromium, startRedis, type TestBrowser, type TestRedis } from '@gravito/pulse-testkit';
-import { startBridge, waitFor } from './helpers.js';
+import { skipWithoutChromium } from '@gravito/pulse-testkit';
+import { suitePage, waitFor } from './helpers.js';
 
 const GO_AGENT: PulseNode = (
   JSON.parse(readFileSync(new URL('../../protocol/vectors/pulse-node.json', import.meta.url), 'utf8')).cases as {
@@ -19,27 +19,12 @@ const GO_AGENT: PulseNode = (
 const skip = skipWithoutChromium();
 
 describe('a Zenith Go agent on the Pulse page', { skip }, () => {
-  let redis: TestRedis;
-  let browser: TestBrowser;
-  let bridge: Awaited<ReturnType<typeof startBridge>>;
-
-  before(async () => {
-    redis = await startRedis();
-    bridge = await startBridge({ redisUrl: redis.url }, 250);
-    browser = await launchChromium();
-  });
-  after(async () => {
-    await browser?.close();
-    await bridge?.stop();
-    await redis?.stop();
-  });
+  const suite = suitePage();
 
   it('reads as degraded with its fault, lists its two queue workers, and says its load is not reported', async () => {
-    await redis
-      .client()
-      .set(quasarNodeKey(GO_AGENT.service, GO_AGENT.id), JSON.stringify({ ...GO_AGENT, timestamp: Date.now() }), 'EX', 60);
-    const { page, log } = await browser.open();
-    await page.goto(`${bridge.url}/`);
+    await suite.client.set(quasarNodeKey(GO_AGENT.service, GO_AGENT.id), JSON.stringify({ ...GO_AGENT, timestamp: Date.now() }), 'EX', 60);
+    const { page, log } = await suite.browser.open();
+    await page.goto(`${suite.bridge.url}/`);
     const card = page.locator('#app-shop-laravel .card.server');
     await waitFor(async () => (await card.count()) === 1, 10_000, 'the agent’s card');
 

@@ -513,11 +513,15 @@ describe('the Pulse page in Chromium', { skip }, () => {
         const quasar = page.locator(`${section} .card.server`, { has: page.locator('h4:text-is("vm-quasar")') });
         assert.match(await textOf(quasar.locator('.processes')), /> 100 y/);
 
-        const scroller = `document.querySelector('${section} .table-scroll')`;
+        const scroller = `document.querySelector('${section} .card.slow .table-scroll')`;
         const scrolls = await page.evaluate(`${scroller}.scrollWidth > ${scroller}.clientWidth`);
         assert.equal(scrolls, viewport.width === 390, `the slow table scrolls at ${viewport.width} px`);
-        assert.equal(await page.locator(`${section} .scroll-hint`).isVisible(), scrolls, 'the hint shows exactly when the table scrolls');
-        if (scrolls) assert.match(await textOf(page.locator(`${section} .scroll-hint`)), /Scroll the table sideways/);
+        assert.equal(
+          await page.locator(`${section} .card.slow .scroll-hint`).isVisible(),
+          scrolls,
+          'the hint shows exactly when the table scrolls',
+        );
+        if (scrolls) assert.match(await textOf(page.locator(`${section} .card.slow .scroll-hint`)), /Scroll the table sideways/);
         assert.deepEqual(log.errors, []);
       } finally {
         await page.close();

@@ -3,12 +3,8 @@ import { after, before, describe, it } from 'node:test';
 import { type SlowEntry, slowKey, slowStreamFields } from '@gravito/pulse-protocol';
 import { run, startRedis, type TestRedis } from '@gravito/pulse-testkit';
 import type { Redis } from 'ioredis';
-import { BridgeMetrics } from '../src/metrics/bridge-metrics.js';
 import { SLOW_ROUTE_SLOT_MS, SLOW_ROUTE_WINDOW_MS, WindowMax } from '../src/metrics/window-max.js';
-import { MonitorService } from '../src/monitor/monitor-service.js';
-import { connectRedis } from '../src/redis/connection.js';
-import { SseBroadcaster } from '../src/sse/broadcaster.js';
-import { silentLogger, slowEntry, startBridge, waitFor, writeHeartbeat } from './helpers.js';
+import { manualMetrics, manualMonitor, slowEntry, startBridgeSeeing, waitFor, writeHeartbeat } from './helpers.js';
 
 const GAUGE = 'pulse_slow_route_max_duration_seconds';
 
@@ -36,10 +32,8 @@ describe('pulse_slow_route_max_duration_seconds', () => {
   it('serves the slowest entry per route on /metrics, with the route cap of pulse_slow_entries_total', async () => {
     const app = 'slow-route-max';
     const client = redis.client();
-    await writeHeartbeat(client, app, 'web-1');
-    const bridge = await startBridge({ redisUrl: redis.url, metricsMaxRoutes: 2 }, 200);
+    const bridge = await startBridgeSeeing(redis, app, { metricsMaxRoutes: 2 });
     try {
-      await waitFor(() => bridge.bridge.monitor.getAggregateMetrics().apps.some((a) => a.app === app), 3_000, 'app seen');
       // Two routes with known durations; /a's slowest comes first, then a faster one that must not lower it.
       await addSlow(client, app, { route: '/a', name: 'GET /a', duration_ms: 1_500 });
       await addSlow(client, app, { route: '/a', name: 'GET /a', duration_ms: 2_500 });
@@ -86,28 +80,20 @@ describe('pulse_slow_route_max_duration_seconds', () => {
     const app = 'slow-route-window';
     const client = redis.client();
     await writeHeartbeat(client, app, 'web-1');
-    const handle = connectRedis(redis.url, { timeoutMs: 500 });
-    const monitor = new MonitorService(
-      handle,
-      { intervalMs: 1_000, lostAfterMs: 15_000, forgetAfterMs: 600_000, tickTimeoutMs: 1_000 },
-      silentLogger,
-    );
-    const sse = new SseBroadcaster({ maxClients: 1, maxBufferBytes: 1 << 20 }, silentLogger, monitor.lastSnapshot());
+    const { monitor, close } = await manualMonitor(redis.url);
     let now = 1_000_000;
-    const metrics = new BridgeMetrics(monitor, sse, { maxRoutesPerApp: 10, clock: () => now });
-    const scrape = async () => Buffer.concat((await metrics.scrape(false)).body).toString();
+    const metrics = manualMetrics(monitor, { maxRoutesPerApp: 10, clock: () => now });
     try {
-      await waitFor(() => handle.ready(), 3_000, 'redis ready');
       await monitor.tick(); // finds the app; its slow stream is followed from the next tick
       await addSlow(client, app, { route: '/a', name: 'GET /a', duration_ms: 2_000 });
       await monitor.tick();
-      assert.deepEqual(samples(await scrape(), GAUGE, app), new Map([['request GET /a', 2]]));
+      assert.deepEqual(samples(await metrics.scrape(), GAUGE, app), new Map([['request GET /a', 2]]));
 
       now += 30_000;
       await addSlow(client, app, { route: '/b', name: 'GET /b', duration_ms: 1_200 });
       await monitor.tick();
       assert.deepEqual(
-        samples(await scrape(), GAUGE, app),
+        samples(await metrics.scrape(), GAUGE, app),
         new Map([
           ['request GET /a', 2],
           ['request GET /b', 1.2],
@@ -116,19 +102,18 @@ describe('pulse_slow_route_max_duration_seconds', () => {
 
       // /a was read 65 s ago: past its window; /b (35 s ago) stays. The counter keeps both.
       now += 35_000;
-      const text = await scrape();
+      const text = await metrics.scrape();
       assert.deepEqual(samples(text, GAUGE, app), new Map([['request GET /b', 1.2]]));
       assert.equal(samples(text, 'pulse_slow_entries_total', app).size, 2);
 
       now += 35_000;
-      const empty = await scrape();
+      const empty = await metrics.scrape();
       assert.equal(samples(empty, GAUGE, app).size, 0);
       assert.match(empty, new RegExp(`\n# TYPE ${GAUGE} gauge\n`));
       await run('promtool', ['check', 'metrics'], { input: empty });
     } finally {
-      await monitor.stop();
-      sse.close();
-      await handle.close();
+      metrics.close();
+      await close();
     }
   });
 });

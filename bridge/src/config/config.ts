@@ -1,4 +1,5 @@
-import { parseRedisTarget } from '@gravito/pulse-protocol';
+import { DEFAULT_THRESHOLD_MS, MAX_THRESHOLD_MS, parseEnvList, parseRedisTarget, SPAN_RULE_ENV } from '@gravito/pulse-protocol';
+import { type HistoryRetention, parseHistoryRetention } from '../monitor/history/history-options.js';
 
 /**
  * The bridge's configuration: environment variables, overridden by command-line flags of the same name
@@ -32,10 +33,24 @@ export interface BridgeConfig {
   logLevel: string;
   /** Also read Zenith's agents (`gravito:quasar:node:*`) into the snapshot. */
   quasarRead: boolean;
-  /** Write every online server as a Zenith PulseNode (`gravito:quasar:node:{app}:{id}`). The bridge's only Redis write. */
+  /** Write every online server as a Zenith PulseNode (`gravito:quasar:node:{app}:{id}`). Besides history's own keys, the bridge's only Redis write. */
   zenithMirror: boolean;
   /** Receive OTLP/HTTP (`POST /v1/metrics`, `/v1/traces`) on this port, under the token, and write GPP. The second Redis writer. */
   otlp: boolean;
+  /**
+   * The OTLP receiver's slow-entry rules, under the Node exporter's variable names (the protocol's `SPAN_RULE_ENV`):
+   * the threshold of requests and jobs, of queries and of outgoing requests, and the names each never records.
+   */
+  otlpThresholdMs: number;
+  otlpQueryThresholdMs: number;
+  otlpOutgoingThresholdMs: number;
+  otlpIgnore: string[];
+  otlpQueryIgnore: string[];
+  otlpOutgoingIgnore: string[];
+  /** Period views (`GET /api/pulse/history`): the longest period kept in Redis, or `off`. */
+  history: HistoryRetention;
+  /** Tests only: divides history's periods and buckets (30: the 1 h period lasts 2 min, in 2 s buckets). */
+  historyTimeScale: number;
 }
 
 export class ConfigError extends Error {
@@ -70,6 +85,22 @@ const OPTIONS = {
   quasarRead: { env: 'PULSE_QUASAR_READ', short: '--quasar-read', describe: 'read Zenith agents (1/0)' },
   zenithMirror: { env: 'PULSE_ZENITH_MIRROR', short: '--zenith-mirror', describe: 'mirror servers into Zenith (1/0)' },
   otlp: { env: 'PULSE_OTLP', short: '--otlp', describe: 'receive OTLP/HTTP on /v1/metrics, /v1/traces (1/0)' },
+  otlpThresholdMs: { env: SPAN_RULE_ENV.thresholdMs, short: '--otlp-threshold-ms', describe: 'OTLP: slow request/job (ms)' },
+  otlpQueryThresholdMs: { env: SPAN_RULE_ENV.queryThresholdMs, short: '--otlp-query-threshold-ms', describe: 'OTLP: slow query (ms)' },
+  otlpOutgoingThresholdMs: {
+    env: SPAN_RULE_ENV.outgoingThresholdMs,
+    short: '--otlp-outgoing-threshold-ms',
+    describe: 'OTLP: slow outgoing request (ms)',
+  },
+  otlpIgnore: { env: SPAN_RULE_ENV.ignore, short: '--otlp-ignore', describe: 'OTLP: routes/jobs never recorded (globs, comma-separated)' },
+  otlpQueryIgnore: { env: SPAN_RULE_ENV.queryIgnore, short: '--otlp-query-ignore', describe: 'OTLP: statements never recorded (globs)' },
+  otlpOutgoingIgnore: {
+    env: SPAN_RULE_ENV.outgoingIgnore,
+    short: '--otlp-outgoing-ignore',
+    describe: 'OTLP: targets never recorded (globs)',
+  },
+  history: { env: 'PULSE_HISTORY', short: '--history', describe: 'period views kept in Redis: on (7d), off, 1h, 6h or 24h' },
+  historyTimeScale: { env: 'PULSE_HISTORY_TIME_SCALE', describe: 'tests only: history periods and buckets divided by this' },
 } satisfies Record<keyof BridgeConfig, Option>;
 
 export const DEFAULTS: BridgeConfig = {
@@ -89,6 +120,14 @@ export const DEFAULTS: BridgeConfig = {
   quasarRead: true,
   zenithMirror: false,
   otlp: false,
+  otlpThresholdMs: DEFAULT_THRESHOLD_MS,
+  otlpQueryThresholdMs: DEFAULT_THRESHOLD_MS,
+  otlpOutgoingThresholdMs: DEFAULT_THRESHOLD_MS,
+  otlpIgnore: [],
+  otlpQueryIgnore: [],
+  otlpOutgoingIgnore: [],
+  history: '7d',
+  historyTimeScale: 1,
 };
 
 /** Options that are on or off: their flag may stand alone (`--zenith-mirror` means `--zenith-mirror 1`). */
@@ -194,6 +233,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: readonly 
   const streamIntervalMs = int('streamIntervalMs', 1_000, 5_000, DEFAULTS.streamIntervalMs);
   const lostAfterMs = int('lostAfterMs', 1_000, 86_400_000, DEFAULTS.lostAfterMs);
   const forgetAfterMs = int('forgetAfterMs', 0, 7 * 86_400_000, DEFAULTS.forgetAfterMs);
+  const threshold = (key: keyof BridgeConfig) => int(key, 0, MAX_THRESHOLD_MS, DEFAULT_THRESHOLD_MS);
+  const globs = (key: keyof BridgeConfig) => parseEnvList(raw(key) ?? '');
   const logLevel = raw('logLevel') ?? DEFAULTS.logLevel;
   if (!LOG_LEVELS.has(logLevel))
     throw new ConfigError(`${name('logLevel')}=${JSON.stringify(logLevel)} is not one of ${[...LOG_LEVELS].join(', ')}`);
@@ -214,7 +255,23 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: readonly 
     quasarRead: bool('quasarRead', DEFAULTS.quasarRead),
     zenithMirror: bool('zenithMirror', DEFAULTS.zenithMirror),
     otlp: bool('otlp', DEFAULTS.otlp),
+    otlpThresholdMs: threshold('otlpThresholdMs'),
+    otlpQueryThresholdMs: threshold('otlpQueryThresholdMs'),
+    otlpOutgoingThresholdMs: threshold('otlpOutgoingThresholdMs'),
+    otlpIgnore: globs('otlpIgnore'),
+    otlpQueryIgnore: globs('otlpQueryIgnore'),
+    otlpOutgoingIgnore: globs('otlpOutgoingIgnore'),
+    history: history(name('history'), raw('history')),
+    // Up to 3600: the 1 h period then lasts a second; the buckets of every period stay at least 1 ms long.
+    historyTimeScale: int('historyTimeScale', 1, 3_600, DEFAULTS.historyTimeScale),
   };
+}
+
+function history(name: string, raw: string | undefined): HistoryRetention {
+  if (raw === undefined) return DEFAULTS.history;
+  const retention = parseHistoryRetention(raw);
+  if (retention === undefined) throw new ConfigError(`${name}=${JSON.stringify(raw)} is not on, off, 1h, 6h, 24h or 7d`);
+  return retention;
 }
 
 export function usage(): string {

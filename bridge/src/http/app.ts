@@ -28,6 +28,8 @@ export interface AppDeps {
   web: Router;
   /** OTLP/HTTP's `/v1/metrics` and `/v1/traces`, when the receiver is on: behind the token, like the data it writes. */
   otlp?: Router;
+  /** `GET /api/pulse/history` (http/history-route.ts). */
+  history?: Router;
 }
 
 export const STREAM_PATH = '/api/pulse/stream';
@@ -122,6 +124,7 @@ export function createApp(deps: AppDeps): express.Express {
 
   deps.zenith?.install(app);
   if (deps.otlp) app.use(deps.otlp);
+  if (deps.history) app.use(deps.history);
 
   app.get('/metrics', async (req, res) => {
     const scrape = await metrics.scrape(wantsOpenMetrics(req));

@@ -1,9 +1,10 @@
+import { SlowKind } from '@gravito/pulse-protocol';
 import { type Logger, pino } from 'pino';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, type Metric, type OpenMetricsContentType, Registry } from 'prom-client';
 import type { CapName, Caps } from '../monitor/caps.js';
 import type { MonitorService, Snapshot } from '../monitor/monitor-service.js';
 import type { SseBroadcaster } from '../sse/broadcaster.js';
-import { LabelCap, methodLabel } from './label-cap.js';
+import { LABEL_BYTES, LabelCap, methodLabel } from './label-cap.js';
 import { PULSE_METRICS as M, type MetricDefinition } from './names.js';
 import { RenderFailures, renderRegistry } from './render-failures.js';
 import { SnapshotFamilies } from './snapshot-families.js';
@@ -12,6 +13,8 @@ import { WindowMax } from './window-max.js';
 export interface MetricsOptions {
   maxRoutesPerApp: number;
   maxTypesPerApp?: number;
+  /** Bytes of distinct `route` label values in all (label-cap.ts's LABEL_BYTES when not given; tests pass less). */
+  maxRouteBytes?: number;
   /** Milliseconds from a clock that does not jump, for the slowest-per-route window (tests pass a fake one). */
   clock?: () => number;
   /** More metrics (Zenith compatibility): registered with the others, and families rendered per snapshot. */
@@ -48,6 +51,9 @@ function definition({ name, help, labelNames }: MetricDefinition) {
   return { name, help, labelNames };
 }
 
+/** `request`, `job`, `query`, `outgoing` and `other`: the kinds the protocol's reader lets through. */
+const SLOW_KINDS = SlowKind.anyOf.length;
+
 /** Slow-entry durations, seconds: slow entries start at their threshold (typically 0.5–2 s). */
 const DURATION_BUCKETS = [0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60];
 
@@ -74,7 +80,8 @@ export class BridgeMetrics {
     sse: SseBroadcaster,
     options: MetricsOptions,
   ) {
-    this.routes = new LabelCap(options.maxRoutesPerApp);
+    // Per app and kind: a reader reads every kind it does not know as `other`, so there are SLOW_KINDS of them.
+    this.routes = new LabelCap(options.maxRoutesPerApp, 1_000 * SLOW_KINDS, options.maxRouteBytes ?? LABEL_BYTES);
     this.types = new LabelCap(options.maxTypesPerApp ?? 100);
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry });
@@ -120,7 +127,7 @@ export class BridgeMetrics {
             app,
             kind: entry.kind,
             method: methodLabel(entry.method),
-            route: this.routes.value(app, entry.route ?? entry.name),
+            route: this.routes.value(`${app}\n${entry.kind}`, entry.route ?? entry.name),
           };
           const seconds = entry.duration_ms / 1000;
           slowTotal.inc(labels);
@@ -226,6 +233,15 @@ export class BridgeMetrics {
       registers,
       collect() {
         this.set(monitor.polls.ok ? 1 : 0);
+      },
+    });
+    new Gauge({
+      ...definition(M.heartbeatReadPath),
+      registers,
+      collect() {
+        // Unknown before the first read decided it: NaN, never a 0 that would read as "neither".
+        const path = monitor.heartbeats.path;
+        for (const each of ['tracking', 'scan'] as const) this.set({ path: each }, path === undefined ? Number.NaN : path === each ? 1 : 0);
       },
     });
     new Gauge({

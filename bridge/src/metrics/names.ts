@@ -115,7 +115,7 @@ export const PULSE_METRICS = {
   slowTotal: {
     name: 'pulse_slow_entries_total',
     type: 'counter',
-    help: 'Slow requests and jobs read from the apps slow streams',
+    help: 'Slow requests, jobs, queries and outgoing requests read from the apps slow streams',
     labelNames: ROUTE,
   },
   slowDuration: {
@@ -128,7 +128,7 @@ export const PULSE_METRICS = {
     name: 'pulse_slow_route_max_duration_seconds',
     type: 'gauge',
     // The window length is part of the help text; SLOW_ROUTE_WINDOW_MS (window-max.ts) must say the same.
-    help: 'Slowest slow entry read per route in the last 60 s, seconds; max_over_time gives the slowest over a range',
+    help: 'Slowest slow entry read per route (or job, query or outgoing request name) in the last 60 s, seconds; max_over_time gives the slowest over a range',
     labelNames: ROUTE,
   },
   exceptionsTotal: {
@@ -286,6 +286,12 @@ export const PULSE_METRICS = {
     help: 'Whether the last poll of Redis succeeded (1) or failed (0, the last state served on, pulse_bridge_data_age_seconds old)',
     labelNames: [],
   },
+  heartbeatReadPath: {
+    name: 'pulse_bridge_heartbeat_read_path',
+    type: 'gauge',
+    help: 'How heartbeats are read: 1 for the path in use, 0 for the other; tracking fetches only what changed (Redis client-side tracking), scan reads every key every poll (Redis refuses tracking, or a cluster); no value before the first poll',
+    labelNames: ['path'],
+  },
   dataAge: {
     name: 'pulse_bridge_data_age_seconds',
     type: 'gauge',
@@ -327,6 +333,12 @@ export const PULSE_METRICS = {
     type: 'counter',
     help: 'OTLP receiver (PULSE_OTLP=1), by signal (metrics, traces): requests accepted, partial (200 with items rejected) and refused_* by reason (not_otlp, media_type, body_bytes, attributes, spans, points, depth, busy, redis); items rejected_items, heartbeats_written, heartbeats_held (a required figure not sent yet), entries_written, invalid_payloads; servers_forgotten past the memory cap. All 0 with the receiver off',
     labelNames: ['signal', 'event'],
+  },
+  historyEvents: {
+    name: 'pulse_bridge_history_events_total',
+    type: 'counter',
+    help: 'Period views (PULSE_HISTORY), by event: slow_counted and exceptions_counted (entries added to the buckets), slow_folded and exceptions_folded (past the per-bucket cap of groups, counted as other), slow_gaps (the stream rotated past the cursor), exception_gaps (the set was trimmed past the cursor), exceptions_left_out, cursor_conflicts (another bridge counted first), passes_failed, writes_failed, servers_left_out (past the cap of servers with a series), script_refused. All 0 with history off',
+    labelNames: ['event'],
   },
 } as const satisfies Record<string, MetricDefinition>;
 

@@ -4,6 +4,7 @@ import { byId, el, textNode } from './dom.js';
 import { appFilter, streamQuery } from './filter.js';
 import { pluralize } from './format.js';
 import { HistoryLoader } from './history.js';
+import { PeriodSwitch } from './period-switch.js';
 import {
   EVENTS,
   type PulseErrorEvent,
@@ -167,11 +168,16 @@ function showLogin(message: string): void {
 }
 
 function start(token: string | undefined): void {
-  showFilter(appFilter(location.search));
-  dashboard(token, () => {
+  const apps = appFilter(location.search);
+  showFilter(apps);
+  const refused = () => {
     storeToken(undefined);
     location.reload();
-  });
+  };
+  // Live keeps its stream while a period is shown, so that switching back is instant.
+  dashboard(token, refused);
+  const periods = new PeriodSwitch(token, byId('apps'), apps, refused);
+  byId('app-nav').before(periods.selector);
 }
 
 /** With `?app=a,b` the page asks the stream for those apps only, and says so with a way back to all. */

@@ -15,8 +15,11 @@ import type {
 
 /** Points kept per sparkline: one per heartbeat, so about a minute at the SDK's 2–5 s interval. */
 export const HISTORY_POINTS = 30;
-/** Slow entries kept per app (newest first). */
-export const SLOW_KEPT = 15;
+/**
+ * Slow entries kept per app (newest first), of every kind: the recent window the Live view's slow cards group by
+ * name (count, slowest, newest). The page asks the JSON API for as many when it opens.
+ */
+export const SLOW_KEPT = 200;
 /** Exception groups kept per app; the least recent group goes first. */
 export const ERROR_GROUPS_KEPT = 50;
 /** A difference between the browser's and the bridge's clocks below this is delivery delay, not skew. */

@@ -5,14 +5,17 @@ import { ExceptionsCard } from './exceptions-card.js';
 import { HealthCard } from './health-card.js';
 import type { OffscreenUpdates } from './offscreen.js';
 import { ServerCard } from './server-card.js';
-import { SlowWidget } from './slow-widget.js';
+import { SLOW_CARDS, SlowWidget } from './slow-widget.js';
 
-/** One app: its health, slow entries and exceptions cards, then a card per server, keyed by server id. */
+/** One app: its health, slow cards (requests and jobs, queries, outgoing requests) and exceptions, then a card per server, keyed by server id. */
 export class AppSection {
   readonly root: HTMLElement;
   private readonly counts: HTMLParagraphElement;
   private readonly health: HealthCard;
+  /** Slow requests and jobs, beside the exceptions. */
   private readonly slow: SlowWidget;
+  /** Slow queries and slow outgoing requests, on a grid of their own below. */
+  private readonly clients: SlowWidget[];
   private readonly errors: ExceptionsCard;
   private readonly servers: HTMLDivElement;
   private readonly cards = new Map<string, ServerCard>();
@@ -24,7 +27,8 @@ export class AppSection {
     const titleId = `app-${app.name}-title`;
     this.counts = el('p', { className: 'app-counts' });
     this.health = new HealthCard(app.name);
-    this.slow = new SlowWidget(app.name);
+    this.slow = new SlowWidget(app.name, SLOW_CARDS.requests);
+    this.clients = [SLOW_CARDS.queries, SLOW_CARDS.outgoing].map((spec) => new SlowWidget(app.name, spec));
     this.errors = new ExceptionsCard(app.name);
     this.servers = el('div', { className: 'servers' });
     this.root = el(
@@ -38,10 +42,11 @@ export class AppSection {
         el('a', { className: 'only-link', text: `only ${app.name}`, attrs: { href: `?app=${encodeURIComponent(app.name)}` } }),
       ),
       el('div', { className: 'app-cards' }, this.health.root, this.slow.root, this.errors.root),
+      el('div', { className: 'client-cards' }, ...this.clients.map((card) => card.root)),
       el('h3', { className: 'servers-title', text: 'Servers' }),
       this.servers,
     );
-    this.slow.update(app);
+    this.updateSlow(app);
     this.errors.update(app);
   }
 
@@ -53,6 +58,7 @@ export class AppSection {
 
   updateSlow(app: AppState): void {
     this.slow.update(app);
+    for (const card of this.clients) card.update(app);
   }
 
   updateErrors(app: AppState): void {

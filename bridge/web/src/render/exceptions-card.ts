@@ -36,9 +36,22 @@ export class ExceptionsCard {
 }
 
 function item(group: ErrorGroup) {
+  return exceptionRow(group, [
+    textNode(`latest ${dateTime(group.latest)} on `),
+    el('bdi', { className: 'token', text: group.serverId }),
+    ...(group.route ? [textNode(' · '), el('bdi', { className: 'token' }, ...pathNodes(group.route))] : []),
+  ]);
+}
+
+/** One exception group's row, Live or in a period: its type and count, its message, then `meta` (when and where) and its fingerprint. */
+export function exceptionRow(
+  group: { type: string; count: number; message: string; fingerprint: string },
+  meta: readonly Node[],
+  className?: string,
+): HTMLLIElement {
   return el(
     'li',
-    {},
+    className ? { className } : {},
     el(
       'p',
       { className: 'error-head' },
@@ -46,13 +59,6 @@ function item(group: ErrorGroup) {
       el('span', { className: 'count', text: ` × ${group.count}` }),
     ),
     el('p', { className: 'error-message', text: group.message }),
-    el(
-      'p',
-      { className: 'error-meta' },
-      textNode(`latest ${dateTime(group.latest)} on `),
-      el('bdi', { className: 'token', text: group.serverId }),
-      ...(group.route ? [textNode(' · '), el('bdi', { className: 'token' }, ...pathNodes(group.route))] : []),
-      textNode(` · #${group.fingerprint.slice(0, 8)}`),
-    ),
+    el('p', { className: 'error-meta' }, ...meta, textNode(` · #${group.fingerprint.slice(0, 8)}`)),
   );
 }

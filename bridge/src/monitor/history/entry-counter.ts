@@ -1,0 +1,172 @@
+import {
+  ERRORS_WINDOW_MS,
+  HISTORY_APPS_KEY,
+  HISTORY_PERIOD_MS,
+  type HistoryPeriod,
+  historyCursorKey,
+  parseErrorMember,
+  parseSlowStreamFields,
+  SLOW_REPEAT_WINDOW_MS,
+  type SlowEntry,
+  slowEntryIdentity,
+} from '@gravito/pulse-protocol';
+import type { Logger } from 'pino';
+import type { RedisHandle } from '../../redis/connection.js';
+import { mapLimited } from '../../redis/read.js';
+import { noteScriptRefusal, scriptRefusal } from '../../redis/script-refusal.js';
+import { RepeatFilter } from '../repeat-filter.js';
+import { streamIdMillis } from '../tailers.js';
+import { applyPass } from './apply-script.js';
+import { BucketDeltas } from './bucket-deltas.js';
+import { readErrorsAfter, readSlowAfter, STREAM_START } from './feed-reads.js';
+import type { HistoryCounts } from './history-counts.js';
+import type { HistoryOptions } from './history-options.js';
+import type { ParsedSlowEntries } from './parsed-slow-entries.js';
+
+function parsedOrUndefined(fields: string[]): SlowEntry | undefined {
+  const parsed = parseSlowStreamFields(fields);
+  return parsed.ok ? parsed.value : undefined;
+}
+
+/** Slow-entry identities remembered per app to drop a writer's repeats, as the live feed does. */
+const MAX_REMEMBERED_IDENTITIES = 1_000;
+
+/**
+ * Counts each app's slow entries and exceptions into its buckets exactly once, from a cursor kept in Redis beside
+ * the buckets: read the cursor, read the entries after it (bounded), add them up, then apply the sums and move
+ * the cursor in one compare-and-set script (apply-script.ts). A bridge that restarts goes on from the cursor; two
+ * bridges on one Redis race, and the loser's pass is refused and read again. Where Redis refuses scripts, counting
+ * is off: said once in the log and in `script_refused`.
+ */
+export class EntryCounter {
+  private readonly repeats = new Map<string, RepeatFilter>();
+  private refusalLogged = false;
+
+  constructor(
+    private readonly redis: RedisHandle,
+    private readonly options: HistoryOptions,
+    private readonly periods: readonly HistoryPeriod[],
+    private readonly counts: HistoryCounts,
+    private readonly log: Logger,
+    private readonly parsed: ParsedSlowEntries,
+  ) {}
+
+  /**
+   * One pass over each app, `concurrency` at once, then one write that lists the apps that counted anything in
+   * the index (at once, not only when their first series bucket closes: the index is trimmed by the series writes).
+   * Never throws.
+   */
+  async countApps(apps: readonly string[], now: number, concurrency: number): Promise<void> {
+    const counted = await mapLimited(apps, concurrency, (app) => this.countApp(app, now));
+    const listed = apps.filter((_, i) => counted[i]);
+    if (listed.length === 0) return;
+    await this.redis.client.zadd(HISTORY_APPS_KEY, ...listed.flatMap((app) => [now, app])).catch(() => this.counts.add('writes_failed'));
+  }
+
+  /** One pass over one app: whether it counted anything. Never throws (a failed pass moves nothing and is read again next time). */
+  private async countApp(app: string, now: number): Promise<boolean> {
+    // Learned by whichever script ran first on this connection (the monitor's bounded read, most often).
+    const refusal = scriptRefusal(this.redis);
+    if (refusal !== undefined) {
+      this.noteRefusal(refusal);
+      return false;
+    }
+    try {
+      return await this.pass(app, now);
+    } catch (err) {
+      if (noteScriptRefusal(this.redis, err)) this.noteRefusal((err as Error).message);
+      else this.counts.add('passes_failed');
+      return false;
+    }
+  }
+
+  /** Forgets the apps no longer followed. */
+  retain(apps: ReadonlySet<string>): void {
+    for (const app of this.repeats.keys()) if (!apps.has(app)) this.repeats.delete(app);
+  }
+
+  private async pass(app: string, now: number): Promise<boolean> {
+    const [slowCursor, errorsCursor] = await this.redis.client.hmget(historyCursorKey(app), 'slow', 'errors');
+    const fromSlow = slowCursor ?? STREAM_START;
+    const fromErrors = errorsCursor === null ? Number.NEGATIVE_INFINITY : Number(errorsCursor);
+    const bound = now - this.options.settleMs;
+    const [slow, errors] = await Promise.all([
+      readSlowAfter(this.redis, app, fromSlow),
+      bound > fromErrors ? readErrorsAfter(this.redis, app, fromErrors, bound, now) : undefined,
+    ]);
+    // With nothing new, the errors cursor is left where it is (no write) until it is half the writers' window old:
+    // an empty score range costs a read nothing, and a stale cursor would look like an outage to the gap check.
+    const idle = slow.entries.length === 0 && (errors?.members.length ?? 0) === 0;
+    if (idle && !(fromErrors < now - ERRORS_WINDOW_MS / 2 && errors)) {
+      this.noteGaps(slow.gap, errors?.gap ?? false, errors?.leftOut ?? 0);
+      return false;
+    }
+    const deltas = new BucketDeltas(app, this.periods, this.options.timeScale, now);
+    let slowCounted = 0;
+    const repeats = this.repeatsOf(app);
+    for (const [id, fields] of slow.entries) {
+      const at = Math.min(streamIdMillis(id), now);
+      const entry = this.parsed.get(app, id) ?? parsedOrUndefined(fields);
+      // Invalid entries are counted and logged by the live feed; the cursor moves past them all the same.
+      if (!entry || repeats.isRepeat(slowEntryIdentity(entry), at)) continue;
+      deltas.addSlow(entry, at);
+      slowCounted++;
+    }
+    let exceptionsCounted = 0;
+    for (const { member, score } of errors?.members ?? []) {
+      const parsed = parseErrorMember(member);
+      if (!parsed.ok) continue;
+      deltas.addException(parsed.value, Math.min(score, now));
+      exceptionsCounted++;
+    }
+    const lastSlow = slow.entries[slow.entries.length - 1]?.[0] ?? fromSlow;
+    const nextErrors = errors ? Math.max(errors.cursor, fromErrors) : fromErrors;
+    const result = await applyPass(
+      this.redis.client,
+      app,
+      [...deltas.values()],
+      {
+        expected: { slow: slowCursor ?? '', errors: errorsCursor ?? '' },
+        next: { slow: lastSlow, errors: Number.isFinite(nextErrors) ? String(nextErrors) : '' },
+        // The cursor outlives the longest period, so that an idle app's stream is not counted again.
+        ttlMs: Math.ceil((2 * HISTORY_PERIOD_MS['7d']) / this.options.timeScale),
+      },
+      { slowGroups: this.options.maxSlowGroups, exceptionGroups: this.options.maxExceptionGroups },
+    );
+    if (!result.applied) {
+      this.counts.add('cursor_conflicts');
+      return false;
+    }
+    this.noteGaps(slow.gap, errors?.gap ?? false, errors?.leftOut ?? 0);
+    this.counts.add('slow_counted', slowCounted);
+    this.counts.add('exceptions_counted', exceptionsCounted);
+    this.counts.add('slow_folded', result.foldedSlow);
+    this.counts.add('exceptions_folded', result.foldedExceptions);
+    return slowCounted + exceptionsCounted > 0;
+  }
+
+  private noteGaps(slowGap: boolean, exceptionGap: boolean, leftOut: number): void {
+    if (slowGap) this.counts.add('slow_gaps');
+    if (exceptionGap) this.counts.add('exception_gaps');
+    this.counts.add('exceptions_left_out', leftOut);
+  }
+
+  private repeatsOf(app: string): RepeatFilter {
+    let filter = this.repeats.get(app);
+    if (!filter) {
+      filter = new RepeatFilter(SLOW_REPEAT_WINDOW_MS, MAX_REMEMBERED_IDENTITIES);
+      this.repeats.set(app, filter);
+    }
+    return filter;
+  }
+
+  private noteRefusal(refusal: string): void {
+    if (this.refusalLogged) return;
+    this.refusalLogged = true;
+    this.counts.add('script_refused');
+    this.log.warn(
+      { err: refusal },
+      'redis refuses scripts: history does not count slow entries and exceptions (it needs one compare-and-set script per pass); server and queue series are still written',
+    );
+  }
+}

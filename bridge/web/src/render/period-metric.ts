@@ -1,0 +1,39 @@
+import { el } from '../dom.js';
+import { type ChartAxis, type ChartPoint, periodChart } from './period-chart.js';
+
+/**
+ * One figure over a period: its name, the line, and the latest and peak values in words (the line is decorative).
+ * `peak` is the largest bucket maximum, which may exceed every plotted average; the line is scaled to `fullScale`
+ * (100 for a percentage) or else to the peak.
+ */
+export function periodMetric(
+  label: string,
+  className: string,
+  axis: ChartAxis,
+  points: readonly ChartPoint[],
+  peak: number | undefined,
+  format: (value: number) => string,
+  fullScale?: number,
+): HTMLElement {
+  const latest = points.at(-1);
+  const figures =
+    latest === undefined ? 'not reported' : `latest ${format(latest.value)}${peak === undefined ? '' : ` · peak ${format(peak)}`}`;
+  const scale = fullScale ?? Math.max(peak ?? 0, ...points.map((p) => p.value));
+  return el(
+    'div',
+    { className: `period-metric ${className}` },
+    el('span', { className: 'period-metric-label', text: label }),
+    periodChart(className, axis, points, scale),
+    el('span', { className: 'period-metric-figures', text: figures }),
+  );
+}
+
+/** The largest of the present values, or undefined when none is (unknown, never 0). */
+export function peakOf<T>(series: readonly T[], value: (point: T) => number | null | undefined): number | undefined {
+  let peak: number | undefined;
+  for (const point of series) {
+    const v = value(point);
+    if (v !== null && v !== undefined && Number.isFinite(v) && (peak === undefined || v > peak)) peak = v;
+  }
+  return peak;
+}
