@@ -1,22 +1,14 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { heartbeatKey, PULSE_EVENTS, type SystemPulseEvent } from '@gravito/pulse-protocol';
+import { seededRandom } from '@gravito/pulse-testkit';
 import { heartbeat, SseClient, suiteRedisAndBridge, waitFor } from './helpers.js';
-
-/** A seeded generator, so that a failure can be replayed. */
-function rng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (Math.imul(state ^ (state >>> 15), 0x2c1b3c6d) + 0x6d2b79f5) >>> 0;
-    return state / 2 ** 32;
-  };
-}
 
 const MB = 'x'.repeat(1024 * 1024);
 
 /** 1,000 invalid heartbeats: not JSON, wrong types, NaN, 1 MB strings, __proto__, and hostile key names. */
 function fuzzCases(app: string): [key: string, value: string][] {
-  const random = rng(4242);
+  const random = seededRandom(4242);
   // biome-ignore lint/suspicious/noExplicitAny: the fuzzer breaks the heartbeat's types on purpose
   const valid = () => heartbeat(app, 'x') as unknown as Record<string, any>;
   const mutations: ((i: number) => [string, string])[] = [

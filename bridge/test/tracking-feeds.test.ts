@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { errorsKey, heartbeatKey, slowKey, slowStreamFields } from '@gravito/pulse-protocol';
-import { startRedis, type TestRedis } from '@gravito/pulse-testkit';
+import { seededRandom, startRedis, type TestRedis } from '@gravito/pulse-testkit';
 import type { Redis } from 'ioredis';
 import { MonitorService } from '../src/monitor/monitor-service.js';
 import { connectRedis, type RedisHandle } from '../src/redis/connection.js';
@@ -15,18 +15,6 @@ import { errorEntry, heartbeat, silentLogger, slowEntry } from './helpers.js';
 const SEED = Number(process.env.TRACKING_SEED ?? Math.floor(Math.random() * 2 ** 31));
 const STEPS = Number(process.env.TRACKING_STEPS ?? 150);
 const APPS = ['app-0', 'app-1', 'app-2'];
-
-/** mulberry32: small, seedable, good enough to pick operations. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Calls so far of the commands that read a feed (INFO commandstats). */
 async function feedReads(redis: Redis): Promise<number> {
@@ -76,7 +64,7 @@ describe('tracked feed reads and snapshot reuse', { timeout: 120_000 }, () => {
   });
 
   it(`delivers every entry once, reading only the feeds that changed (seed ${SEED})`, async () => {
-    const next = random(SEED);
+    const next = seededRandom(SEED);
     const pick = <T>(xs: readonly T[]): T => xs[Math.floor(next() * xs.length)] as T;
     const slowSeen = new Map<string, number>();
     const errorsSeen = new Map<string, number>();

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { HEARTBEAT_SCAN_PATTERN, heartbeatKey, MAX_HEARTBEAT_BYTES, parseHeartbeat } from '@gravito/pulse-protocol';
-import { eventually, startRedis, type TestRedis } from '@gravito/pulse-testkit';
+import { eventually, seededRandom, startRedis, type TestRedis } from '@gravito/pulse-testkit';
 import type { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { MonitorService } from '../src/monitor/monitor-service.js';
@@ -23,18 +23,6 @@ const FILLERS = 300;
  * must ask for it on time itself.
  */
 const LONG_LIVED = 3_000;
-
-/** mulberry32: small, seedable, good enough to pick operations. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** What a read of every key sees: each valid heartbeat's key and raw value. */
 async function fullRead(redis: Redis): Promise<Map<string, string>> {
@@ -91,7 +79,7 @@ describe('tracked heartbeat reads against a read of every key', { timeout: 120_0
   });
 
   it(`sees what a full read sees after every poll (seed ${SEED})`, async () => {
-    const next = random(SEED);
+    const next = seededRandom(SEED);
     const pick = <T>(xs: readonly T[]): T => xs[Math.floor(next() * xs.length)] as T;
     const key = () => heartbeatKey(`app-${Math.floor(next() * APPS)}`, `srv-${Math.floor(next() * IDS)}`);
     const met = new Map<string, number>();

@@ -151,3 +151,5 @@ function fromContainer(container: ContainerRedis): TestRedis {
     () => container.stop(),
   );
 }
+
+export { seededRandom } from './seeded-random.js';
