@@ -405,6 +405,10 @@ describe('hostile Redis data', () => {
     );
     const metrics = await (await fetch(`${url}/metrics`)).text();
     assert.ok(counter(metrics, 'pulse_bridge_cap_reached_total{cap="apps"}') >= 3);
+    // Counted once: the same apps left out at every poll are not counted again.
+    const once = bridge.monitor.caps.counts.apps;
+    await ticks(bridge, 2);
+    assert.equal(bridge.monitor.caps.counts.apps, once);
     assert.ok(counter(metrics, 'pulse_bridge_cap_reached_total{cap="exceptions"}') >= 100);
     // The newest exceptions are the ones read: the last one written arrived.
     await waitFor(() => floodIds.has(newest), 5_000, 'the newest exceptions read');

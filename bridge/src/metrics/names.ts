@@ -307,7 +307,7 @@ export const PULSE_METRICS = {
   quasarDropped: {
     name: 'pulse_bridge_quasar_dropped_total',
     type: 'counter',
-    help: 'Agent node keys left out of a poll by its caps (node: not read past the byte cap, or valid past the count or byte cap), scans stopped at the key cap (scan), reads that failed or passed their deadline, the last state kept (read), or queues not exported because their app had more than the per-app cap (queue)',
+    help: 'Agent node keys left out by the caps, counted once while the same keys stay left out (node: not read past the byte cap, or valid past the count or byte cap), scans stopped at the key cap (scan), reads that failed or passed their deadline, the last state kept (read), or queues not exported because their app had more than the per-app cap (queue)',
     labelNames: ['kind'],
   },
   zenithStreamClients: {

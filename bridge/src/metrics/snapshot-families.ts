@@ -1,9 +1,9 @@
 import { heartbeatSource, REPORTED_STATUSES } from '@gravito/pulse-protocol';
 import type { Caps } from '../monitor/caps.js';
+import { LeftOutTally } from '../monitor/left-out-tally.js';
 import type { Snapshot } from '../monitor/monitor-service.js';
 import type { SnapshotFamilyRenderer } from './bridge-metrics.js';
 import { escapeLabelValue } from './exposition.js';
-import { LeftOutTally } from './left-out-tally.js';
 import { PULSE_METRICS, type PulseMetricKey } from './names.js';
 import { SlicedText } from './sliced-text.js';
 

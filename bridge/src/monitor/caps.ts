@@ -2,12 +2,12 @@ import type { Logger } from 'pino';
 
 /**
  * The caps that leave data out, each counted in `pulse_bridge_cap_reached_total{cap}`:
- * - `apps`: apps past `maxApps` whose slow entries and exceptions are not followed, counted per poll;
+ * - `apps`: apps past `maxApps` whose slow entries and exceptions are not followed, counted once (left-out-tally.ts);
  * - `exceptions`: exceptions of one read past its limit (`ERROR_READ_MAX` members or bytes), never shown;
  * - `heartbeat_keys`: heartbeat scans that stopped at `maxServers` keys;
  * - `api_reads`: JSON API requests answered 503 because too many reads were running and waiting;
  * - `metrics_servers`, `queue_apps`, `queues`: servers, apps with queues and queues that /metrics leaves out
- *   (counted by the metrics, once per thing left out: bridge/src/metrics/left-out-tally.ts).
+ *   (counted by the metrics, once per thing left out: left-out-tally.ts).
  */
 export type CapName = 'apps' | 'exceptions' | 'heartbeat_keys' | 'api_reads' | 'metrics_servers' | 'queue_apps' | 'queues';
 

@@ -30,11 +30,12 @@ export interface HealthInput {
 
 const clamp01 = (x: number) => (Number.isFinite(x) ? Math.min(1, Math.max(0, x)) : 0);
 
-function mean(values: readonly number[]): number {
-  if (values.length === 0) return 0;
+/** The mean of `of` over the servers, summed in their order: no array of values per app and tick. */
+function mean(servers: readonly PulseHeartbeat[], of: (hb: PulseHeartbeat) => number): number {
+  if (servers.length === 0) return 0;
   let sum = 0;
-  for (const v of values) sum += v;
-  return sum / values.length;
+  for (const hb of servers) sum += of(hb);
+  return sum / servers.length;
 }
 
 export function cpuPressure(hb: PulseHeartbeat): number {
@@ -91,10 +92,10 @@ export function healthScore(input: HealthInput): AppHealth {
   const penalties: [number, string][] = [
     [HEALTH_WEIGHTS.lost * clamp01(input.lost / total), `${input.lost} of ${total} servers lost`],
     // The lost share's other part: with every online agent in error it is all of it, as if every server were lost.
-    [HEALTH_WEIGHTS.lost * clamp01((mean(input.online.map(reportedTrouble)) * online) / total), troubleReason(input.online, total)],
-    [HEALTH_WEIGHTS.cpu * mean(input.online.map(cpuPressure)), 'CPU pressure (over 80 %)'],
-    [HEALTH_WEIGHTS.memory * mean(input.online.map(memoryPressure)), 'memory pressure (over 85 % used)'],
-    [HEALTH_WEIGHTS.disk * mean(input.online.map(diskPressure)), 'disk pressure (over 90 % used)'],
+    [HEALTH_WEIGHTS.lost * clamp01((mean(input.online, reportedTrouble) * online) / total), troubleReason(input.online, total)],
+    [HEALTH_WEIGHTS.cpu * mean(input.online, cpuPressure), 'CPU pressure (over 80 %)'],
+    [HEALTH_WEIGHTS.memory * mean(input.online, memoryPressure), 'memory pressure (over 85 % used)'],
+    [HEALTH_WEIGHTS.disk * mean(input.online, diskPressure), 'disk pressure (over 90 % used)'],
     [HEALTH_WEIGHTS.slow * clamp01(input.slowPerMinute / (10 * online)), `slow entries at ${round1(input.slowPerMinute)} per minute`],
     [HEALTH_WEIGHTS.errors * clamp01(input.errorsPerMinute / (5 * online)), `exceptions at ${round1(input.errorsPerMinute)} per minute`],
   ];

@@ -9,7 +9,6 @@ import {
   type PulseStatusEvent,
   parseHeartbeat,
   parseHeartbeatKey,
-  type ServerSnapshot,
   type SystemPulseEvent,
   slowKey,
 } from '@gravito/pulse-protocol';
@@ -27,9 +26,11 @@ import { type FeedRead, NOTHING_READ } from './feed-read.js';
 import { healthScore } from './health.js';
 import { InvalidFeeds } from './invalid-feeds.js';
 import { InvalidValues } from './invalid-values.js';
+import { LeftOutTally } from './left-out-tally.js';
 import { PollHealth } from './poll-health.js';
 import { RedisLiveness } from './redis-liveness.js';
 import { createRecord, heartbeatIdentity, type ServerRecord, ServerRegistry } from './server-registry.js';
+import { SlicedParser } from './sliced-parser.js';
 import {
   type EncodedApp,
   type EncodedDocument,
@@ -37,6 +38,7 @@ import {
   emptySystemPulse,
   encodeSystemPulse,
   type PulseHead,
+  servedAs,
   withHead,
 } from './snapshot-encoding.js';
 import { ErrorTailer, SlowTailer } from './tailers.js';
@@ -105,74 +107,12 @@ function valueFingerprint(raw: string): string {
   return raw.length <= 2_048 ? raw : `${raw.length}:${raw.slice(0, 1_024)}${raw.slice(-1_024)}`;
 }
 
-/**
- * Longest run of parsing before the event loop is given back (SSE writes, /metrics, and the SCAN replies the
- * tick itself waits on). Measured by the clock rather than by a count of values: heartbeats vary in size, and
- * one queue for every fetched chunk keeps the bound however many chunks arrive together. 1 ms rather than 2–8:
- * the SCAN chain, answered sooner, ends sooner (bench/bridge-tick.ts, side by side), for ~100 yields a tick.
- */
-const PARSE_BUDGET_MS = 1;
-/** Values parsed between two looks at the clock. */
-const CLOCK_EVERY = 16;
 /** Servers aggregated (and, when changed, encoded) per slice. */
 const SNAPSHOT_SLICE = 250;
 const DEFAULT_MAX_SERVERS = 200_000;
 const DEFAULT_MAX_APPS = 1_000;
 /** Apps whose slow and error reads are in flight at once (each read is one page of at most a few MB). */
 const TAIL_CONCURRENCY = 64;
-
-/**
- * Parses fetched chunks one value at a time, in arrival order, through one queue: a run stops once it has held
- * the event loop for `PARSE_BUDGET_MS`, and goes on after `setImmediate`. (Slicing each chunk on its own let
- * every chunk in flight take a slice in the same turn of the loop, so a turn grew with the number of chunks.)
- */
-export class SlicedParser {
-  private readonly chunks: { keys: readonly string[]; values: readonly BoundedValue[] }[] = [];
-  /** The last run: a run may finish before its promise is even assigned, so `active` tells whether one is going. */
-  private running: Promise<void> = Promise.resolve();
-  private active = false;
-  private failure: unknown;
-
-  constructor(private readonly parse: (key: string, raw: BoundedValue | undefined) => void) {}
-
-  add(keys: readonly string[], values: readonly BoundedValue[]): void {
-    this.chunks.push({ keys, values });
-    if (this.active) return;
-    this.active = true;
-    this.running = this.run();
-  }
-
-  /** Settles once every chunk added so far is parsed. */
-  async done(): Promise<void> {
-    await this.running;
-    if (this.failure !== undefined) throw this.failure;
-  }
-
-  private async run(): Promise<void> {
-    try {
-      let sliceStart = performance.now();
-      let sinceClock = 0;
-      for (let c = 0; c < this.chunks.length; c++) {
-        const { keys, values } = this.chunks[c] as { keys: readonly string[]; values: readonly BoundedValue[] };
-        for (let i = 0; i < keys.length; i++) {
-          if (++sinceClock >= CLOCK_EVERY) {
-            sinceClock = 0;
-            if (performance.now() - sliceStart >= PARSE_BUDGET_MS) {
-              await yieldToLoop();
-              sliceStart = performance.now();
-            }
-          }
-          this.parse(keys[i] as string, values[i]);
-        }
-      }
-    } catch (err) {
-      this.failure ??= err;
-    } finally {
-      this.chunks.length = 0;
-      this.active = false;
-    }
-  }
-}
 
 /**
  * MonitorService: the one poller. Every interval it reads Redis once (heartbeats, then each app's new slow
@@ -189,6 +129,8 @@ export class MonitorService {
   readonly feeds: InvalidFeeds;
   private readonly memoryWatch: MemoryWatch;
   private readonly registry: ServerRegistry;
+  /** Apps past `maxApps`, counted once rather than at every poll. */
+  private readonly appsLeftOut = new LeftOutTally();
   private readonly slowTailers = new Map<string, SlowTailer>();
   private readonly errorTailers = new Map<string, ErrorTailer>();
   private readonly listeners = new Set<MonitorListener>();
@@ -517,7 +459,8 @@ export class MonitorService {
   ): Promise<{ slow: FeedRead<PulseSlowEvent>; errors: FeedRead<PulseErrorEvent> }[]> {
     const maxApps = this.options.maxApps ?? DEFAULT_MAX_APPS;
     const followed = apps.slice(0, maxApps);
-    this.caps.reached('apps', apps.length - followed.length, { maxApps, apps: apps.length });
+    this.appsLeftOut.add('apps', apps.length - followed.length);
+    this.caps.reached('apps', this.appsLeftOut.settle(), { maxApps, apps: apps.length });
     for (const app of followed) {
       if (!this.slowTailers.has(app)) this.slowTailers.set(app, new SlowTailer(app, this.startedAt, () => this.slowRepeats++));
       if (!this.errorTailers.has(app)) this.errorTailers.set(app, new ErrorTailer(app, this.startedAt));
@@ -566,19 +509,30 @@ export class MonitorService {
     return { event: { ...head, apps: event.apps }, document: withHead(document, head), apps, tickMs: performance.now() - started };
   }
 
-  /** Aggregates by app. Servers are walked in slices, giving the loop back between them; so is the encoding. */
+  /**
+   * Aggregates by app. Servers are walked in slices, giving the loop back between them; so is the encoding. What
+   * did not change is reused rather than built again: a server's objects and text while its heartbeat and status
+   * stay the same (`servedAs`), and an app's objects and encoded bytes while its servers and summary do.
+   */
   private async buildSnapshot(found: Map<string, ServerRecord>, now: number, started: number): Promise<Snapshot> {
     const byApp = this.registry.byApp();
     const apps: AppSnapshot[] = [];
     const encoded: EncodedApp[] = [];
     const built: BuiltFrom = { found, until: Number.POSITIVE_INFINITY, feeds: new Map() };
+    // The last snapshot's apps by name, as served then (its event's apps and its encoded apps are in one order).
+    const before = new Map<string, { snapshot: AppSnapshot; encoded: EncodedApp }>();
+    this.last.apps.forEach((app, i) => {
+      before.set(app.app, { snapshot: this.last.event.apps[i] as AppSnapshot, encoded: app });
+    });
     let walked = 0;
     for (const [app, records] of byApp) {
       const online: PulseHeartbeat[] = [];
       let lost = 0;
       let stopped = 0;
-      const servers: ServerSnapshot[] = [];
       const encodedServers: EncodedServer[] = [];
+      const old = before.get(app);
+      // Whether every server is served as in the last snapshot, in the same order (the same objects).
+      let sameServers = old !== undefined && old.encoded.servers.length === records.length;
       for (const record of records) {
         if (++walked % SNAPSHOT_SLICE === 0) await yieldToLoop();
         const status = this.registry.status(record, now);
@@ -589,8 +543,9 @@ export class MonitorService {
           lost++;
           if (record.gone) built.until = Math.min(built.until, record.lastSeen + this.options.forgetAfterMs);
         } else stopped++;
-        encodedServers.push({ record, status });
-        servers.push({ app: record.app, id: record.id, status, last_seen: record.lastSeen, heartbeat: record.heartbeat });
+        const server = servedAs(record, status);
+        if (sameServers && old?.encoded.servers[encodedServers.length] !== server) sameServers = false;
+        encodedServers.push(server);
       }
       const { slowPerMinute, errorsPerMinute, invalidFeeds, text } = this.feedSummary(app, now);
       built.feeds.set(app, text);
@@ -603,11 +558,17 @@ export class MonitorService {
         errors_per_minute: errorsPerMinute,
         ...(invalidFeeds ? { invalid_feeds: invalidFeeds } : {}),
       };
-      apps.push({ app, ...summary, servers });
-      encoded.push({ app, summary: JSON.stringify(summary), servers: encodedServers });
+      const summaryJson = JSON.stringify(summary);
+      if (old !== undefined && sameServers && old.encoded.summary === summaryJson) {
+        apps.push(old.snapshot);
+        encoded.push(old.encoded);
+        continue;
+      }
+      apps.push({ app, ...summary, servers: encodedServers.map((server) => server.snapshot) });
+      encoded.push({ app, summary: summaryJson, servers: encodedServers });
     }
     const head = this.head(now);
-    const document = await encodeSystemPulse(head, encoded);
+    const document = await encodeSystemPulse(head, encoded, this.last);
     const event: SystemPulseEvent = { ...head, apps };
     this.built = built;
     return { event, document, apps: encoded, tickMs: performance.now() - started };

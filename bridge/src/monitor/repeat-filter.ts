@@ -16,13 +16,23 @@ export class RepeatFilter {
 
   /** Whether `identity` was read within the window before `at`; remembered from now on either way. */
   isRepeat(identity: string, at: number): boolean {
+    if (this.has(identity, at)) return true;
+    this.remember(identity, at);
+    return false;
+  }
+
+  /** Whether `identity` was remembered within the window before `at`, without remembering it. */
+  has(identity: string, at: number): boolean {
+    const when = this.seen.get(textHash(identity));
+    return when !== undefined && when >= at - this.windowMs;
+  }
+
+  /** Remembers `identity` as read at `at` (for a reader that remembers only what it committed). */
+  remember(identity: string, at: number): void {
     for (const [hash, when] of this.seen) {
       if (when >= at - this.windowMs && this.seen.size < this.max) break;
       this.seen.delete(hash);
     }
-    const hash = textHash(identity);
-    if (this.seen.has(hash)) return true;
-    this.seen.set(hash, at);
-    return false;
+    this.seen.set(textHash(identity), at);
   }
 }

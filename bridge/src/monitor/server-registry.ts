@@ -1,4 +1,5 @@
 import { HEARTBEAT_SCAN_PATTERN, type PulseHeartbeat, type ServerStatus } from '@gravito/pulse-protocol';
+import type { EncodedServer } from './snapshot-encoding.js';
 
 /**
  * A server's identity: its app and server id, the `app` and `server` labels of its series and the `app` and
@@ -43,6 +44,11 @@ export interface ServerRecord {
   raw: string;
   /** The server was not found by the last poll (its key expired or was deleted). */
   gone: boolean;
+  /**
+   * How it was last served (`servedAs`): reused by every tick while its status stays the same, so that a tick
+   * builds objects and text only for the servers that changed.
+   */
+  served: EncodedServer | undefined;
 }
 
 /** `json` is the heartbeat's JSON (one line); `lastSeen` its time on the bridge's clock. */
@@ -59,7 +65,21 @@ export function createRecord(
   const head = `{"app":"${app}","id":"${id}","status":"`;
   const tail = `","last_seen":${lastSeen},"heartbeat":`;
   const identity = serverIdentity(app, id);
-  return { key, app, id, identity, heartbeat, lastSeen, raw, gone: false, head, tail, json, jsonBytes: Buffer.byteLength(json) };
+  return {
+    key,
+    app,
+    id,
+    identity,
+    heartbeat,
+    lastSeen,
+    raw,
+    gone: false,
+    head,
+    tail,
+    json,
+    jsonBytes: Buffer.byteLength(json),
+    served: undefined,
+  };
 }
 
 export interface RegistryOptions {

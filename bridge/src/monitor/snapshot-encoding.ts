@@ -1,11 +1,29 @@
-import type { ServerStatus, SystemPulseEvent } from '@gravito/pulse-protocol';
+import type { ServerSnapshot, ServerStatus, SystemPulseEvent } from '@gravito/pulse-protocol';
 import { yieldToLoop } from '../redis/read.js';
 import type { ServerRecord } from './server-registry.js';
 
-/** One server as served at one tick: its record, its status then, and so its ServerSnapshot bytes. */
+/**
+ * One server as served with one status: its record, the status, its ServerSnapshot and the text of its JSON
+ * before the heartbeat. Built once per heartbeat and status (`servedAs`), and the same object every tick after:
+ * a tick builds these only for the servers that changed, and a delta tells an unchanged server by identity.
+ */
 export interface EncodedServer {
   readonly record: ServerRecord;
   readonly status: ServerStatus;
+  readonly snapshot: ServerSnapshot;
+  /** `record.head` + status + `record.tail`: its JSON up to the heartbeat. */
+  readonly opening: string;
+  /** `},` + `opening`: the same after the server before it in an array (that server's closing brace first). */
+  readonly following: string;
+}
+
+/** The server served with `status`: the object served last when its status is the same, else a new one. */
+export function servedAs(record: ServerRecord, status: ServerStatus): EncodedServer {
+  if (record.served?.status === status) return record.served;
+  const opening = `${record.head}${status}${record.tail}`;
+  const snapshot: ServerSnapshot = { app: record.app, id: record.id, status, last_seen: record.lastSeen, heartbeat: record.heartbeat };
+  record.served = { record, status, snapshot, opening, following: `},${opening}` };
+  return record.served;
 }
 
 /** One app as served at one tick. */
@@ -40,9 +58,9 @@ const COPY_CLOCK_EVERY = 256;
 /** Longest run of encoding before the event loop is given back. */
 const ENCODE_BUDGET_MS = 2;
 
-/** Writes strings into one buffer, giving the event loop back every `ENCODE_BUDGET_MS`. */
+/** Writes strings (and bytes already encoded) into one buffer, giving the event loop back every `ENCODE_BUDGET_MS`. */
 export class SlicedWriter {
-  private readonly pieces: string[] = [];
+  private readonly pieces: (string | Buffer)[] = [];
   /** Per piece, whether it is written as UTF-8; ASCII text is written as latin1, a plain copy. */
   private readonly utf8: boolean[] = [];
   private length = 0;
@@ -62,6 +80,13 @@ export class SlicedWriter {
     this.length += bytes;
   }
 
+  /** Bytes encoded before (an app unchanged since the last tick's document): copied as they are. */
+  bytes(bytes: Buffer): void {
+    this.pieces.push(bytes);
+    this.utf8.push(false);
+    this.length += bytes.length;
+  }
+
   get offset(): number {
     return this.length;
   }
@@ -75,7 +100,8 @@ export class SlicedWriter {
         await yieldToLoop();
         started = performance.now();
       }
-      at += out.write(this.pieces[i] as string, at, this.utf8[i] ? 'utf8' : 'latin1');
+      const piece = this.pieces[i] as string | Buffer;
+      at += typeof piece === 'string' ? out.write(piece, at, this.utf8[i] ? 'utf8' : 'latin1') : piece.copy(out, at);
     }
     return out;
   }
@@ -85,9 +111,9 @@ export class SlicedWriter {
 export function writeServers(out: SlicedWriter, servers: readonly EncodedServer[]): void {
   // Two pieces per server, the short ASCII text around its heartbeat and the heartbeat: each piece written is a
   // call with its own cost, which at 10,000 servers outweighs joining the short parts.
-  servers.forEach(({ record, status }, i) => {
-    out.ascii(`${i > 0 ? '},' : ''}${record.head}${status}${record.tail}`);
-    out.text(record.json, record.jsonBytes);
+  servers.forEach((server, i) => {
+    out.ascii(i > 0 ? server.following : server.opening);
+    out.text(server.record.json, server.record.jsonBytes);
   });
   if (servers.length > 0) out.ascii('}');
 }
@@ -125,9 +151,26 @@ export async function encodeApps<T extends { app: string }>(
   return { body: await out.finish(), ranges };
 }
 
-/** The `SystemPulseEvent` document of a tick. */
-export async function encodeSystemPulse(head: PulseHead, apps: readonly EncodedApp[]): Promise<EncodedDocument> {
-  const { body, ranges } = await encodeApps(apps, writeApp);
+/**
+ * The `SystemPulseEvent` document of a tick. An app that is the same object as in `previous` (the last tick's
+ * apps and their document: nothing in it changed) is copied from that document's bytes rather than written again.
+ */
+export async function encodeSystemPulse(
+  head: PulseHead,
+  apps: readonly EncodedApp[],
+  previous?: { readonly apps: readonly EncodedApp[]; readonly document: EncodedDocument },
+): Promise<EncodedDocument> {
+  const encodedBefore = new Map<EncodedApp, Buffer>();
+  if (previous)
+    for (const app of previous.apps) {
+      const range = previous.document.ranges.get(app.app);
+      if (range) encodedBefore.set(app, previous.document.body.subarray(range[0], range[1]));
+    }
+  const { body, ranges } = await encodeApps(apps, (out, app) => {
+    const bytes = encodedBefore.get(app);
+    if (bytes) out.bytes(bytes);
+    else writeApp(out, app);
+  });
   return { head: documentHead(head), body, ranges, tail: CLOSE_APPS };
 }
 

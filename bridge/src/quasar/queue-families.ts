@@ -1,10 +1,10 @@
 import type { QueueSnapshot } from '@gravito/pulse-protocol';
 import type { SnapshotFamilyRenderer } from '../metrics/bridge-metrics.js';
 import { escapeLabelValue } from '../metrics/exposition.js';
-import { LeftOutTally } from '../metrics/left-out-tally.js';
 import { PULSE_METRICS as M } from '../metrics/names.js';
 import { SlicedText } from '../metrics/sliced-text.js';
 import type { Caps } from '../monitor/caps.js';
+import { LeftOutTally } from '../monitor/left-out-tally.js';
 import type { Snapshot } from '../monitor/monitor-service.js';
 import type { QuasarReader } from './reader.js';
 

@@ -11,8 +11,9 @@ import {
 import { type Logger, pino } from 'pino';
 import type { Clock } from '../monitor/clock.js';
 import type { InvalidValues } from '../monitor/invalid-values.js';
-import { SlicedParser } from '../monitor/monitor-service.js';
+import { LeftOutTally } from '../monitor/left-out-tally.js';
 import { createRecord, type ServerRecord } from '../monitor/server-registry.js';
+import { SlicedParser } from '../monitor/sliced-parser.js';
 import { textHash } from '../monitor/text-hash.js';
 import { type BoundedValue, CHUNKS_IN_FLIGHT, ChunkFetcher, measureChunk, unreadReason } from '../redis/bounded-get.js';
 import type { RedisHandle } from '../redis/connection.js';
@@ -50,7 +51,10 @@ export interface QuasarReadCounts {
   ownMirrors: number;
   /** Nodes left out of the last poll because a server of the same app and id was already there. */
   duplicates: number;
-  /** Node keys the caps left out, summed over polls: not fetched past the byte cap, or past the count cap (valid, or not fetched once it was reached). */
+  /**
+   * Node keys the caps left out: not fetched past the byte cap, or past the count cap (valid, or not fetched once it
+   * was reached). Counted once: grows when a poll leaves out more than the poll before, not again at every poll.
+   */
   leftOut: number;
   /** Scans that stopped at the key cap. */
   truncatedScans: number;
@@ -111,6 +115,7 @@ export class QuasarReader {
   /** The read in flight, until it has settled: after its deadline it winds down, and no read starts meanwhile. */
   private reading: Promise<void> | undefined;
   private capsLogged = false;
+  private readonly nodesLeftOut = new LeftOutTally();
 
   constructor(options: QuasarReaderOptions = {}) {
     this.log = options.log ?? pino({ level: 'silent' });
@@ -303,7 +308,9 @@ export class QuasarReader {
   }
 
   private noteCaps(leftOut: number, truncated: boolean): void {
-    this.counts.leftOut += leftOut;
+    // The same keys are left out at every poll while the fleet stays past the caps: counted once (the rise).
+    this.nodesLeftOut.add('nodes', leftOut);
+    this.counts.leftOut += this.nodesLeftOut.settle();
     if (truncated) this.counts.truncatedScans++;
     if ((leftOut === 0 && !truncated) || this.capsLogged) return;
     this.capsLogged = true;

@@ -41,6 +41,8 @@ function deltaTail(forgottenApps: readonly string[]): Buffer {
  * snapshot's name order, so a client that applies them in order keeps that order too.
  */
 export async function encodeDelta(previous: Snapshot, next: Snapshot): Promise<EncodedDelta> {
+  // The same apps (a tick that changed nothing, or a failed poll): no app to compare, an empty delta.
+  if (previous.apps === next.apps) return emptyDelta(next);
   const before = new Map<string, EncodedApp>();
   for (const app of previous.apps) before.set(app.app, app);
   const changes: AppChange[] = [];
@@ -48,22 +50,32 @@ export async function encodeDelta(previous: Snapshot, next: Snapshot): Promise<E
   for (const app of next.apps) {
     const old = before.get(app.app);
     before.delete(app.app);
-    const oldServers = new Map<string, EncodedServer>();
-    for (const server of old?.servers ?? []) oldServers.set(server.record.id, server);
+    // The snapshot reuses an app's object while nothing in it changed.
+    if (old === app) continue;
+    const oldServers = old?.servers ?? [];
+    let o = 0;
     const change: AppChange = { app: app.app, summary: old?.summary === app.summary ? undefined : app.summary, servers: [], forgotten: [] };
     for (const server of app.servers) {
       if (++compared % COMPARE_SLICE === 0) await yieldToLoop();
-      const was = oldServers.get(server.record.id);
-      oldServers.delete(server.record.id);
+      // Both lists are in id order (the registry's): old servers before this one are absent from `next`.
+      const id = server.record.id;
+      while (o < oldServers.length && (oldServers[o] as EncodedServer).record.id < id)
+        change.forgotten.push((oldServers[o++] as EncodedServer).record.id);
+      const was = oldServers[o]?.record.id === id ? oldServers[o++] : undefined;
       if (was === undefined || was.record !== server.record || was.status !== server.status) change.servers.push(server);
     }
-    for (const id of oldServers.keys()) change.forgotten.push(id);
+    while (o < oldServers.length) change.forgotten.push((oldServers[o++] as EncodedServer).record.id);
     if (change.summary !== undefined || change.servers.length > 0 || change.forgotten.length > 0) changes.push(change);
   }
   const forgottenApps = [...before.keys()];
   const { body, ranges } = await encodeApps(changes, writeChange);
   // The same head as the tick's system_pulse (its timestamp and redis_up): its buffer is shared, not built again.
   return { document: { head: next.document.head, body, ranges, tail: deltaTail(forgottenApps) }, forgottenApps };
+}
+
+/** A delta that changes nothing, under `next`'s head: what comparing equal apps would encode. */
+function emptyDelta(next: Snapshot): EncodedDelta {
+  return { document: { head: next.document.head, body: Buffer.alloc(0), ranges: new Map(), tail: deltaTail([]) }, forgottenApps: [] };
 }
 
 /** The delta for some apps only (all when undefined), as buffers to write. */

@@ -7,9 +7,10 @@ import {
   SLOW_GROUPS_FIELD,
   SLOW_OTHER_FIELD,
 } from '@gravito/pulse-protocol';
-import type { Cluster, Redis } from 'ioredis';
+import type { ChainableCommander, Cluster, Redis } from 'ioredis';
 import type { BucketDelta } from './bucket-deltas.js';
 import { MAX_EXCEPTION_SERVERS } from './bucket-deltas.js';
+import type { PassPipeline } from './pass-pipeline.js';
 
 /**
  * Adds a counting pass to its buckets and moves the app's cursor, in one script, only if the cursor is still the
@@ -85,8 +86,10 @@ return {1, foldedSlow, foldedExc}
 
 const COMMAND = 'pulseHistoryApply';
 
+type ApplyReply = [applied: number, foldedSlow: number, foldedExceptions: number];
+
 type WithApply = {
-  [COMMAND](numberOfKeys: number, ...args: (string | number)[]): Promise<[number, number, number]>;
+  [COMMAND](numberOfKeys: number, ...args: (string | number)[]): Promise<ApplyReply>;
 };
 
 const defined = new WeakSet<object>();
@@ -102,9 +105,15 @@ function command(client: Redis | Cluster): WithApply {
 
 export interface CursorMove {
   /** The cursors read ('' where there was none), and the new ones. */
-  expected: { slow: string; errors: string };
-  next: { slow: string; errors: string };
+  expected: Cursors;
+  next: Cursors;
   ttlMs: number;
+}
+
+/** An app's cursors as stored ('' where there is none). */
+export interface Cursors {
+  slow: string;
+  errors: string;
 }
 
 export interface ApplyResult {
@@ -113,13 +122,17 @@ export interface ApplyResult {
   foldedExceptions: number;
 }
 
-/** Runs the script for one app's pass. Rejects with Redis's answer when scripts are refused (see script-refusal.ts). */
+/**
+ * Runs the script for one app's pass, in `pipeline` with the other apps' commands when given. Rejects with Redis's
+ * answer when scripts are refused (see script-refusal.ts).
+ */
 export async function applyPass(
   client: Redis | Cluster,
   app: string,
   buckets: readonly BucketDelta[],
   move: CursorMove,
   caps: { slowGroups: number; exceptionGroups: number },
+  pipeline?: PassPipeline,
 ): Promise<ApplyResult> {
   const keys = [historyCursorKey(app), ...buckets.map((b) => b.key)];
   const args = [
@@ -133,6 +146,13 @@ export async function applyPass(
     MAX_EXCEPTION_SERVERS,
     ...buckets.map((b) => JSON.stringify({ at: b.expireAt, slow: [...b.slow.values()], exc: [...b.exceptions.values()] })),
   ];
-  const [applied, foldedSlow, foldedExceptions] = await command(client)[COMMAND](keys.length, ...keys, ...args);
+  // Defined on the client before any pipeline that sends it is made: a pipeline takes the client's scripts when made.
+  const direct = command(client);
+  const [applied, foldedSlow, foldedExceptions] = pipeline
+    ? await pipeline.send<ApplyReply>(
+        (commands: ChainableCommander) => (commands as unknown as WithApply)[COMMAND](keys.length, ...keys, ...args),
+        () => direct[COMMAND](keys.length, ...keys, ...args),
+      )
+    : await direct[COMMAND](keys.length, ...keys, ...args);
   return { applied: applied === 1, foldedSlow, foldedExceptions };
 }

@@ -16,12 +16,13 @@ import { mapLimited } from '../../redis/read.js';
 import { noteScriptRefusal, scriptRefusal } from '../../redis/script-refusal.js';
 import { RepeatFilter } from '../repeat-filter.js';
 import { streamIdMillis } from '../tailers.js';
-import { applyPass } from './apply-script.js';
+import { applyPass, type Cursors } from './apply-script.js';
 import { BucketDeltas } from './bucket-deltas.js';
 import { readErrorsAfter, readSlowAfter, STREAM_START } from './feed-reads.js';
 import type { HistoryCounts } from './history-counts.js';
 import type { HistoryOptions } from './history-options.js';
 import type { ParsedSlowEntries } from './parsed-slow-entries.js';
+import { PassPipeline } from './pass-pipeline.js';
 
 function parsedOrUndefined(fields: string[]): SlowEntry | undefined {
   const parsed = parseSlowStreamFields(fields);
@@ -41,6 +42,19 @@ const MAX_REMEMBERED_IDENTITIES = 1_000;
 export class EntryCounter {
   private readonly repeats = new Map<string, RepeatFilter>();
   private refusalLogged = false;
+  private readonly commands: PassPipeline;
+  /**
+   * Each app's cursors as this bridge's last pass left them: the next pass reads from them without reading the
+   * cursor first. The script still compares them with Redis's, so a stale one (a Redis that lost it) costs one
+   * refused pass, never a double count. Dropped after a failed pass and whenever a gap is seen from them, so that
+   * those are judged against the cursor read from Redis.
+   */
+  private readonly cursors = new Map<string, Cursors>();
+  /**
+   * Apps whose script was refused: another bridge counts them too, so the cursor moves under this one's feet and is
+   * read before each pass (a remembered one would be refused every other pass).
+   */
+  private readonly contested = new Set<string>();
 
   constructor(
     private readonly redis: RedisHandle,
@@ -49,7 +63,9 @@ export class EntryCounter {
     private readonly counts: HistoryCounts,
     private readonly log: Logger,
     private readonly parsed: ParsedSlowEntries,
-  ) {}
+  ) {
+    this.commands = new PassPipeline(redis);
+  }
 
   /**
    * One pass over each app, `concurrency` at once, then one write that lists the apps that counted anything in
@@ -74,6 +90,7 @@ export class EntryCounter {
     try {
       return await this.pass(app, now);
     } catch (err) {
+      this.cursors.delete(app);
       if (noteScriptRefusal(this.redis, err)) this.noteRefusal((err as Error).message);
       else this.counts.add('passes_failed');
       return false;
@@ -83,20 +100,28 @@ export class EntryCounter {
   /** Forgets the apps no longer followed. */
   retain(apps: ReadonlySet<string>): void {
     for (const app of this.repeats.keys()) if (!apps.has(app)) this.repeats.delete(app);
+    for (const app of this.cursors.keys()) if (!apps.has(app)) this.cursors.delete(app);
+    for (const app of this.contested) if (!apps.has(app)) this.contested.delete(app);
   }
 
   private async pass(app: string, now: number): Promise<boolean> {
-    const [slowCursor, errorsCursor] = await this.redis.client.hmget(historyCursorKey(app), 'slow', 'errors');
-    const fromSlow = slowCursor ?? STREAM_START;
-    const fromErrors = errorsCursor === null ? Number.NEGATIVE_INFINITY : Number(errorsCursor);
+    const remembered = this.cursors.get(app);
+    const expected = remembered ?? (await this.readCursors(app));
+    const fromSlow = expected.slow === '' ? STREAM_START : expected.slow;
+    const fromErrors = expected.errors === '' ? Number.NEGATIVE_INFINITY : Number(expected.errors);
     const bound = now - this.options.settleMs;
     const [slow, errors] = await Promise.all([
-      readSlowAfter(this.redis, app, fromSlow),
-      bound > fromErrors ? readErrorsAfter(this.redis, app, fromErrors, bound, now) : undefined,
+      readSlowAfter(this.commands, app, fromSlow),
+      bound > fromErrors ? readErrorsAfter(this.commands, app, fromErrors, bound, now) : undefined,
     ]);
     // With nothing new, the errors cursor is left where it is (no write) until it is half the writers' window old:
     // an empty score range costs a read nothing, and a stale cursor would look like an outage to the gap check.
     const idle = slow.entries.length === 0 && (errors?.members.length ?? 0) === 0;
+    if (remembered && (slow.gap || errors?.gap)) {
+      // Judged again from the cursor in Redis: a remembered one may lag it, and the gap be another bridge's read.
+      this.cursors.delete(app);
+      return false;
+    }
     if (idle && !(fromErrors < now - ERRORS_WINDOW_MS / 2 && errors)) {
       this.noteGaps(slow.gap, errors?.gap ?? false, errors?.leftOut ?? 0);
       return false;
@@ -104,11 +129,18 @@ export class EntryCounter {
     const deltas = new BucketDeltas(app, this.periods, this.options.timeScale, now);
     let slowCounted = 0;
     const repeats = this.repeatsOf(app);
+    // Remembered as counted only once the script has applied them: after a refused pass (another bridge moved the
+    // cursor first, perhaps not as far), the next pass must count again what this one read past that cursor.
+    const counted = new Map<string, number>();
     for (const [id, fields] of slow.entries) {
       const at = Math.min(streamIdMillis(id), now);
       const entry = this.parsed.get(app, id) ?? parsedOrUndefined(fields);
       // Invalid entries are counted and logged by the live feed; the cursor moves past them all the same.
-      if (!entry || repeats.isRepeat(slowEntryIdentity(entry), at)) continue;
+      if (!entry) continue;
+      const identity = slowEntryIdentity(entry);
+      const countedAt = counted.get(identity);
+      if ((countedAt !== undefined && countedAt >= at - SLOW_REPEAT_WINDOW_MS) || repeats.has(identity, at)) continue;
+      counted.set(identity, at);
       deltas.addSlow(entry, at);
       slowCounted++;
     }
@@ -121,28 +153,39 @@ export class EntryCounter {
     }
     const lastSlow = slow.entries[slow.entries.length - 1]?.[0] ?? fromSlow;
     const nextErrors = errors ? Math.max(errors.cursor, fromErrors) : fromErrors;
+    const next: Cursors = { slow: lastSlow, errors: Number.isFinite(nextErrors) ? String(nextErrors) : '' };
     const result = await applyPass(
       this.redis.client,
       app,
       [...deltas.values()],
       {
-        expected: { slow: slowCursor ?? '', errors: errorsCursor ?? '' },
-        next: { slow: lastSlow, errors: Number.isFinite(nextErrors) ? String(nextErrors) : '' },
+        expected,
+        next,
         // The cursor outlives the longest period, so that an idle app's stream is not counted again.
         ttlMs: Math.ceil((2 * HISTORY_PERIOD_MS['7d']) / this.options.timeScale),
       },
       { slowGroups: this.options.maxSlowGroups, exceptionGroups: this.options.maxExceptionGroups },
+      this.commands,
     );
     if (!result.applied) {
+      this.cursors.delete(app);
+      this.contested.add(app);
       this.counts.add('cursor_conflicts');
       return false;
     }
+    for (const [identity, at] of counted) repeats.remember(identity, at);
+    if (!this.contested.has(app)) this.cursors.set(app, next);
     this.noteGaps(slow.gap, errors?.gap ?? false, errors?.leftOut ?? 0);
     this.counts.add('slow_counted', slowCounted);
     this.counts.add('exceptions_counted', exceptionsCounted);
     this.counts.add('slow_folded', result.foldedSlow);
     this.counts.add('exceptions_folded', result.foldedExceptions);
     return slowCounted + exceptionsCounted > 0;
+  }
+
+  private async readCursors(app: string): Promise<Cursors> {
+    const [slow, errors] = await this.commands.call<[string | null, string | null]>('HMGET', historyCursorKey(app), 'slow', 'errors');
+    return { slow: slow ?? '', errors: errors ?? '' };
   }
 
   private noteGaps(slowGap: boolean, exceptionGap: boolean, leftOut: number): void {

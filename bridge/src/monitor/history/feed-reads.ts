@@ -1,6 +1,6 @@
 import { ERRORS_MAX_MEMBERS, ERRORS_WINDOW_MS, errorsKey, slowKey } from '@gravito/pulse-protocol';
-import type { RedisHandle } from '../../redis/connection.js';
 import { ERROR_PAGE, ERROR_READ_BYTES, ERROR_READ_MAX, SLOW_PAGE, SLOW_READ_BYTES, SLOW_READ_COUNT } from '../tailers.js';
+import type { PassPipeline } from './pass-pipeline.js';
 
 export type StreamEntry = [id: string, fields: string[]];
 
@@ -19,7 +19,7 @@ export interface SlowAfter {
  * its presence tells whether the stream rotated past it: MAXLEN trims the oldest entries first, so while the
  * cursor's entry is still there, nothing after it was trimmed.
  */
-export async function readSlowAfter(redis: RedisHandle, app: string, cursor: string): Promise<SlowAfter> {
+export async function readSlowAfter(commands: PassPipeline, app: string, cursor: string): Promise<SlowAfter> {
   const key = slowKey(app);
   const entries: StreamEntry[] = [];
   let bytes = 0;
@@ -27,7 +27,7 @@ export async function readSlowAfter(redis: RedisHandle, app: string, cursor: str
   let gap = false;
   let first = true;
   while (entries.length < SLOW_READ_COUNT && bytes < SLOW_READ_BYTES) {
-    const page = (await redis.client.xrange(key, from, '+', 'COUNT', SLOW_PAGE)) as StreamEntry[];
+    const page = await commands.call<StreamEntry[]>('XRANGE', key, from, '+', 'COUNT', SLOW_PAGE);
     let taken = page;
     if (first && cursor !== STREAM_START) {
       if (page[0]?.[0] === cursor) taken = page.slice(1);
@@ -62,21 +62,29 @@ export interface ErrorsAfter {
  * The exceptions scored in (`cursor`, `bound`], in pages, oldest first. Past the read bound the read stops at a
  * score boundary, so that the cursor (a score) never splits the members of one score.
  */
-export async function readErrorsAfter(redis: RedisHandle, app: string, cursor: number, bound: number, now: number): Promise<ErrorsAfter> {
+export async function readErrorsAfter(
+  commands: PassPipeline,
+  app: string,
+  cursor: number,
+  bound: number,
+  now: number,
+): Promise<ErrorsAfter> {
   const key = errorsKey(app);
   const low = Number.isFinite(cursor) ? `(${cursor}` : '-inf';
+  // The set's size only matters once nothing at or below the cursor is left (rarely: the window keeps an hour).
   const gapCheck =
     Number.isFinite(cursor) &&
-    Promise.all([redis.client.zcount(key, '-inf', cursor), redis.client.zcard(key)]).then(
-      ([atOrBelow, size]) => atOrBelow === 0 && size > 0 && (size >= ERRORS_MAX_MEMBERS || cursor < now - ERRORS_WINDOW_MS),
-    );
+    commands
+      .call<number>('ZCOUNT', key, '-inf', cursor)
+      .then((atOrBelow) => (atOrBelow > 0 ? 0 : commands.call<number>('ZCARD', key)))
+      .then((size) => size > 0 && (size >= ERRORS_MAX_MEMBERS || cursor < now - ERRORS_WINDOW_MS));
   // Awaited after the pages: a page that fails first must not leave it rejected unhandled.
   if (gapCheck) gapCheck.catch(() => {});
   const members: { member: string; score: number }[] = [];
   let bytes = 0;
   let full = false;
   for (;;) {
-    const page = (await redis.client.zrangebyscore(key, low, bound, 'WITHSCORES', 'LIMIT', members.length, ERROR_PAGE)) as string[];
+    const page = await commands.call<string[]>('ZRANGEBYSCORE', key, low, bound, 'WITHSCORES', 'LIMIT', members.length, ERROR_PAGE);
     for (let i = 0; i < page.length; i += 2) {
       const member = page[i] as string;
       bytes += member.length;
@@ -95,6 +103,6 @@ export async function readErrorsAfter(redis: RedisHandle, app: string, cursor: n
   const kept = members.filter((m) => m.score < lastScore);
   if (kept.length > 0) return { members: kept, cursor: kept[kept.length - 1]?.score as number, leftOut: 0, gap };
   // One score holds more than a whole read: take what was read, and count the rest of that score as left out.
-  const atScore = await redis.client.zcount(key, lastScore, lastScore);
+  const atScore = await commands.call<number>('ZCOUNT', key, lastScore, lastScore);
   return { members, cursor: lastScore, leftOut: Math.max(0, atScore - members.length), gap };
 }
