@@ -16,23 +16,33 @@ export class RepeatFilter {
 
   /** Whether `identity` was read within the window before `at`; remembered from now on either way. */
   isRepeat(identity: string, at: number): boolean {
-    if (this.has(identity, at)) return true;
-    this.remember(identity, at);
+    // One hash per entry: this runs for every slow entry the live feed reads.
+    const hash = textHash(identity);
+    if (this.seenWithin(hash, at)) return true;
+    this.keep(hash, at);
     return false;
   }
 
   /** Whether `identity` was remembered within the window before `at`, without remembering it. */
   has(identity: string, at: number): boolean {
-    const when = this.seen.get(textHash(identity));
-    return when !== undefined && when >= at - this.windowMs;
+    return this.seenWithin(textHash(identity), at);
   }
 
   /** Remembers `identity` as read at `at` (for a reader that remembers only what it committed). */
   remember(identity: string, at: number): void {
-    for (const [hash, when] of this.seen) {
+    this.keep(textHash(identity), at);
+  }
+
+  private seenWithin(hash: string, at: number): boolean {
+    const when = this.seen.get(hash);
+    return when !== undefined && when >= at - this.windowMs;
+  }
+
+  private keep(hash: string, at: number): void {
+    for (const [old, when] of this.seen) {
       if (when >= at - this.windowMs && this.seen.size < this.max) break;
-      this.seen.delete(hash);
+      this.seen.delete(old);
     }
-    this.seen.set(textHash(identity), at);
+    this.seen.set(hash, at);
   }
 }
