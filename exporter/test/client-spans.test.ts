@@ -4,7 +4,6 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { parseSlowStreamFields, type SlowEntry, slowKey } from '@gravito/pulse-protocol';
 import {
   eventually,
   everyKeyAndValue,
@@ -15,19 +14,10 @@ import {
   type TestRedis,
 } from '@gravito/pulse-testkit';
 import { SpanKind } from '@opentelemetry/api';
-import { resourceFromAttributes } from '@opentelemetry/resources';
-import { BasicTracerProvider } from '@opentelemetry/sdk-trace-base';
 import type { Redis } from 'ioredis';
 import { createPulse, PulseConfigError, pulseOptionsFromEnv } from '../src/index.js';
 import { type AppProcess, get, NEEDS_REGISTER_ENTRY, sleep, startNode, uniqueApp } from './helpers.js';
-
-async function slowEntries(client: Redis, app: string): Promise<SlowEntry[]> {
-  return (await client.xrange(slowKey(app), '-', '+')).map(([, fields]) => {
-    const parsed = parseSlowStreamFields(fields);
-    assert.ok(parsed.ok, parsed.ok ? '' : parsed.error);
-    return parsed.value;
-  });
-}
+import { pulseWithTracer, slowEntries } from './pulse-under-test.js';
 
 describe('options of queries and outgoing requests', () => {
   it('are checked at createPulse, each naming itself', () => {
@@ -78,17 +68,7 @@ describe('slow CLIENT spans: queries and outgoing requests', () => {
   });
   after(() => redis?.stop());
 
-  function setup(options: Parameters<typeof createPulse>[0] & { appName: string }) {
-    const pulse = createPulse({ redis: redis.url, flushIntervalMs: 50, ...options });
-    const provider = new BasicTracerProvider({
-      resource: resourceFromAttributes({ 'service.name': options.appName }),
-      spanProcessors: [pulse.spanProcessor],
-    });
-    const tracer = provider.getTracer('t');
-    const end = (name: string, kind: SpanKind, ms: number, attributes: Record<string, string | number> = {}) =>
-      tracer.startSpan(name, { kind, startTime: Date.now() - ms, attributes }).end();
-    return { pulse, tracer, end, slow: () => slowEntries(client, options.appName) };
-  }
+  const setup = (options: Parameters<typeof createPulse>[0] & { appName: string }) => pulseWithTracer(redis.url, client, options);
 
   it('names a database call by its normalized statement, an HTTP call by method, host and path; old and new attribute names', async () => {
     const appName = uniqueApp('client-names');

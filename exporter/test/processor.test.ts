@@ -1,11 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { errorsKey, parseErrorMember, parseSlowStreamFields, slowKey, validateHeartbeat } from '@gravito/pulse-protocol';
+import { errorsKey, parseErrorMember, validateHeartbeat } from '@gravito/pulse-protocol';
 import { startRedis, type TestRedis } from '@gravito/pulse-testkit';
 import { context, SpanKind, trace } from '@opentelemetry/api';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { AggregationTemporality, DataPointType, MeterProvider, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
-import { BasicTracerProvider } from '@opentelemetry/sdk-trace-base';
 import type { Redis } from 'ioredis';
 import { IdentityCache, resolveIdentity } from '../src/identity.js';
 import { createPulse, errorFingerprint, firstFrame, isRawUrl, PulseConfigError, PulseRecorder, toHeartbeat } from '../src/index.js';
@@ -14,6 +13,7 @@ import { connect } from '../src/redis/connection.js';
 import { RedisWriter } from '../src/redis/writer.js';
 import { RecorderStats } from '../src/stats.js';
 import { sleep, uniqueApp, waitFor } from './helpers.js';
+import { pulseWithTracer } from './pulse-under-test.js';
 
 describe('options are checked at createPulse', () => {
   const bad: Array<[string, Record<string, unknown>, RegExp]> = [
@@ -100,24 +100,7 @@ describe('PulseSpanProcessor against a real Redis', () => {
   });
   after(() => redis?.stop());
 
-  function setup(options: Parameters<typeof createPulse>[0]) {
-    const pulse = createPulse({ redis: redis.url, flushIntervalMs: 50, ...options });
-    const app = options?.appName as string;
-    const provider = new BasicTracerProvider({
-      resource: resourceFromAttributes({ 'service.name': app }),
-      spanProcessors: [pulse.spanProcessor],
-    });
-    const tracer = provider.getTracer('t');
-    const end = (name: string, kind: SpanKind, ms: number, attributes: Record<string, string | number> = {}) =>
-      tracer.startSpan(name, { kind, startTime: Date.now() - ms, attributes }).end();
-    const slow = async () =>
-      (await client.xrange(slowKey(app), '-', '+')).map(([, f]) => {
-        const p = parseSlowStreamFields(f);
-        assert.ok(p.ok);
-        return p.value;
-      });
-    return { pulse, provider, end, slow };
-  }
+  const setup = (options: Parameters<typeof createPulse>[0] & { appName: string }) => pulseWithTracer(redis.url, client, options);
 
   it('applies the threshold map, ignore patterns and span kinds', async () => {
     const appName = uniqueApp('thresholds');
