@@ -160,13 +160,21 @@ describe('slow queries and outgoing requests of a zero-code app, from Redis to t
   });
 
   it("counts them in /metrics, with each name's slowest", async () => {
-    const text = await (await fetch(`${stack.bridgeUrl}/metrics`)).text();
-    for (const [kind, method, name] of [
+    const series = [
       ['query', 'none', STATEMENT],
       ['query', 'none', REDIS_COMMAND],
       ['outgoing', 'GET', outgoingName],
-    ]) {
-      const labels = `{app="${APP}",kind="${kind}",method="${method}",route=${labelValue(name as string)}}`;
+    ].map(([kind, method, name]) => `{app="${APP}",kind="${kind}",method="${method}",route=${labelValue(name as string)}}`);
+    // The page may show an entry before the bridge's poll has counted it (its first load reads the stream itself).
+    const text = await eventually(
+      'a poll that counted all three',
+      async () => {
+        const scraped = await (await fetch(`${stack.bridgeUrl}/metrics`)).text();
+        return series.every((labels) => scraped.includes(`pulse_slow_entries_total${labels} `)) ? scraped : undefined;
+      },
+      10_000,
+    );
+    for (const labels of series) {
       assert.ok(text.includes(`pulse_slow_entries_total${labels} 1\n`), `counted: ${labels}`);
       const slowest = text.match(new RegExp(`^pulse_slow_route_max_duration_seconds${escapeRegex(labels)} (\\S+)$`, 'm'));
       assert.ok(slowest && Number(slowest[1]) >= 1, `slowest: ${labels}`);
