@@ -140,7 +140,7 @@ describe('tracked heartbeat reads against a read of every key', { timeout: 120_0
         },
       ],
       ['feed connection killed', 20, () => killClient(redis, 'pulse-bridge-track')],
-      ['reading connection killed', 25, () => killClient(redis, pick(['pulse-bridge', 'pulse-bridge-scan']))],
+      ['reading connection killed', 25, () => killClient(redis, pick(['pulse-bridge', 'pulse-bridge-scan', 'pulse-bridge-read']))],
     ];
 
     const due = rare.map(([, every]) => Math.floor(next() * every));

@@ -14,7 +14,7 @@ import {
 } from '@gravito/pulse-protocol';
 import type { Logger } from 'pino';
 import type { QuasarReader } from '../quasar/reader.js';
-import { type BoundedValue, unreadReason } from '../redis/bounded-get.js';
+import { type BoundedValue, pipelinedRefusal, unreadReason } from '../redis/bounded-get.js';
 import type { RedisHandle } from '../redis/connection.js';
 import { MemoryWatch, type RedisMemory } from '../redis/memory-watch.js';
 import { mapLimited, withCancellingDeadline, withDeadline, yieldToLoop } from '../redis/read.js';
@@ -164,6 +164,7 @@ export class MonitorService {
   private registryApps: string[] = [];
   /** Redis refused the bounded-read script and that was said in the log (once: it is a setting, not an event). */
   private scriptRefusalLogged = false;
+  private pipelinedRefusalLogged = false;
   readonly liveness: RedisLiveness;
 
   constructor(
@@ -427,15 +428,17 @@ export class MonitorService {
       into.set(identity, known);
       return;
     }
-    const fingerprint = valueFingerprint(raw);
-    if (this.invalidSeen.get(key) === fingerprint) {
+    // Hashed only for a key whose value was invalid last time (rare): a valid value is parsed at once.
+    const invalidBefore = this.invalidSeen.get(key);
+    const fingerprint = invalidBefore === undefined ? undefined : valueFingerprint(raw);
+    if (fingerprint !== undefined && fingerprint === invalidBefore) {
       // The same invalid value as last time: skipped without parsing it again, and not counted again.
       this.invalidNext.set(key, fingerprint);
       return;
     }
     const parsed = parseHeartbeat(raw);
     if (!parsed.ok) {
-      this.reportInvalid(key, fingerprint, parsed.error);
+      this.reportInvalid(key, fingerprint ?? valueFingerprint(raw), parsed.error);
       return;
     }
     // A known record has this server's identity: its parts are the key's.
@@ -576,12 +579,21 @@ export class MonitorService {
 
   private noteScriptRefusal(): void {
     const refusal = scriptRefusal(this.redis);
-    if (refusal === undefined || this.scriptRefusalLogged) return;
-    this.scriptRefusalLogged = true;
-    this.log.warn(
-      { err: refusal },
-      'redis refuses scripts: values are read with GETRANGE, one command per key (the same size bound, more work for the bridge)',
-    );
+    if (refusal !== undefined && !this.scriptRefusalLogged) {
+      this.scriptRefusalLogged = true;
+      this.log.warn(
+        { err: refusal },
+        'redis refuses scripts: values are read with GETRANGE, one command per key (the same size bound, more work for the bridge)',
+      );
+    }
+    const pipelined = pipelinedRefusal(this.redis);
+    if (pipelined !== undefined && !this.pipelinedRefusalLogged) {
+      this.pipelinedRefusalLogged = true;
+      this.log.warn(
+        { err: pipelined },
+        'redis refuses GETRANGE or PTTL: changed heartbeats are read through the bounded-read script (the same values, more Redis CPU per key)',
+      );
+    }
   }
 
   /** Redis started or stopped refusing writes: said once in the log, and to every SSE client in `pulse_status`. */

@@ -1,5 +1,7 @@
 import type { ChainableCommander, Cluster, Redis } from 'ioredis';
+import { commandRefusal } from './command-refusal.js';
 import type { RedisHandle } from './connection.js';
+import { MAX_COMMANDS_PER_BATCH, type PipelinedConnection } from './pipelined-connection.js';
 import { isWrongType, yieldToLoop } from './read.js';
 import { noteScriptRefusal, scriptRefusal } from './script-refusal.js';
 
@@ -66,6 +68,14 @@ export const SCRIPT_BYTES_PER_CALL = 128 * 1024;
 
 const COMMAND = 'pulseBoundedMget';
 
+/** Handles whose pipelined reads Redis refused (GETRANGE or PTTL not granted), with its answer: they read through the script. */
+const refusedPipelined = new WeakMap<RedisHandle, string>();
+
+/** Why Redis refused the pipelined reads of values with their times to live on this handle, if it did. */
+export function pipelinedRefusal(redis: RedisHandle): string | undefined {
+  return refusedPipelined.get(redis);
+}
+
 /** Per client, how many keys one script call is sent: what its budget held at the value sizes last read. */
 const keysPerCall = new WeakMap<object, number>();
 
@@ -113,7 +123,10 @@ export async function boundedGetChunk(
   return (await boundedRead(redis, keys, maxBytes, false, signal)).values;
 }
 
-/** `boundedGetChunk`, each value with its time to live (in the same command: no second round of reads). */
+/**
+ * `boundedGetChunk`, each value with its time to live, read with it: on standalone Redis as `GETRANGE` and `PTTL`
+ * on the handle's pipelined connection, else in the same script call.
+ */
 export function boundedGetChunkWithTtl(
   redis: RedisHandle,
   keys: readonly string[],
@@ -130,6 +143,16 @@ async function boundedRead(
   withTtl: boolean,
   signal?: AbortSignal,
 ): Promise<ValuesWithTtl> {
+  if (withTtl && redis.pipelined && !refusedPipelined.has(redis)) {
+    try {
+      return await pipelinedChunk(redis, redis.pipelined, keys, maxBytes, signal);
+    } catch (err) {
+      // An ACL that grants EVAL but not GETRANGE or PTTL (or renamed them): the script's path from then on.
+      const refusal = commandRefusal(err);
+      if (refusal === undefined) throw err;
+      refusedPipelined.set(redis, refusal.message);
+    }
+  }
   if (scriptRefusal(redis) === undefined) {
     try {
       return await scriptChunk(redis, keys, maxBytes, withTtl, signal);
@@ -244,10 +267,8 @@ async function pipelinePerKey(
 }
 
 /**
- * The chunk through `GETRANGE key 0 maxBytes`: at most maxBytes + 1 bytes of each value are read, so a reply that
- * long means the value is over the bound. A missing key and an empty value both read as empty: those, and the
- * values over the bound, are told apart by `EXISTS` and `STRLEN` (O(1), no value read), so that every value is
- * reported in the same words as by the script.
+ * The chunk through `GETRANGE key 0 maxBytes`, key by key through ioredis (where Redis refuses scripts): at most
+ * maxBytes + 1 bytes of each value are read.
  */
 async function getRangeChunk(
   redis: RedisHandle,
@@ -263,24 +284,81 @@ async function getRangeChunk(
     (pipeline, key) => (withTtl ? pipeline.getrangeBuffer(key, 0, maxBytes).pttl(key) : pipeline.getrangeBuffer(key, 0, maxBytes)),
     signal,
   );
+  const ranges = replies.map(([[error, result] = [null, Buffer.alloc(0)]]) => error ?? (result as Buffer));
+  const ttlMs = withTtl ? replies.map(([, [, ttl] = [null, -2]]) => ttl as number) : [];
+  return { values: await fromRanges(redis, keys, ranges, withTtl ? ttlMs : undefined, maxBytes, signal), ttlMs };
+}
+
+/**
+ * Keys per batch on the pipelined connection: a batch's replies are held until its last lands, at most
+ * maxBytes + 1 bytes each, so that one chunk holds at most this many bytes of replies at a time whatever the
+ * values (64 keys for 64 KiB heartbeats; up to the batch's command cap for small bounds).
+ */
+const PIPELINED_BATCH_BYTES = 4 * 1024 * 1024;
+
+/**
+ * The chunk with each value's time to live, on the handle's pipelined connection (standalone): `GETRANGE key 0
+ * maxBytes` and `PTTL key` as plain commands, in batches sent one after another. A script pays Redis ~1.5 µs per
+ * `redis.call` and copies each value twice; plain commands cost it about half, and the pipelined connection
+ * parses their replies without ioredis's per-command objects (bench/bridge-tick.ts, last table).
+ */
+async function pipelinedChunk(
+  redis: RedisHandle,
+  connection: PipelinedConnection,
+  keys: readonly string[],
+  maxBytes: number,
+  signal?: AbortSignal,
+): Promise<ValuesWithTtl> {
+  const perBatch = Math.max(1, Math.min(MAX_COMMANDS_PER_BATCH / 2, Math.floor(PIPELINED_BATCH_BYTES / (maxBytes + 1))));
+  const ranges: RangeReply[] = [];
+  const ttlMs: number[] = [];
+  for (let start = 0; start < keys.length; start += perBatch) {
+    const commands: (string | number)[][] = [];
+    for (const key of keys.slice(start, start + perBatch)) commands.push(['GETRANGE', key, 0, maxBytes], ['PTTL', key]);
+    const replies = await connection.send(commands, signal);
+    for (let i = 0; i < replies.length; i += 2) {
+      const range = replies[i];
+      const ttl = replies[i + 1];
+      if (ttl instanceof Error) throw ttl;
+      if (!(range instanceof Error) && !Buffer.isBuffer(range)) throw new Error('GETRANGE answered something other than a string');
+      ranges.push(range);
+      ttlMs.push(ttl as number);
+    }
+  }
+  return { values: await fromRanges(redis, keys, ranges, ttlMs, maxBytes, signal), ttlMs };
+}
+
+/** A `GETRANGE key 0 maxBytes` reply: the bytes read, or the error Redis answered. */
+type RangeReply = Buffer | Error;
+
+/**
+ * The values that `GETRANGE key 0 maxBytes` replies say: at most maxBytes + 1 bytes of each value are read, so a
+ * reply that long means the value is over the bound. A missing key and an empty value both read as empty; a key
+ * whose `PTTL`, read just after (`ttlMs`), answered -2 is gone. Those left unsure, and the values over the bound,
+ * are told apart by `EXISTS` and `STRLEN` (O(1), no value read), so that every value is reported in the same words
+ * as by the script.
+ */
+async function fromRanges(
+  redis: RedisHandle,
+  keys: readonly string[],
+  ranges: readonly RangeReply[],
+  ttlMs: readonly number[] | undefined,
+  maxBytes: number,
+  signal?: AbortSignal,
+): Promise<BoundedValue[]> {
   const values: BoundedValue[] = [];
-  const ttlMs: number[] = withTtl ? replies.map(([, [, ttl] = [null, -2]]) => ttl as number) : [];
   const unsure: number[] = [];
-  replies.forEach(([[error, result] = [null, null]], i) => {
-    if (error) {
-      if (!isWrongType(error)) throw error;
+  ranges.forEach((range, i) => {
+    if (range instanceof Error) {
+      if (!isWrongType(range)) throw range;
       values[i] = { wrongType: true };
       return;
     }
-    const bytes = result as Buffer;
-    if (bytes.length > 0 && bytes.length <= maxBytes) {
-      values[i] = bytes.toString('utf8');
-      return;
-    }
     values[i] = null;
-    unsure.push(i);
+    if (range.length > 0 && range.length <= maxBytes) values[i] = range.toString('utf8');
+    else if (range.length > 0 || ttlMs?.[i] !== -2) unsure.push(i);
   });
-  if (unsure.length === 0) return { values, ttlMs };
+  if (unsure.length === 0) return values;
   const checks = await pipelinePerKey(
     redis,
     unsure.map((i) => keys[i] as string),
@@ -295,7 +373,7 @@ async function getRangeChunk(
     else if ((length as number) > maxBytes) values[i] = { tooLarge: length as number };
     else if (length === 0) values[i] = '';
   });
-  return { values, ttlMs };
+  return values;
 }
 
 /** Chunks in flight at once: Redis holds each reply in its output buffer for the bridge until the bridge reads it. */
@@ -305,9 +383,10 @@ export const CHUNKS_IN_FLIGHT = 8;
  * Fetches chunks of keys with `boundedGetChunk`, at most `CHUNKS_IN_FLIGHT` at a time, and hands each chunk's
  * values to `onValues` as it arrives. So Redis's output buffer for the bridge stays under
  * `CHUNKS_IN_FLIGHT × (SCRIPT_BYTES_PER_CALL + maxBytes)` (8 × 192 KiB = 1.5 MiB) however many keys and however
- * large their values; read with GETRANGE (no scripts), under `CHUNKS_IN_FLIGHT × chunk size × maxBytes` (8 × 500 ×
- * 64 KiB = 256 MiB for the largest valid heartbeats, ~6 MB for typical 1.5 KB ones). The bridge holds at most as
- * much in flight: smaller chunks hold less.
+ * large their values; read on the pipelined connection (with times to live), under `CHUNKS_IN_FLIGHT ×
+ * PIPELINED_BATCH_BYTES` (32 MiB); read with GETRANGE through ioredis (no scripts), under `CHUNKS_IN_FLIGHT × chunk
+ * size × maxBytes` (8 × 500 × 64 KiB = 256 MiB for the largest valid heartbeats, ~6 MB for typical 1.5 KB ones).
+ * The bridge holds at most as much in flight: smaller chunks hold less.
  *
  * `stop()` issues no further chunk (the caller's cap is reached; what is in flight is still handed over). Once
  * `signal` aborts, nothing further is sent, not even a chunk's next script call, and `done()` rejects.

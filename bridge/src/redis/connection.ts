@@ -1,5 +1,6 @@
 import { parseRedisTarget } from '@gravito/pulse-protocol';
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
+import { PipelinedConnection } from './pipelined-connection.js';
 
 /** The one Redis handle of a bridge: a standalone client or a cluster, told apart once. */
 export interface RedisHandle {
@@ -12,6 +13,11 @@ export interface RedisHandle {
    * behind the MGETs it feeds; cluster: every master it currently knows (empty until the slot map loads).
    */
   masters(): Redis[];
+  /**
+   * Standalone: a connection of its own for large batches of plain reads (opened at its first batch); none on a
+   * cluster, whose keys each go to their slot's node.
+   */
+  readonly pipelined: PipelinedConnection | undefined;
   close(): Promise<void>;
 }
 
@@ -79,15 +85,18 @@ export function connectRedis(target: string, options: ConnectOptions): RedisHand
     scanner.on('error', () => {}); // the main client reports the same failures
     scanner.connect().catch(() => {});
   }
+  const pipelined = client instanceof Redis ? new PipelinedConnection(client.options, options.timeoutMs, 'pulse-bridge-read') : undefined;
   let closed = false;
   return {
     client,
     cluster: parsed.cluster,
     ready: () => client.status === 'ready' && (scanner === undefined || scanner.status === 'ready'),
     masters: () => (client instanceof Cluster ? client.nodes('master') : [scanner as Redis]),
+    pipelined,
     async close() {
       if (closed) return;
       closed = true;
+      pipelined?.close();
       await Promise.all(
         [client, scanner].map(async (c) => {
           if (!c) return;

@@ -1,0 +1,158 @@
+// The tracked heartbeat read on its pipelined connection, against a real redis-server: the same values in the
+// same words as the script, each with its time to live, with no script run; reached as an ACL user in another
+// database; the script's path where the ACL refuses GETRANGE; and a frozen Redis, an abort or a killed connection
+// fail the read at once and leave the next one working.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { MAX_HEARTBEAT_BYTES } from '@gravito/pulse-protocol';
+import { startRedis, type TestRedis } from '@gravito/pulse-testkit';
+import type { Redis } from 'ioredis';
+import { type BoundedValue, boundedGetChunkWithTtl, pipelinedRefusal } from '../src/redis/bounded-get.js';
+import { connectRedis, type RedisHandle } from '../src/redis/connection.js';
+
+/** Calls Redis has served of each command (INFO commandstats). */
+async function calls(redis: Redis, ...commands: string[]): Promise<number> {
+  const stats = await redis.info('commandstats');
+  return commands.reduce((n, c) => n + Number(new RegExp(`^cmdstat_${c}:calls=(\\d+)`, 'm').exec(stats)?.[1] ?? 0), 0);
+}
+
+async function connected(url: string, timeoutMs = 5_000): Promise<RedisHandle> {
+  const handle = connectRedis(url, { timeoutMs });
+  while (!handle.ready()) await new Promise((resolve) => setTimeout(resolve, 10));
+  return handle;
+}
+
+async function killClient(redis: Redis, name: string): Promise<number> {
+  const list = (await redis.call('CLIENT', 'LIST')) as string;
+  const ids = [...list.matchAll(/^id=(\d+) .*?name=(\S*)/gm)].filter(([, , n]) => n === name).map(([, id]) => id as string);
+  for (const id of ids) await redis.call('CLIENT', 'KILL', 'ID', id);
+  return ids.length;
+}
+
+describe('pipelined heartbeat read with times to live', { timeout: 60_000 }, () => {
+  let server: TestRedis;
+  let redis: Redis;
+  let handle: RedisHandle;
+  const keys: string[] = [];
+  const expected: BoundedValue[] = [];
+  /** Each key's time to live as set: undefined for none, null for a key that is not there. */
+  const ttls: (number | undefined | null)[] = [];
+
+  before(async () => {
+    server = await startRedis();
+    redis = server.client();
+    const add = async (key: string, value: BoundedValue, ttl: number | undefined | null, write: () => Promise<unknown>) => {
+      await write();
+      keys.push(key);
+      expected.push(value);
+      ttls.push(ttl);
+    };
+    for (let i = 0; i < 300; i++) {
+      const key = `pulse:server:app:s${i}`;
+      // Multi-byte text, and a value of exactly the bound, among small ones.
+      const value = i === 150 ? 'x'.repeat(MAX_HEARTBEAT_BYTES) : `${i % 3 ? 's' : 'ü€'.repeat(100)}${i}`;
+      const ttl = i % 2 ? 30_000 + i : undefined;
+      await add(key, value, ttl, () => (ttl ? redis.set(key, value, 'PX', ttl) : redis.set(key, value)));
+      if (i === 7) await add('pulse:server:app:gone', null, null, async () => {});
+      if (i === 15) await add('pulse:server:app:empty', '', 5_000, () => redis.set('pulse:server:app:empty', '', 'PX', 5_000));
+      if (i === 23) await add('pulse:server:app:list', { wrongType: true }, undefined, () => redis.lpush('pulse:server:app:list', 'x'));
+      if (i === 31) {
+        const huge = MAX_HEARTBEAT_BYTES + 1;
+        await add('pulse:server:app:huge', { tooLarge: huge }, undefined, () => redis.set('pulse:server:app:huge', 'h'.repeat(huge)));
+      }
+    }
+    handle = await connected(server.url);
+  });
+  after(async () => {
+    await handle?.close();
+    await server?.stop();
+  });
+
+  const assertRead = (read: { values: BoundedValue[]; ttlMs: number[] }) => {
+    assert.deepEqual(read.values, expected);
+    read.ttlMs.forEach((ttl, i) => {
+      const set = ttls[i];
+      if (set === null) assert.equal(ttl, -2, keys[i]);
+      else if (set === undefined) assert.equal(ttl, -1, keys[i]);
+      else assert.ok(ttl > 0 && ttl <= set, `${keys[i]}: ${ttl} of ${set}`);
+    });
+  };
+
+  it('reads every value in the script’s words, each with its time to live, in plain commands', async () => {
+    const scripts = await calls(redis, 'evalsha', 'eval');
+    const ranges = await calls(redis, 'getrange');
+    assertRead(await boundedGetChunkWithTtl(handle, keys, MAX_HEARTBEAT_BYTES));
+    assert.equal(await calls(redis, 'evalsha', 'eval'), scripts, 'no script ran');
+    assert.equal((await calls(redis, 'getrange')) - ranges, keys.length);
+    // On a connection of its own, named in CLIENT LIST.
+    assert.match((await redis.call('CLIENT', 'LIST')) as string, /name=pulse-bridge-read /);
+  });
+
+  it('reaches the same database as the same user: an ACL user with a password, database 3', async () => {
+    await redis.call('ACL', 'SETUSER', 'pulse-reader', 'on', '>reader-secret', '~*', '&*', '+@all');
+    await redis.select(3);
+    await redis.set('pulse:server:app:db3', 'in db 3', 'PX', 60_000);
+    await redis.select(0);
+    const url = new URL(server.url);
+    url.username = 'pulse-reader';
+    url.password = 'reader-secret';
+    url.pathname = '/3';
+    const asUser = await connected(url.href);
+    try {
+      const read = await boundedGetChunkWithTtl(asUser, ['pulse:server:app:db3', 'pulse:server:app:s0'], MAX_HEARTBEAT_BYTES);
+      assert.deepEqual(read.values, ['in db 3', null]);
+      assert.ok((read.ttlMs[0] as number) > 0);
+    } finally {
+      await asUser.close();
+    }
+  });
+
+  it('reads through the script where the ACL refuses GETRANGE', async () => {
+    await redis.call('ACL', 'SETUSER', 'pulse-no-getrange', 'on', '>no-getrange', '~*', '&*', '+@all', '-getrange');
+    const url = new URL(server.url);
+    url.username = 'pulse-no-getrange';
+    url.password = 'no-getrange';
+    const refused = await connected(url.href);
+    try {
+      const scripts = await calls(redis, 'evalsha', 'eval');
+      assertRead(await boundedGetChunkWithTtl(refused, keys, MAX_HEARTBEAT_BYTES));
+      assert.ok((await calls(redis, 'evalsha', 'eval')) > scripts, 'the script read them');
+      // Kept, so that the monitor says it once, and the next reads go straight to the script.
+      assert.match(pipelinedRefusal(refused) ?? '', /NOPERM.*getrange/i);
+      assert.equal(pipelinedRefusal(handle), undefined);
+    } finally {
+      await refused.close();
+    }
+  });
+
+  it('fails at its timeout while Redis is frozen, and reads again once it is back', async () => {
+    const quick = await connected(server.url, 300);
+    try {
+      await boundedGetChunkWithTtl(quick, keys, MAX_HEARTBEAT_BYTES);
+      server.pause();
+      const started = performance.now();
+      try {
+        await assert.rejects(boundedGetChunkWithTtl(quick, keys, MAX_HEARTBEAT_BYTES), /did not answer/);
+        assert.ok(performance.now() - started < 2_000, `gave up after ${performance.now() - started} ms`);
+      } finally {
+        server.resume();
+      }
+      assertRead(await boundedGetChunkWithTtl(quick, keys, MAX_HEARTBEAT_BYTES));
+    } finally {
+      await quick.close();
+    }
+  });
+
+  it('stops at an abort, and after its connection is killed reads on a new one', async () => {
+    const controller = new AbortController();
+    const aborted = boundedGetChunkWithTtl(handle, keys, MAX_HEARTBEAT_BYTES, controller.signal);
+    controller.abort(new Error('poll deadline'));
+    await assert.rejects(aborted, /poll deadline/);
+    assertRead(await boundedGetChunkWithTtl(handle, keys, MAX_HEARTBEAT_BYTES));
+    assert.equal(await killClient(redis, 'pulse-bridge-read'), 1);
+    // The close may land before or during the next read: either that read fails, or it runs on a new connection.
+    await boundedGetChunkWithTtl(handle, keys, MAX_HEARTBEAT_BYTES).catch(() => {});
+    assertRead(await boundedGetChunkWithTtl(handle, keys, MAX_HEARTBEAT_BYTES));
+    assert.equal(await killClient(redis, 'pulse-bridge-read'), 1, 'one connection, opened again');
+  });
+});
