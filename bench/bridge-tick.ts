@@ -1,9 +1,10 @@
 // Bridge aggregation tick at 10,000 heartbeats among 100,000 keys, next to the raw SCAN + MGET floor, in one run:
 // the tracked read (only what changed, issue 26) and today's algorithm (every key every tick) side by side, in
 // three cases: a realistic fleet (a heartbeat every 5 s, a tick every 2 s: 40 % of the servers changed per tick),
-// nothing changed, and all changed. For each: the time, this process's event loop busy (the bridge's main thread,
-// or the floor's client), Redis's CPU (INFO cpu), and the longest event-loop block with the main thread's time on
-// a CPU within it (the rest of a block is waiting for a core: Redis shares this machine). Whole ticks, and the heartbeat
+// nothing changed, and all changed. Each bridge also reads Zenith's agents, as by default (none are written). For
+// each: the time, this process's event loop busy (the bridge's main thread, or the floor's client), Redis's CPU
+// (INFO cpu), and the longest event-loop block with the main thread's time on a CPU within it (the rest of a block
+// is waiting for a core: Redis shares this machine). Whole ticks, and the heartbeat
 // read alone (the part this read changes; a tick also follows 100 apps' slow and error feeds, at the same time as
 // the read, and encodes the snapshot): timed within the ticks of two more bridges that follow no app's feeds.
 // Also what Redis spends sending invalidations as heartbeats are written, and ways to read a realistic tick's
@@ -17,6 +18,7 @@ import { startRedis } from '@gravito/pulse-testkit';
 import type { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { MonitorService } from '../bridge/src/monitor/monitor-service.js';
+import { QuasarReader } from '../bridge/src/quasar/reader.js';
 import { BOUNDED_MGET, ChunkFetcher } from '../bridge/src/redis/bounded-get.js';
 import { connectRedis } from '../bridge/src/redis/connection.js';
 import type { HeartbeatReadPath } from '../bridge/src/sources/heartbeats/heartbeat-source.js';
@@ -119,6 +121,9 @@ function bridge(path: HeartbeatReadPath, feeds = true) {
       forgetAfterMs: 600_000,
       tickTimeoutMs: 10_000,
       heartbeatReads: path,
+      // Zenith's agents are read by default (PULSE_QUASAR_READ=1): a scan of gravito:quasar:node:* every poll
+      // today, only the nodes that changed when tracking (none here).
+      quasar: new QuasarReader(),
       ...(feeds ? {} : { maxApps: 0 }),
     },
     pino({ level: 'silent' }),

@@ -1,14 +1,29 @@
-// Reads proportional to change (issue 26): a bridge that fetches only the heartbeats Redis says changed must see,
-// after every poll, exactly what a read of every key sees. Random writes, deletes, expiries, evictions, FLUSHDB,
-// a Redis restart and killed connections (the invalidation feed's, the reading ones) on a real redis-server.
+// Reads proportional to change (issue 26): a bridge that fetches only the heartbeats and Zenith agents' nodes Redis
+// says changed must see, after every poll, exactly what a read of every key sees. Random writes, deletes, expiries,
+// evictions, FLUSHDB, a Redis restart and killed connections (the invalidation feed's, the reading ones) on a real
+// redis-server.
 // The seed is printed on failure; TRACKING_SEED=<n> replays it, TRACKING_STEPS=<n> runs longer.
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
-import { HEARTBEAT_SCAN_PATTERN, heartbeatKey, MAX_HEARTBEAT_BYTES, parseHeartbeat } from '@gravito/pulse-protocol';
+import {
+  HEARTBEAT_SCAN_PATTERN,
+  heartbeatKey,
+  isMirroredNodeJson,
+  MAX_HEARTBEAT_BYTES,
+  MAX_PULSE_NODE_BYTES,
+  MIRROR_META_KEY,
+  type PulseNode,
+  parseHeartbeat,
+  parsePulseNode,
+  QUASAR_NODE_SCAN_PATTERN,
+  quasarNodeKey,
+} from '@gravito/pulse-protocol';
 import { eventually, seededRandom, startRedis, type TestRedis } from '@gravito/pulse-testkit';
 import type { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { MonitorService } from '../src/monitor/monitor-service.js';
+import { QuasarReader } from '../src/quasar/reader.js';
 import { connectRedis, type RedisHandle } from '../src/redis/connection.js';
 import { heartbeat } from './helpers.js';
 
@@ -24,19 +39,30 @@ const FILLERS = 300;
  */
 const LONG_LIVED = 3_000;
 
-/** What a read of every key sees: each valid heartbeat's key and raw value. */
-async function fullRead(redis: Redis): Promise<Map<string, string>> {
+const AGENT: PulseNode = JSON.parse(readFileSync(new URL('../../protocol/vectors/pulse-node.json', import.meta.url), 'utf8')).cases[1]
+  .value;
+
+async function keysLike(redis: Redis, pattern: string): Promise<Set<string>> {
   const keys = new Set<string>();
   let cursor = '0';
   do {
-    const [next, batch] = await redis.scan(cursor, 'MATCH', HEARTBEAT_SCAN_PATTERN, 'COUNT', 1000);
+    const [next, batch] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
     for (const key of batch) keys.add(key);
     cursor = next;
   } while (cursor !== '0');
+  return keys;
+}
+
+/** What a read of every key sees: each valid heartbeat's and agent's node's key and raw value. */
+async function fullRead(redis: Redis): Promise<Map<string, string>> {
   const view = new Map<string, string>();
-  for (const key of keys) {
+  for (const key of await keysLike(redis, HEARTBEAT_SCAN_PATTERN)) {
     const raw = await redis.get(key).catch(() => null); // another type: not a heartbeat
     if (raw !== null && raw.length <= MAX_HEARTBEAT_BYTES && parseHeartbeat(raw).ok) view.set(key, raw);
+  }
+  for (const key of await keysLike(redis, QUASAR_NODE_SCAN_PATTERN)) {
+    const raw = await redis.get(key).catch(() => null);
+    if (raw !== null && raw.length <= MAX_PULSE_NODE_BYTES && !isMirroredNodeJson(raw) && parsePulseNode(raw).ok) view.set(key, raw);
   }
   return view;
 }
@@ -60,14 +86,23 @@ describe('tracked heartbeat reads against a read of every key', { timeout: 120_0
   let redis: Redis;
   let handle: RedisHandle;
   let monitor: MonitorService;
+  let reader: QuasarReader;
 
   before(async () => {
     server = await startRedis({ faults: true });
     redis = server.client();
     handle = connectRedis(server.url, { timeoutMs: 2_000 });
+    reader = new QuasarReader();
     monitor = new MonitorService(
       handle,
-      { intervalMs: 60_000, lostAfterMs: 60_000, forgetAfterMs: 600_000, tickTimeoutMs: 2_000, maxServers: 1_000 },
+      {
+        intervalMs: 60_000,
+        lostAfterMs: 60_000,
+        forgetAfterMs: 600_000,
+        tickTimeoutMs: 2_000,
+        maxServers: 1_000,
+        quasar: reader,
+      },
       pino({ level: 'silent' }),
     );
   });
@@ -82,6 +117,10 @@ describe('tracked heartbeat reads against a read of every key', { timeout: 120_0
     const next = seededRandom(SEED);
     const pick = <T>(xs: readonly T[]): T => xs[Math.floor(next() * xs.length)] as T;
     const key = () => heartbeatKey(`app-${Math.floor(next() * APPS)}`, `srv-${Math.floor(next() * IDS)}`);
+    /** An agent's node key, and its node: its own service and id, so that no two keys name one server. */
+    const nodeKey = () => quasarNodeKey('agents', `node-${Math.floor(next() * IDS)}`);
+    const node = (key: string, meta: PulseNode['meta'] = AGENT.meta) =>
+      JSON.stringify({ ...AGENT, service: 'agents', id: key.split(':').pop(), timestamp: Date.now(), meta, pid: Math.floor(next() * 1e6) });
     const met = new Map<string, number>();
     const meet = (what: string) => met.set(what, (met.get(what) ?? 0) + 1);
     const fillers = async () => {
@@ -107,6 +146,26 @@ describe('tracked heartbeat reads against a read of every key', { timeout: 120_0
       },
       'malformed key': () => redis.set(`pulse:server:no-id-${Math.floor(next() * 3)}`, '{}'),
       delete: () => redis.del(key()),
+      'agent node': () => {
+        const k = nodeKey();
+        return redis.set(k, node(k), 'EX', 30);
+      },
+      'agent node that expires': () => {
+        const k = nodeKey();
+        return redis.set(k, node(k), 'PX', 1 + Math.floor(next() * 10));
+      },
+      'agent node rewritten as it was': async () => {
+        const k = nodeKey();
+        const value = await redis.get(k).catch(() => null);
+        if (value !== null) await redis.set(k, value, 'EX', 30);
+      },
+      'invalid agent node': () => redis.set(nodeKey(), '{"service":1}'),
+      'agent node over the bound': () => redis.set(nodeKey(), 'n'.repeat(MAX_PULSE_NODE_BYTES + 1)),
+      "a bridge's mirrored node": () => {
+        const k = nodeKey();
+        return redis.set(k, node(k, { [MIRROR_META_KEY]: { mirror: true, app: 'a', server: 's', environment: 'e', app_version: '1' } }));
+      },
+      'delete an agent node': () => redis.del(nodeKey()),
     };
     // Each rare case once in about `every` steps, at a random step of each such span: met STEPS / every times.
     const rare: [string, number, () => Promise<unknown>][] = [
@@ -164,10 +223,10 @@ describe('tracked heartbeat reads against a read of every key', { timeout: 120_0
       const resyncsBefore = Object.values(monitor.heartbeats.resyncs).reduce((a, b) => a + b, 0);
       // A poll right after a kill or a restart may fail (connections coming back): the next one must be right.
       await eventually(
-        'a poll that succeeds',
+        'a poll that succeeds, with a Quasar read that does',
         async () => {
           await monitor.tick();
-          return monitor.polls.ok;
+          return monitor.polls.ok && reader.stale === undefined;
         },
         15_000,
         { everyMs: 50 },
@@ -184,10 +243,12 @@ describe('tracked heartbeat reads against a read of every key', { timeout: 120_0
       `seed ${SEED}, ${STEPS} steps, ${partial} polls read only changes; met:`,
       Object.fromEntries(met),
       monitor.heartbeats.resyncs,
+      `${reader.readsOfChanges} Quasar reads of changes only`,
     );
     assert.equal(monitor.heartbeats.path, 'tracking');
     // The test means something only if most polls read changes only, and every case came up several times.
     assert.ok(partial > STEPS / 2, `only ${partial} of ${STEPS} polls read changes only`);
+    assert.ok(reader.readsOfChanges > STEPS / 2, `only ${reader.readsOfChanges} of ${STEPS} Quasar reads read changes only`);
     for (const name of [...Object.keys(ops), ...rare.map(([n]) => n)])
       assert.ok((met.get(name) ?? 0) >= 3, `${name} met ${met.get(name) ?? 0} times (seed ${SEED})`);
   });

@@ -165,6 +165,12 @@ export class MonitorService {
   /** Redis refused the bounded-read script and that was said in the log (once: it is a setting, not an event). */
   private scriptRefusalLogged = false;
   private pipelinedRefusalLogged = false;
+  /** Identities whose record may have changed since the registry's last update; undefined: any (`changedSinceUpdate`). */
+  private unapplied: Set<string> | undefined;
+  /** Zenith's agents as the registry was last updated with them. */
+  private appliedAgents: Map<string, ServerRecord> | undefined;
+  /** The last poll's heartbeats and agents, and the two merged (`withAgents`). */
+  private merged: { view: Map<string, ServerRecord>; agents: Map<string, ServerRecord>; found: Map<string, ServerRecord> } | undefined;
   readonly liveness: RedisLiveness;
 
   constructor(
@@ -183,6 +189,7 @@ export class MonitorService {
       maxServers: options.maxServers ?? DEFAULT_MAX_SERVERS,
       path: options.heartbeatReads,
       resyncEveryMs: options.heartbeatResyncEveryMs,
+      quasarNodes: options.quasar?.maxNodes,
       log,
     });
     this.registry = new ServerRegistry({
@@ -313,20 +320,24 @@ export class MonitorService {
       const memory = this.memoryWatch.check(now);
       // The apps known so far are followed while the heartbeat scan runs: both wait on Redis, not on the CPU.
       // An app first seen in this scan is followed from the next tick (its entries since start are not lost).
-      // Only the feeds Redis said changed, when tracking tells (HeartbeatSource.changedFeeds).
+      // Only the feeds and agents' nodes Redis said changed, when tracking tells (HeartbeatSource.changes).
       const apps = this.registryApps;
+      const changes = this.heartbeats.changes();
       const tail = withDeadline(
-        this.heartbeats.changedFeeds().then((changed) => this.tailEntries(apps, this.everyFeedNext ? undefined : changed)),
+        changes.then((changed) => this.tailEntries(apps, this.everyFeedNext ? undefined : changed?.feeds)),
         this.options.tickTimeoutMs,
         'slow and error reads',
       );
       tail.catch(() => {});
       // Never fails and settles by the deadline (a read past it is cancelled): a Quasar failure keeps the agents'
       // last state, marked stale, and never holds or fails this poll.
-      const quasar = this.options.quasar?.poll(this.redis, this.invalid, this.clock, this.options.tickTimeoutMs);
-      const found = await withCancellingDeadline((signal) => this.scanHeartbeats(signal), this.options.tickTimeoutMs, 'heartbeat scan');
+      const reader = this.options.quasar;
+      const quasar =
+        reader && changes.then((changed) => reader.poll(this.redis, this.invalid, this.clock, this.options.tickTimeoutMs, changed?.nodes));
+      const view = await withCancellingDeadline((signal) => this.scanHeartbeats(signal), this.options.tickTimeoutMs, 'heartbeat scan');
       this.noteScriptRefusal();
-      if (quasar) this.options.quasar?.mergeInto(found, await quasar);
+      const agents = quasar && (await quasar);
+      const found = reader && agents ? this.withAgents(reader, view, agents) : view;
       const reads = await tail;
       // Every read of this poll succeeded: from here on nothing fails, and what was read is delivered.
       this.everyFeedNext = false;
@@ -334,7 +345,7 @@ export class MonitorService {
       // the registry would change nothing (a walk of every server saved).
       const same = this.built !== undefined && this.built.found === found && now <= this.built.until;
       if (!same) {
-        const { forgotten } = this.registry.update(found, now);
+        const { forgotten } = this.registry.update(found, now, this.changedSinceUpdate(agents));
         if (forgotten > 0) this.log.info({ forgotten }, 'forgot lost servers');
         this.registryApps = [...this.registry.apps()];
       }
@@ -374,11 +385,14 @@ export class MonitorService {
     let found = new Map<string, ServerRecord>();
     // Changes only: the last view stands but for the keys read now, and is copied only when one is.
     let shared = false;
+    // Changes only: the servers this read may have changed, for the registry (`changedSinceUpdate`).
+    let touched: Set<string> | undefined;
     const parser = new SlicedParser((key, raw) => {
       if (shared) {
         found = new Map(found);
         shared = false;
       }
+      touched?.add(heartbeatIdentity(key));
       this.parseValue(key, raw, found);
     });
     const { truncated } = await this.heartbeats.read(
@@ -386,6 +400,7 @@ export class MonitorService {
         begin: (everyKey) => {
           found = everyKey ? new Map() : this.heartbeatView;
           shared = !everyKey;
+          touched = everyKey ? undefined : new Set();
           this.invalidNext = everyKey ? new Map() : new Map(this.invalidSeen);
         },
         values: (keys, values) => parser.add(keys, values),
@@ -398,8 +413,43 @@ export class MonitorService {
     signal?.throwIfAborted();
     this.invalidSeen = this.invalidNext;
     this.heartbeatView = found;
-    // The tick merges Zenith's agents into what it returns: a copy then, the view itself otherwise (never changed).
-    return this.options.quasar ? new Map(found) : found;
+    if (touched === undefined) this.unapplied = undefined;
+    else for (const identity of touched) this.unapplied?.add(identity);
+    return found;
+  }
+
+  /**
+   * The identities whose record may differ from what the registry was last updated with: the servers the reads of
+   * changes since touched, and the agents whose record changed (`agents`, this poll's Zenith agents). Undefined
+   * after a read of every key: then the registry looks at every server. Taken: the next call starts afresh.
+   */
+  private changedSinceUpdate(agents: Map<string, ServerRecord> | undefined): ReadonlySet<string> | undefined {
+    const changed = this.unapplied;
+    const applied = this.appliedAgents;
+    this.unapplied = new Set();
+    this.appliedAgents = agents;
+    if (changed === undefined || agents === applied) return changed;
+    if (agents === undefined || applied === undefined) return undefined;
+    agents.forEach((record, key) => {
+      if (applied.get(key) !== record) changed.add(record.identity);
+    });
+    applied.forEach((record, key) => {
+      if (agents.get(key) !== record) changed.add(record.identity);
+    });
+    return changed;
+  }
+
+  /**
+   * The heartbeats with Zenith's agents added (`QuasarReader.mergeInto`): the same map as the last poll's while
+   * neither changed, so that an unchanged poll is seen as one (the registry and snapshot are not rebuilt).
+   */
+  private withAgents(reader: QuasarReader, view: Map<string, ServerRecord>, agents: Map<string, ServerRecord>): Map<string, ServerRecord> {
+    const last = this.merged;
+    if (last?.view === view && last.agents === agents) return last.found;
+    const found = new Map(view);
+    reader.mergeInto(found, agents);
+    this.merged = { view, agents, found };
+    return found;
   }
 
   private reportInvalid(key: string, fingerprint: string, reason: string): void {

@@ -99,6 +99,8 @@ export interface RegistryOptions {
 export class ServerRegistry {
   /** Kept in (app, id) order, so that grouping needs no sort while the set of servers stays the same. */
   private servers = new Map<string, ServerRecord>();
+  /** The identities of the servers kept while their key is gone (`gone`). */
+  private readonly gone = new Set<string>();
 
   constructor(private readonly options: RegistryOptions) {}
 
@@ -121,32 +123,54 @@ export class ServerRegistry {
   /**
    * Replaces the known set with one poll's results, by identity; servers the poll did not find are kept as
    * `gone` until forgotten. A stopped server is forgotten as soon as its key is gone: it said goodbye, there is
-   * nothing to watch for.
+   * nothing to watch for. With `changed`, the identities whose record may differ from the last update's (the
+   * others are known to be as they were): only those are looked at, and the servers already gone, rather than
+   * every server.
    */
-  update(found: Map<string, ServerRecord>, now: number): { forgotten: number } {
-    // forEach rather than for…of: no [key, value] pair is allocated per server, every tick.
+  update(found: Map<string, ServerRecord>, now: number, changed?: ReadonlySet<string>): { forgotten: number } {
     let forgotten = 0;
-    const remembered: ServerRecord[] = [];
-    this.servers.forEach((record, identity) => {
-      if (found.has(identity)) return;
-      record.gone = true;
-      if (record.heartbeat.state === 'stopped' || now - record.lastSeen > this.options.forgetAfterMs) {
-        this.servers.delete(identity);
-        forgotten++;
-      } else remembered.push(record);
-    });
     let added = 0;
-    found.forEach((record, identity) => {
+    const forget = (identity: string) => {
+      this.servers.delete(identity);
+      this.gone.delete(identity);
+      forgotten++;
+    };
+    const missing = (record: ServerRecord, identity: string) => {
+      record.gone = true;
+      if (record.heartbeat.state === 'stopped' || now - record.lastSeen > this.options.forgetAfterMs) forget(identity);
+      else this.gone.add(identity);
+    };
+    const present = (record: ServerRecord, identity: string) => {
       const previous = this.servers.get(identity);
       if (previous === undefined) added++;
       if (previous !== record) this.servers.set(identity, record);
-    });
-    if (remembered.length > this.options.maxRemembered) {
-      remembered.sort((a, b) => a.lastSeen - b.lastSeen);
-      for (const record of remembered.slice(0, remembered.length - this.options.maxRemembered)) {
-        this.servers.delete(record.identity);
-        forgotten++;
+      this.gone.delete(identity);
+    };
+    if (changed === undefined) {
+      // forEach rather than for…of: no [key, value] pair is allocated per server, every tick.
+      this.servers.forEach((record, identity) => {
+        if (!found.has(identity)) missing(record, identity);
+      });
+      found.forEach(present);
+    } else {
+      for (const identity of changed) {
+        const record = found.get(identity);
+        if (record !== undefined) present(record, identity);
+        else {
+          const known = this.servers.get(identity);
+          if (known !== undefined && !this.gone.has(identity)) missing(known, identity);
+        }
       }
+      // Servers gone before: forgotten once their time is up.
+      for (const identity of this.gone) {
+        const record = this.servers.get(identity) as ServerRecord;
+        if (now - record.lastSeen > this.options.forgetAfterMs) forget(identity);
+      }
+    }
+    if (this.gone.size > this.options.maxRemembered) {
+      const remembered = [...this.gone].map((identity) => this.servers.get(identity) as ServerRecord);
+      remembered.sort((a, b) => a.lastSeen - b.lastSeen);
+      for (const record of remembered.slice(0, remembered.length - this.options.maxRemembered)) forget(record.identity);
     }
     if (added > 0 || forgotten > 0) {
       this.servers = new Map(

@@ -13,12 +13,15 @@ export interface QuasarLimits {
  * never takes a valid node's place). Whatever a cap leaves out is counted.
  */
 export class ReadBudget {
-  private planned = 0;
-  private kept = 0;
   /** Keys the byte cap left unread, and valid nodes past the count cap. */
   leftOut = 0;
 
-  constructor(private readonly limits: QuasarLimits) {}
+  /** `planned` bytes and `kept` nodes already taken (a read of some keys, beside the ones it leaves as they are). */
+  constructor(
+    private readonly limits: QuasarLimits,
+    private planned = 0,
+    private kept = 0,
+  ) {}
 
   /** A value of `bytes` to fetch: planned while the read's bytes allow it, else left out (counted). */
   plan(bytes: number): boolean {

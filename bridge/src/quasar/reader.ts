@@ -62,6 +62,25 @@ export interface QuasarReadCounts {
   failedReads: number;
 }
 
+/** What a read keeps between polls, by key. */
+interface ReaderState {
+  /** The agents' records. */
+  found: Map<string, ServerRecord>;
+  /** Keys holding a node a Pulse bridge mirrored (skipped). */
+  mirrors: Set<string>;
+  /** Each fetched key's measured length: its share of the byte cap. */
+  bytes: Map<string, number>;
+  /** When each fetched key's time to live runs out, on this process's monotonic clock (`Infinity`: never). */
+  deadlines: Map<string, number>;
+}
+
+/** What one read of some keys found: the state for those keys, the invalid values among them, and what the caps left out. */
+interface KeysRead extends ReaderState {
+  /** Keys holding an invalid value → its fingerprint. */
+  invalid: Map<string, string>;
+  leftOut: number;
+}
+
 export interface QuasarReaderOptions {
   log?: Logger;
   limits?: Partial<QuasarLimits>;
@@ -100,11 +119,16 @@ const ignore = () => {};
  */
 export class QuasarReader {
   readonly counts: QuasarReadCounts = { nodes: 0, ownMirrors: 0, duplicates: 0, leftOut: 0, truncatedScans: 0, failedReads: 0 };
+  /** Reads that fetched only the nodes that changed (the others read every key). */
+  readsOfChanges = 0;
   /** Set while the snapshot holds the last read's agents rather than this poll's. */
   stale: QuasarStale | undefined;
   private readonly limits: QuasarLimits;
   private readonly log: Logger;
-  private records = new Map<string, ServerRecord>();
+  /** What the last read that succeeded found, for the next read of only what changed (and `keepLast`). */
+  private state: ReaderState = { found: new Map(), mirrors: new Set(), bytes: new Map(), deadlines: new Map() };
+  /** Whether `state` is what a read of every key would find now, but for what changed since (no cap left any key out). */
+  private complete = false;
   /**
    * Keys whose value was invalid when last looked at → its fingerprint (the reason when unread, else a hash of the
    * text): an invalid value is reported once, while it stays the same. Set as soon as a value is reported.
@@ -125,6 +149,11 @@ export class QuasarReader {
       maxKeys: DEFAULT_MAX_QUASAR_KEYS,
       ...options.limits,
     };
+  }
+
+  /** Most agents' nodes one read keeps. */
+  get maxNodes(): number {
+    return this.limits.maxNodes;
   }
 
   /** The agent's node a heartbeat was mapped from, but its `meta`; `undefined` for a GPP heartbeat. */
@@ -158,12 +187,18 @@ export class QuasarReader {
    * passes `deadlineMs` (then it is cancelled), or the previous read is still winding down. Never rejects, and
    * settles by the deadline: a Quasar failure never holds or fails the poll of `pulse:server:*`.
    */
-  async poll(redis: RedisHandle, invalid: InvalidValues, clock: Clock, deadlineMs: number): Promise<Map<string, ServerRecord>> {
+  async poll(
+    redis: RedisHandle,
+    invalid: InvalidValues,
+    clock: Clock,
+    deadlineMs: number,
+    changed?: ReadonlySet<string>,
+  ): Promise<Map<string, ServerRecord>> {
     if (this.reading) return this.keepLast(new Error('the previous Quasar node read is still winding down'), clock.now);
     try {
       const found = await withCancellingDeadline(
         (signal) => {
-          const read = this.read(redis, invalid, clock, signal);
+          const read = this.read(redis, invalid, clock, signal, changed);
           this.reading = read.then(ignore, ignore).finally(() => {
             this.reading = undefined;
           });
@@ -183,24 +218,130 @@ export class QuasarReader {
   }
 
   /**
-   * One read of the agents' nodes, by key; invalid ones go to `invalid`. Throws when Redis fails or `signal`
-   * aborts; a read that throws changes no record (only what it reported is remembered, so it is not reported again).
+   * One read of the agents' nodes, by key; invalid ones go to `invalid`. With `changed` (the node keys Redis said
+   * changed since the last read, HeartbeatSource), only those and the nodes whose time to live ran out are read,
+   * into the last read's state, when that gives what a read of every key would: the last read left nothing out
+   * and completed, and the changes keep within the caps. Otherwise every key is read. Throws when Redis fails or
+   * `signal` aborts; a read that throws changes no record (only what it reported is remembered, so it is not
+   * reported again).
    */
-  async read(redis: RedisHandle, invalid: InvalidValues, clock: Clock, signal?: AbortSignal): Promise<Map<string, ServerRecord>> {
+  async read(
+    redis: RedisHandle,
+    invalid: InvalidValues,
+    clock: Clock,
+    signal?: AbortSignal,
+    changed?: ReadonlySet<string>,
+  ): Promise<Map<string, ServerRecord>> {
+    // Until this read succeeds, the next one reads every key: what this one took from the feed is lost if it fails.
+    const complete = this.complete;
+    this.complete = false;
+    if (changed !== undefined && complete) {
+      const applied = await this.readChanged(redis, invalid, clock, changed, signal);
+      if (applied !== undefined) {
+        this.complete = true;
+        this.readsOfChanges++;
+        return applied;
+      }
+    }
     const keys: string[] = [];
     const scan = await scanEach(redis, QUASAR_NODE_SCAN_PATTERN, this.limits.maxKeys, (key) => keys.push(key), signal);
-    const ordered = this.readingOrder(keys);
-    // Every value's length, measured in Redis (nothing read): what the caps let the read fetch is planned from it.
+    const read = await this.readKeys(redis, invalid, clock, this.readingOrder(keys), new ReadBudget(this.limits), signal);
+    this.noteCaps(read.leftOut, scan.truncated);
+    this.state = { found: read.found, mirrors: read.mirrors, bytes: read.bytes, deadlines: read.deadlines };
+    this.invalidSeen = read.invalid;
+    this.counts.ownMirrors = read.mirrors.size;
+    // Past a cap, which keys are kept is decided by reading every key, in its order.
+    this.complete = read.leftOut === 0 && !scan.truncated;
+    return read.found;
+  }
+
+  /**
+   * The changed keys and the expired ones applied to the last read's state; undefined when the caps would leave
+   * some out (a read of every key decides which).
+   */
+  private async readChanged(
+    redis: RedisHandle,
+    invalid: InvalidValues,
+    clock: Clock,
+    changed: ReadonlySet<string>,
+    signal?: AbortSignal,
+  ): Promise<Map<string, ServerRecord> | undefined> {
+    const last = this.state;
+    const keys = new Set(changed);
+    const now = performance.now();
+    for (const [key, deadline] of last.deadlines) if (deadline <= now) keys.add(key);
+    // One known key is read again every poll: a permission the reads need and lost (an ACL's key patterns)
+    // shows in this poll, marked stale, not at the next read of every key.
+    const [probe] = last.bytes.keys();
+    if (probe !== undefined) keys.add(probe);
+    if (keys.size === 0) return last.found;
+    let planned = 0;
+    for (const [key, bytes] of last.bytes) if (!keys.has(key)) planned += bytes;
+    let kept = 0;
+    for (const key of last.found.keys()) if (!keys.has(key)) kept++;
+    const read = await this.readKeys(
+      redis,
+      invalid,
+      clock,
+      this.readingOrder([...keys]),
+      new ReadBudget(this.limits, planned, kept),
+      signal,
+    );
+    if (read.leftOut > 0) return undefined;
+    this.noteCaps(0, false);
+    // Every key read as it was (the probe, a node rewritten the same): the same state, and the same records map.
+    const same = (key: string) =>
+      read.found.get(key) === last.found.get(key) &&
+      read.mirrors.has(key) === last.mirrors.has(key) &&
+      read.bytes.get(key) === last.bytes.get(key) &&
+      read.deadlines.has(key) === last.deadlines.has(key);
+    if ([...keys].every(same)) {
+      // A node written again with the same value has a new time to live; an unreadable value may be gone.
+      for (const [key, deadline] of read.deadlines) last.deadlines.set(key, deadline);
+      for (const key of keys) if (!read.invalid.has(key)) this.invalidSeen.delete(key);
+      return last.found;
+    }
+    // Unchanged keys keep their place (the order a read of every key would take them in: known agents first).
+    const found = new Map(last.found);
+    const mirrors = new Set(last.mirrors);
+    const bytes = new Map(last.bytes);
+    const deadlines = new Map(last.deadlines);
+    for (const key of keys) {
+      if (!read.found.has(key)) found.delete(key);
+      mirrors.delete(key);
+      bytes.delete(key);
+      deadlines.delete(key);
+      if (!read.invalid.has(key)) this.invalidSeen.delete(key);
+    }
+    for (const [key, record] of read.found) found.set(key, record);
+    for (const key of read.mirrors) mirrors.add(key);
+    for (const [key, size] of read.bytes) bytes.set(key, size);
+    for (const [key, deadline] of read.deadlines) deadlines.set(key, deadline);
+    this.state = { found, mirrors, bytes, deadlines };
+    this.counts.ownMirrors = mirrors.size;
+    return found;
+  }
+
+  /**
+   * Reads `ordered` keys within `budget`: every value's length measured in Redis first (nothing read), what the
+   * caps let through fetched with its time to live, and each value validated into a record, or skipped and
+   * reported. Throws when Redis fails or `signal` aborts.
+   */
+  private async readKeys(
+    redis: RedisHandle,
+    invalid: InvalidValues,
+    clock: Clock,
+    ordered: readonly string[],
+    budget: ReadBudget,
+    signal?: AbortSignal,
+  ): Promise<KeysRead> {
     const sizes = (await mapLimited(chunksOf(ordered, MGET_CHUNK), CHUNKS_IN_FLIGHT, (chunk) => measureChunk(redis, chunk, signal))).flat();
-    const budget = new ReadBudget(this.limits);
-    const found = new Map<string, ServerRecord>();
-    const invalidNext = new Map<string, string>();
-    let ownMirrors = 0;
+    const read: KeysRead = { found: new Map(), invalid: new Map(), mirrors: new Set(), bytes: new Map(), deadlines: new Map(), leftOut: 0 };
     const noteInvalid = (key: string, fingerprint: string, reason: string) => {
       if (this.invalidSeen.get(key) !== fingerprint) invalid.report('heartbeat', key, reason);
       // Remembered at once, also by a read that fails later: what was reported is not reported again.
       this.invalidSeen.set(key, fingerprint);
-      invalidNext.set(key, fingerprint);
+      read.invalid.set(key, fingerprint);
     };
     const take = (key: string, raw: BoundedValue | undefined) => {
       if (raw === null || raw === undefined) return; // expired between the measure and the read
@@ -210,21 +351,21 @@ export class QuasarReader {
         noteInvalid(key, reason, reason);
         return;
       }
-      const known = this.records.get(key);
+      const known = this.state.found.get(key);
       if (known && known.raw === raw) {
         if (!budget.keep()) return;
         known.gone = false;
-        found.set(key, known);
+        read.found.set(key, known);
         return;
       }
       // The same invalid value as last time: skipped without parsing it again (it was reported then).
       const seen = this.invalidSeen.get(key);
       if (seen !== undefined && seen === textHash(raw)) {
-        invalidNext.set(key, seen);
+        read.invalid.set(key, seen);
         return;
       }
       if (isMirroredNodeJson(raw)) {
-        ownMirrors++;
+        read.mirrors.add(key);
         return;
       }
       const parsed = parsePulseNode(raw);
@@ -238,7 +379,7 @@ export class QuasarReader {
       this.nodes.set(heartbeat, { node, json: raw });
       const app = toSafeKeyPart(parsed.value.service);
       const lastSeen = clock.clamp('heartbeat', app, heartbeat.timestamp);
-      found.set(key, createRecord(key, app, toSafeKeyPart(parsed.value.id), heartbeat, lastSeen, JSON.stringify(heartbeat), raw));
+      read.found.set(key, createRecord(key, app, toSafeKeyPart(parsed.value.id), heartbeat, lastSeen, JSON.stringify(heartbeat), raw));
     };
     // Parsed in slices, as chunks arrive; the fetching stops once no further node could be kept.
     const parser = new SlicedParser((key, raw) => {
@@ -246,14 +387,21 @@ export class QuasarReader {
       if (budget.full) fetcher.stop();
     });
     let unfetched = 0;
+    // Deadlines count from before any value was asked for: at or before each key's real expiry.
+    const sentAt = performance.now();
     const fetcher = new ChunkFetcher(
       redis,
       MAX_PULSE_NODE_BYTES,
-      (chunk, values) => {
+      (chunk, values, ttlMs) => {
         unfetched -= chunk.length;
+        chunk.forEach((key, i) => {
+          const ttl = ttlMs[i] ?? -1;
+          if (values[i] !== null) read.deadlines.set(key, ttl >= 0 ? sentAt + ttl : Number.POSITIVE_INFINITY);
+        });
         parser.add(chunk, values);
       },
       signal,
+      true,
     );
     let chunk: string[] = [];
     let chunkBytes = 0;
@@ -269,9 +417,10 @@ export class QuasarReader {
       if (!budget.plan(size)) {
         // Left unread: a key known to hold junk stays known as such (not reported again when next read).
         const seen = this.invalidSeen.get(key);
-        if (seen !== undefined) invalidNext.set(key, seen);
+        if (seen !== undefined) read.invalid.set(key, seen);
         continue;
       }
+      read.bytes.set(key, size);
       chunk.push(key);
       chunkBytes += size;
       unfetched++;
@@ -287,11 +436,8 @@ export class QuasarReader {
     // Cancelled at its deadline: this read changes no record.
     signal?.throwIfAborted();
     // Planned keys never fetched: the count cap was reached first.
-    this.noteCaps(budget.leftOut + unfetched, scan.truncated);
-    this.records = found;
-    this.invalidSeen = invalidNext;
-    this.counts.ownMirrors = ownMirrors;
-    return found;
+    read.leftOut = budget.leftOut + unfetched;
+    return read;
   }
 
   /** Known agents first, then keys not seen before, then keys that held junk: junk never crowds out an agent. */
@@ -300,7 +446,7 @@ export class QuasarReader {
     const unknown: string[] = [];
     const junk: string[] = [];
     for (const key of keys) {
-      if (this.records.has(key)) agents.push(key);
+      if (this.state.found.has(key)) agents.push(key);
       else if (this.invalidSeen.has(key)) junk.push(key);
       else unknown.push(key);
     }
@@ -322,6 +468,8 @@ export class QuasarReader {
 
   /** The poll goes on with the last read's agents, marked stale; logged once per run of failures, always counted. */
   private keepLast(err: unknown, now: number): Map<string, ServerRecord> {
+    // The changes this poll took are not in the state: the next read reads every key.
+    this.complete = false;
     this.counts.failedReads++;
     if (!this.stale) {
       const error = err instanceof Error ? err.message : String(err);
@@ -331,6 +479,6 @@ export class QuasarReader {
         "Quasar node read failed: the agents' last state is kept, marked stale (further failures in a row are only counted)",
       );
     }
-    return this.records;
+    return this.state.found;
   }
 }

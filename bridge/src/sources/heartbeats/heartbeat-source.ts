@@ -3,6 +3,7 @@ import {
   HEARTBEAT_SCAN_PATTERN,
   MAX_HEARTBEAT_BYTES,
   parseHeartbeatKey,
+  QUASAR_NODE_KEY_PREFIX,
   SLOW_SCAN_PATTERN,
 } from '@gravito/pulse-protocol';
 import type { Redis } from 'ioredis';
@@ -32,7 +33,20 @@ export interface HeartbeatSourceOptions {
   path?: HeartbeatReadPath;
   /** A read of every key at least this often, even while tracking: a safety net, not part of correctness. */
   resyncEveryMs?: number;
+  /**
+   * Also tracks Zenith's agents' nodes (`gravito:quasar:node:`), for a Quasar read of only the nodes that changed:
+   * the most nodes that read keeps (so many more changed keys are collected before the feed overflows).
+   */
+  quasarNodes?: number;
   log: Logger;
+}
+
+/** What changed since the last poll besides heartbeats, by key (`HeartbeatSource.changes`). */
+export interface OtherChanges {
+  /** App feed keys (`pulse:slow:{app}`, `pulse:errors:{app}`). */
+  feeds: ReadonlySet<string>;
+  /** Zenith agents' node keys (with `quasarNodes`). */
+  nodes: ReadonlySet<string>;
 }
 
 const DEFAULT_RESYNC_EVERY_MS = 5 * 60_000;
@@ -49,6 +63,8 @@ interface Taken {
   heartbeats: Set<string>;
   /** App feed keys (`pulse:slow:{app}`, `pulse:errors:{app}`) changed since the last poll. */
   feeds: Set<string>;
+  /** Zenith agents' node keys changed since the last poll. */
+  nodes: Set<string>;
   /** Why this poll reads every key (and every app's feeds), if it does; decided once, when taken. */
   reason: ResyncReason | undefined;
   /** The count of closes when taken: a close after it leaves the next read to cover every key. */
@@ -59,10 +75,8 @@ interface Taken {
 const nodeAddress = (node: Redis) => `${node.options.host}:${node.options.port}`;
 
 /** Opens a feed on each master; if any fails, closes the others and rejects (with a refusal first, if any). */
-async function openFeeds(masters: readonly Redis[], maxKeys: number): Promise<Map<string, InvalidationFeed>> {
-  const opened = await Promise.allSettled(
-    masters.map((node) => InvalidationFeed.open(node, [HEARTBEAT_PREFIX, ...FEED_PREFIXES], maxKeys)),
-  );
+async function openFeeds(masters: readonly Redis[], prefixes: readonly string[], maxKeys: number): Promise<Map<string, InvalidationFeed>> {
+  const opened = await Promise.allSettled(masters.map((node) => InvalidationFeed.open(node, prefixes, maxKeys)));
   const failures = opened.flatMap((result) => (result.status === 'rejected' ? [result.reason as unknown] : []));
   if (failures.length > 0) {
     for (const result of opened) if (result.status === 'fulfilled') result.value.close();
@@ -90,8 +104,9 @@ type Deadline = number;
  * or any of the bridge's connections closed (invalidations may have been lost), after a flush or an overflow of
  * the feed, after any failed read, past `maxServers`, and every `resyncEveryMs`.
  *
- * The same connection follows the apps' slow streams and exception sets (`changedFeeds`): a poll reads only the
- * feeds that changed, and every app's feeds whenever it reads every heartbeat key.
+ * The same connection follows the apps' slow streams and exception sets, and Zenith's agents' nodes (`changes`): a
+ * poll reads only the feeds and nodes that changed, and every app's feeds and every node whenever it reads every
+ * heartbeat key.
  *
  * On a cluster, each master has its feed (tracking is per node); when the masters change (a failover, a node
  * added or removed) or any feed closes, every feed is opened anew and the read covers every key.
@@ -104,7 +119,7 @@ export class HeartbeatSource {
   private feeds = new Map<string, InvalidationFeed>();
   /** The feeds being opened: a read given up at its deadline may still be opening them when the next read starts. */
   private opening: Promise<Map<string, InvalidationFeed>> | undefined;
-  /** This poll's changes, taken by `changedFeeds` ahead of the read that uses them. */
+  /** This poll's changes, taken by `changes` ahead of the read that uses them. */
   private taking: Promise<Taken> | undefined;
   /** Well-formed keys read last, with their deadlines (tracking), in the order they were found. */
   private known = new Map<string, Deadline>();
@@ -143,7 +158,7 @@ export class HeartbeatSource {
    * every key. Resolves with whether `maxServers` left keys out.
    */
   async read(sink: HeartbeatSink, signal?: AbortSignal): Promise<{ truncated: boolean }> {
-    // Taken by this poll's `changedFeeds`, or now when the poll did not ask (a read on its own).
+    // Taken by this poll's `changes`, or now when the poll did not ask (a read on its own).
     const prepared = this.taking;
     this.taking = undefined;
     if (this.decided === 'scan') return this.readEveryKey(sink, false, signal);
@@ -167,11 +182,11 @@ export class HeartbeatSource {
   }
 
   /**
-   * Takes this poll's changes for the `read` that follows (the same poll's) and says which app feed keys changed
-   * since the last poll: `undefined` when every app's feeds must be read (this poll reads every heartbeat key, the
-   * path scans, or the feed failed). Never rejects: a failure is the read's to report.
+   * Takes this poll's changes for the `read` that follows (the same poll's) and says which app feed keys and node
+   * keys changed since the last poll: `undefined` when every app's feeds and every node must be read (this poll
+   * reads every heartbeat key, the path scans, or the feed failed). Never rejects: a failure is the read's to report.
    */
-  async changedFeeds(): Promise<ReadonlySet<string> | undefined> {
+  async changes(): Promise<OtherChanges | undefined> {
     if (this.decided === 'scan') return undefined;
     // A poll that took changes and never read them: what it took is lost, so the next read covers every key.
     if (this.taking !== undefined) this.due ??= 'failure';
@@ -180,7 +195,7 @@ export class HeartbeatSource {
     this.taking = taking;
     try {
       const taken = await taking;
-      return taken.reason === undefined ? taken.feeds : undefined;
+      return taken.reason === undefined ? { feeds: taken.feeds, nodes: taken.nodes } : undefined;
     } catch {
       return undefined;
     }
@@ -202,8 +217,10 @@ export class HeartbeatSource {
     const invalidations = await this.armed();
     const heartbeats = new Set<string>();
     const feeds = new Set<string>();
-    for (const key of invalidations.keys) (key.startsWith(HEARTBEAT_PREFIX) ? heartbeats : feeds).add(key);
-    return { heartbeats, feeds, reason: this.everyKeyReason(invalidations.resync, heartbeats), closes };
+    const nodes = new Set<string>();
+    for (const key of invalidations.keys)
+      (key.startsWith(HEARTBEAT_PREFIX) ? heartbeats : key.startsWith(QUASAR_NODE_KEY_PREFIX) ? nodes : feeds).add(key);
+    return { heartbeats, feeds, nodes, reason: this.everyKeyReason(invalidations.resync, heartbeats), closes };
   }
 
   /**
@@ -223,7 +240,7 @@ export class HeartbeatSource {
         this.due ??= 'reconnect';
       }
       if (this.feeds.size === 0) {
-        this.opening ??= openFeeds(masters, this.options.maxServers).finally(() => {
+        this.opening ??= openFeeds(masters, this.prefixes(), this.options.maxServers + (this.options.quasarNodes ?? 0)).finally(() => {
           this.opening = undefined;
         });
         this.feeds = await this.opening;
@@ -246,6 +263,11 @@ export class HeartbeatSource {
         if (!feeds.some((feed) => feed.broken) || attempt > 0) throw err;
       }
     }
+  }
+
+  /** The key prefixes the feeds follow. */
+  private prefixes(): string[] {
+    return [HEARTBEAT_PREFIX, ...FEED_PREFIXES, ...(this.options.quasarNodes === undefined ? [] : [QUASAR_NODE_KEY_PREFIX])];
   }
 
   private everyKeyReason(resync: Invalidations['resync'], changed: Set<string>): ResyncReason | undefined {
