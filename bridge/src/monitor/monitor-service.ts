@@ -446,7 +446,8 @@ export class MonitorService {
   private withAgents(reader: QuasarReader, view: Map<string, ServerRecord>, agents: Map<string, ServerRecord>): Map<string, ServerRecord> {
     const last = this.merged;
     if (last?.view === view && last.agents === agents) return last.found;
-    const found = new Map(view);
+    // No agent: the heartbeats as they are (not a copy of every server, every poll).
+    const found = agents.size === 0 ? view : new Map(view);
     reader.mergeInto(found, agents);
     this.merged = { view, agents, found };
     return found;

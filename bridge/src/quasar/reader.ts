@@ -195,6 +195,8 @@ export class QuasarReader {
     changed?: ReadonlySet<string>,
   ): Promise<Map<string, ServerRecord>> {
     if (this.reading) return this.keepLast(new Error('the previous Quasar node read is still winding down'), clock.now);
+    // Nothing changed and no node known (no agent writes here): nothing to read, or to probe.
+    if (changed?.size === 0 && this.complete && this.state.bytes.size === 0) return this.state.found;
     try {
       const found = await withCancellingDeadline(
         (signal) => {

@@ -123,6 +123,8 @@ export class HeartbeatSource {
   private taking: Promise<Taken> | undefined;
   /** Well-formed keys read last, with their deadlines (tracking), in the order they were found. */
   private known = new Map<string, Deadline>();
+  /** No key in `known` has a deadline before this (it may be earlier than the earliest: then a walk finds none due). */
+  private earliestDeadline = Number.NEGATIVE_INFINITY;
   /** Why the next read must cover every key, if it must. */
   private due: ResyncReason | undefined = 'start';
   /** Counts closes of the bridge's connections: a read that saw one go by leaves the next read to cover every key. */
@@ -274,9 +276,11 @@ export class HeartbeatSource {
     if (this.due !== undefined) return this.due;
     if (resync) return resync;
     if (performance.now() - this.lastEveryKeyAt >= (this.options.resyncEveryMs ?? DEFAULT_RESYNC_EVERY_MS)) return 'interval';
+    // Past the cap, which keys are kept is decided as before: by a read of every key, in scan order. (The new keys
+    // are counted only when the changes could take the known ones past it.)
+    if (this.known.size + changed.size <= this.options.maxServers) return undefined;
     let added = 0;
     for (const key of changed) if (!this.known.has(key)) added++;
-    // Past the cap, which keys are kept is decided as before: by a read of every key, in scan order.
     if (this.known.size + added > this.options.maxServers) return 'cap';
     return undefined;
   }
@@ -284,7 +288,14 @@ export class HeartbeatSource {
   /** Only the keys Redis said changed, and those whose time to live ran out. */
   private async readChanged(changed: Set<string>, sink: HeartbeatSink, signal?: AbortSignal): Promise<void> {
     const now = performance.now();
-    for (const [key, deadline] of this.known) if (deadline <= now) changed.add(key);
+    // The walk of every known key only once the earliest deadline has come.
+    if (this.earliestDeadline <= now) {
+      this.earliestDeadline = Number.POSITIVE_INFINITY;
+      for (const [key, deadline] of this.known) {
+        if (deadline <= now) changed.add(key);
+        else this.earliestDeadline = Math.min(this.earliestDeadline, deadline);
+      }
+    }
     sink.begin(false);
     const keys: string[] = [];
     for (const key of changed) {
@@ -345,6 +356,7 @@ export class HeartbeatSource {
     const known = new Map<string, Deadline>();
     for (const key of scan.keys) known.set(key, deadlines.get(key) ?? Number.POSITIVE_INFINITY);
     this.known = known;
+    this.earliestDeadline = Number.NEGATIVE_INFINITY;
     this.lastEveryKeyAt = startedAt;
     return { truncated: scan.truncated };
   }
@@ -363,7 +375,10 @@ export class HeartbeatSource {
     for (const key of keys) {
       const deadline = deadlines.get(key);
       if (deadline === undefined) this.known.delete(key);
-      else this.known.set(key, deadline);
+      else {
+        this.known.set(key, deadline);
+        this.earliestDeadline = Math.min(this.earliestDeadline, deadline);
+      }
     }
   }
 
