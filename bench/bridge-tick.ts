@@ -67,7 +67,19 @@ type Measured = Awaited<ReturnType<typeof timeWithLoopBlock>> & {
   redisCpuMs: number;
 };
 
-async function measure(fn: () => Promise<unknown>): Promise<Measured> {
+const gc =
+  (globalThis as { gc?: () => void }).gc ??
+  (() => {
+    throw new Error('run with node --expose-gc (npm run bench does)');
+  });
+
+/**
+ * Measures `fn`. Four bridges share this process's heap: the garbage the steps before left is collected first,
+ * outside the measure (`collect`), so that a step pays for collecting its own garbage, not for another bridge's.
+ * A read measured within a tick does not collect: the tick's measure did, and a collection in it would be counted.
+ */
+async function measure(fn: () => Promise<unknown>, collect = true): Promise<Measured> {
+  if (collect) gc();
   const redisBefore = await redisCpuMs(client);
   const loopBefore = performance.eventLoopUtilization();
   const timed = await timeWithLoopBlock(fn);
@@ -135,7 +147,7 @@ function bridge(path: HeartbeatReadPath, feeds = true) {
     reads.push(
       await measure(async () => {
         found = await scan(signal);
-      }),
+      }, false),
     );
     return found as Awaited<ReturnType<typeof scan>>;
   };

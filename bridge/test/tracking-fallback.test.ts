@@ -1,7 +1,7 @@
 // Where Redis refuses client-side tracking (an ACL user without CLIENT), the bridge reads every heartbeat every
 // poll, as before: it says so once in the log, exports the path it runs, and still sees every write and delete.
-// Elsewhere it tracks, and says that too; on a Redis Cluster on each master (tracking is per node), anew after a
-// failover.
+// Elsewhere it tracks, and says that too; on a Redis Cluster on each master (tracking is per node), through a
+// resharding, and anew after a failover.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { heartbeatKey } from '@gravito/pulse-protocol';
@@ -132,6 +132,71 @@ describe('heartbeat read path on a Redis Cluster', () => {
       const lines = fallbackLines(bridge);
       assert.equal(lines.length, 1, JSON.stringify(lines));
       assert.match(String(lines[0]?.msg), /client-side tracking, on each of 3 masters/);
+    } finally {
+      await bridge.stop();
+    }
+  });
+});
+
+describe('tracked heartbeat reads across a Redis Cluster resharding', () => {
+  const suite = suiteCluster();
+
+  it('sees keys moved to another master, and every write and delete after, by change', async () => {
+    const app = 'reshard';
+    const write = (id: string, uptime: number) =>
+      suite.writer.set(heartbeatKey(app, id), JSON.stringify(heartbeat(app, id, (hb) => (hb.process.uptime = uptime))), 'EX', 120);
+    const expected = new Map<string, number>();
+    const seen = (bridge: Bridge) =>
+      bridge.bridge.monitor
+        .getAggregateMetrics()
+        .apps.find((a) => a.app === app)
+        ?.servers.filter((s) => s.status === 'online')
+        .map((s) => `${s.id}=${s.heartbeat.process.uptime}`)
+        .sort()
+        .join(' ');
+    const expectedText = () =>
+      [...expected]
+        .map(([id, uptime]) => `${id}=${uptime}`)
+        .sort()
+        .join(' ');
+    // Servers whose keys share one slot, and others elsewhere.
+    const slot = calculateSlot(heartbeatKey(app, 'moved-0'));
+    const movedIds = ['moved-0'];
+    for (let i = 0; movedIds.length < 6; i++) if (calculateSlot(heartbeatKey(app, `m-${i}`)) === slot) movedIds.push(`m-${i}`);
+    const ids = [...movedIds, ...Array.from({ length: 20 }, (_, i) => `s-${i}`)];
+    const bridge = await startLoggedBridge({ redisUrl: suite.cluster.seeds });
+    const resyncs = () => Object.values(bridge.bridge.monitor.heartbeats.resyncs).reduce((a, b) => a + b, 0);
+    try {
+      for (const id of ids) {
+        await write(id, 1);
+        expected.set(id, 1);
+      }
+      await waitFor(() => seen(bridge) === expectedText() || undefined, 10_000, 'every server before the resharding');
+      const before = resyncs();
+      // Move the slot to another master as redis-cli --cluster reshard does: IMPORTING, MIGRATING, MIGRATE, NODE.
+      const nodes = suite.writer.nodes('master');
+      const ownerAddress = suite.writer.slots[slot]?.[0];
+      const source = nodes.find((n) => `${n.options.host}:${n.options.port}` === ownerAddress) as Redis;
+      const target = nodes.find((n) => n !== source) as Redis;
+      assert.ok(source && target, 'two masters');
+      const [sourceId, targetId] = await Promise.all([source, target].map(async (n) => (await n.cluster('MYID')) as string));
+      await target.cluster('SETSLOT', slot, 'IMPORTING', sourceId as string);
+      await source.cluster('SETSLOT', slot, 'MIGRATING', targetId as string);
+      const keys = (await source.cluster('GETKEYSINSLOT', slot, 100)) as string[];
+      assert.equal(keys.length, movedIds.length);
+      await source.call('MIGRATE', target.options.host as string, String(target.options.port), '', '0', '5000', 'KEYS', ...keys);
+      for (const node of nodes) await node.cluster('SETSLOT', slot, 'NODE', targetId as string);
+      // The moved keys were deleted on one master and written on the other: each names them. Changes after it
+      // land on the new owner.
+      await write('moved-0', 2);
+      expected.set('moved-0', 2);
+      await suite.writer.del(heartbeatKey(app, movedIds[1] as string));
+      expected.delete(movedIds[1] as string);
+      await write('s-0', 2);
+      expected.set('s-0', 2);
+      await waitFor(() => seen(bridge) === expectedText() || undefined, 10_000, 'the moved keys and the changes after');
+      assert.equal(resyncs(), before, 'read by change: the masters did not change');
+      assert.equal((await target.cluster('COUNTKEYSINSLOT', slot)) as number, movedIds.length - 1);
     } finally {
       await bridge.stop();
     }
