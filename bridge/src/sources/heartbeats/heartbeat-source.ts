@@ -69,6 +69,8 @@ interface Taken {
   reason: ResyncReason | undefined;
   /** The count of closes when taken: a close after it leaves the next read to cover every key. */
   closes: number;
+  /** The SCAN probe sent with the take (`probe`): a read of changes awaits it. */
+  probe: Promise<unknown>;
 }
 
 /** A node's address, as the feeds are keyed. */
@@ -168,7 +170,7 @@ export class HeartbeatSource {
     try {
       const taken = await taking;
       let result = { truncated: false };
-      if (taken.reason === undefined) await this.readChanged(taken.heartbeats, sink, signal);
+      if (taken.reason === undefined) await this.readChanged(taken.heartbeats, sink, signal, taken.probe);
       else {
         this.resyncs[taken.reason]++;
         result = await this.readEveryKey(sink, true, signal);
@@ -216,13 +218,25 @@ export class HeartbeatSource {
   /** Every change Redis announced before this call, split into heartbeat and feed keys, and whether every key is due. */
   private async take(): Promise<Taken> {
     const closes = this.closes;
+    // Sent beside the feeds' barrier, so that both answers come back together (one wake of the loop, not two).
+    const probe = this.redis.masters().length > 0 ? this.probe() : Promise.resolve();
     const invalidations = await this.armed();
     const heartbeats = new Set<string>();
     const feeds = new Set<string>();
     const nodes = new Set<string>();
     for (const key of invalidations.keys)
       (key.startsWith(HEARTBEAT_PREFIX) ? heartbeats : key.startsWith(QUASAR_NODE_KEY_PREFIX) ? nodes : feeds).add(key);
-    return { heartbeats, feeds, nodes, reason: this.everyKeyReason(invalidations.resync, heartbeats), closes };
+    return { heartbeats, feeds, nodes, reason: this.everyKeyReason(invalidations.resync, heartbeats), closes, probe };
+  }
+
+  /**
+   * One SCAN step of one key (microseconds of Redis), for a read of changes: the read of every key this path falls
+   * back on must stay possible, so that a permission lost shows in this poll, not at the next read of every key.
+   */
+  private probe(): Promise<unknown> {
+    const probe = this.mainConnection().scan('0', 'MATCH', HEARTBEAT_SCAN_PATTERN, 'COUNT', 1);
+    probe.catch(() => {});
+    return probe;
   }
 
   /**
@@ -286,7 +300,12 @@ export class HeartbeatSource {
   }
 
   /** Only the keys Redis said changed, and those whose time to live ran out. */
-  private async readChanged(changed: Set<string>, sink: HeartbeatSink, signal?: AbortSignal): Promise<void> {
+  private async readChanged(
+    changed: Set<string>,
+    sink: HeartbeatSink,
+    signal: AbortSignal | undefined,
+    probe: Promise<unknown>,
+  ): Promise<void> {
     const now = performance.now();
     // The walk of every known key only once the earliest deadline has come.
     if (this.earliestDeadline <= now) {
@@ -303,10 +322,6 @@ export class HeartbeatSource {
       if (this.known.has(key) || parseHeartbeatKey(key)) keys.push(key);
       else sink.malformed(key);
     }
-    // One SCAN step of one key beside the fetch (microseconds of Redis): the read of every key this path falls
-    // back on must stay possible, so that a permission lost shows in this poll, not at the next resync.
-    const probe = this.mainConnection().scan('0', 'MATCH', HEARTBEAT_SCAN_PATTERN, 'COUNT', 1);
-    probe.catch(() => {});
     await this.fetch(keys, sink, signal, now, true);
     await probe;
   }
