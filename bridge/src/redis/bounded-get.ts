@@ -1,7 +1,7 @@
 import type { ChainableCommander, Cluster, Redis } from 'ioredis';
 import { commandRefusal } from './command-refusal.js';
 import type { RedisHandle } from './connection.js';
-import { MAX_COMMANDS_PER_BATCH, type PipelinedConnection } from './pipelined-connection.js';
+import { MAX_COMMANDS_PER_BATCH, type PipelinedConnection, respArgument, respCommand } from './pipelined-connection.js';
 import { isWrongType, yieldToLoop } from './read.js';
 import { noteScriptRefusal, scriptRefusal } from './script-refusal.js';
 
@@ -298,6 +298,11 @@ async function getRangeChunk(
  */
 const PIPELINED_BATCH_BYTES = 4 * 1024 * 1024;
 
+// The arguments every key's commands share, written once.
+const GETRANGE = respArgument('GETRANGE');
+const FROM_0 = respArgument(0);
+const PTTL = respArgument('PTTL');
+
 /** Per pipelined connection, the largest value its last batch read (in bytes). */
 const largestRead = new WeakMap<PipelinedConnection, number>();
 
@@ -316,13 +321,18 @@ async function pipelinedChunk(
 ): Promise<ValuesWithTtl> {
   const ranges: RangeReply[] = [];
   const ttlMs: number[] = [];
+  const bound = respArgument(maxBytes);
   for (let start = 0; start < keys.length; ) {
     const largest = Math.min(maxBytes + 1, largestRead.get(connection) ?? maxBytes + 1);
     const perBatch = Math.max(1, Math.min(MAX_COMMANDS_PER_BATCH / 2, Math.floor(PIPELINED_BATCH_BYTES / Math.max(1, largest))));
-    const commands: (string | number)[][] = [];
-    for (const key of keys.slice(start, start + perBatch)) commands.push(['GETRANGE', key, 0, maxBytes], ['PTTL', key]);
+    const batch = keys.slice(start, start + perBatch);
+    let text = '';
+    for (const key of batch) {
+      const keyArgument = respArgument(key);
+      text += respCommand(GETRANGE, keyArgument, FROM_0, bound) + respCommand(PTTL, keyArgument);
+    }
     start += perBatch;
-    const replies = await connection.send(commands, signal);
+    const replies = await connection.send(text, batch.length * 2, signal);
     let batchLargest = 0;
     for (let i = 0; i < replies.length; i += 2) {
       const range = replies[i];

@@ -22,14 +22,15 @@ interface Batch {
 /** The connection options a pipelined connection takes from the client it stands beside (so it reaches the same Redis, as the same user). */
 type Reach = Pick<RedisOptions, 'host' | 'port' | 'path' | 'family' | 'username' | 'password' | 'db' | 'tls'>;
 
-/** Encodes commands as RESP arrays of bulk strings: what any Redis reads. */
-function encodeCommand(args: readonly (string | number)[]): string {
-  let out = `*${args.length}\r\n`;
-  for (const arg of args) {
-    const text = String(arg);
-    out += `$${Buffer.byteLength(text)}\r\n${text}\r\n`;
-  }
-  return out;
+/** One argument of a command, as RESP writes it (a bulk string). */
+export function respArgument(arg: string | number): string {
+  const text = String(arg);
+  return `$${Buffer.byteLength(text)}\r\n${text}\r\n`;
+}
+
+/** A command of arguments already written (`respArgument`), as RESP writes it: what any Redis reads. */
+export function respCommand(...args: string[]): string {
+  return `*${args.length}\r\n${args.join('')}`;
 }
 
 /**
@@ -61,18 +62,15 @@ export class PipelinedConnection {
   }
 
   /**
-   * Sends `commands` (each an argument list) in one write and resolves with their replies in order; a command
-   * Redis refused answers its error in its place. Rejects when the connection fails, `signal` aborts, or the
-   * replies take longer than the timeout.
+   * Sends `count` commands, written as one RESP text (`respCommand`), in one write and resolves with their replies
+   * in order; a command Redis refused answers its error in its place. Rejects when the connection fails, `signal`
+   * aborts, or the replies take longer than the timeout.
    */
-  async send(commands: readonly (readonly (string | number)[])[], signal?: AbortSignal): Promise<PipelinedReply[]> {
-    if (commands.length > MAX_COMMANDS_PER_BATCH)
-      throw new RangeError(`${commands.length} commands in one batch, over ${MAX_COMMANDS_PER_BATCH}`);
+  async send(text: string, count: number, signal?: AbortSignal): Promise<PipelinedReply[]> {
+    if (count > MAX_COMMANDS_PER_BATCH) throw new RangeError(`${count} commands in one batch, over ${MAX_COMMANDS_PER_BATCH}`);
     signal?.throwIfAborted();
     if (this.closed) throw new Error('pipelined connection closed');
-    let text = '';
-    for (const args of commands) text += encodeCommand(args);
-    return this.exchange(text, commands.length, signal, false);
+    return this.exchange(text, count, signal, false);
   }
 
   /** Closes the connection; a batch in flight rejects. Idempotent. */
@@ -150,8 +148,7 @@ export class PipelinedConnection {
     if (db) handshake.push(['SELECT', db]);
     // Only a name in CLIENT LIST: an ACL without CLIENT refuses it, and that is fine.
     handshake.push(['CLIENT', 'SETNAME', this.name]);
-    let text = '';
-    for (const args of handshake) text += encodeCommand(args);
+    const text = handshake.map((args) => respCommand(...args.map(respArgument))).join('');
     const replies = await this.exchange(text, handshake.length, signal, true);
     const refused = replies.slice(0, -1).find((reply) => reply instanceof Error);
     if (refused) {
