@@ -36,7 +36,7 @@ export function respCommand(...args: string[]): string {
 /**
  * A connection of its own for batches of read commands, written as one RESP text and parsed by `redis-parser`
  * without a client's per-command objects: at thousands of commands a poll, ioredis's Command and promise per
- * command cost the bridge ~10 µs each, this ~2 µs (bench/bridge-tick.ts). Meant for plain reads only: it has no
+ * command cost the bridge ~12 µs each, this ~1.5 µs (bench/bridge-tick.ts). Meant for plain reads only: it has no
  * offline queue, no retry and no resend. A batch that fails, aborts or passes its deadline destroys the socket, so
  * that no late reply is taken for another batch's (Redis may still run what was sent: reads only, no harm); the
  * next batch connects again.
