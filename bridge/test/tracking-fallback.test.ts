@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { heartbeatKey } from '@gravito/pulse-protocol';
 import { addUserWithoutClient, asUserWithoutClient, startRedis, type TestRedis } from '@gravito/pulse-testkit';
 import calculateSlot from 'cluster-key-slot';
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import { heartbeat, startBridge, startLoggedBridge, suiteCluster, waitFor, writeHeartbeat } from './helpers.js';
 
 type Bridge = Awaited<ReturnType<typeof startLoggedBridge>>;
@@ -28,6 +28,29 @@ const servers = (bridge: Bridge, app: string) =>
     .join(' ');
 
 const fallbackLines = (bridge: Bridge) => bridge.logs.filter((line) => String(line.msg).startsWith('heartbeats: '));
+
+/** A heartbeat for `id` whose uptime tells this write apart from the others. */
+const writeWithUptime = (writer: Cluster, app: string, id: string, uptime: number) =>
+  writer.set(heartbeatKey(app, id), JSON.stringify(heartbeat(app, id, (hb) => (hb.process.uptime = uptime))), 'EX', 120);
+
+/** `id=uptime` pairs in id order, as `onlineUptimes` gives them. */
+const uptimesText = (uptimes: ReadonlyMap<string, number>) =>
+  [...uptimes]
+    .map(([id, uptime]) => `${id}=${uptime}`)
+    .sort()
+    .join(' ');
+
+/** The app's online servers in the bridge's last snapshot, each with the uptime its heartbeat said. */
+const onlineUptimes = (bridge: Bridge, app: string) =>
+  uptimesText(
+    new Map(
+      bridge.bridge.monitor
+        .getAggregateMetrics()
+        .apps.find((a) => a.app === app)
+        ?.servers.filter((s) => s.status === 'online')
+        .map((s) => [s.id, s.heartbeat.process.uptime]),
+    ),
+  );
 
 /** Writes and deletes under `bridge`, which must see each at its next polls. */
 async function seesChanges(bridge: Bridge, write: (id: string) => Promise<unknown>, del: (id: string) => Promise<unknown>, app: string) {
@@ -143,22 +166,10 @@ describe('tracked heartbeat reads across a Redis Cluster resharding', () => {
 
   it('sees keys moved to another master, and every write and delete after, by change', async () => {
     const app = 'reshard';
-    const write = (id: string, uptime: number) =>
-      suite.writer.set(heartbeatKey(app, id), JSON.stringify(heartbeat(app, id, (hb) => (hb.process.uptime = uptime))), 'EX', 120);
+    const write = (id: string, uptime: number) => writeWithUptime(suite.writer, app, id, uptime);
     const expected = new Map<string, number>();
-    const seen = (bridge: Bridge) =>
-      bridge.bridge.monitor
-        .getAggregateMetrics()
-        .apps.find((a) => a.app === app)
-        ?.servers.filter((s) => s.status === 'online')
-        .map((s) => `${s.id}=${s.heartbeat.process.uptime}`)
-        .sort()
-        .join(' ');
-    const expectedText = () =>
-      [...expected]
-        .map(([id, uptime]) => `${id}=${uptime}`)
-        .sort()
-        .join(' ');
+    const seen = (bridge: Bridge) => onlineUptimes(bridge, app);
+    const expectedText = () => uptimesText(expected);
     // Servers whose keys share one slot, and others elsewhere.
     const slot = calculateSlot(heartbeatKey(app, 'moved-0'));
     const movedIds = ['moved-0'];
@@ -208,22 +219,10 @@ describe('tracked heartbeat reads across a Redis Cluster failover', () => {
 
   it('opens a feed on the promoted master and sees every write and delete after it', async () => {
     const app = 'failover';
-    const write = (id: string, uptime: number) =>
-      suite.writer.set(heartbeatKey(app, id), JSON.stringify(heartbeat(app, id, (hb) => (hb.process.uptime = uptime))), 'EX', 120);
-    const uptimes = (bridge: Bridge) =>
-      bridge.bridge.monitor
-        .getAggregateMetrics()
-        .apps.find((a) => a.app === app)
-        ?.servers.filter((s) => s.status === 'online')
-        .map((s) => `${s.id}=${s.heartbeat.process.uptime}`)
-        .sort()
-        .join(' ');
+    const write = (id: string, uptime: number) => writeWithUptime(suite.writer, app, id, uptime);
+    const uptimes = (bridge: Bridge) => onlineUptimes(bridge, app);
     const expected = new Map<string, number>();
-    const expectedText = () =>
-      [...expected]
-        .map(([id, uptime]) => `${id}=${uptime}`)
-        .sort()
-        .join(' ');
+    const expectedText = () => uptimesText(expected);
     const bridge = await startLoggedBridge({ redisUrl: suite.cluster.seeds, redisTimeoutMs: 1_000 });
     try {
       for (let i = 0; i < 30; i++) {

@@ -163,8 +163,8 @@ export class MonitorService {
   /** The registry's apps, as of its last update: the apps whose feeds are followed. */
   private registryApps: string[] = [];
   /** Redis refused the bounded-read script and that was said in the log (once: it is a setting, not an event). */
-  private scriptRefusalLogged = false;
-  private pipelinedRefusalLogged = false;
+  /** The refusals already said in the log (`noteRefusals`). */
+  private readonly refusalsLogged = new Set<string>();
   /** Identities whose record may have changed since the registry's last update; undefined: any (`changedSinceUpdate`). */
   private unapplied: Set<string> | undefined;
   /** Zenith's agents as the registry was last updated with them. */
@@ -335,7 +335,7 @@ export class MonitorService {
       const quasar =
         reader && changes.then((changed) => reader.poll(this.redis, this.invalid, this.clock, this.options.tickTimeoutMs, changed?.nodes));
       const view = await withCancellingDeadline((signal) => this.scanHeartbeats(signal), this.options.tickTimeoutMs, 'heartbeat scan');
-      this.noteScriptRefusal();
+      this.noteRefusals();
       const agents = quasar && (await quasar);
       const found = reader && agents ? this.withAgents(reader, view, agents) : view;
       const reads = await tail;
@@ -628,22 +628,22 @@ export class MonitorService {
     return { event, document, apps: encoded, tickMs: performance.now() - started };
   }
 
-  private noteScriptRefusal(): void {
-    const refusal = scriptRefusal(this.redis);
-    if (refusal !== undefined && !this.scriptRefusalLogged) {
-      this.scriptRefusalLogged = true;
-      this.log.warn(
-        { err: refusal },
+  /** Redis refusing a read's commands: said once each in the log (the reads take their other path from then on). */
+  private noteRefusals(): void {
+    const refusals: [string | undefined, string][] = [
+      [
+        scriptRefusal(this.redis),
         'redis refuses scripts: values are read with GETRANGE, one command per key (the same size bound, more work for the bridge)',
-      );
-    }
-    const pipelined = pipelinedRefusal(this.redis);
-    if (pipelined !== undefined && !this.pipelinedRefusalLogged) {
-      this.pipelinedRefusalLogged = true;
-      this.log.warn(
-        { err: pipelined },
+      ],
+      [
+        pipelinedRefusal(this.redis),
         'redis refuses GETRANGE or PTTL: changed heartbeats are read through the bounded-read script (the same values, more Redis CPU per key)',
-      );
+      ],
+    ];
+    for (const [refusal, message] of refusals) {
+      if (refusal === undefined || this.refusalsLogged.has(message)) continue;
+      this.refusalsLogged.add(message);
+      this.log.warn({ err: refusal }, message);
     }
   }
 
