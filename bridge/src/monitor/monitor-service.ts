@@ -526,20 +526,25 @@ export class MonitorService {
     // Each app's reads on their own: a key of the wrong type takes out that app's feed only (InvalidFeeds).
     const due = (app: string, feed: 'slow' | 'errors', key: string, tailer: SlowTailer | ErrorTailer) =>
       changed === undefined || changed.has(key) || !tailer.following || this.feeds.of(app)?.includes(feed) === true;
-    const read = async (app: string) => {
+    const read = async ({ app, slowDue, errorsDue }: { app: string; slowDue: boolean; errorsDue: boolean }) => {
       const slowTailer = this.slowTailers.get(app) as SlowTailer;
       const errorTailer = this.errorTailers.get(app) as ErrorTailer;
       const [slow, errors] = await Promise.all([
-        due(app, 'slow', slowKey(app), slowTailer)
-          ? this.feeds.read(app, 'slow', slowKey(app), () => slowTailer.read(this.redis, this.invalid, this.clock))
-          : NOTHING_READ,
-        due(app, 'errors', errorsKey(app), errorTailer)
+        slowDue ? this.feeds.read(app, 'slow', slowKey(app), () => slowTailer.read(this.redis, this.invalid, this.clock)) : NOTHING_READ,
+        errorsDue
           ? this.feeds.read(app, 'errors', errorsKey(app), () => errorTailer.read(this.redis, this.invalid, this.clock, this.caps))
           : NOTHING_READ,
       ]);
       return { slow, errors };
     };
-    return mapLimited(followed, TAIL_CONCURRENCY, read);
+    // Only the apps with a feed to read: a poll in which nothing changed starts no read at all.
+    const reads: { app: string; slowDue: boolean; errorsDue: boolean }[] = [];
+    for (const app of followed) {
+      const slowDue = due(app, 'slow', slowKey(app), this.slowTailers.get(app) as SlowTailer);
+      const errorsDue = due(app, 'errors', errorsKey(app), this.errorTailers.get(app) as ErrorTailer);
+      if (slowDue || errorsDue) reads.push({ app, slowDue, errorsDue });
+    }
+    return mapLimited(reads, TAIL_CONCURRENCY, read);
   }
 
   /** What an app's summary takes from its feeds at `now`: its rates and its unreadable feeds. */
