@@ -8,14 +8,9 @@ import { startRedis, type TestRedis } from '@gravito/pulse-testkit';
 import type { Redis } from 'ioredis';
 import { type BoundedValue, boundedGetChunk, SCRIPT_BYTES_PER_CALL } from '../src/redis/bounded-get.js';
 import { connectRedis, type RedisHandle } from '../src/redis/connection.js';
+import { commandCalls } from './helpers.js';
 
 const LARGE = 60_000; // valid: under the 64 KiB bound
-
-/** Script calls Redis has served (INFO commandstats: EVALSHA, and EVAL when the script was not cached yet). */
-async function scriptCalls(redis: Redis): Promise<number> {
-  const stats = await redis.info('commandstats');
-  return ['evalsha', 'eval'].reduce((n, c) => n + Number(new RegExp(`^cmdstat_${c}:calls=(\\d+)`, 'm').exec(stats)?.[1] ?? 0), 0);
-}
 
 describe('bounded heartbeat read', () => {
   let server: TestRedis;
@@ -54,18 +49,18 @@ describe('bounded heartbeat read', () => {
 
   it('returns every value of a chunk in key order, in as many script calls as the byte budget needs', async () => {
     const read = 20 * (LARGE + 2) + 20 * 702;
-    const before = await scriptCalls(redis);
+    const before = await commandCalls(redis, 'evalsha', 'eval');
     assert.deepEqual(await boundedGetChunk(handle, keys, MAX_HEARTBEAT_BYTES), expected);
-    const calls = (await scriptCalls(redis)) - before;
+    const calls = (await commandCalls(redis, 'evalsha', 'eval')) - before;
     // Every call but the last reads at least the budget, and at most the budget plus one value.
     assert.ok(calls >= Math.ceil(read / (SCRIPT_BYTES_PER_CALL + LARGE)), `${calls} calls for ${read} bytes`);
     assert.ok(calls <= Math.ceil(read / SCRIPT_BYTES_PER_CALL) + 2, `${calls} calls for ${read} bytes`);
   });
 
   it('reads the same values again, sending each call about as many keys as fit the budget', async () => {
-    const before = await scriptCalls(redis);
+    const before = await commandCalls(redis, 'evalsha', 'eval');
     assert.deepEqual(await boundedGetChunk(handle, keys, MAX_HEARTBEAT_BYTES), expected);
     assert.deepEqual(await boundedGetChunk(handle, keys.slice(5, 9), MAX_HEARTBEAT_BYTES), expected.slice(5, 9));
-    assert.ok((await scriptCalls(redis)) - before >= 2);
+    assert.ok((await commandCalls(redis, 'evalsha', 'eval')) - before >= 2);
   });
 });

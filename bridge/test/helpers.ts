@@ -364,3 +364,20 @@ export function applyDelta(state: SystemPulseEvent, delta: SystemPulseDeltaEvent
   const { apps: _changes, apps_forgotten: _gone, ...head } = delta;
   return { ...head, apps: [...apps.values()].sort((a, b) => byName(a.app, b.app)) };
 }
+
+/** Calls Redis has served of these commands, together (INFO commandstats). */
+export async function commandCalls(redis: Redis, ...commands: string[]): Promise<number> {
+  const stats = await redis.info('commandstats');
+  return commands.reduce((n, c) => n + Number(new RegExp(`^cmdstat_${c}:calls=(\\d+)`, 'm').exec(stats)?.[1] ?? 0), 0);
+}
+
+/** Kills every client connection named `name` (CLIENT KILL); resolves with how many there were. */
+export async function killClients(redis: Redis, name: string): Promise<number> {
+  const list = (await redis.call('CLIENT', 'LIST')) as string;
+  const ids = [...list.matchAll(/^id=(\d+) .*?name=(\S*)/gm)].filter(([, , n]) => n === name).map(([, id]) => id as string);
+  for (const id of ids) await redis.call('CLIENT', 'KILL', 'ID', id);
+  return ids.length;
+}
+
+/** Reads of every heartbeat key a tracking monitor has made, whatever the reason. */
+export const everyKeyReads = (monitor: MonitorService): number => Object.values(monitor.heartbeats.resyncs).reduce((a, b) => a + b, 0);

@@ -8,16 +8,10 @@ import { heartbeatKey, MIRROR_MARK_JSON, type PulseNode, quasarNodeKey } from '@
 import { addUserWithoutScripts, asUserWithoutScripts, startRedis, type TestRedis } from '@gravito/pulse-testkit';
 import type { Redis } from 'ioredis';
 import type { BridgeInternals as Bridge } from '../src/assemble.js';
-import { startLoggedBridge, waitFor, writeHeartbeat } from './helpers.js';
+import { commandCalls, startLoggedBridge, waitFor, writeHeartbeat } from './helpers.js';
 
 const INTERVAL_MS = 200;
 const BIG_BYTES = 5 * 1024 * 1024;
-
-/** Calls of one command Redis has served (INFO commandstats). */
-async function calls(redis: Redis, command: string): Promise<number> {
-  const stats = await redis.info('commandstats');
-  return Number(new RegExp(`^cmdstat_${command}:calls=(\\d+)`, 'm').exec(stats)?.[1] ?? 0);
-}
 
 /** What a snapshot says, without its clock: servers with their status, and the invalid heartbeats counted. */
 function seen(bridge: Bridge): { servers: string[]; invalid: number } {
@@ -54,10 +48,10 @@ describe('a Redis that refuses scripts', () => {
   });
 
   it('reads every heartbeat with GETRANGE, and sees what a bridge allowed scripts sees', async () => {
-    const getrangeBefore = await calls(redis, 'getrange');
+    const getrangeBefore = await commandCalls(redis, 'getrange');
     const ticks = withoutScripts.monitor.ticks;
     await waitFor(() => withoutScripts.monitor.ticks >= ticks + 5 && withScripts.monitor.ticks >= 5, 10_000, 'five polls each');
-    assert.ok((await calls(redis, 'getrange')) > getrangeBefore, 'values read with GETRANGE');
+    assert.ok((await commandCalls(redis, 'getrange')) > getrangeBefore, 'values read with GETRANGE');
     const expected = { servers: ['plain/web-1:online', 'plain/web-2:online'], invalid: 3 };
     assert.deepEqual(seen(withoutScripts), expected);
     assert.deepEqual(seen(withScripts), expected);

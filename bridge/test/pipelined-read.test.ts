@@ -9,24 +9,12 @@ import { startRedis, type TestRedis } from '@gravito/pulse-testkit';
 import type { Redis } from 'ioredis';
 import { type BoundedValue, boundedGetChunkWithTtl, pipelinedRefusal } from '../src/redis/bounded-get.js';
 import { connectRedis, type RedisHandle } from '../src/redis/connection.js';
-
-/** Calls Redis has served of each command (INFO commandstats). */
-async function calls(redis: Redis, ...commands: string[]): Promise<number> {
-  const stats = await redis.info('commandstats');
-  return commands.reduce((n, c) => n + Number(new RegExp(`^cmdstat_${c}:calls=(\\d+)`, 'm').exec(stats)?.[1] ?? 0), 0);
-}
+import { commandCalls, killClients } from './helpers.js';
 
 async function connected(url: string, timeoutMs = 5_000): Promise<RedisHandle> {
   const handle = connectRedis(url, { timeoutMs });
   while (!handle.ready()) await new Promise((resolve) => setTimeout(resolve, 10));
   return handle;
-}
-
-async function killClient(redis: Redis, name: string): Promise<number> {
-  const list = (await redis.call('CLIENT', 'LIST')) as string;
-  const ids = [...list.matchAll(/^id=(\d+) .*?name=(\S*)/gm)].filter(([, , n]) => n === name).map(([, id]) => id as string);
-  for (const id of ids) await redis.call('CLIENT', 'KILL', 'ID', id);
-  return ids.length;
 }
 
 describe('pipelined heartbeat read with times to live', { timeout: 60_000 }, () => {
@@ -79,11 +67,11 @@ describe('pipelined heartbeat read with times to live', { timeout: 60_000 }, () 
   };
 
   it('reads every value in the script’s words, each with its time to live, in plain commands', async () => {
-    const scripts = await calls(redis, 'evalsha', 'eval');
-    const ranges = await calls(redis, 'getrange');
+    const scripts = await commandCalls(redis, 'evalsha', 'eval');
+    const ranges = await commandCalls(redis, 'getrange');
     assertRead(await boundedGetChunkWithTtl(handle, keys, MAX_HEARTBEAT_BYTES));
-    assert.equal(await calls(redis, 'evalsha', 'eval'), scripts, 'no script ran');
-    assert.equal((await calls(redis, 'getrange')) - ranges, keys.length);
+    assert.equal(await commandCalls(redis, 'evalsha', 'eval'), scripts, 'no script ran');
+    assert.equal((await commandCalls(redis, 'getrange')) - ranges, keys.length);
     // On a connection of its own, named in CLIENT LIST.
     assert.match((await redis.call('CLIENT', 'LIST')) as string, /name=pulse-bridge-read /);
   });
@@ -114,9 +102,9 @@ describe('pipelined heartbeat read with times to live', { timeout: 60_000 }, () 
     url.password = 'no-getrange';
     const refused = await connected(url.href);
     try {
-      const scripts = await calls(redis, 'evalsha', 'eval');
+      const scripts = await commandCalls(redis, 'evalsha', 'eval');
       assertRead(await boundedGetChunkWithTtl(refused, keys, MAX_HEARTBEAT_BYTES));
-      assert.ok((await calls(redis, 'evalsha', 'eval')) > scripts, 'the script read them');
+      assert.ok((await commandCalls(redis, 'evalsha', 'eval')) > scripts, 'the script read them');
       // Kept, so that the monitor says it once, and the next reads go straight to the script.
       assert.match(pipelinedRefusal(refused) ?? '', /NOPERM.*getrange/i);
       assert.equal(pipelinedRefusal(handle), undefined);
@@ -149,10 +137,10 @@ describe('pipelined heartbeat read with times to live', { timeout: 60_000 }, () 
     controller.abort(new Error('poll deadline'));
     await assert.rejects(aborted, /poll deadline/);
     assertRead(await boundedGetChunkWithTtl(handle, keys, MAX_HEARTBEAT_BYTES));
-    assert.equal(await killClient(redis, 'pulse-bridge-read'), 1);
+    assert.equal(await killClients(redis, 'pulse-bridge-read'), 1);
     // The close may land before or during the next read: either that read fails, or it runs on a new connection.
     await boundedGetChunkWithTtl(handle, keys, MAX_HEARTBEAT_BYTES).catch(() => {});
     assertRead(await boundedGetChunkWithTtl(handle, keys, MAX_HEARTBEAT_BYTES));
-    assert.equal(await killClient(redis, 'pulse-bridge-read'), 1, 'one connection, opened again');
+    assert.equal(await killClients(redis, 'pulse-bridge-read'), 1, 'one connection, opened again');
   });
 });

@@ -15,7 +15,7 @@ import { InvalidValues } from '../src/monitor/invalid-values.js';
 import { QuasarReader } from '../src/quasar/reader.js';
 import { CHUNKS_IN_FLIGHT } from '../src/redis/bounded-get.js';
 import { connectRedis, type RedisHandle } from '../src/redis/connection.js';
-import { getJson, SseClient, silentLogger, startBridge, waitFor, writeHeartbeat } from './helpers.js';
+import { commandCalls, getJson, SseClient, silentLogger, startBridge, waitFor, writeHeartbeat } from './helpers.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const AGENT: PulseNode = JSON.parse(readFileSync(new URL('../../protocol/vectors/pulse-node.json', import.meta.url), 'utf8')).cases[0]
@@ -23,12 +23,6 @@ const AGENT: PulseNode = JSON.parse(readFileSync(new URL('../../protocol/vectors
 /** A valid node of ~62 KB: under the 64 KiB bound, as in the report. */
 const bigNode = (service: string, id: string, pid = 1): string =>
   JSON.stringify({ ...AGENT, service, id, pid, meta: { pad: 'x'.repeat(63_000) }, timestamp: Date.now() });
-
-/** Calls of one command Redis has served (INFO commandstats). */
-async function calls(redis: Redis, command: string): Promise<number> {
-  const stats = await redis.info('commandstats');
-  return Number(new RegExp(`^cmdstat_${command}:calls=(\\d+)`, 'm').exec(stats)?.[1] ?? 0);
-}
 
 /** Why the reader's agents are stale, if they are (read through a call: an assertion on `stale` does not narrow it). */
 const staleError = (reader: QuasarReader): string | undefined => reader.stale?.error;
@@ -178,15 +172,15 @@ describe('a Quasar read past its deadline', () => {
     assert.equal(first.size, NODES);
     assert.equal(staleError(reader), undefined);
     await writeBigNodes(admin, NODES); // every value changed: the next read must fetch and parse them all
-    const before = await calls(admin, 'evalsha');
+    const before = await commandCalls(admin, 'evalsha');
     const second = await reader.poll(handle, invalid, clock, 50);
     assert.equal(second, first, "the last read's agents");
     assert.match(staleError(reader) ?? '', /Quasar node read took longer than 50 ms/);
     assert.equal(reader.counts.failedReads, 1);
     // Once the chunks in flight at the deadline are in, nothing more is sent: at most one script call each.
-    const atDeadline = await calls(admin, 'evalsha');
+    const atDeadline = await commandCalls(admin, 'evalsha');
     await new Promise((resolve) => setTimeout(resolve, 1_500));
-    const after = await calls(admin, 'evalsha');
+    const after = await commandCalls(admin, 'evalsha');
     assert.ok(after - atDeadline <= CHUNKS_IN_FLIGHT, `${after - atDeadline} script calls after the deadline`);
     assert.ok(after - before < NODES / 4, `${after - before} script calls in all: the read did not run on`);
     // The next poll reads in full again, and the agents are current.
@@ -198,7 +192,7 @@ describe('a Quasar read past its deadline', () => {
   it('is never overlapped: a poll that finds the last read still running starts none, and keeps the last state', async () => {
     const reader = new QuasarReader();
     const first = await reader.poll(handle, invalid, clock, 60_000);
-    const scansBefore = await calls(admin, 'scan');
+    const scansBefore = await commandCalls(admin, 'scan');
     // A frozen Redis: the read's SCAN waits for an answer past the deadline, and is still waiting at the next poll.
     await redis.pause();
     try {
@@ -209,7 +203,7 @@ describe('a Quasar read past its deadline', () => {
     } finally {
       await redis.resume();
     }
-    assert.equal((await calls(admin, 'scan')) - scansBefore, 1, 'one SCAN: the second poll started no read');
+    assert.equal((await commandCalls(admin, 'scan')) - scansBefore, 1, 'one SCAN: the second poll started no read');
     // Once that read has wound down, the next poll reads again.
     const fresh = await waitFor(
       async () => {

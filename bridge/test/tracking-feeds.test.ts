@@ -10,7 +10,7 @@ import { seededRandom, startRedis, type TestRedis } from '@gravito/pulse-testkit
 import type { Redis } from 'ioredis';
 import { MonitorService } from '../src/monitor/monitor-service.js';
 import { connectRedis, type RedisHandle } from '../src/redis/connection.js';
-import { errorEntry, heartbeat, silentLogger, slowEntry } from './helpers.js';
+import { errorEntry, heartbeat, killClients, silentLogger, slowEntry } from './helpers.js';
 
 const SEED = Number(process.env.TRACKING_SEED ?? Math.floor(Math.random() * 2 ** 31));
 const STEPS = Number(process.env.TRACKING_STEPS ?? 150);
@@ -23,12 +23,6 @@ async function feedReads(redis: Redis): Promise<number> {
   for (const command of ['xrange', 'xrevrange', 'zrevrangebyscore'])
     calls += Number(new RegExp(`cmdstat_${command}:calls=(\\d+)`).exec(stats)?.[1] ?? 0);
   return calls;
-}
-
-async function killClient(redis: Redis, name: string): Promise<void> {
-  const list = (await redis.call('CLIENT', 'LIST')) as string;
-  for (const [, id, n] of list.matchAll(/^id=(\d+) .*?name=(\S*)/gm))
-    if (n === name) await redis.call('CLIENT', 'KILL', 'ID', id as string);
 }
 
 async function pollOk(monitor: MonitorService): Promise<void> {
@@ -97,7 +91,7 @@ describe('tracked feed reads and snapshot reuse', { timeout: 120_000 }, () => {
         await redis.flushdb();
         await anchors();
       },
-      'feed connection killed': () => killClient(redis, 'pulse-bridge-track'),
+      'feed connection killed': () => killClients(redis, 'pulse-bridge-track'),
     };
     const weights: [string, number][] = [
       ['slow entry', 30],
