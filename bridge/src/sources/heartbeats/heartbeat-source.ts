@@ -218,8 +218,9 @@ export class HeartbeatSource {
   /** Every change Redis announced before this call, split into heartbeat and feed keys, and whether every key is due. */
   private async take(): Promise<Taken> {
     const closes = this.closes;
-    // Sent beside the feeds' barrier, so that both answers come back together (one wake of the loop, not two).
-    const probe = this.redis.masters().length > 0 ? this.probe() : Promise.resolve();
+    // Sent beside the feeds' barrier, so that both answers come back together (one wake of the loop, not two);
+    // not when a read of every key is already due (its own SCAN tells the same).
+    const probe = this.due === undefined && this.redis.masters().length > 0 ? this.probe() : Promise.resolve();
     const invalidations = await this.armed();
     const heartbeats = new Set<string>();
     const feeds = new Set<string>();
