@@ -258,11 +258,14 @@ describe('tracked heartbeat reads across a Redis Cluster failover', () => {
       assert.equal(bridge.bridge.monitor.heartbeats.path, 'tracking');
       assert.ok(bridge.bridge.monitor.heartbeats.resyncs.reconnect > reconnects, 'the lost master made it read every key');
       // And by change again once the feeds are on the new masters.
-      const resyncs = everyKeyReads(bridge.bridge.monitor);
+      // A poll that fails (past its deadline, on a loaded machine) is followed by a read of every key: not the
+      // feeds' doing, so not counted here.
+      const { failure: _failedBefore, ...resyncs } = bridge.bridge.monitor.heartbeats.resyncs;
       await write('s-1', 3);
       expected.set('s-1', 3);
       await waitFor(() => uptimes(bridge) === expectedText() || undefined, 5_000, 'a write after the failover');
-      assert.equal(everyKeyReads(bridge.bridge.monitor), resyncs, 'read by change');
+      const { failure: _failedAfter, ...after } = bridge.bridge.monitor.heartbeats.resyncs;
+      assert.deepEqual(after, resyncs, 'read by change');
     } finally {
       await bridge.stop();
     }

@@ -91,8 +91,10 @@ export interface MonitorListener {
 
 /** What the last snapshot was built from: while it stays the same, a new build would say what the last one did. */
 interface BuiltFrom {
-  /** The heartbeats read (the same map while a read of changes found none). */
-  found: Map<string, ServerRecord>;
+  /** The heartbeats read, as of this version of the view (`viewVersion`). */
+  view: number;
+  /** Zenith's agents read (the same map while the reads found none changed). */
+  agents: Map<string, ServerRecord> | undefined;
   /**
    * Until when the registry and every server's status stay as built: the first moment a server goes lost, or a
    * lost one is forgotten, with time alone.
@@ -152,6 +154,11 @@ export class MonitorService {
   readonly heartbeats: HeartbeatSource;
   /** The valid heartbeats as of the last read, by server identity: a read of changes only is applied to it. */
   private heartbeatView = new Map<string, ServerRecord>();
+  /**
+   * Counts the reads that changed `heartbeatView`: a read of changes applies them in place rather than to a copy of
+   * every server's entry (a copy of 10,000 cost 2–5 ms a poll), so this, not the map, tells a changed view.
+   */
+  private viewVersion = 0;
   /** Slow entries dropped as a writer's repeat of one already read (protocol: `slowEntryIdentity`). */
   slowRepeats = 0;
   /** Whether polls succeed, and how old the state served is. */
@@ -170,7 +177,7 @@ export class MonitorService {
   /** Zenith's agents as the registry was last updated with them. */
   private appliedAgents: Map<string, ServerRecord> | undefined;
   /** The last poll's heartbeats and agents, and the two merged (`withAgents`). */
-  private merged: { view: Map<string, ServerRecord>; agents: Map<string, ServerRecord>; found: Map<string, ServerRecord> } | undefined;
+  private merged: { view: number; agents: Map<string, ServerRecord>; found: Map<string, ServerRecord> } | undefined;
   readonly liveness: RedisLiveness;
 
   constructor(
@@ -343,7 +350,8 @@ export class MonitorService {
       this.everyFeedNext = false;
       // The heartbeats the last snapshot was built from, before any status or memory is due to change: updating
       // the registry would change nothing (a walk of every server saved).
-      const same = this.built !== undefined && this.built.found === found && now <= this.built.until;
+      const same =
+        this.built !== undefined && this.built.view === this.viewVersion && this.built.agents === agents && now <= this.built.until;
       if (!same) {
         const { forgotten } = this.registry.update(found, now, this.changedSinceUpdate(agents));
         if (forgotten > 0) this.log.info({ forgotten }, 'forgot lost servers');
@@ -353,7 +361,7 @@ export class MonitorService {
       const errors = reads.flatMap((read) => read.errors.take());
       this.setStatus(true, undefined, this.polls.succeeded(now));
       if (await memory) this.memoryChanged();
-      this.last = (same ? this.unchanged(now, started) : undefined) ?? (await this.buildSnapshot(found, now, started));
+      this.last = (same ? this.unchanged(now, started) : undefined) ?? (await this.buildSnapshot(agents, now, started));
       this.tickCount++;
       this.emit('snapshot', this.last);
       if (slow.length > 0) this.emit('slow', slow);
@@ -377,43 +385,46 @@ export class MonitorService {
 
   /**
    * The valid heartbeats by server identity (`app:id`, see `serverIdentity`): every key read again, or only the
-   * keys changed since the last read applied to the last view (HeartbeatSource). Values are validated as they
-   * arrive, in slices that give the event loop back. Once `signal` aborts, nothing further is read and the view
-   * stays as it was.
+   * keys changed since the last read applied to the last view, in place (HeartbeatSource). Values are validated as
+   * they arrive, in slices that give the event loop back. Once `signal` aborts, nothing further is read, and the
+   * next read covers every key (this one's changes may be applied in part).
    */
   async scanHeartbeats(signal?: AbortSignal): Promise<Map<string, ServerRecord>> {
-    let found = new Map<string, ServerRecord>();
-    // Changes only: the last view stands but for the keys read now, and is copied only when one is.
-    let shared = false;
+    let found = this.heartbeatView;
     // Changes only: the servers this read may have changed, for the registry (`changedSinceUpdate`).
     let touched: Set<string> | undefined;
     const parser = new SlicedParser((key, raw) => {
-      if (shared) {
-        found = new Map(found);
-        shared = false;
-      }
-      touched?.add(heartbeatIdentity(key));
-      this.parseValue(key, raw, found);
+      const identity = heartbeatIdentity(key);
+      touched?.add(identity);
+      this.parseValue(key, identity, raw, found);
     });
-    const { truncated } = await this.heartbeats.read(
-      {
-        begin: (everyKey) => {
-          found = everyKey ? new Map() : this.heartbeatView;
-          shared = !everyKey;
-          touched = everyKey ? undefined : new Set();
-          this.invalidNext = everyKey ? new Map() : new Map(this.invalidSeen);
+    try {
+      const { truncated } = await this.heartbeats.read(
+        {
+          begin: (everyKey) => {
+            found = everyKey ? new Map() : this.heartbeatView;
+            touched = everyKey ? undefined : new Set();
+            this.invalidNext = everyKey ? new Map() : new Map(this.invalidSeen);
+          },
+          values: (keys, values) => parser.add(keys, values),
+          malformed: (key) => this.reportInvalid(key, 'key', 'not a pulse:server:{app}:{id} key with safe parts'),
         },
-        values: (keys, values) => parser.add(keys, values),
-        malformed: (key) => this.reportInvalid(key, 'key', 'not a pulse:server:{app}:{id} key with safe parts'),
-      },
-      signal,
-    );
-    if (truncated) this.caps.reached('heartbeat_keys', 1, { maxServers: this.options.maxServers ?? DEFAULT_MAX_SERVERS });
-    await parser.done();
-    signal?.throwIfAborted();
+        signal,
+      );
+      if (truncated) this.caps.reached('heartbeat_keys', 1, { maxServers: this.options.maxServers ?? DEFAULT_MAX_SERVERS });
+      await parser.done();
+      signal?.throwIfAborted();
+    } catch (err) {
+      // Changes taken from Redis's feed may be applied in part, or not at all: what the view holds is unknown.
+      this.heartbeats.readEveryKeyNext();
+      throw err;
+    }
     this.invalidSeen = this.invalidNext;
+    if (found !== this.heartbeatView || (touched?.size ?? 0) > 0) this.viewVersion++;
     this.heartbeatView = found;
     if (touched === undefined) this.unapplied = undefined;
+    // Usually none is left from before (the registry took them): this read's set as it is, not copied in.
+    else if (this.unapplied?.size === 0) this.unapplied = touched;
     else for (const identity of touched) this.unapplied?.add(identity);
     return found;
   }
@@ -445,11 +456,11 @@ export class MonitorService {
    */
   private withAgents(reader: QuasarReader, view: Map<string, ServerRecord>, agents: Map<string, ServerRecord>): Map<string, ServerRecord> {
     const last = this.merged;
-    if (last?.view === view && last.agents === agents) return last.found;
+    if (last?.view === this.viewVersion && last.agents === agents) return last.found;
     // No agent: the heartbeats as they are (not a copy of every server, every poll).
     const found = agents.size === 0 ? view : new Map(view);
     reader.mergeInto(found, agents);
-    this.merged = { view, agents, found };
+    this.merged = { view: this.viewVersion, agents, found };
     return found;
   }
 
@@ -459,25 +470,29 @@ export class MonitorService {
     this.invalid.report('heartbeat', key, reason);
   }
 
-  /** One fetched value: reused when unchanged, else validated into a new record (or skipped and reported). */
-  private parseValue(key: string, raw: BoundedValue | undefined, into: Map<string, ServerRecord>): void {
-    const identity = heartbeatIdentity(key);
+  /** One fetched value into `into`: its record, reused when unchanged, else validated anew; none when gone or invalid. */
+  private parseValue(key: string, identity: string, raw: BoundedValue | undefined, into: Map<string, ServerRecord>): void {
     // What this key said before (a read of changes starts from the last view) is replaced by what it says now.
-    into.delete(identity);
+    const record = this.recordOf(key, identity, raw);
+    if (record === undefined) into.delete(identity);
+    else into.set(identity, record);
+  }
+
+  /** The record a fetched value makes: undefined when it is gone, or invalid (then skipped and reported). */
+  private recordOf(key: string, identity: string, raw: BoundedValue | undefined): ServerRecord | undefined {
     this.invalidNext.delete(key);
-    if (raw === null || raw === undefined) return; // gone (deleted, expired, evicted; or between SCAN and GET)
+    if (raw === null || raw === undefined) return undefined; // gone (deleted, expired, evicted; or between SCAN and GET)
     if (typeof raw !== 'string') {
       // Only the length or type was read: reported when it first shows (or changes), then skipped unread.
       const reason = unreadReason(raw, MAX_HEARTBEAT_BYTES);
       this.reportInvalid(key, reason, reason);
-      return;
+      return undefined;
     }
     // The server's record, whichever source it came from; reused only when it is this key's and its value is the same.
     const known = this.registry.get(identity);
     if (known && known.key === key && known.raw === raw) {
       known.gone = false;
-      into.set(identity, known);
-      return;
+      return known;
     }
     // Hashed only for a key whose value was invalid last time (rare): a valid value is parsed at once.
     const invalidBefore = this.invalidSeen.get(key);
@@ -485,12 +500,12 @@ export class MonitorService {
     if (fingerprint !== undefined && fingerprint === invalidBefore) {
       // The same invalid value as last time: skipped without parsing it again, and not counted again.
       this.invalidNext.set(key, fingerprint);
-      return;
+      return undefined;
     }
     const parsed = parseHeartbeat(raw);
     if (!parsed.ok) {
       this.reportInvalid(key, fingerprint ?? valueFingerprint(raw), parsed.error);
-      return;
+      return undefined;
     }
     // A known record has this server's identity: its parts are the key's.
     const parts = known ?? (parseHeartbeatKey(key) as { app: string; id: string });
@@ -498,7 +513,7 @@ export class MonitorService {
     // unless it holds a line break, which would split an SSE `data:` line.
     const json = raw.includes('\n') || raw.includes('\r') ? JSON.stringify(parsed.value) : raw;
     const lastSeen = this.clock.clamp('heartbeat', parts.app, parsed.value.timestamp);
-    into.set(identity, createRecord(key, parts.app, parts.id, parsed.value, lastSeen, json, raw));
+    return createRecord(key, parts.app, parts.id, parsed.value, lastSeen, json, raw);
   }
 
   /**
@@ -573,11 +588,11 @@ export class MonitorService {
    * did not change is reused rather than built again: a server's objects and text while its heartbeat and status
    * stay the same (`servedAs`), and an app's objects and encoded bytes while its servers and summary do.
    */
-  private async buildSnapshot(found: Map<string, ServerRecord>, now: number, started: number): Promise<Snapshot> {
+  private async buildSnapshot(agents: Map<string, ServerRecord> | undefined, now: number, started: number): Promise<Snapshot> {
     const byApp = this.registry.byApp();
     const apps: AppSnapshot[] = [];
     const encoded: EncodedApp[] = [];
-    const built: BuiltFrom = { found, until: Number.POSITIVE_INFINITY, feeds: new Map() };
+    const built: BuiltFrom = { view: this.viewVersion, agents, until: Number.POSITIVE_INFINITY, feeds: new Map() };
     // The last snapshot's apps by name, as served then (its event's apps and its encoded apps are in one order).
     const before = new Map<string, { snapshot: AppSnapshot; encoded: EncodedApp }>();
     this.last.apps.forEach((app, i) => {

@@ -205,6 +205,11 @@ export class HeartbeatSource {
     }
   }
 
+  /** The last read's values were not all applied (its poll failed after it): the next read covers every key. */
+  readEveryKeyNext(): void {
+    this.due ??= 'failure';
+  }
+
   close(): void {
     this.closed = true;
     this.closeFeeds();
@@ -384,23 +389,16 @@ export class HeartbeatSource {
     sentAt: number,
     withTtl: boolean,
   ): Promise<void> {
-    const deadlines = new Map<string, Deadline>();
-    const fetcher = this.fetcher(sink, signal, sentAt, withTtl, deadlines);
+    // Each key's deadline goes straight into the known keys (a failed read leaves the next to cover every key).
+    const fetcher = this.fetcher(sink, signal, sentAt, withTtl, this.known);
     for (let start = 0; start < keys.length; start += MGET_CHUNK) fetcher.add(keys.slice(start, start + MGET_CHUNK));
     await fetcher.done();
-    for (const key of keys) {
-      const deadline = deadlines.get(key);
-      if (deadline === undefined) this.known.delete(key);
-      else {
-        this.known.set(key, deadline);
-        this.earliestDeadline = Math.min(this.earliestDeadline, deadline);
-      }
-    }
   }
 
   /**
-   * Fetches chunks into `sink`, noting each key still there with its deadline in `deadlines`. A deadline counts
-   * from before the read was sent, so it falls at or before the key's real expiry: read again early, never late.
+   * Fetches chunks into `sink`, noting each key still there with its deadline in `deadlines` (and the earliest),
+   * and removing from it each key that is gone. A deadline counts from before the read was sent, so it falls at or
+   * before the key's real expiry: read again early, never late.
    */
   private fetcher(
     sink: HeartbeatSink,
@@ -416,9 +414,15 @@ export class HeartbeatSource {
         // A chunk that lands after the deadline belongs to a read already given up.
         if (signal?.aborted) return;
         for (let i = 0; i < keys.length; i++) {
-          if (values[i] === null) continue;
+          const key = keys[i] as string;
+          if (values[i] === null) {
+            deadlines.delete(key);
+            continue;
+          }
           const ttl = ttlMs[i] ?? -1;
-          deadlines.set(keys[i] as string, ttl >= 0 ? sentAt + ttl : Number.POSITIVE_INFINITY);
+          const deadline = ttl >= 0 ? sentAt + ttl : Number.POSITIVE_INFINITY;
+          deadlines.set(key, deadline);
+          if (deadline < this.earliestDeadline) this.earliestDeadline = deadline;
         }
         sink.values(keys, values);
       },
