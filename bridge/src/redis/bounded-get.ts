@@ -1,7 +1,7 @@
 import type { ChainableCommander, Cluster, Redis } from 'ioredis';
 import { commandRefusal } from './command-refusal.js';
 import type { RedisHandle } from './connection.js';
-import { MAX_COMMANDS_PER_BATCH, type PipelinedConnection, respArgument, respCommand } from './pipelined-connection.js';
+import { MAX_COMMANDS_PER_BATCH, type PipelinedConnection, respArgument } from './pipelined-connection.js';
 import { isWrongType, yieldToLoop } from './read.js';
 import { noteScriptRefusal, scriptRefusal } from './script-refusal.js';
 
@@ -321,18 +321,21 @@ async function pipelinedChunk(
 ): Promise<ValuesWithTtl> {
   const ranges: RangeReply[] = [];
   const ttlMs: number[] = [];
-  const bound = respArgument(maxBytes);
+  // Each key's two commands are the same text around the key: `GETRANGE ‹key› 0 ‹maxBytes›` then `PTTL ‹key›`,
+  // as respCommand writes them.
+  const beforeKey = `*4\r\n${GETRANGE}`;
+  const betweenKeys = `${FROM_0}${respArgument(maxBytes)}*2\r\n${PTTL}`;
   for (let start = 0; start < keys.length; ) {
     const largest = Math.min(maxBytes + 1, largestRead.get(connection) ?? maxBytes + 1);
     const perBatch = Math.max(1, Math.min(MAX_COMMANDS_PER_BATCH / 2, Math.floor(PIPELINED_BATCH_BYTES / Math.max(1, largest))));
     const batch = keys.slice(start, start + perBatch);
-    let text = '';
-    for (const key of batch) {
+    // One template per key rather than respCommand's joins (half the time, at thousands of keys a poll).
+    const commands = batch.map((key) => {
       const keyArgument = respArgument(key);
-      text += respCommand(GETRANGE, keyArgument, FROM_0, bound) + respCommand(PTTL, keyArgument);
-    }
+      return `${beforeKey}${keyArgument}${betweenKeys}${keyArgument}`;
+    });
     start += perBatch;
-    const replies = await connection.send(text, batch.length * 2, signal);
+    const replies = await connection.send(commands.join(''), batch.length * 2, signal);
     let batchLargest = 0;
     for (let i = 0; i < replies.length; i += 2) {
       const range = replies[i];
