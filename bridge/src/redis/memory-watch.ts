@@ -1,3 +1,4 @@
+import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { commandRefusal } from './command-refusal.js';
 import type { RedisHandle } from './connection.js';
@@ -45,6 +46,17 @@ function parseInfoMemory(info: string): NodeMemory {
   return { usedBytes, maxBytes, policy, refused, oom: maxBytes > 0 && policy === 'noeviction' && usedBytes - notCounted >= maxBytes };
 }
 
+/** One node's `INFO memory` and `INFO errorstats`, as one text; rejects with Redis's answer if it refused either. */
+async function readInfo(node: Redis): Promise<string> {
+  const replies = await node.pipeline().info('memory').info('errorstats').exec();
+  if (replies === null) throw new Error('INFO memory: no reply');
+  const sections = replies.map(([err, section]) => {
+    if (err) throw err;
+    return section as string;
+  });
+  return sections.join('\n');
+}
+
 /**
  * Reads `INFO memory` at a low rate, beside the poll. On a cluster every master is read, and Redis counts as out
  * of memory when any master is (its slots refuse writes). A failed read keeps the last state: the poll itself
@@ -78,12 +90,8 @@ export class MemoryWatch {
     this.lastRead = now;
     try {
       const masters = this.redis.masters();
-      // Two calls: Redis before 7 takes one INFO section at a time.
-      const infos = await withDeadline(
-        Promise.all(masters.map(async (node) => `${await node.info('memory')}\n${await node.info('errorstats')}`)),
-        this.timeoutMs,
-        'INFO memory',
-      );
+      // Two sections, as two commands (Redis before 7 takes one INFO section at a time) sent in one write.
+      const infos = await withDeadline(Promise.all(masters.map(readInfo)), this.timeoutMs, 'INFO memory');
       if (infos.length === 0) return false;
       const nodes = infos.map(parseInfoMemory);
       const refused = new Map(nodes.map((m, i) => [`${masters[i]?.options.host}:${masters[i]?.options.port}`, m.refused]));
