@@ -2,8 +2,9 @@
 // the tracked read (only what changed, issue 26) and today's algorithm (every key every tick) side by side, in
 // three cases: a realistic fleet (a heartbeat every 5 s, a tick every 2 s: 40 % of the servers changed per tick),
 // nothing changed, and all changed. Each bridge also reads Zenith's agents, as by default (none are written). For
-// each: the time, this process's event loop busy (the bridge's main thread, or the floor's client), Redis's CPU
-// (INFO cpu), and the longest event-loop block with the main thread's time on a CPU within it (the rest of a block
+// each: the time, this process's event loop busy (the bridge's main thread, or the floor's client) and the main
+// thread's time on a CPU within it (busy less the time it waited for a core: this machine is shared, and that
+// wait varies from run to run), Redis's CPU (INFO cpu), and the longest event-loop block with the main thread's time on a CPU within it (the rest of a block
 // is waiting for a core: Redis shares this machine). Whole ticks, and the heartbeat
 // read alone (the part this read changes; a tick also follows 100 apps' slow and error feeds, at the same time as
 // the read, and encodes the snapshot): timed within the ticks of two more bridges that follow no app's feeds.
@@ -12,7 +13,6 @@
 //   npm run bench -- bridge-tick        (ROUNDS=<n> for more rounds)
 
 import { readFileSync } from 'node:fs';
-import { performance } from 'node:perf_hooks';
 import { errorsKey, HEARTBEAT_SCAN_PATTERN, heartbeatKey, MAX_HEARTBEAT_BYTES, slowKey, slowStreamFields } from '@gravito/pulse-protocol';
 import { startRedis } from '@gravito/pulse-testkit';
 import type { Redis } from 'ioredis';
@@ -61,11 +61,7 @@ async function writeHeartbeats(client: Redis, count: number): Promise<number> {
   return bytes / count;
 }
 
-type Measured = Awaited<ReturnType<typeof timeWithLoopBlock>> & {
-  /** This process's event loop busy. */
-  busyMs: number;
-  redisCpuMs: number;
-};
+type Measured = Awaited<ReturnType<typeof timeWithLoopBlock>> & { redisCpuMs: number };
 
 const gc =
   (globalThis as { gc?: () => void }).gc ??
@@ -81,10 +77,8 @@ const gc =
 async function measure(fn: () => Promise<unknown>, collect = true): Promise<Measured> {
   if (collect) gc();
   const redisBefore = await redisCpuMs(client);
-  const loopBefore = performance.eventLoopUtilization();
   const timed = await timeWithLoopBlock(fn);
-  const busyMs = performance.eventLoopUtilization(loopBefore).active;
-  return { ...timed, busyMs, redisCpuMs: (await redisCpuMs(client)) - redisBefore };
+  return { ...timed, redisCpuMs: (await redisCpuMs(client)) - redisBefore };
 }
 
 const redis = await startRedis();
@@ -227,7 +221,10 @@ const row = (name: string, xs: Measured[]) =>
     `  ${name.padEnd(34)} ${ms(med(xs, (x) => x.ms))}   loop busy ${ms(
       med(xs, (x) => x.busyMs),
       6,
-    )}, Redis CPU ${ms(
+    )} (on a CPU ${ms(
+      med(xs, (x) => x.cpuMs),
+      6,
+    )}), Redis CPU ${ms(
       med(xs, (x) => x.redisCpuMs),
       6,
     )}` +
@@ -258,7 +255,7 @@ for (const [name, r] of results) {
     ["tracked read / today's read", r.trackedRead, r.todayRead],
   ] as const)
     console.log(
-      `  ${what.padEnd(30)} Redis CPU ${ratio(t, base, (x) => x.redisCpuMs)}×, loop busy ${ratio(t, base, (x) => x.busyMs)}×, time ${ratio(t, base, (x) => x.ms)}×`,
+      `  ${what.padEnd(30)} Redis CPU ${ratio(t, base, (x) => x.redisCpuMs)}×, loop busy ${ratio(t, base, (x) => x.busyMs)}× (main thread on a CPU ${ratio(t, base, (x) => x.cpuMs)}×), time ${ratio(t, base, (x) => x.ms)}×`,
     );
 }
 for (const [name, xs] of invalidationBusy)
