@@ -102,6 +102,8 @@ interface BuiltFrom {
   until: number;
   /** Per app, what its summary takes from its feeds (rates, unreadable feeds) as built: rates fall with time. */
   feeds: Map<string, string>;
+  /** Until when every app's rates stay as built unless a feed is read: the first moment one falls (`RateWindow.steadyUntil`). */
+  ratesSteadyUntil: number;
 }
 
 /** Tells a changed value from the same one without hashing megabytes: its length and its ends. */
@@ -361,7 +363,8 @@ export class MonitorService {
       const errors = reads.flatMap((read) => read.errors.take());
       this.setStatus(true, undefined, this.polls.succeeded(now));
       if (await memory) this.memoryChanged();
-      this.last = (same ? this.unchanged(now, started) : undefined) ?? (await this.buildSnapshot(agents, now, started));
+      const feedsRead = reads.length > 0;
+      this.last = (same ? this.unchanged(now, started, feedsRead) : undefined) ?? (await this.buildSnapshot(agents, now, started));
       this.tickCount++;
       this.emit('snapshot', this.last);
       if (slow.length > 0) this.emit('slow', slow);
@@ -570,14 +573,29 @@ export class MonitorService {
     return { slowPerMinute, errorsPerMinute, invalidFeeds, text: `${slowPerMinute} ${errorsPerMinute} ${invalidFeeds ?? ''}` };
   }
 
+  /** Until when an app's rates read the same unless its feeds are read. */
+  private ratesSteadyUntil(app: string): number {
+    const slow = this.slowTailers.get(app)?.rate.steadyUntil() ?? Number.POSITIVE_INFINITY;
+    return Math.min(slow, this.errorTailers.get(app)?.rate.steadyUntil() ?? Number.POSITIVE_INFINITY);
+  }
+
   /**
    * With the registry as built last (the same heartbeats, no status due to change yet): the last snapshot under a
    * new head, when every app's rates and feeds are as they were too, so that a new build would say exactly what it
    * does. Else undefined (build anew). A tick in which nothing changed then costs a walk of the apps, not of the
-   * servers.
+   * servers; none at all when it read no feed (`feedsRead`: only a read moves a rate up or an unreadable feed) and
+   * no rate is due to fall yet.
    */
-  private unchanged(now: number, started: number): Snapshot | undefined {
-    for (const [app, feeds] of (this.built as BuiltFrom).feeds) if (this.feedSummary(app, now).text !== feeds) return undefined;
+  private unchanged(now: number, started: number, feedsRead: boolean): Snapshot | undefined {
+    const built = this.built as BuiltFrom;
+    if (feedsRead || now > built.ratesSteadyUntil) {
+      let steadyUntil = Number.POSITIVE_INFINITY;
+      for (const [app, feeds] of built.feeds) {
+        if (this.feedSummary(app, now).text !== feeds) return undefined;
+        steadyUntil = Math.min(steadyUntil, this.ratesSteadyUntil(app));
+      }
+      built.ratesSteadyUntil = steadyUntil;
+    }
     const head = this.head(now);
     const { event, document, apps } = this.last;
     return { event: { ...head, apps: event.apps }, document: withHead(document, head), apps, tickMs: performance.now() - started };
@@ -592,7 +610,13 @@ export class MonitorService {
     const byApp = this.registry.byApp();
     const apps: AppSnapshot[] = [];
     const encoded: EncodedApp[] = [];
-    const built: BuiltFrom = { view: this.viewVersion, agents, until: Number.POSITIVE_INFINITY, feeds: new Map() };
+    const built: BuiltFrom = {
+      view: this.viewVersion,
+      agents,
+      until: Number.POSITIVE_INFINITY,
+      feeds: new Map(),
+      ratesSteadyUntil: Number.POSITIVE_INFINITY,
+    };
     // The last snapshot's apps by name, as served then (its event's apps and its encoded apps are in one order).
     const before = new Map<string, { snapshot: AppSnapshot; encoded: EncodedApp }>();
     this.last.apps.forEach((app, i) => {
@@ -623,6 +647,7 @@ export class MonitorService {
       }
       const { slowPerMinute, errorsPerMinute, invalidFeeds, text } = this.feedSummary(app, now);
       built.feeds.set(app, text);
+      built.ratesSteadyUntil = Math.min(built.ratesSteadyUntil, this.ratesSteadyUntil(app));
       const summary: AppSummary = {
         health: healthScore({ online, lost, stopped, slowPerMinute, errorsPerMinute }),
         servers_online: online.length,

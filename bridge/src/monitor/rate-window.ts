@@ -13,6 +13,12 @@ export class RateWindow {
     if (this.times.length > this.cap) this.times.splice(0, this.times.length - this.cap);
   }
 
+  /** Until when `perMinute` reads the same unless an event is added: the moment its oldest event leaves the window. */
+  steadyUntil(): number {
+    const oldest = this.times[0];
+    return oldest === undefined ? Number.POSITIVE_INFINITY : oldest + this.windowMs;
+  }
+
   perMinute(now: number): number {
     const cutoff = now - this.windowMs;
     let first = 0;
