@@ -30,14 +30,12 @@ export interface ServerRecord {
    */
   lastSeen: number;
   /**
-   * Its ServerSnapshot JSON is `head` + status + `tail` + `json` + `}`: the parts are built once per heartbeat and
-   * written into each tick's document as they are. No buffer per server (10,000 small buffers a tick cost more in
-   * allocation and GC than writing the strings does), and `json` is not joined to the rest: a joined string is
-   * stored as a pair that must be flattened, a copy, the first time it is written (bench/bridge-tick.ts).
+   * The heartbeat's JSON, one line, and its length in UTF-8 (the unit of the document's size and app ranges). Its
+   * ServerSnapshot JSON is the text before the heartbeat (`servedAs`, built once per heartbeat and status), this,
+   * and `}`: written into each tick's document as they are. No buffer per server (10,000 small buffers a tick cost
+   * more in allocation and GC than writing the strings does), and `json` is not joined to the rest: a joined
+   * string is stored as a pair that must be flattened, a copy, the first time it is written (bench/bridge-tick.ts).
    */
-  head: string;
-  tail: string;
-  /** The heartbeat's JSON, one line, and its length in UTF-8 (the unit of the document's size and app ranges). */
   json: string;
   jsonBytes: number;
   /** The raw value it came from, to skip re-parsing an unchanged heartbeat. */
@@ -61,9 +59,6 @@ export function createRecord(
   json: string,
   raw: string,
 ): ServerRecord {
-  // app and id are key-safe ([A-Za-z0-9._-]): nothing to escape, and one byte per character.
-  const head = `{"app":"${app}","id":"${id}","status":"`;
-  const tail = `","last_seen":${lastSeen},"heartbeat":`;
   const identity = serverIdentity(app, id);
   return {
     key,
@@ -74,8 +69,6 @@ export function createRecord(
     lastSeen,
     raw,
     gone: false,
-    head,
-    tail,
     json,
     jsonBytes: Buffer.byteLength(json),
     served: undefined,
