@@ -7,8 +7,9 @@ import { after, before, describe, it } from 'node:test';
 import { MAX_HEARTBEAT_BYTES } from '@gravito/pulse-protocol';
 import { startRedis, type TestRedis } from '@gravito/pulse-testkit';
 import type { Redis } from 'ioredis';
-import { type BoundedValue, boundedGetChunkWithTtl, pipelinedRefusal } from '../src/redis/bounded-get.js';
+import { type BoundedValue, boundedGetChunkWithTtl } from '../src/redis/bounded-get.js';
 import { connectRedis, type RedisHandle } from '../src/redis/connection.js';
+import { readRefusal } from '../src/redis/refusals.js';
 import { commandCalls, killClients } from './helpers.js';
 
 async function connected(url: string, timeoutMs = 5_000): Promise<RedisHandle> {
@@ -106,8 +107,8 @@ describe('pipelined heartbeat read with times to live', { timeout: 60_000 }, () 
       assertRead(await boundedGetChunkWithTtl(refused, keys, MAX_HEARTBEAT_BYTES));
       assert.ok((await commandCalls(redis, 'evalsha', 'eval')) > scripts, 'the script read them');
       // Kept, so that the monitor says it once, and the next reads go straight to the script.
-      assert.match(pipelinedRefusal(refused) ?? '', /NOPERM.*getrange/i);
-      assert.equal(pipelinedRefusal(handle), undefined);
+      assert.match(readRefusal(refused, 'pipelined') ?? '', /NOPERM.*getrange/i);
+      assert.equal(readRefusal(handle, 'pipelined'), undefined);
     } finally {
       await refused.close();
     }

@@ -14,11 +14,11 @@ import {
 } from '@gravito/pulse-protocol';
 import type { Logger } from 'pino';
 import type { QuasarReader } from '../quasar/reader.js';
-import { type BoundedValue, pipelinedRefusal, unreadReason } from '../redis/bounded-get.js';
+import { type BoundedValue, unreadReason } from '../redis/bounded-get.js';
 import type { RedisHandle } from '../redis/connection.js';
 import { MemoryWatch, type RedisMemory } from '../redis/memory-watch.js';
 import { mapLimited, withCancellingDeadline, withDeadline, yieldToLoop } from '../redis/read.js';
-import { scriptRefusal } from '../redis/script-refusal.js';
+import { readRefusal } from '../redis/refusals.js';
 import { type HeartbeatReadPath, HeartbeatSource } from '../sources/heartbeats/heartbeat-source.js';
 import { Caps } from './caps.js';
 import { Clock } from './clock.js';
@@ -677,11 +677,11 @@ export class MonitorService {
   private noteRefusals(): void {
     const refusals: [string | undefined, string][] = [
       [
-        scriptRefusal(this.redis),
+        readRefusal(this.redis, 'scripts'),
         'redis refuses scripts: values are read with GETRANGE, one command per key (the same size bound, more work for the bridge)',
       ],
       [
-        pipelinedRefusal(this.redis),
+        readRefusal(this.redis, 'pipelined'),
         'redis refuses GETRANGE or PTTL: changed heartbeats are read through the bounded-read script (the same values, more Redis CPU per key)',
       ],
     ];

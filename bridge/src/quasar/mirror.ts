@@ -13,7 +13,7 @@ import type { Snapshot } from '../monitor/monitor-service.js';
 import { boundedGetChunk } from '../redis/bounded-get.js';
 import type { RedisHandle } from '../redis/connection.js';
 import { yieldToLoop } from '../redis/read.js';
-import { noteScriptRefusal, scriptRefusal } from '../redis/script-refusal.js';
+import { noteReadRefusal, readRefusal } from '../redis/refusals.js';
 import { serverNodeJson } from './server-node.js';
 
 /** Most nodes written per poll; the servers past it are counted, not written. */
@@ -144,12 +144,12 @@ export class ZenithMirror {
   }
 
   private async send(batch: [string, string][]): Promise<void> {
-    if (scriptRefusal(this.redis) !== undefined) return this.sendWithoutScripts(batch);
+    if (readRefusal(this.redis, 'scripts') !== undefined) return this.sendWithoutScripts(batch);
     const pipeline = (this.redis.client as MirrorClient).pipeline() as MirrorPipeline;
     for (const [key, value] of batch) pipeline.pulseMirrorSet(key, value, QUASAR_NODE_TTL_SECONDS, MIRROR_MARK_JSON, MAX_PULSE_NODE_BYTES);
     try {
       const results = (await pipeline.exec()) ?? [];
-      if (results.some(([err]) => err && noteScriptRefusal(this.redis, err))) return this.sendWithoutScripts(batch);
+      if (results.some(([err]) => err && noteReadRefusal(this.redis, 'scripts', err))) return this.sendWithoutScripts(batch);
       for (const [err, written] of results) {
         if (err) this.failed(err.message);
         else if (written === 1) this.counts.written++;
@@ -172,7 +172,7 @@ export class ZenithMirror {
     if (!this.twoStepsLogged) {
       this.twoStepsLogged = true;
       this.log.warn(
-        { err: scriptRefusal(this.redis) },
+        { err: readRefusal(this.redis, 'scripts') },
         "Zenith mirror: redis refuses scripts: each node is checked, then written (an agent's node written in between is overwritten once)",
       );
     }

@@ -1,9 +1,8 @@
 import type { ChainableCommander, Cluster, Redis } from 'ioredis';
-import { commandRefusal } from './command-refusal.js';
 import type { RedisHandle } from './connection.js';
 import { MAX_COMMANDS_PER_BATCH, type PipelinedConnection, respArgument } from './pipelined-connection.js';
 import { isWrongType, yieldToLoop } from './read.js';
-import { noteScriptRefusal, scriptRefusal } from './script-refusal.js';
+import { noteReadRefusal, readRefusal } from './refusals.js';
 
 /**
  * What one bounded GET found: the value, nothing (the key vanished), or why the value was not fetched. The
@@ -67,14 +66,6 @@ return out
 export const SCRIPT_BYTES_PER_CALL = 128 * 1024;
 
 const COMMAND = 'pulseBoundedMget';
-
-/** Handles whose pipelined reads Redis refused (GETRANGE or PTTL not granted), with its answer: they read through the script. */
-const refusedPipelined = new WeakMap<RedisHandle, string>();
-
-/** Why Redis refused the pipelined reads of values with their times to live on this handle, if it did. */
-export function pipelinedRefusal(redis: RedisHandle): string | undefined {
-  return refusedPipelined.get(redis);
-}
 
 /** Per client, how many keys one script call is sent: what its budget held at the value sizes last read. */
 const keysPerCall = new WeakMap<object, number>();
@@ -143,21 +134,19 @@ async function boundedRead(
   withTtl: boolean,
   signal?: AbortSignal,
 ): Promise<ValuesWithTtl> {
-  if (withTtl && redis.pipelined && !refusedPipelined.has(redis)) {
+  if (withTtl && redis.pipelined && readRefusal(redis, 'pipelined') === undefined) {
     try {
       return await pipelinedChunk(redis, redis.pipelined, keys, maxBytes, signal);
     } catch (err) {
       // An ACL that grants EVAL but not GETRANGE or PTTL (or renamed them): the script's path from then on.
-      const refusal = commandRefusal(err);
-      if (refusal === undefined) throw err;
-      refusedPipelined.set(redis, refusal.message);
+      if (!noteReadRefusal(redis, 'pipelined', err)) throw err;
     }
   }
-  if (scriptRefusal(redis) === undefined) {
+  if (readRefusal(redis, 'scripts') === undefined) {
     try {
       return await scriptChunk(redis, keys, maxBytes, withTtl, signal);
     } catch (err) {
-      if (!noteScriptRefusal(redis, err)) throw err;
+      if (!noteReadRefusal(redis, 'scripts', err)) throw err;
     }
   }
   return getRangeChunk(redis, keys, maxBytes, withTtl, signal);

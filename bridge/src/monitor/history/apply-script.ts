@@ -124,7 +124,7 @@ export interface ApplyResult {
 
 /**
  * Runs the script for one app's pass, in `pipeline` with the other apps' commands when given. Rejects with Redis's
- * answer when scripts are refused (see script-refusal.ts).
+ * answer when scripts are refused (see refusals.ts).
  */
 export async function applyPass(
   client: Redis | Cluster,

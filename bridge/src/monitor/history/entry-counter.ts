@@ -13,7 +13,7 @@ import {
 import type { Logger } from 'pino';
 import type { RedisHandle } from '../../redis/connection.js';
 import { mapLimited } from '../../redis/read.js';
-import { noteScriptRefusal, scriptRefusal } from '../../redis/script-refusal.js';
+import { noteReadRefusal, readRefusal } from '../../redis/refusals.js';
 import { RepeatFilter } from '../repeat-filter.js';
 import { streamIdMillis } from '../tailers.js';
 import { applyPass, type Cursors } from './apply-script.js';
@@ -82,7 +82,7 @@ export class EntryCounter {
   /** One pass over one app: whether it counted anything. Never throws (a failed pass moves nothing and is read again next time). */
   private async countApp(app: string, now: number): Promise<boolean> {
     // Learned by whichever script ran first on this connection (the monitor's bounded read, most often).
-    const refusal = scriptRefusal(this.redis);
+    const refusal = readRefusal(this.redis, 'scripts');
     if (refusal !== undefined) {
       this.noteRefusal(refusal);
       return false;
@@ -91,7 +91,7 @@ export class EntryCounter {
       return await this.pass(app, now);
     } catch (err) {
       this.cursors.delete(app);
-      if (noteScriptRefusal(this.redis, err)) this.noteRefusal((err as Error).message);
+      if (noteReadRefusal(this.redis, 'scripts', err)) this.noteRefusal((err as Error).message);
       else this.counts.add('passes_failed');
       return false;
     }
