@@ -134,9 +134,10 @@ export class ServerRegistry {
       else this.gone.add(identity);
     };
     const present = (record: ServerRecord, identity: string) => {
-      const previous = this.servers.get(identity);
-      if (previous === undefined) added++;
-      if (previous !== record) this.servers.set(identity, record);
+      // One lookup, not a get and a set: a key new to the map is told by its size.
+      const size = this.servers.size;
+      this.servers.set(identity, record);
+      if (this.servers.size > size) added++;
       this.gone.delete(identity);
     };
     if (changed === undefined) {
