@@ -381,3 +381,24 @@ export async function killClients(redis: Redis, name: string): Promise<number> {
 
 /** Reads of every heartbeat key a tracking monitor has made, whatever the reason. */
 export const everyKeyReads = (monitor: MonitorService): number => Object.values(monitor.heartbeats.resyncs).reduce((a, b) => a + b, 0);
+
+/**
+ * Moves a slot of the cluster to another master as `redis-cli --cluster reshard` does (IMPORTING, MIGRATING,
+ * MIGRATE of its keys, NODE on every master), behind every other client's back: their slot maps still name the
+ * old owner. Resolves with both masters and the keys moved.
+ */
+export async function moveSlot(writer: Cluster, slot: number): Promise<{ source: Redis; target: Redis; keys: string[] }> {
+  const nodes = writer.nodes('master');
+  const ownerAddress = writer.slots[slot]?.[0];
+  const source = nodes.find((n) => `${n.options.host}:${n.options.port}` === ownerAddress);
+  const target = nodes.find((n) => n !== source);
+  assert.ok(source && target, 'two masters');
+  const [sourceId, targetId] = await Promise.all([source, target].map(async (n) => (await n.cluster('MYID')) as string));
+  await target.cluster('SETSLOT', slot, 'IMPORTING', sourceId as string);
+  await source.cluster('SETSLOT', slot, 'MIGRATING', targetId as string);
+  const keys = (await source.cluster('GETKEYSINSLOT', slot, 1_000)) as string[];
+  if (keys.length > 0)
+    await source.call('MIGRATE', target.options.host as string, String(target.options.port), '', '0', '5000', 'KEYS', ...keys);
+  for (const node of nodes) await node.cluster('SETSLOT', slot, 'NODE', targetId as string);
+  return { source, target, keys };
+}

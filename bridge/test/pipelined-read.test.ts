@@ -1,16 +1,18 @@
 // The tracked heartbeat read on its pipelined connection, against a real redis-server: the same values in the
 // same words as the script, each with its time to live, with no script run; reached as an ACL user in another
 // database; the script's path where the ACL refuses GETRANGE; and a frozen Redis, an abort or a killed connection
-// fail the read at once and leave the next one working.
+// fail the read at once and leave the next one working. On the real 3-master cluster: each key read on its slot's
+// master, and a key whose slot moved read through the cluster client.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { MAX_HEARTBEAT_BYTES } from '@gravito/pulse-protocol';
+import { heartbeatKey, MAX_HEARTBEAT_BYTES } from '@gravito/pulse-protocol';
 import { startRedis, type TestRedis } from '@gravito/pulse-testkit';
+import calculateSlot from 'cluster-key-slot';
 import type { Redis } from 'ioredis';
 import { type BoundedValue, boundedGetChunkWithTtl } from '../src/redis/bounded-get.js';
 import { connectRedis, type RedisHandle } from '../src/redis/connection.js';
 import { readRefusal } from '../src/redis/refusals.js';
-import { commandCalls, killClients } from './helpers.js';
+import { commandCalls, killClients, moveSlot, suiteCluster } from './helpers.js';
 
 async function connected(url: string, timeoutMs = 5_000): Promise<RedisHandle> {
   const handle = connectRedis(url, { timeoutMs });
@@ -143,5 +145,48 @@ describe('pipelined heartbeat read with times to live', { timeout: 60_000 }, () 
     await boundedGetChunkWithTtl(handle, keys, MAX_HEARTBEAT_BYTES).catch(() => {});
     assertRead(await boundedGetChunkWithTtl(handle, keys, MAX_HEARTBEAT_BYTES));
     assert.equal(await killClients(redis, 'pulse-bridge-read'), 1, 'one connection, opened again');
+  });
+});
+
+describe('pipelined heartbeat read on a Redis Cluster', { timeout: 60_000 }, () => {
+  const suite = suiteCluster();
+
+  it('reads each key on its slot’s master in plain commands, and a key whose slot moved through the client', async () => {
+    const keys = Array.from({ length: 200 }, (_, i) => heartbeatKey('pipelined', `s-${i}`));
+    for (const [i, key] of keys.entries()) await suite.writer.set(key, `v${i}`, 'PX', 60_000);
+    const expected = keys.map((_, i) => `v${i}`);
+    const handle = connectRedis(suite.cluster.seeds, { timeoutMs: 5_000 });
+    try {
+      while (!handle.ready() || handle.masters().length < 3) await new Promise((resolve) => setTimeout(resolve, 10));
+      const masters = suite.writer.nodes('master');
+      const calls = async (...commands: string[]) =>
+        (await Promise.all(masters.map((master) => commandCalls(master, ...commands)))).reduce((a, b) => a + b, 0);
+      const scripts = await calls('evalsha', 'eval');
+      const ranges = await calls('getrange');
+      const read = await boundedGetChunkWithTtl(handle, keys, MAX_HEARTBEAT_BYTES);
+      assert.deepEqual(read.values, expected);
+      assert.ok(
+        read.ttlMs.every((ttl) => ttl > 0 && ttl <= 60_000),
+        `times to live: ${read.ttlMs.slice(0, 5).join(', ')}…`,
+      );
+      assert.equal(await calls('evalsha', 'eval'), scripts, 'no script ran');
+      assert.equal((await calls('getrange')) - ranges, keys.length, 'one GETRANGE per key, across the masters');
+      for (const master of masters)
+        assert.match(
+          (await master.call('CLIENT', 'LIST')) as string,
+          /name=pulse-bridge-read /,
+          `a read connection on ${master.options.port}`,
+        );
+      // A slot moved behind the handle's back: its keys answer MOVED where the handle sends them, and are read
+      // through the cluster client, which follows the redirection.
+      const { keys: moved } = await moveSlot(suite.writer, calculateSlot(keys[0] as string));
+      assert.ok(moved.length > 0, 'keys moved');
+      const again = await boundedGetChunkWithTtl(handle, keys, MAX_HEARTBEAT_BYTES);
+      assert.deepEqual(again.values, expected);
+      assert.ok(again.ttlMs.every((ttl) => ttl > 0 && ttl <= 60_000));
+      assert.ok((await calls('evalsha', 'eval')) > scripts, 'the moved keys were read through the client');
+    } finally {
+      await handle.close();
+    }
   });
 });

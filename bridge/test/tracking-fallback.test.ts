@@ -8,7 +8,7 @@ import { heartbeatKey } from '@gravito/pulse-protocol';
 import { addUserWithoutClient, asUserWithoutClient, startRedis, type TestRedis } from '@gravito/pulse-testkit';
 import calculateSlot from 'cluster-key-slot';
 import type { Cluster, Redis } from 'ioredis';
-import { everyKeyReads, heartbeat, startBridge, startLoggedBridge, suiteCluster, waitFor, writeHeartbeat } from './helpers.js';
+import { everyKeyReads, heartbeat, moveSlot, startBridge, startLoggedBridge, suiteCluster, waitFor, writeHeartbeat } from './helpers.js';
 
 type Bridge = Awaited<ReturnType<typeof startLoggedBridge>>;
 
@@ -184,19 +184,9 @@ describe('tracked heartbeat reads across a Redis Cluster resharding', () => {
       }
       await waitFor(() => seen(bridge) === expectedText() || undefined, 10_000, 'every server before the resharding');
       const before = resyncs();
-      // Move the slot to another master as redis-cli --cluster reshard does: IMPORTING, MIGRATING, MIGRATE, NODE.
-      const nodes = suite.writer.nodes('master');
-      const ownerAddress = suite.writer.slots[slot]?.[0];
-      const source = nodes.find((n) => `${n.options.host}:${n.options.port}` === ownerAddress) as Redis;
-      const target = nodes.find((n) => n !== source) as Redis;
-      assert.ok(source && target, 'two masters');
-      const [sourceId, targetId] = await Promise.all([source, target].map(async (n) => (await n.cluster('MYID')) as string));
-      await target.cluster('SETSLOT', slot, 'IMPORTING', sourceId as string);
-      await source.cluster('SETSLOT', slot, 'MIGRATING', targetId as string);
-      const keys = (await source.cluster('GETKEYSINSLOT', slot, 100)) as string[];
+      // Move the slot to another master as redis-cli --cluster reshard does.
+      const { target, keys } = await moveSlot(suite.writer, slot);
       assert.equal(keys.length, movedIds.length);
-      await source.call('MIGRATE', target.options.host as string, String(target.options.port), '', '0', '5000', 'KEYS', ...keys);
-      for (const node of nodes) await node.cluster('SETSLOT', slot, 'NODE', targetId as string);
       // The moved keys were deleted on one master and written on the other: each names them. Changes after it
       // land on the new owner.
       await write('moved-0', 2);

@@ -1,6 +1,7 @@
 import type { ChainableCommander, Cluster, Redis } from 'ioredis';
 import type { RedisHandle } from './connection.js';
 import { MAX_COMMANDS_PER_BATCH, type PipelinedConnection, respArgument } from './pipelined-connection.js';
+import type { KeyGroup } from './pipelined-routes.js';
 import { isWrongType, yieldToLoop } from './read.js';
 import { noteReadRefusal, readRefusal } from './refusals.js';
 
@@ -115,8 +116,8 @@ export async function boundedGetChunk(
 }
 
 /**
- * `boundedGetChunk`, each value with its time to live, read with it: on standalone Redis as `GETRANGE` and `PTTL`
- * on the handle's pipelined connection, else in the same script call.
+ * `boundedGetChunk`, each value with its time to live, read with it: as `GETRANGE` and `PTTL` on the handle's
+ * pipelined connections (standalone, or each key on its slot's master), else in the same script call.
  */
 export function boundedGetChunkWithTtl(
   redis: RedisHandle,
@@ -134,14 +135,45 @@ async function boundedRead(
   withTtl: boolean,
   signal?: AbortSignal,
 ): Promise<ValuesWithTtl> {
-  if (withTtl && redis.pipelined && readRefusal(redis, 'pipelined') === undefined) {
+  // Undefined while a cluster's slot map is not loaded: the client's read, which waits for it.
+  const groups = withTtl && readRefusal(redis, 'pipelined') === undefined ? redis.pipelined.route(keys) : undefined;
+  if (groups !== undefined) {
+    let read: PipelinedRead | undefined;
     try {
-      return await pipelinedChunk(redis, redis.pipelined, keys, maxBytes, signal);
+      read = await pipelinedChunk(redis, groups, keys, maxBytes, signal);
     } catch (err) {
       // An ACL that grants EVAL but not GETRANGE or PTTL (or renamed them): the script's path from then on.
       if (!noteReadRefusal(redis, 'pipelined', err)) throw err;
     }
+    if (read !== undefined) {
+      const { values, ttlMs, redirected } = read;
+      if (redirected.length > 0) {
+        const again = await clientRead(
+          redis,
+          redirected.map((i) => keys[i] as string),
+          maxBytes,
+          true,
+          signal,
+        );
+        redirected.forEach((index, j) => {
+          values[index] = again.values[j] as BoundedValue;
+          ttlMs[index] = again.ttlMs[j] as number;
+        });
+      }
+      return { values, ttlMs };
+    }
   }
+  return clientRead(redis, keys, maxBytes, withTtl, signal);
+}
+
+/** The chunk through the client: the bounded-read script, or `GETRANGE` key by key where Redis refuses scripts. */
+async function clientRead(
+  redis: RedisHandle,
+  keys: readonly string[],
+  maxBytes: number,
+  withTtl: boolean,
+  signal?: AbortSignal,
+): Promise<ValuesWithTtl> {
   if (readRefusal(redis, 'scripts') === undefined) {
     try {
       return await scriptChunk(redis, keys, maxBytes, withTtl, signal);
@@ -295,21 +327,82 @@ const PTTL = respArgument('PTTL');
 /** Per pipelined connection, the largest value its last batch read (in bytes). */
 const largestRead = new WeakMap<PipelinedConnection, number>();
 
+/** A key's slot moved since the cluster client mapped the slots (resharding): it is read through the client. */
+const isRedirect = (reply: unknown) => reply instanceof Error && /^(MOVED|ASK) /.test(reply.message);
+
+/** What the pipelined read found: each key's value and time to live, but for the keys whose slot moved. */
+interface PipelinedRead extends ValuesWithTtl {
+  /** Places of the keys a node redirected (`MOVED`, `ASK`), left unread. */
+  redirected: number[];
+}
+
 /**
- * The chunk with each value's time to live, on the handle's pipelined connection (standalone): `GETRANGE key 0
- * maxBytes` and `PTTL key` as plain commands, in batches sent one after another. A script pays Redis ~1.5 µs per
- * `redis.call` and copies each value twice; plain commands cost it about half, and the pipelined connection
- * parses their replies without ioredis's per-command objects (bench/bridge-tick.ts, last table).
+ * The chunk with each value's time to live, on the handle's pipelined connections (`groups`: one standalone, one
+ * per master of a cluster, all at once): `GETRANGE key 0 maxBytes` and `PTTL key` as plain commands, in batches
+ * sent one after another on each. A script pays Redis ~1.5 µs per `redis.call` and copies each value twice; plain
+ * commands cost it about half, and the pipelined connection parses their replies without ioredis's per-command
+ * objects (bench/bridge-tick.ts, last table).
  */
 async function pipelinedChunk(
   redis: RedisHandle,
+  groups: readonly KeyGroup[],
+  keys: readonly string[],
+  maxBytes: number,
+  signal?: AbortSignal,
+): Promise<PipelinedRead> {
+  const read = await Promise.all(
+    groups.map(async ({ connection, indexes }) => ({
+      indexes,
+      ...(await readRanges(
+        connection,
+        indexes.map((i) => keys[i] as string),
+        maxBytes,
+        signal,
+      )),
+    })),
+  );
+  const direct: number[] = [];
+  const ranges: RangeReply[] = [];
+  const directTtlMs: number[] = [];
+  const redirected: number[] = [];
+  for (const group of read)
+    group.indexes.forEach((index, j) => {
+      const range = group.ranges[j] as RangeReply;
+      const ttl = group.ttlMs[j] as number | Error;
+      if (isRedirect(range) || isRedirect(ttl)) redirected.push(index);
+      else if (ttl instanceof Error) throw ttl;
+      else {
+        direct.push(index);
+        ranges.push(range);
+        directTtlMs.push(ttl);
+      }
+    });
+  const directValues = await fromRanges(
+    redis,
+    direct.map((i) => keys[i] as string),
+    ranges,
+    directTtlMs,
+    maxBytes,
+    signal,
+  );
+  const values: BoundedValue[] = new Array(keys.length);
+  const ttlMs: number[] = new Array(keys.length);
+  direct.forEach((index, j) => {
+    values[index] = directValues[j] as BoundedValue;
+    ttlMs[index] = directTtlMs[j] as number;
+  });
+  return { values, ttlMs, redirected };
+}
+
+/** One connection's keys, in batches sent one after another: each key's GETRANGE and PTTL replies, errors in place. */
+async function readRanges(
   connection: PipelinedConnection,
   keys: readonly string[],
   maxBytes: number,
   signal?: AbortSignal,
-): Promise<ValuesWithTtl> {
+): Promise<{ ranges: RangeReply[]; ttlMs: (number | Error)[] }> {
   const ranges: RangeReply[] = [];
-  const ttlMs: number[] = [];
+  const ttlMs: (number | Error)[] = [];
   // Each key's two commands are the same text around the key: `GETRANGE ‹key› 0 ‹maxBytes›` then `PTTL ‹key›`,
   // as respCommand writes them.
   const beforeKey = `*4\r\n${GETRANGE}`;
@@ -329,15 +422,15 @@ async function pipelinedChunk(
     for (let i = 0; i < replies.length; i += 2) {
       const range = replies[i];
       const ttl = replies[i + 1];
-      if (ttl instanceof Error) throw ttl;
       if (!(range instanceof Error) && !Buffer.isBuffer(range)) throw new Error('GETRANGE answered something other than a string');
+      if (typeof ttl !== 'number' && !(ttl instanceof Error)) throw new Error('PTTL answered something other than an integer');
       if (Buffer.isBuffer(range)) batchLargest = Math.max(batchLargest, range.length);
       ranges.push(range);
-      ttlMs.push(ttl as number);
+      ttlMs.push(ttl);
     }
     largestRead.set(connection, batchLargest);
   }
-  return { values: await fromRanges(redis, keys, ranges, ttlMs, maxBytes, signal), ttlMs };
+  return { ranges, ttlMs };
 }
 
 /** A `GETRANGE key 0 maxBytes` reply: the bytes read, or the error Redis answered. */
@@ -395,7 +488,7 @@ export const CHUNKS_IN_FLIGHT = 8;
  * Fetches chunks of keys with `boundedGetChunk`, at most `CHUNKS_IN_FLIGHT` at a time, and hands each chunk's
  * values to `onValues` as it arrives. So Redis's output buffer for the bridge stays under
  * `CHUNKS_IN_FLIGHT × (SCRIPT_BYTES_PER_CALL + maxBytes)` (8 × 192 KiB = 1.5 MiB) however many keys and however
- * large their values; read with GETRANGE (on the pipelined connection, or through ioredis where Redis refuses
+ * large their values; read with GETRANGE (on the pipelined connections, or through ioredis where Redis refuses
  * scripts), under `CHUNKS_IN_FLIGHT × chunk size × maxBytes` (8 × 500 × 64 KiB = 256 MiB for the largest valid
  * heartbeats, ~6 MB for typical 1.5 KB ones; the pipelined connection sizes its batches by the values it last read,
  * ~4 MiB each, so 64 KiB values are read 64 at a time, 32 MiB in flight).

@@ -1,6 +1,7 @@
 import { parseRedisTarget } from '@gravito/pulse-protocol';
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
 import { PipelinedConnection } from './pipelined-connection.js';
+import { clusterRoutes, type PipelinedRoutes, standaloneRoutes } from './pipelined-routes.js';
 
 /** The one Redis handle of a bridge: a standalone client or a cluster, told apart once. */
 export interface RedisHandle {
@@ -14,10 +15,10 @@ export interface RedisHandle {
    */
   masters(): Redis[];
   /**
-   * Standalone: a connection of its own for large batches of plain reads (opened at its first batch); none on a
-   * cluster, whose keys each go to their slot's node.
+   * Connections of their own for large batches of plain reads, each opened at its first batch: one beside a
+   * standalone client, one per master of a cluster (each key to its slot's master).
    */
-  readonly pipelined: PipelinedConnection | undefined;
+  readonly pipelined: PipelinedRoutes;
   close(): Promise<void>;
 }
 
@@ -26,6 +27,9 @@ export interface ConnectOptions {
   timeoutMs: number;
   onError?: (err: Error) => void;
 }
+
+/** The pipelined read's connections, as CLIENT LIST names them. */
+const READ_CONNECTION_NAME = 'pulse-bridge-read';
 
 /** Reconnects back off to at most 2 s, forever: the bridge must come back on its own when Redis does. */
 const retryStrategy = (times: number) => Math.min(100 * 2 ** Math.min(times, 5), 2_000);
@@ -85,7 +89,10 @@ export function connectRedis(target: string, options: ConnectOptions): RedisHand
     scanner.on('error', () => {}); // the main client reports the same failures
     scanner.connect().catch(() => {});
   }
-  const pipelined = client instanceof Redis ? new PipelinedConnection(client.options, options.timeoutMs, 'pulse-bridge-read') : undefined;
+  const pipelined =
+    client instanceof Redis
+      ? standaloneRoutes(new PipelinedConnection(client.options, options.timeoutMs, READ_CONNECTION_NAME))
+      : clusterRoutes(client, options.timeoutMs, READ_CONNECTION_NAME);
   let closed = false;
   return {
     client,
@@ -96,7 +103,7 @@ export function connectRedis(target: string, options: ConnectOptions): RedisHand
     async close() {
       if (closed) return;
       closed = true;
-      pipelined?.close();
+      pipelined.close();
       await Promise.all(
         [client, scanner].map(async (c) => {
           if (!c) return;
