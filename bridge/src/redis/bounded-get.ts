@@ -146,21 +146,9 @@ async function boundedRead(
       if (!noteReadRefusal(redis, 'pipelined', err)) throw err;
     }
     if (read !== undefined) {
-      const { values, ttlMs, redirected } = read;
-      if (redirected.length > 0) {
-        const again = await clientRead(
-          redis,
-          redirected.map((i) => keys[i] as string),
-          maxBytes,
-          true,
-          signal,
-        );
-        redirected.forEach((index, j) => {
-          values[index] = again.values[j] as BoundedValue;
-          ttlMs[index] = again.ttlMs[j] as number;
-        });
-      }
-      return { values, ttlMs };
+      const { redirected } = read;
+      if (redirected.length > 0) placeAt(read, redirected, await clientRead(redis, keysAt(keys, redirected), maxBytes, true, signal));
+      return { values: read.values, ttlMs: read.ttlMs };
     }
   }
   return clientRead(redis, keys, maxBytes, withTtl, signal);
@@ -350,22 +338,17 @@ async function pipelinedChunk(
   maxBytes: number,
   signal?: AbortSignal,
 ): Promise<PipelinedRead> {
-  const read = await Promise.all(
+  const byGroup = await Promise.all(
     groups.map(async ({ connection, indexes }) => ({
       indexes,
-      ...(await readRanges(
-        connection,
-        indexes.map((i) => keys[i] as string),
-        maxBytes,
-        signal,
-      )),
+      ...(await readRanges(connection, keysAt(keys, indexes), maxBytes, signal)),
     })),
   );
   const direct: number[] = [];
   const ranges: RangeReply[] = [];
   const directTtlMs: number[] = [];
   const redirected: number[] = [];
-  for (const group of read)
+  for (const group of byGroup)
     group.indexes.forEach((index, j) => {
       const range = group.ranges[j] as RangeReply;
       const ttl = group.ttlMs[j] as number | Error;
@@ -377,21 +360,21 @@ async function pipelinedChunk(
         directTtlMs.push(ttl);
       }
     });
-  const directValues = await fromRanges(
-    redis,
-    direct.map((i) => keys[i] as string),
-    ranges,
-    directTtlMs,
-    maxBytes,
-    signal,
-  );
-  const values: BoundedValue[] = new Array(keys.length);
-  const ttlMs: number[] = new Array(keys.length);
-  direct.forEach((index, j) => {
-    values[index] = directValues[j] as BoundedValue;
-    ttlMs[index] = directTtlMs[j] as number;
+  const read: PipelinedRead = { values: new Array(keys.length), ttlMs: new Array(keys.length), redirected };
+  const directValues = await fromRanges(redis, keysAt(keys, direct), ranges, directTtlMs, maxBytes, signal);
+  placeAt(read, direct, { values: directValues, ttlMs: directTtlMs });
+  return read;
+}
+
+/** The keys at these places. */
+const keysAt = (keys: readonly string[], indexes: readonly number[]) => indexes.map((i) => keys[i] as string);
+
+/** Puts what a read of the keys at `indexes` found (in their order) at those places of `into`. */
+function placeAt(into: ValuesWithTtl, indexes: readonly number[], read: ValuesWithTtl): void {
+  indexes.forEach((index, j) => {
+    into.values[index] = read.values[j] as BoundedValue;
+    into.ttlMs[index] = read.ttlMs[j] as number;
   });
-  return { values, ttlMs, redirected };
 }
 
 /** One connection's keys, in batches sent one after another: each key's GETRANGE and PTTL replies, errors in place. */
