@@ -34,6 +34,7 @@ import type { BridgeConfig } from '../src/index.js';
 import { BridgeMetrics, type MetricsOptions } from '../src/metrics/bridge-metrics.js';
 import { MonitorService } from '../src/monitor/monitor-service.js';
 import { connectRedis } from '../src/redis/connection.js';
+import { nodeAddress } from '../src/redis/node-address.js';
 import { SseBroadcaster } from '../src/sse/broadcaster.js';
 
 const vectors = (name: string) => JSON.parse(readFileSync(new URL(`../../protocol/vectors/${name}.json`, import.meta.url), 'utf8')).cases;
@@ -390,7 +391,7 @@ export const everyKeyReads = (monitor: MonitorService): number => Object.values(
 export async function moveSlot(writer: Cluster, slot: number): Promise<{ source: Redis; target: Redis; keys: string[] }> {
   const nodes = writer.nodes('master');
   const ownerAddress = writer.slots[slot]?.[0];
-  const source = nodes.find((n) => `${n.options.host}:${n.options.port}` === ownerAddress);
+  const source = nodes.find((n) => nodeAddress(n) === ownerAddress);
   const target = nodes.find((n) => n !== source);
   assert.ok(source && target, 'two masters');
   const [sourceId, targetId] = await Promise.all([source, target].map(async (n) => (await n.cluster('MYID')) as string));

@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { commandRefusal } from './command-refusal.js';
 import type { RedisHandle } from './connection.js';
+import { nodeAddress } from './node-address.js';
 import { withDeadline } from './read.js';
 
 /** How often `INFO memory` is read at most: every poll at the default 2 s interval, less often when polls are faster. */
@@ -94,7 +95,7 @@ export class MemoryWatch {
       const infos = await withDeadline(Promise.all(masters.map(readInfo)), this.timeoutMs, 'INFO memory');
       if (infos.length === 0) return false;
       const nodes = infos.map(parseInfoMemory);
-      const refused = new Map(nodes.map((m, i) => [`${masters[i]?.options.host}:${masters[i]?.options.port}`, m.refused]));
+      const refused = new Map(nodes.map((m, i) => [nodeAddress(masters[i] as Redis), m.refused]));
       for (const [node, count] of refused) {
         const before = this.refused.get(node);
         if (before !== undefined && count > before) this.lastRefusal = now;

@@ -1,5 +1,6 @@
 import calculateSlot from 'cluster-key-slot';
-import type { Cluster, Redis } from 'ioredis';
+import type { Cluster } from 'ioredis';
+import { nodeAddress } from './node-address.js';
 import { PipelinedConnection } from './pipelined-connection.js';
 
 /** Some of a read's keys, by their place in it, and the connection to the node that serves them. */
@@ -27,8 +28,6 @@ export function standaloneRoutes(connection: PipelinedConnection): PipelinedRout
     close: () => connection.close(),
   };
 }
-
-const nodeAddress = (node: Redis) => `${node.options.host}:${node.options.port}`;
 
 /**
  * Each key to the master of its slot, as the cluster client last mapped the slots: a key whose slot moved since

@@ -10,6 +10,7 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { type BoundedValue, ChunkFetcher } from '../../redis/bounded-get.js';
 import type { RedisHandle } from '../../redis/connection.js';
+import { nodeAddress } from '../../redis/node-address.js';
 import { MGET_CHUNK, scanEach } from '../../redis/read.js';
 import { InvalidationFeed, type Invalidations, TrackingRefused } from './invalidation-feed.js';
 
@@ -72,9 +73,6 @@ interface Taken {
   /** The SCAN probe sent with the take (`probe`): a read of changes awaits it. */
   probe: Promise<unknown>;
 }
-
-/** A node's address, as the feeds are keyed. */
-const nodeAddress = (node: Redis) => `${node.options.host}:${node.options.port}`;
 
 /** Opens a feed on each master; if any fails, closes the others and rejects (with a refusal first, if any). */
 async function openFeeds(masters: readonly Redis[], prefixes: readonly string[], maxKeys: number): Promise<Map<string, InvalidationFeed>> {
