@@ -1,6 +1,6 @@
 import type { ChainableCommander, Cluster, Redis } from 'ioredis';
 import type { RedisHandle } from './connection.js';
-import { MAX_COMMANDS_PER_BATCH, type PipelinedConnection, respArgument } from './pipelined-connection.js';
+import { MAX_COMMANDS_PER_BATCH, type PipelinedConnection, respArgument, respCommand } from './pipelined-connection.js';
 import type { KeyGroup } from './pipelined-routes.js';
 import { isWrongType, yieldToLoop } from './read.js';
 import { noteReadRefusal, readRefusal } from './refusals.js';
@@ -146,9 +146,9 @@ async function boundedRead(
       if (!noteReadRefusal(redis, 'pipelined', err)) throw err;
     }
     if (read !== undefined) {
-      const { redirected } = read;
-      if (redirected.length > 0) placeAt(read, redirected, await clientRead(redis, keysAt(keys, redirected), maxBytes, true, signal));
-      return { values: read.values, ttlMs: read.ttlMs };
+      if (read.redirected.length > 0)
+        placeAt(read, read.redirected, await clientRead(redis, keysAt(keys, read.redirected), maxBytes, true, signal));
+      return read;
     }
   }
   return clientRead(redis, keys, maxBytes, withTtl, signal);
@@ -311,6 +311,8 @@ const PIPELINED_BATCH_BYTES = 4 * 1024 * 1024;
 const GETRANGE = respArgument('GETRANGE');
 const FROM_0 = respArgument(0);
 const PTTL = respArgument('PTTL');
+/** Where a key goes in the commands' text (no RESP text here holds a NUL). */
+const KEY_MARK = '\0';
 
 /** Per pipelined connection, the largest value its last batch read (in bytes). */
 const largestRead = new WeakMap<PipelinedConnection, number>();
@@ -386,10 +388,11 @@ async function readRanges(
 ): Promise<{ ranges: RangeReply[]; ttlMs: (number | Error)[] }> {
   const ranges: RangeReply[] = [];
   const ttlMs: (number | Error)[] = [];
-  // Each key's two commands are the same text around the key: `GETRANGE ‹key› 0 ‹maxBytes›` then `PTTL ‹key›`,
-  // as respCommand writes them.
-  const beforeKey = `*4\r\n${GETRANGE}`;
-  const betweenKeys = `${FROM_0}${respArgument(maxBytes)}*2\r\n${PTTL}`;
+  // Each key's two commands, `GETRANGE ‹key› 0 ‹maxBytes›` then `PTTL ‹key›`, are the same text around the key:
+  // written once by respCommand, with a mark where the key goes, and cut there.
+  const [beforeKey, betweenKeys] = (respCommand(GETRANGE, KEY_MARK, FROM_0, respArgument(maxBytes)) + respCommand(PTTL, KEY_MARK)).split(
+    KEY_MARK,
+  ) as [string, string];
   for (let start = 0; start < keys.length; ) {
     const largest = Math.min(maxBytes + 1, largestRead.get(connection) ?? maxBytes + 1);
     const perBatch = Math.max(1, Math.min(MAX_COMMANDS_PER_BATCH / 2, Math.floor(PIPELINED_BATCH_BYTES / Math.max(1, largest))));
