@@ -18,7 +18,7 @@ import { type BoundedValue, unreadReason } from '../redis/bounded-get.js';
 import type { RedisHandle } from '../redis/connection.js';
 import { MemoryWatch, type RedisMemory } from '../redis/memory-watch.js';
 import { mapLimited, withCancellingDeadline, withDeadline, yieldToLoop } from '../redis/read.js';
-import { readRefusal } from '../redis/refusals.js';
+import { type RefusedRead, readRefusal } from '../redis/refusals.js';
 import { type HeartbeatReadPath, HeartbeatSource } from '../sources/heartbeats/heartbeat-source.js';
 import { Caps } from './caps.js';
 import { Clock } from './clock.js';
@@ -111,6 +111,14 @@ function valueFingerprint(raw: string): string {
   return raw.length <= 2_048 ? raw : `${raw.length}:${raw.slice(0, 1_024)}${raw.slice(-1_024)}`;
 }
 
+/** What the log says, once, when Redis refuses a way of reading (the reads take their other path from then on). */
+const REFUSAL_MESSAGES: Readonly<Record<RefusedRead, string>> = {
+  scripts: 'redis refuses scripts: values are read with GETRANGE, one command per key (the same size bound, more work for the bridge)',
+  pipelined:
+    'redis refuses GETRANGE or PTTL: changed heartbeats are read through the bounded-read script (the same values, more Redis CPU per key)',
+};
+const REFUSED_READS = Object.keys(REFUSAL_MESSAGES) as RefusedRead[];
+
 /** Servers aggregated (and, when changed, encoded) per slice. */
 const SNAPSHOT_SLICE = 250;
 const DEFAULT_MAX_SERVERS = 200_000;
@@ -171,9 +179,8 @@ export class MonitorService {
   private built: BuiltFrom | undefined;
   /** The registry's apps, as of its last update: the apps whose feeds are followed. */
   private registryApps: string[] = [];
-  /** Redis refused the bounded-read script and that was said in the log (once: it is a setting, not an event). */
-  /** The refusals already said in the log (`noteRefusals`). */
-  private readonly refusalsLogged = new Set<string>();
+  /** The refusals already said in the log (`noteRefusals`: once each, it is a setting, not an event). */
+  private readonly refusalsLogged = new Set<RefusedRead>();
   /** Identities whose record may have changed since the registry's last update; undefined: any (`changedSinceUpdate`). */
   private unapplied: Set<string> | undefined;
   /** Zenith's agents as the registry was last updated with them. */
@@ -675,20 +682,12 @@ export class MonitorService {
 
   /** Redis refusing a read's commands: said once each in the log (the reads take their other path from then on). */
   private noteRefusals(): void {
-    const refusals: [string | undefined, string][] = [
-      [
-        readRefusal(this.redis, 'scripts'),
-        'redis refuses scripts: values are read with GETRANGE, one command per key (the same size bound, more work for the bridge)',
-      ],
-      [
-        readRefusal(this.redis, 'pipelined'),
-        'redis refuses GETRANGE or PTTL: changed heartbeats are read through the bounded-read script (the same values, more Redis CPU per key)',
-      ],
-    ];
-    for (const [refusal, message] of refusals) {
-      if (refusal === undefined || this.refusalsLogged.has(message)) continue;
-      this.refusalsLogged.add(message);
-      this.log.warn({ err: refusal }, message);
+    for (const read of REFUSED_READS) {
+      if (this.refusalsLogged.has(read)) continue;
+      const refusal = readRefusal(this.redis, read);
+      if (refusal === undefined) continue;
+      this.refusalsLogged.add(read);
+      this.log.warn({ err: refusal }, REFUSAL_MESSAGES[read]);
     }
   }
 
