@@ -49,6 +49,9 @@ export function createValidator<S extends TSchema>(
     return { ok: false, error: `invalid ${name} at ${where}: ${first?.message ?? 'does not match the schema'}` };
   };
   const read = (value: unknown): Validation<Static<S>> => {
+    // A leniency only turns a value the check refuses into one it may accept (the schemas are closed: a value the
+    // check accepts holds nothing a leniency changes), so most values are checked once and not walked again.
+    if (compiled.Check(value)) return { ok: true, value };
     tolerate?.(value);
     return validate(value);
   };
