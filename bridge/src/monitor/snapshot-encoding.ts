@@ -110,22 +110,57 @@ export class SlicedWriter {
   }
 }
 
+/** One server as an item of a JSON array: the first one without the `},` that closes the one before. */
+function writeServer(out: SlicedWriter, server: EncodedServer, first: boolean): void {
+  out.ascii(first ? server.following.slice(2) : server.following);
+  out.text(server.record.json, server.record.jsonBytes);
+}
+
 /** Servers as a JSON array's items (comma-separated): each one's ServerSnapshot with its status at this tick. */
 export function writeServers(out: SlicedWriter, servers: readonly EncodedServer[]): void {
   // Two pieces per server, the short ASCII text around its heartbeat and the heartbeat: each piece written is a
   // call with its own cost, which at 10,000 servers outweighs joining the short parts.
-  servers.forEach((server, i) => {
-    out.ascii(i > 0 ? server.following : server.following.slice(2));
-    out.text(server.record.json, server.record.jsonBytes);
-  });
+  for (let i = 0; i < servers.length; i++) writeServer(out, servers[i] as EncodedServer, i === 0);
   if (servers.length > 0) out.ascii('}');
 }
 
-/** The AppSnapshot JSON of one app: its summary and every server. */
-function writeApp(out: SlicedWriter, app: EncodedApp): void {
+/**
+ * Where each server of an app starts in the app's encoded bytes (from the app's first byte), and where the last
+ * one ends: kept per app as encoded (the same EncodedApp is the same bytes wherever they are copied to).
+ */
+const serverStarts = new WeakMap<EncodedApp, Int32Array>();
+
+/**
+ * The AppSnapshot JSON of one app: its summary and every server. A server that is the same object, in the same
+ * place, as in `before` (the app as the last document encoded it) is copied from those bytes, with its unchanged
+ * neighbours in one copy: a tick in which 40 % of the servers changed writes only those.
+ */
+function writeApp(out: SlicedWriter, app: EncodedApp, before: { app: EncodedApp; bytes: Buffer } | undefined): void {
+  const appStart = out.offset;
   out.ascii(`{"app":"${app.app}",${app.summary.slice(1, -1)},"servers":[`);
-  writeServers(out, app.servers);
+  const { servers } = app;
+  const starts = new Int32Array(servers.length + 1);
+  const beforeStarts = before?.app.servers.length === servers.length ? serverStarts.get(before.app) : undefined;
+  const copyable = before && beforeStarts ? { servers: before.app.servers, bytes: before.bytes, starts: beforeStarts } : undefined;
+  // The first server of the run of unchanged ones being copied, if any (its bytes are not written yet).
+  let run = -1;
+  for (let i = 0; i <= servers.length; i++) {
+    const server = servers[i];
+    if (server !== undefined && copyable?.servers[i] === server) {
+      if (run < 0) run = i;
+      starts[i] = out.offset - appStart + ((copyable.starts[i] as number) - (copyable.starts[run] as number));
+      continue;
+    }
+    if (run >= 0 && copyable !== undefined) {
+      out.bytes(copyable.bytes.subarray(copyable.starts[run], copyable.starts[i]));
+      run = -1;
+    }
+    starts[i] = out.offset - appStart;
+    if (server !== undefined) writeServer(out, server, i === 0);
+  }
+  if (servers.length > 0) out.ascii('}');
   out.ascii(']}');
+  serverStarts.set(app, starts);
 }
 
 /** Every field of a `SystemPulseEvent` but its apps: when it was sent, and whether the state it carries is current. */
@@ -156,23 +191,25 @@ export async function encodeApps<T extends { app: string }>(
 
 /**
  * The `SystemPulseEvent` document of a tick. An app that is the same object as in `previous` (the last tick's
- * apps and their document: nothing in it changed) is copied from that document's bytes rather than written again.
+ * apps and their document: nothing in it changed) is copied from that document's bytes rather than written again,
+ * and so is each server of a changed app that is served as it was, in the same place (`writeApp`).
  */
 export async function encodeSystemPulse(
   head: PulseHead,
   apps: readonly EncodedApp[],
   previous?: { readonly apps: readonly EncodedApp[]; readonly document: EncodedDocument },
 ): Promise<EncodedDocument> {
-  const encodedBefore = new Map<EncodedApp, Buffer>();
+  // The last document's apps by name, with their bytes.
+  const encodedBefore = new Map<string, { app: EncodedApp; bytes: Buffer }>();
   if (previous)
     for (const app of previous.apps) {
       const range = previous.document.ranges.get(app.app);
-      if (range) encodedBefore.set(app, previous.document.body.subarray(range[0], range[1]));
+      if (range) encodedBefore.set(app.app, { app, bytes: previous.document.body.subarray(range[0], range[1]) });
     }
   const { body, ranges } = await encodeApps(apps, (out, app) => {
-    const bytes = encodedBefore.get(app);
-    if (bytes) out.bytes(bytes);
-    else writeApp(out, app);
+    const before = encodedBefore.get(app.app);
+    if (before?.app === app) out.bytes(before.bytes);
+    else writeApp(out, app, before);
   });
   return { head: documentHead(head), body, ranges, tail: CLOSE_APPS };
 }
