@@ -1,7 +1,9 @@
 // Reads proportional to change (issue 26): a bridge that fetches only the heartbeats and Zenith agents' nodes Redis
 // says changed must see, after every poll, exactly what a read of every key sees. Random writes, deletes, expiries,
 // evictions, FLUSHDB, a Redis restart and killed connections (the invalidation feed's, the reading ones) on a real
-// redis-server.
+// redis-server. Its snapshot, built from only what changed, must also be byte for byte the one a bridge that reads
+// every key and builds every app anew makes at the same time: both poll at a time the test moves on by 0–4 s a
+// step, so that servers go lost, come back and are forgotten.
 // The seed is printed on failure; TRACKING_SEED=<n> replays it, TRACKING_STEPS=<n> runs longer.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -13,6 +15,7 @@ import {
   MAX_HEARTBEAT_BYTES,
   MAX_PULSE_NODE_BYTES,
   MIRROR_META_KEY,
+  type PulseHeartbeat,
   type PulseNode,
   parseHeartbeat,
   parsePulseNode,
@@ -22,6 +25,7 @@ import {
 import { eventually, seededRandom, startRedis, type TestRedis } from '@gravito/pulse-testkit';
 import type { Redis } from 'ioredis';
 import { pino } from 'pino';
+import { healthScore } from '../src/monitor/health.js';
 import { MonitorService } from '../src/monitor/monitor-service.js';
 import { QuasarReader } from '../src/quasar/reader.js';
 import { connectRedis, type RedisHandle } from '../src/redis/connection.js';
@@ -80,29 +84,44 @@ describe('tracked heartbeat reads against a read of every key', { timeout: 120_0
   let handle: RedisHandle;
   let monitor: MonitorService;
   let reader: QuasarReader;
+  /** The bridge that reads every key and builds every app anew, polled at the same time. */
+  let everyKey: { handle: RedisHandle; monitor: MonitorService; reader: QuasarReader };
+  /** The time both bridges poll at: moved on by the test. */
+  let now = Date.now();
+
+  function bridge(handle: RedisHandle, reader: QuasarReader, heartbeatReads: 'tracking' | 'scan') {
+    return new MonitorService(
+      handle,
+      {
+        intervalMs: 60_000,
+        lostAfterMs: 60_000,
+        forgetAfterMs: 120_000,
+        tickTimeoutMs: 2_000,
+        maxServers: 1_000,
+        quasar: reader,
+        heartbeatReads,
+        wallClock: () => now,
+      },
+      pino({ level: 'silent' }),
+    );
+  }
 
   before(async () => {
     server = await startRedis({ faults: true });
     redis = server.client();
     handle = connectRedis(server.url, { timeoutMs: 2_000 });
     reader = new QuasarReader();
-    monitor = new MonitorService(
-      handle,
-      {
-        intervalMs: 60_000,
-        lostAfterMs: 60_000,
-        forgetAfterMs: 600_000,
-        tickTimeoutMs: 2_000,
-        maxServers: 1_000,
-        quasar: reader,
-      },
-      pino({ level: 'silent' }),
-    );
+    monitor = bridge(handle, reader, 'tracking');
+    const everyKeyHandle = connectRedis(server.url, { timeoutMs: 2_000 });
+    const everyKeyReader = new QuasarReader();
+    everyKey = { handle: everyKeyHandle, reader: everyKeyReader, monitor: bridge(everyKeyHandle, everyKeyReader, 'scan') };
   });
 
   after(async () => {
     await monitor?.stop();
     await handle?.close();
+    await everyKey?.monitor.stop();
+    await everyKey?.handle.close();
     await server?.stop();
   });
 
@@ -113,7 +132,15 @@ describe('tracked heartbeat reads against a read of every key', { timeout: 120_0
     /** An agent's node key, and its node: its own service and id, so that no two keys name one server. */
     const nodeKey = () => quasarNodeKey('agents', `node-${Math.floor(next() * IDS)}`);
     const node = (key: string, meta: PulseNode['meta'] = AGENT.meta) =>
-      JSON.stringify({ ...AGENT, service: 'agents', id: key.split(':').pop(), timestamp: Date.now(), meta, pid: Math.floor(next() * 1e6) });
+      JSON.stringify({ ...AGENT, service: 'agents', id: key.split(':').pop(), timestamp: now, meta, pid: Math.floor(next() * 1e6) });
+    /** A heartbeat stamped at the test's time. */
+    const stamped = (patch: (hb: PulseHeartbeat) => void = () => {}) =>
+      JSON.stringify(
+        heartbeat('x', 'y', (hb) => {
+          hb.timestamp = now;
+          patch(hb);
+        }),
+      );
     const met = new Map<string, number>();
     const meet = (what: string) => met.set(what, (met.get(what) ?? 0) + 1);
     const fillers = async () => {
@@ -125,10 +152,19 @@ describe('tracked heartbeat reads against a read of every key', { timeout: 120_0
     await fillers();
 
     const ops: Record<string, () => Promise<unknown>> = {
-      write: () => redis.set(key(), JSON.stringify(heartbeat('x', 'y', (hb) => (hb.process.uptime = Math.floor(next() * 1e6))))),
-      'write with a long TTL': () => redis.set(key(), JSON.stringify(heartbeat('x', 'y')), 'EX', 600),
+      write: () =>
+        redis.set(
+          key(),
+          stamped((hb) => (hb.process.uptime = Math.floor(next() * 1e6))),
+        ),
+      'write with a long TTL': () => redis.set(key(), stamped(), 'EX', 600),
       // Expires before the poll (the step waits longer): the poll must notice, whether or not Redis deleted it yet.
-      'write that expires': () => redis.set(key(), JSON.stringify(heartbeat('x', 'y')), 'PX', 1 + Math.floor(next() * 10)),
+      'write that expires': () => redis.set(key(), stamped(), 'PX', 1 + Math.floor(next() * 10)),
+      'write a stopped server': () =>
+        redis.set(
+          key(),
+          stamped((hb) => (hb.state = 'stopped')),
+        ),
       'expire an existing key': () => redis.pexpire(key(), 1 + Math.floor(next() * 10)),
       'invalid value': () => redis.set(key(), '{"not":"a heartbeat"}'),
       'value over the bound': () => redis.set(key(), 'x'.repeat(MAX_HEARTBEAT_BYTES + 1)),
@@ -231,6 +267,41 @@ describe('tracked heartbeat reads against a read of every key', { timeout: 120_0
         Object.fromEntries(expected),
         `step ${step} after ${done.join(', ')}: replay with TRACKING_SEED=${SEED}`,
       );
+      await eventually(
+        'a poll of the bridge that reads every key that succeeds',
+        async () => {
+          await everyKey.monitor.tick();
+          return everyKey.monitor.polls.ok && everyKey.reader.stale === undefined;
+        },
+        15_000,
+        { everyMs: 50 },
+      );
+      const built = monitor.lastSnapshot();
+      const rebuilt = everyKey.monitor.lastSnapshot();
+      assert.deepEqual(
+        built.event.apps,
+        rebuilt.event.apps,
+        `step ${step}: the apps built from changes (replay with TRACKING_SEED=${SEED})`,
+      );
+      assert.equal(
+        built.document.body.toString(),
+        rebuilt.document.body.toString(),
+        `step ${step}: the document built from changes (replay with TRACKING_SEED=${SEED})`,
+      );
+      // Both encode alike (an app's unchanged servers copied from the last document): the bytes say what the apps do.
+      assert.deepEqual(
+        JSON.parse(`[${built.document.body}]`),
+        built.event.apps,
+        `step ${step}: the document's bytes (replay with TRACKING_SEED=${SEED})`,
+      );
+      for (const app of built.event.apps) {
+        for (const { status } of app.servers) meet(`server ${status}`);
+        // Each server's share is kept from heartbeat to heartbeat: the score is still the one of its servers now.
+        const online = app.servers.filter((server) => server.status === 'online').map((server) => server.heartbeat);
+        const score = healthScore({ online, lost: app.servers_lost, stopped: app.servers_stopped, slowPerMinute: 0, errorsPerMinute: 0 });
+        assert.deepEqual(app.health, score, `step ${step}: ${app.app}'s health (replay with TRACKING_SEED=${SEED})`);
+      }
+      now += Math.floor(next() * 4_000);
     }
     console.log(
       `seed ${SEED}, ${STEPS} steps, ${partial} polls read only changes; met:`,
@@ -242,7 +313,7 @@ describe('tracked heartbeat reads against a read of every key', { timeout: 120_0
     // The test means something only if most polls read changes only, and every case came up several times.
     assert.ok(partial > STEPS / 2, `only ${partial} of ${STEPS} polls read changes only`);
     assert.ok(reader.readsOfChanges > STEPS / 2, `only ${reader.readsOfChanges} of ${STEPS} Quasar reads read changes only`);
-    for (const name of [...Object.keys(ops), ...rare.map(([n]) => n)])
+    for (const name of [...Object.keys(ops), ...rare.map(([n]) => n), 'server online', 'server lost', 'server stopped'])
       assert.ok((met.get(name) ?? 0) >= 3, `${name} met ${met.get(name) ?? 0} times (seed ${SEED})`);
   });
 });

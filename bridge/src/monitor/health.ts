@@ -28,15 +28,29 @@ export interface HealthInput {
   errorsPerMinute: number;
 }
 
-const clamp01 = (x: number) => (Number.isFinite(x) ? Math.min(1, Math.max(0, x)) : 0);
-
-/** The mean of `of` over the servers, summed in their order: no array of values per app and tick. */
-function mean(servers: readonly PulseHeartbeat[], of: (hb: PulseHeartbeat) => number): number {
-  if (servers.length === 0) return 0;
-  let sum = 0;
-  for (const hb of servers) sum += of(hb);
-  return sum / servers.length;
+/** One online server's share of its app's health: each pressure, and what its own agent reports (0 to 1 each). */
+export interface ServerPressure {
+  readonly cpu: number;
+  readonly memory: number;
+  readonly disk: number;
+  readonly trouble: number;
 }
+
+/**
+ * What the score is computed from: the online servers' pressures summed in their order (so that the means are
+ * the same to the last bit however they were summed), and the online heartbeats whose agent reports trouble.
+ */
+export interface HealthTotals {
+  online: number;
+  lost: number;
+  stopped: number;
+  pressure: ServerPressure;
+  troubled: readonly PulseHeartbeat[];
+  slowPerMinute: number;
+  errorsPerMinute: number;
+}
+
+const clamp01 = (x: number) => (Number.isFinite(x) ? Math.min(1, Math.max(0, x)) : 0);
 
 export function cpuPressure(hb: PulseHeartbeat): number {
   return clamp01((hb.system.cpu_usage - 80) / 20);
@@ -62,12 +76,17 @@ export function reportedTrouble(hb: PulseHeartbeat): number {
   return status === 'error' ? 1 : status === 'degraded' ? 0.5 : 0;
 }
 
+/** A heartbeat's share of its app's health while its server is online. */
+export function pressureOf(hb: PulseHeartbeat): ServerPressure {
+  return { cpu: cpuPressure(hb), memory: memoryPressure(hb), disk: diskPressure(hb), trouble: reportedTrouble(hb) };
+}
+
 /** "agents report trouble on 2 of 4 servers: 1 degraded, 1 error (monitor_redis_offline)": the first 3 faults named. */
-function troubleReason(online: readonly PulseHeartbeat[], total: number): string {
+function troubleReason(troubled: readonly PulseHeartbeat[], total: number): string {
   let degraded = 0;
   let error = 0;
   const faults = new Set<string>();
-  for (const hb of online) {
+  for (const hb of troubled) {
     const report = hb.reported_status;
     if (report?.status === 'degraded') degraded++;
     else if (report?.status === 'error') error++;
@@ -80,30 +99,50 @@ function troubleReason(online: readonly PulseHeartbeat[], total: number): string
 }
 
 export function healthScore(input: HealthInput): AppHealth {
-  const online = input.online.length;
-  const total = online + input.lost;
-  const stopped = input.stopped ?? 0;
-  if (online === 0 && input.lost === 0 && stopped > 0) {
+  const pressure = { cpu: 0, memory: 0, disk: 0, trouble: 0 };
+  const troubled: PulseHeartbeat[] = [];
+  for (const hb of input.online) {
+    const server = pressureOf(hb);
+    pressure.cpu += server.cpu;
+    pressure.memory += server.memory;
+    pressure.disk += server.disk;
+    pressure.trouble += server.trouble;
+    if (server.trouble > 0) troubled.push(hb);
+  }
+  const { lost, stopped = 0, slowPerMinute, errorsPerMinute } = input;
+  return healthOfTotals({ online: input.online.length, lost, stopped, pressure, troubled, slowPerMinute, errorsPerMinute });
+}
+
+/** The score from an app's totals (the monitor keeps each server's pressure, computed once per heartbeat). */
+export function healthOfTotals(input: HealthTotals): AppHealth {
+  const { online, lost, stopped, pressure } = input;
+  const total = online + lost;
+  if (online === 0 && lost === 0 && stopped > 0) {
     return { score: 100, reasons: [`${stopped === 1 ? 'the only server' : `all ${stopped} servers`} stopped (graceful shutdown)`] };
   }
   if (online === 0) {
-    return { score: 0, reasons: [total === 0 ? 'no servers' : `no server online (${input.lost} lost)`] };
+    return { score: 0, reasons: [total === 0 ? 'no servers' : `no server online (${lost} lost)`] };
   }
-  const penalties: [number, string][] = [
-    [HEALTH_WEIGHTS.lost * clamp01(input.lost / total), `${input.lost} of ${total} servers lost`],
+  // Each mean as sum / count, the one way it is computed.
+  const mean = (sum: number) => sum / online;
+  const penalties: [number, () => string][] = [
+    [HEALTH_WEIGHTS.lost * clamp01(lost / total), () => `${lost} of ${total} servers lost`],
     // The lost share's other part: with every online agent in error it is all of it, as if every server were lost.
-    [HEALTH_WEIGHTS.lost * clamp01((mean(input.online, reportedTrouble) * online) / total), troubleReason(input.online, total)],
-    [HEALTH_WEIGHTS.cpu * mean(input.online, cpuPressure), 'CPU pressure (over 80 %)'],
-    [HEALTH_WEIGHTS.memory * mean(input.online, memoryPressure), 'memory pressure (over 85 % used)'],
-    [HEALTH_WEIGHTS.disk * mean(input.online, diskPressure), 'disk pressure (over 90 % used)'],
-    [HEALTH_WEIGHTS.slow * clamp01(input.slowPerMinute / (10 * online)), `slow entries at ${round1(input.slowPerMinute)} per minute`],
-    [HEALTH_WEIGHTS.errors * clamp01(input.errorsPerMinute / (5 * online)), `exceptions at ${round1(input.errorsPerMinute)} per minute`],
+    [HEALTH_WEIGHTS.lost * clamp01((mean(pressure.trouble) * online) / total), () => troubleReason(input.troubled, total)],
+    [HEALTH_WEIGHTS.cpu * mean(pressure.cpu), () => 'CPU pressure (over 80 %)'],
+    [HEALTH_WEIGHTS.memory * mean(pressure.memory), () => 'memory pressure (over 85 % used)'],
+    [HEALTH_WEIGHTS.disk * mean(pressure.disk), () => 'disk pressure (over 90 % used)'],
+    [HEALTH_WEIGHTS.slow * clamp01(input.slowPerMinute / (10 * online)), () => `slow entries at ${round1(input.slowPerMinute)} per minute`],
+    [
+      HEALTH_WEIGHTS.errors * clamp01(input.errorsPerMinute / (5 * online)),
+      () => `exceptions at ${round1(input.errorsPerMinute)} per minute`,
+    ],
   ];
   let score = 100;
   const reasons: string[] = [];
   for (const [points, reason] of penalties) {
     score -= points;
-    if (points >= 0.5) reasons.push(`-${Math.round(points)}: ${reason}`);
+    if (points >= 0.5) reasons.push(`-${Math.round(points)}: ${reason()}`);
   }
   return { score: Math.max(0, Math.min(100, Math.round(score))), reasons };
 }

@@ -4,7 +4,6 @@ import {
   errorsKey,
   MAX_HEARTBEAT_BYTES,
   type PulseErrorEvent,
-  type PulseHeartbeat,
   type PulseSlowEvent,
   type PulseStatusEvent,
   parseHeartbeat,
@@ -20,10 +19,11 @@ import { MemoryWatch, type RedisMemory } from '../redis/memory-watch.js';
 import { mapLimited, withCancellingDeadline, withDeadline, yieldToLoop } from '../redis/read.js';
 import { type RefusedRead, readRefusal } from '../redis/refusals.js';
 import { type HeartbeatReadPath, HeartbeatSource } from '../sources/heartbeats/heartbeat-source.js';
+import { appTotals, placeOf, recordsByApp } from './app-servers.js';
 import { Caps } from './caps.js';
 import { Clock } from './clock.js';
 import { type FeedRead, NOTHING_READ } from './feed-read.js';
-import { healthScore } from './health.js';
+import { healthOfTotals } from './health.js';
 import { InvalidFeeds } from './invalid-feeds.js';
 import { InvalidValues } from './invalid-values.js';
 import { LeftOutTally } from './left-out-tally.js';
@@ -61,6 +61,8 @@ export interface MonitorOptions {
   heartbeatReads?: HeartbeatReadPath;
   /** A read of every heartbeat at least this often while tracking (HeartbeatSource's default when not given). */
   heartbeatResyncEveryMs?: number;
+  /** The time a poll takes as now (`Date.now` when not given): a test polls two bridges at one time. */
+  wallClock?: () => number;
 }
 
 /** What `/readyz` answers: ready only while polls read Redis. */
@@ -100,8 +102,11 @@ interface BuiltFrom {
    * lost one is forgotten, with time alone.
    */
   until: number;
-  /** Per app, what its summary takes from its feeds (rates, unreadable feeds) as built: rates fall with time. */
-  feeds: Map<string, string>;
+  /**
+   * Per app, as built: what its summary took from its feeds (rates, unreadable feeds; rates fall with time), and
+   * the first moment one of its servers' status may change with time alone.
+   */
+  apps: Map<string, { feeds: string; until: number }>;
   /** Until when every app's rates stay as built unless a feed is read: the first moment one falls (`RateWindow.steadyUntil`). */
   ratesSteadyUntil: number;
 }
@@ -181,8 +186,11 @@ export class MonitorService {
   private registryApps: string[] = [];
   /** The refusals already said in the log (`noteRefusals`: once each, it is a setting, not an event). */
   private readonly refusalsLogged = new Set<RefusedRead>();
-  /** Identities whose record may have changed since the registry's last update; undefined: any (`changedSinceUpdate`). */
-  private unapplied: Set<string> | undefined;
+  /**
+   * Identities whose record may have changed since the registry's last update, some perhaps twice (a list: no set
+   * built per read); undefined: any (`changedSinceUpdate`).
+   */
+  private unapplied: string[] | undefined;
   /** Zenith's agents as the registry was last updated with them. */
   private appliedAgents: Map<string, ServerRecord> | undefined;
   /** The last poll's heartbeats and agents, and the two merged (`withAgents`). */
@@ -327,7 +335,7 @@ export class MonitorService {
    */
   async tick(): Promise<void> {
     const started = performance.now();
-    const now = Date.now();
+    const now = this.options.wallClock?.() ?? Date.now();
     this.clock.now = now;
     try {
       if (!this.redis.ready()) throw new Error(`Redis not connected (${this.redis.client.status})`);
@@ -361,17 +369,21 @@ export class MonitorService {
       // the registry would change nothing (a walk of every server saved).
       const same =
         this.built !== undefined && this.built.view === this.viewVersion && this.built.agents === agents && now <= this.built.until;
+      // The servers to look at in the build (their records as they now are): none when the registry is as built;
+      // every one after it gained or lost a server, or after a read of every key (`applied` is undefined then).
+      let changed: readonly ServerRecord[] | undefined = [];
       if (!same) {
-        const { forgotten } = this.registry.update(found, now, this.changedSinceUpdate(agents));
+        const { forgotten, membersChanged, applied } = this.registry.update(found, now, this.changedSinceUpdate(agents));
+        changed = membersChanged ? undefined : applied;
         if (forgotten > 0) this.log.info({ forgotten }, 'forgot lost servers');
-        this.registryApps = [...this.registry.apps()];
+        if (membersChanged) this.registryApps = [...this.registry.apps()];
       }
       const slow = reads.flatMap((read) => read.slow.take());
       const errors = reads.flatMap((read) => read.errors.take());
       this.setStatus(true, undefined, this.polls.succeeded(now));
       if (await memory) this.memoryChanged();
       const feedsRead = reads.length > 0;
-      this.last = (same ? this.unchanged(now, started, feedsRead) : undefined) ?? (await this.buildSnapshot(agents, now, started));
+      this.last = (same ? this.unchanged(now, started, feedsRead) : undefined) ?? (await this.buildSnapshot(agents, now, started, changed));
       this.tickCount++;
       this.emit('snapshot', this.last);
       if (slow.length > 0) this.emit('slow', slow);
@@ -402,10 +414,10 @@ export class MonitorService {
   async scanHeartbeats(signal?: AbortSignal): Promise<Map<string, ServerRecord>> {
     let found = this.heartbeatView;
     // Changes only: the servers this read may have changed, for the registry (`changedSinceUpdate`).
-    let touched: Set<string> | undefined;
+    let touched: string[] | undefined;
     const parser = new SlicedParser((key, raw) => {
       const identity = heartbeatIdentity(key);
-      touched?.add(identity);
+      touched?.push(identity);
       this.parseValue(key, identity, raw, found);
     });
     try {
@@ -413,7 +425,7 @@ export class MonitorService {
         {
           begin: (everyKey) => {
             found = everyKey ? new Map() : this.heartbeatView;
-            touched = everyKey ? undefined : new Set();
+            touched = everyKey ? undefined : [];
             this.invalidNext = everyKey ? new Map() : new Map(this.invalidSeen);
           },
           values: (keys, values) => parser.add(keys, values),
@@ -430,12 +442,18 @@ export class MonitorService {
       throw err;
     }
     this.invalidSeen = this.invalidNext;
-    if (found !== this.heartbeatView || (touched?.size ?? 0) > 0) this.viewVersion++;
+    if (found !== this.heartbeatView || (touched?.length ?? 0) > 0) this.viewVersion++;
     this.heartbeatView = found;
     if (touched === undefined) this.unapplied = undefined;
-    // Usually none is left from before (the registry took them): this read's set as it is, not copied in.
-    else if (this.unapplied?.size === 0) this.unapplied = touched;
-    else for (const identity of touched) this.unapplied?.add(identity);
+    // Usually none is left from before (the registry took them): this read's list as it is, not copied in.
+    else if (this.unapplied?.length === 0) this.unapplied = touched;
+    // Reads whose changes no update took (failed polls) add up: past as many as the most servers read, the
+    // registry looks at every server instead.
+    else if (this.unapplied !== undefined)
+      this.unapplied =
+        this.unapplied.length + touched.length > (this.options.maxServers ?? DEFAULT_MAX_SERVERS)
+          ? undefined
+          : this.unapplied.concat(touched);
     return found;
   }
 
@@ -444,18 +462,18 @@ export class MonitorService {
    * changes since touched, and the agents whose record changed (`agents`, this poll's Zenith agents). Undefined
    * after a read of every key: then the registry looks at every server. Taken: the next call starts afresh.
    */
-  private changedSinceUpdate(agents: Map<string, ServerRecord> | undefined): ReadonlySet<string> | undefined {
+  private changedSinceUpdate(agents: Map<string, ServerRecord> | undefined): readonly string[] | undefined {
     const changed = this.unapplied;
     const applied = this.appliedAgents;
-    this.unapplied = new Set();
+    this.unapplied = [];
     this.appliedAgents = agents;
     if (changed === undefined || agents === applied) return changed;
     if (agents === undefined || applied === undefined) return undefined;
     agents.forEach((record, key) => {
-      if (applied.get(key) !== record) changed.add(record.identity);
+      if (applied.get(key) !== record) changed.push(record.identity);
     });
     applied.forEach((record, key) => {
-      if (agents.get(key) !== record) changed.add(record.identity);
+      if (agents.get(key) !== record) changed.push(record.identity);
     });
     return changed;
   }
@@ -523,7 +541,9 @@ export class MonitorService {
     // unless it holds a line break, which would split an SSE `data:` line.
     const json = raw.includes('\n') || raw.includes('\r') ? JSON.stringify(parsed.value) : raw;
     const lastSeen = this.clock.clamp('heartbeat', parts.app, parsed.value.timestamp);
-    return createRecord(key, parts.app, parts.id, parsed.value, lastSeen, json, raw);
+    const record = createRecord(key, parts.app, parts.id, parsed.value, lastSeen, json, raw);
+    if (known) record.place = known.place;
+    return record;
   }
 
   /**
@@ -597,7 +617,7 @@ export class MonitorService {
     const built = this.built as BuiltFrom;
     if (feedsRead || now > built.ratesSteadyUntil) {
       let steadyUntil = Number.POSITIVE_INFINITY;
-      for (const [app, feeds] of built.feeds) {
+      for (const [app, { feeds }] of built.apps) {
         if (this.feedSummary(app, now).text !== feeds) return undefined;
         steadyUntil = Math.min(steadyUntil, this.ratesSteadyUntil(app));
       }
@@ -609,19 +629,26 @@ export class MonitorService {
   }
 
   /**
-   * Aggregates by app. Servers are walked in slices, giving the loop back between them; so is the encoding. What
-   * did not change is reused rather than built again: a server's objects and text while its heartbeat and status
-   * stay the same (`servedAs`), and an app's objects and encoded bytes while its servers and summary do.
+   * Aggregates by app, giving the loop back between slices of servers; so does the encoding. What did not change
+   * is reused rather than built again: a server's objects and text while its heartbeat and status stay the same
+   * (`servedAs`), and an app's objects and encoded bytes while its servers and summary do. With `changed` (the
+   * records the registry was updated with since the last build, no server added or forgotten), only those servers
+   * and the ones whose status is due to change are looked at: the others are served as built last.
    */
-  private async buildSnapshot(agents: Map<string, ServerRecord> | undefined, now: number, started: number): Promise<Snapshot> {
-    const byApp = this.registry.byApp();
+  private async buildSnapshot(
+    agents: Map<string, ServerRecord> | undefined,
+    now: number,
+    started: number,
+    changed: readonly ServerRecord[] | undefined,
+  ): Promise<Snapshot> {
+    const last = this.built;
     const apps: AppSnapshot[] = [];
     const encoded: EncodedApp[] = [];
     const built: BuiltFrom = {
       view: this.viewVersion,
       agents,
       until: Number.POSITIVE_INFINITY,
-      feeds: new Map(),
+      apps: new Map(),
       ratesSteadyUntil: Number.POSITIVE_INFINITY,
     };
     // The last snapshot's apps by name, as served then (its event's apps and its encoded apps are in one order).
@@ -629,55 +656,98 @@ export class MonitorService {
     this.last.apps.forEach((app, i) => {
       before.set(app.app, { snapshot: this.last.event.apps[i] as AppSnapshot, encoded: app });
     });
+    // The last build patched, when there is one and every changed server's app is in it; else every server anew,
+    // as when most servers changed (a walk of them all then costs less than finding each changed one's place).
+    const changedByApp =
+      changed === undefined || last === undefined || changed.length > this.registry.size / 2 ? undefined : recordsByApp(changed);
+    const patching = changedByApp !== undefined && [...changedByApp.keys()].every((app) => before.has(app));
+    const records = patching ? undefined : this.registry.byApp();
     let walked = 0;
-    for (const [app, records] of byApp) {
-      const online: PulseHeartbeat[] = [];
-      let lost = 0;
-      let stopped = 0;
-      const encodedServers: EncodedServer[] = [];
-      const old = before.get(app);
-      // Whether every server is served as in the last snapshot, in the same order (the same objects).
-      let sameServers = old !== undefined && old.encoded.servers.length === records.length;
-      for (const record of records) {
-        if (++walked % SNAPSHOT_SLICE === 0) await yieldToLoop();
-        const status = this.registry.status(record, now);
-        if (status === 'online') {
-          online.push(record.heartbeat);
-          built.until = Math.min(built.until, record.lastSeen + this.registry.lostAfter(record.heartbeat));
-        } else if (status === 'lost') {
-          lost++;
-          if (record.gone) built.until = Math.min(built.until, record.lastSeen + this.options.forgetAfterMs);
-        } else stopped++;
-        const server = servedAs(record, status);
-        if (sameServers && old?.encoded.servers[encodedServers.length] !== server) sameServers = false;
-        encodedServers.push(server);
+    /** Counts servers looked at: true once per slice of them, to give the loop back. */
+    const sliceDone = (servers: number) => {
+      const slices = Math.floor(walked / SNAPSHOT_SLICE);
+      walked += servers;
+      return Math.floor(walked / SNAPSHOT_SLICE) > slices;
+    };
+    for (const app of records?.keys() ?? before.keys()) {
+      let servers: readonly EncodedServer[] = before.get(app)?.encoded.servers ?? [];
+      if (records !== undefined) {
+        const served: EncodedServer[] = [];
+        for (const record of records.get(app) ?? []) {
+          if (sliceDone(1)) await yieldToLoop();
+          record.place = served.length;
+          served.push(this.serve(record, now));
+        }
+        servers = served;
+      } else {
+        const changedHere = changedByApp?.get(app);
+        const due = now > (last?.apps.get(app)?.until ?? Number.NEGATIVE_INFINITY);
+        if (changedHere !== undefined || due) {
+          const next = servers.slice();
+          for (const record of changedHere ?? []) {
+            if (sliceDone(1)) await yieldToLoop();
+            const at = placeOf(next, record);
+            // Not served last: a server added, which the registry says, and then this is not patched. Built anew.
+            if (at === undefined) return this.buildSnapshot(agents, now, started, undefined);
+            record.place = at;
+            next[at] = this.serve(record, now);
+          }
+          if (due)
+            for (let i = 0; i < next.length; i++) {
+              const server = next[i] as EncodedServer;
+              if (now <= server.changesAt) continue;
+              if (sliceDone(1)) await yieldToLoop();
+              next[i] = this.serve(server.record, now);
+            }
+          servers = next;
+        }
       }
+      // Each app's servers are walked once more for its totals.
+      if (sliceDone(servers.length)) await yieldToLoop();
+      const old = before.get(app);
       const { slowPerMinute, errorsPerMinute, invalidFeeds, text } = this.feedSummary(app, now);
-      built.feeds.set(app, text);
       built.ratesSteadyUntil = Math.min(built.ratesSteadyUntil, this.ratesSteadyUntil(app));
+      const lastBuilt = last?.apps.get(app);
+      // Served as built last, with the same feeds: the same app, without a walk of its servers.
+      if (old !== undefined && lastBuilt !== undefined && servers === old.encoded.servers && lastBuilt.feeds === text) {
+        built.apps.set(app, lastBuilt);
+        built.until = Math.min(built.until, lastBuilt.until);
+        apps.push(old.snapshot);
+        encoded.push(old.encoded);
+        continue;
+      }
+      const totals = appTotals(servers, old?.encoded.servers);
+      built.apps.set(app, { feeds: text, until: totals.until });
+      built.until = Math.min(built.until, totals.until);
       const summary: AppSummary = {
-        health: healthScore({ online, lost, stopped, slowPerMinute, errorsPerMinute }),
-        servers_online: online.length,
-        servers_lost: lost,
-        servers_stopped: stopped,
+        health: healthOfTotals({ ...totals, slowPerMinute, errorsPerMinute }),
+        servers_online: totals.online,
+        servers_lost: totals.lost,
+        servers_stopped: totals.stopped,
         slow_per_minute: slowPerMinute,
         errors_per_minute: errorsPerMinute,
         ...(invalidFeeds ? { invalid_feeds: invalidFeeds } : {}),
       };
       const summaryJson = JSON.stringify(summary);
-      if (old !== undefined && sameServers && old.encoded.summary === summaryJson) {
+      if (old !== undefined && totals.same && old.encoded.summary === summaryJson) {
         apps.push(old.snapshot);
         encoded.push(old.encoded);
         continue;
       }
-      apps.push({ app, ...summary, servers: encodedServers.map((server) => server.snapshot) });
-      encoded.push({ app, summary: summaryJson, servers: encodedServers });
+      apps.push({ app, ...summary, servers: servers.map((server) => server.snapshot) });
+      encoded.push({ app, summary: summaryJson, servers });
     }
     const head = this.head(now);
     const document = await encodeSystemPulse(head, encoded, this.last);
     const event: SystemPulseEvent = { ...head, apps };
     this.built = built;
     return { event, document, apps: encoded, tickMs: performance.now() - started };
+  }
+
+  /** A server as served at `now`: its status, and until when it holds. */
+  private serve(record: ServerRecord, now: number): EncodedServer {
+    const status = this.registry.status(record, now);
+    return servedAs(record, status, this.registry.statusChangesAt(record, status));
   }
 
   /** Redis refusing a read's commands: said once each in the log (the reads take their other path from then on). */

@@ -47,6 +47,11 @@ export interface ServerRecord {
    * builds objects and text only for the servers that changed.
    */
   served: EncodedServer | undefined;
+  /**
+   * Where the last snapshot built lists this server among its app's (-1: not known), carried over from the record
+   * it replaces: a hint for the next build, which checks it before use (`placeOf`).
+   */
+  place: number;
 }
 
 /** `json` is the heartbeat's JSON (one line); `lastSeen` its time on the bridge's clock. */
@@ -72,6 +77,7 @@ export function createRecord(
     json,
     jsonBytes: Buffer.byteLength(json),
     served: undefined,
+    place: -1,
   };
 }
 
@@ -113,16 +119,29 @@ export class ServerRegistry {
     return now - record.lastSeen > this.lostAfter(record.heartbeat) ? 'lost' : 'online';
   }
 
+  /** When a server's `status` may change with time alone: online goes lost, a lost one whose key is gone is forgotten. */
+  statusChangesAt(record: ServerRecord, status: ServerStatus): number {
+    if (status === 'online') return record.lastSeen + this.lostAfter(record.heartbeat);
+    if (status === 'lost' && record.gone) return record.lastSeen + this.options.forgetAfterMs;
+    return Number.POSITIVE_INFINITY;
+  }
+
   /**
    * Replaces the known set with one poll's results, by identity; servers the poll did not find are kept as
    * `gone` until forgotten. A stopped server is forgotten as soon as its key is gone: it said goodbye, there is
-   * nothing to watch for. With `changed`, the identities whose record may differ from the last update's (the
-   * others are known to be as they were): only those are looked at, and the servers already gone, rather than
-   * every server.
+   * nothing to watch for. With `changed`, the identities whose record may differ from the last update's (some perhaps listed
+   * twice; the others are known to be as they were): only those are looked at, and the servers already gone, rather than
+   * every server. `membersChanged`: a server was added or forgotten (else every server known before still is, in
+   * its place); `applied`, with `changed`: the records of those servers, as they now are.
    */
-  update(found: Map<string, ServerRecord>, now: number, changed?: ReadonlySet<string>): { forgotten: number } {
+  update(
+    found: Map<string, ServerRecord>,
+    now: number,
+    changed?: readonly string[],
+  ): { forgotten: number; membersChanged: boolean; applied: ServerRecord[] | undefined } {
     let forgotten = 0;
     let added = 0;
+    let applied: ServerRecord[] | undefined;
     const forget = (identity: string) => {
       this.servers.delete(identity);
       this.gone.delete(identity);
@@ -147,12 +166,19 @@ export class ServerRegistry {
       });
       found.forEach(present);
     } else {
+      applied = [];
       for (const identity of changed) {
         const record = found.get(identity);
-        if (record !== undefined) present(record, identity);
-        else {
-          const known = this.servers.get(identity);
-          if (known !== undefined && !this.gone.has(identity)) missing(known, identity);
+        if (record !== undefined) {
+          present(record, identity);
+          applied.push(record);
+          continue;
+        }
+        const known = this.servers.get(identity);
+        if (known !== undefined && !this.gone.has(identity)) {
+          // Forgotten, it is pushed all the same: then members changed, and `applied` says nothing.
+          missing(known, identity);
+          applied.push(known);
         }
       }
       // Servers gone before: forgotten once their time is up.
@@ -166,14 +192,15 @@ export class ServerRegistry {
       remembered.sort((a, b) => a.lastSeen - b.lastSeen);
       for (const record of remembered.slice(0, remembered.length - this.options.maxRemembered)) forget(record.identity);
     }
-    if (added > 0 || forgotten > 0) {
+    const membersChanged = added > 0 || forgotten > 0;
+    if (membersChanged) {
       this.servers = new Map(
         [...this.servers.entries()].sort(([, a], [, b]) =>
           a.app < b.app ? -1 : a.app > b.app ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0,
         ),
       );
     }
-    return { forgotten };
+    return { forgotten, membersChanged, applied };
   }
 
   /** Every app with at least one known server. */

@@ -1,5 +1,6 @@
 import type { ServerSnapshot, ServerStatus, SystemPulseEvent } from '@gravito/pulse-protocol';
 import { yieldToLoop } from '../redis/read.js';
+import { pressureOf, type ServerPressure } from './health.js';
 import type { ServerRecord } from './server-registry.js';
 
 /**
@@ -16,16 +17,28 @@ export interface EncodedServer {
    * brace first). The first server of an array is written from its third character.
    */
   readonly following: string;
+  /**
+   * When this status may change with time alone (online goes lost, a lost server whose key is gone is forgotten):
+   * until then a tick that read no change of this server serves it as it is, without looking at it.
+   */
+  readonly changesAt: number;
+  /** Its share of its app's health while online (computed once per heartbeat, not per tick). */
+  readonly pressure: ServerPressure;
 }
 
-/** The server served with `status`: the object served last when its status is the same, else a new one. */
-export function servedAs(record: ServerRecord, status: ServerStatus): EncodedServer {
-  if (record.served?.status === status) return record.served;
+/**
+ * The server served with `status` until `changesAt`: the object served last when both are the same, else a new
+ * one (its pressure taken from the last one's when the heartbeat is the same).
+ */
+export function servedAs(record: ServerRecord, status: ServerStatus, changesAt: number): EncodedServer {
+  const last = record.served;
+  if (last?.status === status && last.changesAt === changesAt) return last;
   const { app, id, lastSeen } = record;
   const snapshot: ServerSnapshot = { app, id, status, last_seen: lastSeen, heartbeat: record.heartbeat };
   // app and id are key-safe ([A-Za-z0-9._-]): nothing to escape, and one byte per character.
   const following = `},{"app":"${app}","id":"${id}","status":"${status}","last_seen":${lastSeen},"heartbeat":`;
-  record.served = { record, status, snapshot, following };
+  const pressure = last?.pressure ?? pressureOf(record.heartbeat);
+  record.served = { record, status, snapshot, following, changesAt, pressure };
   return record.served;
 }
 

@@ -60,8 +60,8 @@ type ResyncReason = 'start' | 'reconnect' | 'flush' | 'overflow' | 'interval' | 
 
 /** What one poll took from the feed. */
 interface Taken {
-  /** Heartbeat keys written, deleted, expired or evicted since the last poll. */
-  heartbeats: Set<string>;
+  /** Heartbeat keys written, deleted, expired or evicted since the last poll, each once. */
+  heartbeats: string[];
   /** App feed keys (`pulse:slow:{app}`, `pulse:errors:{app}`) changed since the last poll. */
   feeds: Set<string>;
   /** Zenith agents' node keys changed since the last poll. */
@@ -225,11 +225,14 @@ export class HeartbeatSource {
     // not when a read of every key is already due (its own SCAN tells the same).
     const probe = this.due === undefined && this.redis.masters().length > 0 ? this.probe() : Promise.resolve();
     const invalidations = await this.armed();
-    const heartbeats = new Set<string>();
+    // The feed's keys are each there once: heartbeat keys go in a list (the most numerous; no set to build).
+    const heartbeats: string[] = [];
     const feeds = new Set<string>();
     const nodes = new Set<string>();
-    for (const key of invalidations.keys)
-      (key.startsWith(HEARTBEAT_PREFIX) ? heartbeats : key.startsWith(QUASAR_NODE_KEY_PREFIX) ? nodes : feeds).add(key);
+    for (const key of invalidations.keys) {
+      if (key.startsWith(HEARTBEAT_PREFIX)) heartbeats.push(key);
+      else (key.startsWith(QUASAR_NODE_KEY_PREFIX) ? nodes : feeds).add(key);
+    }
     return { heartbeats, feeds, nodes, reason: this.everyKeyReason(invalidations.resync, heartbeats), closes, probe };
   }
 
@@ -290,13 +293,13 @@ export class HeartbeatSource {
     return [HEARTBEAT_PREFIX, ...FEED_PREFIXES, ...(this.options.quasarNodes === undefined ? [] : [QUASAR_NODE_KEY_PREFIX])];
   }
 
-  private everyKeyReason(resync: Invalidations['resync'], changed: Set<string>): ResyncReason | undefined {
+  private everyKeyReason(resync: Invalidations['resync'], changed: readonly string[]): ResyncReason | undefined {
     if (this.due !== undefined) return this.due;
     if (resync) return resync;
     if (performance.now() - this.lastEveryKeyAt >= (this.options.resyncEveryMs ?? DEFAULT_RESYNC_EVERY_MS)) return 'interval';
     // Past the cap, which keys are kept is decided as before: by a read of every key, in scan order. (The new keys
     // are counted only when the changes could take the known ones past it.)
-    if (this.known.size + changed.size <= this.options.maxServers) return undefined;
+    if (this.known.size + changed.length <= this.options.maxServers) return undefined;
     let added = 0;
     for (const key of changed) if (!this.known.has(key)) added++;
     if (this.known.size + added > this.options.maxServers) return 'cap';
@@ -305,23 +308,27 @@ export class HeartbeatSource {
 
   /** Only the keys Redis said changed, and those whose time to live ran out. */
   private async readChanged(
-    changed: Set<string>,
+    changed: readonly string[],
     sink: HeartbeatSink,
     signal: AbortSignal | undefined,
     probe: Promise<unknown>,
   ): Promise<void> {
     const now = performance.now();
+    let toRead: Iterable<string> = changed;
     // The walk of every known key only once the earliest deadline has come.
     if (this.earliestDeadline <= now) {
       this.earliestDeadline = Number.POSITIVE_INFINITY;
+      const due: string[] = [];
       for (const [key, deadline] of this.known) {
-        if (deadline <= now) changed.add(key);
+        if (deadline <= now) due.push(key);
         else this.earliestDeadline = Math.min(this.earliestDeadline, deadline);
       }
+      // Some may have been announced too: each key read once.
+      if (due.length > 0) toRead = new Set([...changed, ...due]);
     }
     sink.begin(false);
     const keys: string[] = [];
-    for (const key of changed) {
+    for (const key of toRead) {
       // A known key was well-formed when found, and still is.
       if (this.known.has(key) || parseHeartbeatKey(key)) keys.push(key);
       else sink.malformed(key);
