@@ -71,3 +71,16 @@ export function placeOf(servers: readonly EncodedServer[], record: ServerRecord)
   }
   return undefined;
 }
+
+/** Counts servers looked at: says once per `slice` of them that the loop is due to be given back. */
+export class Pace {
+  private looked = 0;
+
+  constructor(private readonly slice: number) {}
+
+  counts(servers: number): boolean {
+    const slices = Math.floor(this.looked / this.slice);
+    this.looked += servers;
+    return Math.floor(this.looked / this.slice) > slices;
+  }
+}

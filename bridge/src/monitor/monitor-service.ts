@@ -19,7 +19,7 @@ import { MemoryWatch, type RedisMemory } from '../redis/memory-watch.js';
 import { mapLimited, withCancellingDeadline, withDeadline, yieldToLoop } from '../redis/read.js';
 import { type RefusedRead, readRefusal } from '../redis/refusals.js';
 import { type HeartbeatReadPath, HeartbeatSource } from '../sources/heartbeats/heartbeat-source.js';
-import { appTotals, placeOf, recordsByApp } from './app-servers.js';
+import { appTotals, Pace, placeOf, recordsByApp } from './app-servers.js';
 import { Caps } from './caps.js';
 import { Clock } from './clock.js';
 import { type FeedRead, NOTHING_READ } from './feed-read.js';
@@ -662,48 +662,16 @@ export class MonitorService {
       changed === undefined || last === undefined || changed.length > this.registry.size / 2 ? undefined : recordsByApp(changed);
     const patching = changedByApp !== undefined && [...changedByApp.keys()].every((app) => before.has(app));
     const records = patching ? undefined : this.registry.byApp();
-    let walked = 0;
-    /** Counts servers looked at: true once per slice of them, to give the loop back. */
-    const sliceDone = (servers: number) => {
-      const slices = Math.floor(walked / SNAPSHOT_SLICE);
-      walked += servers;
-      return Math.floor(walked / SNAPSHOT_SLICE) > slices;
-    };
+    const pace = new Pace(SNAPSHOT_SLICE);
     for (const app of records?.keys() ?? before.keys()) {
-      let servers: readonly EncodedServer[] = before.get(app)?.encoded.servers ?? [];
-      if (records !== undefined) {
-        const served: EncodedServer[] = [];
-        for (const record of records.get(app) ?? []) {
-          if (sliceDone(1)) await yieldToLoop();
-          record.place = served.length;
-          served.push(this.serve(record, now));
-        }
-        servers = served;
-      } else {
-        const changedHere = changedByApp?.get(app);
-        const due = now > (last?.apps.get(app)?.until ?? Number.NEGATIVE_INFINITY);
-        if (changedHere !== undefined || due) {
-          const next = servers.slice();
-          for (const record of changedHere ?? []) {
-            if (sliceDone(1)) await yieldToLoop();
-            const at = placeOf(next, record);
-            // Not served last: a server added, which the registry says, and then this is not patched. Built anew.
-            if (at === undefined) return this.buildSnapshot(agents, now, started, undefined);
-            record.place = at;
-            next[at] = this.serve(record, now);
-          }
-          if (due)
-            for (let i = 0; i < next.length; i++) {
-              const server = next[i] as EncodedServer;
-              if (now <= server.changesAt) continue;
-              if (sliceDone(1)) await yieldToLoop();
-              next[i] = this.serve(server.record, now);
-            }
-          servers = next;
-        }
-      }
+      const servers =
+        records !== undefined
+          ? await this.servedAnew(records.get(app) ?? [], now, pace)
+          : await this.patched(before.get(app)?.encoded.servers ?? [], changedByApp?.get(app), last?.apps.get(app)?.until, now, pace);
+      // Not in the last build: a server added (the registry says so, and then nothing is patched). Built anew.
+      if (servers === undefined) return this.buildSnapshot(agents, now, started, undefined);
       // Each app's servers are walked once more for its totals.
-      if (sliceDone(servers.length)) await yieldToLoop();
+      if (pace.counts(servers.length)) await yieldToLoop();
       const old = before.get(app);
       const { slowPerMinute, errorsPerMinute, invalidFeeds, text } = this.feedSummary(app, now);
       built.ratesSteadyUntil = Math.min(built.ratesSteadyUntil, this.ratesSteadyUntil(app));
@@ -742,6 +710,49 @@ export class MonitorService {
     const event: SystemPulseEvent = { ...head, apps };
     this.built = built;
     return { event, document, apps: encoded, tickMs: performance.now() - started };
+  }
+
+  /** Each of an app's records served at `now`, each record told its place. */
+  private async servedAnew(records: readonly ServerRecord[], now: number, pace: Pace): Promise<EncodedServer[]> {
+    const served: EncodedServer[] = [];
+    for (const record of records) {
+      if (pace.counts(1)) await yieldToLoop();
+      record.place = served.length;
+      served.push(this.serve(record, now));
+    }
+    return served;
+  }
+
+  /**
+   * An app's servers as built last (`servers`), with its changed records served anew at their places, and, once
+   * the app's first status change with time alone is due (`until`), each server whose status it is: the same array
+   * when neither. Undefined when a record has no place there.
+   */
+  private async patched(
+    servers: readonly EncodedServer[],
+    changed: readonly ServerRecord[] | undefined,
+    until: number | undefined,
+    now: number,
+    pace: Pace,
+  ): Promise<readonly EncodedServer[] | undefined> {
+    const due = now > (until ?? Number.NEGATIVE_INFINITY);
+    if (changed === undefined && !due) return servers;
+    const next = servers.slice();
+    for (const record of changed ?? []) {
+      if (pace.counts(1)) await yieldToLoop();
+      const at = placeOf(next, record);
+      if (at === undefined) return undefined;
+      record.place = at;
+      next[at] = this.serve(record, now);
+    }
+    if (due)
+      for (let i = 0; i < next.length; i++) {
+        const server = next[i] as EncodedServer;
+        if (now <= server.changesAt) continue;
+        if (pace.counts(1)) await yieldToLoop();
+        next[i] = this.serve(server.record, now);
+      }
+    return next;
   }
 
   /** A server as served at `now`: its status, and until when it holds. */
