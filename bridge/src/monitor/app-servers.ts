@@ -55,10 +55,11 @@ export function recordsByApp(records: readonly ServerRecord[]): Map<string, Serv
 
 /**
  * Where `record`'s server is in `servers` (sorted by id, as the registry keeps them): at its place in the last
- * build when the server there is the same one, else found by bisection.
+ * build when the server there was read from the same key, else found by bisection.
  */
 export function placeOf(servers: readonly EncodedServer[], record: ServerRecord): number | undefined {
-  if (servers[record.place]?.record.identity === record.identity) return record.place;
+  // The same key there is the same server (compared by key: a record's identity is a joined string, not yet flat).
+  if (servers[record.place]?.record.key === record.key) return record.place;
   const { id } = record;
   let low = 0;
   let high = servers.length - 1;

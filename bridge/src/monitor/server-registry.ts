@@ -1,4 +1,5 @@
 import { HEARTBEAT_SCAN_PATTERN, type PulseHeartbeat, type ServerStatus } from '@gravito/pulse-protocol';
+import { pressureOf, type ServerPressure } from './health.js';
 import type { EncodedServer } from './snapshot-encoding.js';
 
 /**
@@ -38,6 +39,8 @@ export interface ServerRecord {
    */
   json: string;
   jsonBytes: number;
+  /** Its share of its app's health while online, computed once, as it is read. */
+  pressure: ServerPressure;
   /** The raw value it came from, to skip re-parsing an unchanged heartbeat. */
   raw: string;
   /** The server was not found by the last poll (its key expired or was deleted). */
@@ -73,6 +76,7 @@ export function createRecord(
     heartbeat,
     lastSeen,
     raw,
+    pressure: pressureOf(heartbeat),
     gone: false,
     json,
     jsonBytes: Buffer.byteLength(json),

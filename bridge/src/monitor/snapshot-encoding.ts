@@ -1,6 +1,6 @@
 import type { ServerSnapshot, ServerStatus, SystemPulseEvent } from '@gravito/pulse-protocol';
 import { yieldToLoop } from '../redis/read.js';
-import { pressureOf, type ServerPressure } from './health.js';
+import type { ServerPressure } from './health.js';
 import type { ServerRecord } from './server-registry.js';
 
 /**
@@ -22,13 +22,13 @@ export interface EncodedServer {
    * until then a tick that read no change of this server serves it as it is, without looking at it.
    */
   readonly changesAt: number;
-  /** Its share of its app's health while online (computed once per heartbeat, not per tick). */
+  /** Its record's share of its app's health while online (computed once per heartbeat, not per tick). */
   readonly pressure: ServerPressure;
 }
 
 /**
  * The server served with `status` until `changesAt`: the object served last when both are the same, else a new
- * one (its pressure taken from the last one's when the heartbeat is the same).
+ * one.
  */
 export function servedAs(record: ServerRecord, status: ServerStatus, changesAt: number): EncodedServer {
   const last = record.served;
@@ -37,8 +37,7 @@ export function servedAs(record: ServerRecord, status: ServerStatus, changesAt: 
   const snapshot: ServerSnapshot = { app, id, status, last_seen: lastSeen, heartbeat: record.heartbeat };
   // app and id are key-safe ([A-Za-z0-9._-]): nothing to escape, and one byte per character.
   const following = `},{"app":"${app}","id":"${id}","status":"${status}","last_seen":${lastSeen},"heartbeat":`;
-  const pressure = last?.pressure ?? pressureOf(record.heartbeat);
-  record.served = { record, status, snapshot, following, changesAt, pressure };
+  record.served = { record, status, snapshot, following, changesAt, pressure: record.pressure };
   return record.served;
 }
 
