@@ -91,7 +91,11 @@ describe('Redis Cluster from a seed list, and a master failover', { skip: SKIP_W
         async () => {
           await pulse.forceFlush();
           const [slow, errors, errorCount] = await Promise.all([names(), messages(), cluster.reader.zcard(errorsKey(app))]);
-          return slow.size === made && errors.size === made ? { slow, errors, errorCount } : undefined;
+          if (slow.size === made && errors.size === made) return { slow, errors, errorCount };
+          // Said as the last error if the wait times out: what was missing, and what the exporter counted.
+          throw new Error(
+            `${slow.size} of ${made} slow entries and ${errors.size} of ${made} errors in Redis; exporter stats ${JSON.stringify(pulse.stats)}`,
+          );
         },
         15_000,
         200,
