@@ -31,7 +31,7 @@ export function appTotals(servers: readonly EncodedServer[], before: readonly En
     else if (server.status === 'stopped') stopped++;
     else {
       online++;
-      const { pressure } = server;
+      const { pressure } = server.record;
       cpu += pressure.cpu;
       memory += pressure.memory;
       disk += pressure.disk;

@@ -1,6 +1,5 @@
 import type { ServerSnapshot, ServerStatus, SystemPulseEvent } from '@gravito/pulse-protocol';
 import { yieldToLoop } from '../redis/read.js';
-import type { ServerPressure } from './health.js';
 import type { ServerRecord } from './server-registry.js';
 
 /**
@@ -22,8 +21,6 @@ export interface EncodedServer {
    * until then a tick that read no change of this server serves it as it is, without looking at it.
    */
   readonly changesAt: number;
-  /** Its record's share of its app's health while online (computed once per heartbeat, not per tick). */
-  readonly pressure: ServerPressure;
 }
 
 /**
@@ -37,7 +34,7 @@ export function servedAs(record: ServerRecord, status: ServerStatus, changesAt: 
   const snapshot: ServerSnapshot = { app, id, status, last_seen: lastSeen, heartbeat: record.heartbeat };
   // app and id are key-safe ([A-Za-z0-9._-]): nothing to escape, and one byte per character.
   const following = `},{"app":"${app}","id":"${id}","status":"${status}","last_seen":${lastSeen},"heartbeat":`;
-  record.served = { record, status, snapshot, following, changesAt, pressure: record.pressure };
+  record.served = { record, status, snapshot, following, changesAt };
   return record.served;
 }
 
