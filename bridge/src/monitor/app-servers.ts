@@ -1,5 +1,5 @@
 import type { PulseHeartbeat } from '@gravito/pulse-protocol';
-import type { HealthTotals } from './health.js';
+import { addPressure, type HealthTotals, noPressure } from './health.js';
 import type { ServerRecord } from './server-registry.js';
 import type { EncodedServer } from './snapshot-encoding.js';
 
@@ -16,10 +16,7 @@ export function appTotals(servers: readonly EncodedServer[], before: readonly En
   let online = 0;
   let lost = 0;
   let stopped = 0;
-  let cpu = 0;
-  let memory = 0;
-  let disk = 0;
-  let trouble = 0;
+  const pressure = noPressure();
   let until = Number.POSITIVE_INFINITY;
   let same = before !== undefined && before.length === servers.length;
   const troubled: PulseHeartbeat[] = [];
@@ -31,15 +28,10 @@ export function appTotals(servers: readonly EncodedServer[], before: readonly En
     else if (server.status === 'stopped') stopped++;
     else {
       online++;
-      const { pressure } = server.record;
-      cpu += pressure.cpu;
-      memory += pressure.memory;
-      disk += pressure.disk;
-      trouble += pressure.trouble;
-      if (pressure.trouble > 0) troubled.push(server.record.heartbeat);
+      addPressure(pressure, server.record.pressure, server.record.heartbeat, troubled);
     }
   }
-  return { online, lost, stopped, pressure: { cpu, memory, disk, trouble }, troubled, until, same };
+  return { online, lost, stopped, pressure, troubled, until, same };
 }
 
 /** Records grouped by app, each app's in the order given. */

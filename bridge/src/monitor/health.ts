@@ -81,6 +81,25 @@ export function pressureOf(hb: PulseHeartbeat): ServerPressure {
   return { cpu: cpuPressure(hb), memory: memoryPressure(hb), disk: diskPressure(hb), trouble: reportedTrouble(hb) };
 }
 
+/** A sum of pressures with none added yet. */
+export function noPressure(): { -readonly [K in keyof ServerPressure]: number } {
+  return { cpu: 0, memory: 0, disk: 0, trouble: 0 };
+}
+
+/** Adds one online server's pressure to `sum`, and its heartbeat to `troubled` when its agent reports trouble. */
+export function addPressure(
+  sum: ReturnType<typeof noPressure>,
+  server: ServerPressure,
+  hb: PulseHeartbeat,
+  troubled: PulseHeartbeat[],
+): void {
+  sum.cpu += server.cpu;
+  sum.memory += server.memory;
+  sum.disk += server.disk;
+  sum.trouble += server.trouble;
+  if (server.trouble > 0) troubled.push(hb);
+}
+
 /** "agents report trouble on 2 of 4 servers: 1 degraded, 1 error (monitor_redis_offline)": the first 3 faults named. */
 function troubleReason(troubled: readonly PulseHeartbeat[], total: number): string {
   let degraded = 0;
@@ -99,16 +118,9 @@ function troubleReason(troubled: readonly PulseHeartbeat[], total: number): stri
 }
 
 export function healthScore(input: HealthInput): AppHealth {
-  const pressure = { cpu: 0, memory: 0, disk: 0, trouble: 0 };
+  const pressure = noPressure();
   const troubled: PulseHeartbeat[] = [];
-  for (const hb of input.online) {
-    const server = pressureOf(hb);
-    pressure.cpu += server.cpu;
-    pressure.memory += server.memory;
-    pressure.disk += server.disk;
-    pressure.trouble += server.trouble;
-    if (server.trouble > 0) troubled.push(hb);
-  }
+  for (const hb of input.online) addPressure(pressure, pressureOf(hb), hb, troubled);
   const { lost, stopped = 0, slowPerMinute, errorsPerMinute } = input;
   return healthOfTotals({ online: input.online.length, lost, stopped, pressure, troubled, slowPerMinute, errorsPerMinute });
 }
