@@ -340,12 +340,20 @@ async function pipelinedChunk(
   maxBytes: number,
   signal?: AbortSignal,
 ): Promise<PipelinedRead> {
+  // Standalone, the one group holds every key in order (its places are 0…n-1): its keys are the keys.
+  const whole = groups.length === 1 && groups[0]?.indexes.length === keys.length;
   const byGroup = await Promise.all(
     groups.map(async ({ connection, indexes }) => ({
       indexes,
-      ...(await readRanges(connection, keysAt(keys, indexes), maxBytes, signal)),
+      ...(await readRanges(connection, whole ? keys : keysAt(keys, indexes), maxBytes, signal)),
     })),
   );
+  const [only] = byGroup;
+  if (whole && only !== undefined && !only.ranges.some(isRedirect) && only.ttlMs.every((ttl) => typeof ttl === 'number')) {
+    // Nothing to sort out (the usual case): the values in the keys' order, as read.
+    const ttlMs = only.ttlMs as number[];
+    return { values: await fromRanges(redis, keys, only.ranges, ttlMs, maxBytes, signal), ttlMs, redirected: [] };
+  }
   const direct: number[] = [];
   const ranges: RangeReply[] = [];
   const directTtlMs: number[] = [];
@@ -439,16 +447,17 @@ async function fromRanges(
 ): Promise<BoundedValue[]> {
   const values: BoundedValue[] = [];
   const unsure: number[] = [];
-  ranges.forEach((range, i) => {
+  for (let i = 0; i < ranges.length; i++) {
+    const range = ranges[i] as RangeReply;
     if (range instanceof Error) {
       if (!isWrongType(range)) throw range;
       values[i] = { wrongType: true };
-      return;
+    } else if (range.length > 0 && range.length <= maxBytes) values[i] = range.toString('utf8');
+    else {
+      values[i] = null;
+      if (range.length > 0 || ttlMs?.[i] !== -2) unsure.push(i);
     }
-    values[i] = null;
-    if (range.length > 0 && range.length <= maxBytes) values[i] = range.toString('utf8');
-    else if (range.length > 0 || ttlMs?.[i] !== -2) unsure.push(i);
-  });
+  }
   if (unsure.length === 0) return values;
   const checks = await pipelinePerKey(
     redis,
