@@ -1,7 +1,6 @@
 import {
   type AppSnapshot,
   type AppSummary,
-  errorsKey,
   MAX_HEARTBEAT_BYTES,
   type PulseErrorEvent,
   type PulseSlowEvent,
@@ -9,7 +8,6 @@ import {
   parseHeartbeat,
   parseHeartbeatKey,
   type SystemPulseEvent,
-  slowKey,
 } from '@gravito/pulse-protocol';
 import type { Logger } from 'pino';
 import type { QuasarReader } from '../quasar/reader.js';
@@ -569,15 +567,15 @@ export class MonitorService {
     for (const app of this.errorTailers.keys()) if (!wanted.has(app)) this.errorTailers.delete(app);
     this.feeds.retain(wanted);
     // Each app's reads on their own: a key of the wrong type takes out that app's feed only (InvalidFeeds).
-    const due = (app: string, feed: 'slow' | 'errors', key: string, tailer: SlowTailer | ErrorTailer) =>
-      changed === undefined || changed.has(key) || !tailer.following || this.feeds.of(app)?.includes(feed) === true;
+    const due = (app: string, feed: 'slow' | 'errors', tailer: SlowTailer | ErrorTailer) =>
+      changed === undefined || changed.has(tailer.key) || !tailer.following || this.feeds.of(app)?.includes(feed) === true;
     const read = async ({ app, slowDue, errorsDue }: { app: string; slowDue: boolean; errorsDue: boolean }) => {
       const slowTailer = this.slowTailers.get(app) as SlowTailer;
       const errorTailer = this.errorTailers.get(app) as ErrorTailer;
       const [slow, errors] = await Promise.all([
-        slowDue ? this.feeds.read(app, 'slow', slowKey(app), () => slowTailer.read(this.redis, this.invalid, this.clock)) : NOTHING_READ,
+        slowDue ? this.feeds.read(app, 'slow', slowTailer.key, () => slowTailer.read(this.redis, this.invalid, this.clock)) : NOTHING_READ,
         errorsDue
-          ? this.feeds.read(app, 'errors', errorsKey(app), () => errorTailer.read(this.redis, this.invalid, this.clock, this.caps))
+          ? this.feeds.read(app, 'errors', errorTailer.key, () => errorTailer.read(this.redis, this.invalid, this.clock, this.caps))
           : NOTHING_READ,
       ]);
       return { slow, errors };
@@ -585,8 +583,8 @@ export class MonitorService {
     // Only the apps with a feed to read: a poll in which nothing changed starts no read at all.
     const reads: { app: string; slowDue: boolean; errorsDue: boolean }[] = [];
     for (const app of followed) {
-      const slowDue = due(app, 'slow', slowKey(app), this.slowTailers.get(app) as SlowTailer);
-      const errorsDue = due(app, 'errors', errorsKey(app), this.errorTailers.get(app) as ErrorTailer);
+      const slowDue = due(app, 'slow', this.slowTailers.get(app) as SlowTailer);
+      const errorsDue = due(app, 'errors', this.errorTailers.get(app) as ErrorTailer);
       if (slowDue || errorsDue) reads.push({ app, slowDue, errorsDue });
     }
     return mapLimited(reads, TAIL_CONCURRENCY, read);

@@ -62,12 +62,16 @@ export class SlowTailer {
   private lastId: string | undefined;
   readonly rate = new RateWindow(RATE_WINDOW_MS);
   private readonly recent = new RepeatFilter(SLOW_REPEAT_WINDOW_MS, MAX_REMEMBERED_IDENTITIES);
+  /** `pulse:slow:{app}`, built once: a poll asks every app's feed whether it changed. */
+  readonly key: string;
 
   constructor(
     readonly app: string,
     private readonly since: number,
     private readonly onRepeat: () => void,
-  ) {}
+  ) {
+    this.key = slowKey(app);
+  }
 
   /** Whether a read was taken: until then the feed must be read, changed or not (its first read sets the cursor). */
   get following(): boolean {
@@ -76,7 +80,7 @@ export class SlowTailer {
 
   /** Reads the entries past the cursor (on the first read, the newest ones); nothing moves until the read is taken. */
   async read(redis: RedisHandle, invalid: InvalidValues, clock: Clock): Promise<FeedRead<PulseSlowEvent>> {
-    const key = slowKey(this.app);
+    const { key } = this;
     const first = this.lastId === undefined;
     // Pages of SLOW_PAGE, at most SLOW_READ_COUNT entries or SLOW_READ_BYTES a tick: from the cursor (the rest
     // follow next tick), or on the first read the newest ones, back in time.
@@ -101,7 +105,7 @@ export class SlowTailer {
 
   /** Moves the cursor past `entries` (oldest first) and turns the new ones into events. */
   private take(entries: readonly StreamEntry[], first: boolean, invalid: InvalidValues, clock: Clock): PulseSlowEvent[] {
-    const key = slowKey(this.app);
+    const { key } = this;
     const now = clock.now;
     const events: PulseSlowEvent[] = [];
     for (const [id, fields] of entries) {
@@ -144,11 +148,15 @@ export class ErrorTailer {
   /** member id → score, for the members of the last read inside the lookback window (future ones included). */
   private seen = new Map<string, number>();
   readonly rate = new RateWindow(RATE_WINDOW_MS);
+  /** `pulse:errors:{app}`, built once: a poll asks every app's feed whether it changed. */
+  readonly key: string;
 
   constructor(
     readonly app: string,
     private readonly since: number,
-  ) {}
+  ) {
+    this.key = errorsKey(app);
+  }
 
   /** Whether a read was taken: until then the feed must be read, changed or not (its first read sets the cursor). */
   get following(): boolean {
@@ -157,7 +165,7 @@ export class ErrorTailer {
 
   /** Reads the members from the cursor's lookback up, newest first; nothing moves until the read is taken. */
   async read(redis: RedisHandle, invalid: InvalidValues, clock: Clock, caps: Caps): Promise<FeedRead<PulseErrorEvent>> {
-    const key = errorsKey(this.app);
+    const { key } = this;
     const first = this.cursor === undefined;
     const from = first ? clock.now - RATE_WINDOW_MS : (this.cursor as number) - ERROR_LOOKBACK_MS;
     // Newest first, so that a flood past the read limit leaves out the oldest members, not what just arrived.
@@ -187,7 +195,7 @@ export class ErrorTailer {
 
   /** Moves the cursor past `flat` (members and scores, newest first, from `from` up) and turns the unseen ones into events. */
   private take(flat: readonly string[], from: number, first: boolean, invalid: InvalidValues, clock: Clock): PulseErrorEvent[] {
-    const key = errorsKey(this.app);
+    const { key } = this;
     const now = clock.now;
     const events: PulseErrorEvent[] = [];
     let cursor = this.cursor ?? from;
