@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { parseSlowStreamFields, SPAN_RULE_ENV, slowKey } from '@gravito/pulse-protocol';
+import { errorsKey, parseSlowStreamFields, SPAN_RULE_ENV, slowKey } from '@gravito/pulse-protocol';
 import { ConfigError, loadConfig } from '../src/config/config.js';
 import { suiteRedisAndBridge } from './helpers.js';
 
@@ -29,8 +29,26 @@ describe('OTLP span rules from the environment', () => {
       'PULSE_OUTGOING_THRESHOLD_MS',
       'PULSE_QUERY_IGNORE',
       'PULSE_QUERY_THRESHOLD_MS',
+      'PULSE_RECORD_ERRORS',
+      'PULSE_RECORD_OUTGOING',
+      'PULSE_RECORD_QUERIES',
+      'PULSE_RECORD_SLOW',
       'PULSE_THRESHOLD_MS',
     ]);
+  });
+
+  it('reads the Node exporter’s record switches, all on by default, and refuses one that is not a switch', () => {
+    const defaults = loadConfig({});
+    assert.deepEqual(
+      [defaults.otlpRecordSlow, defaults.otlpRecordQueries, defaults.otlpRecordOutgoing, defaults.otlpRecordErrors],
+      [true, true, true, true],
+    );
+    const off = loadConfig({ PULSE_RECORD_QUERIES: 'false', PULSE_RECORD_ERRORS: '0' }, ['--otlp-record-outgoing', 'off']);
+    assert.deepEqual(
+      [off.otlpRecordSlow, off.otlpRecordQueries, off.otlpRecordOutgoing, off.otlpRecordErrors],
+      [true, false, false, false],
+    );
+    assert.throws(() => loadConfig({ PULSE_RECORD_SLOW: 'sometimes' }), /PULSE_RECORD_SLOW="sometimes" is not a switch/);
   });
 
   it('defaults to the Node exporter’s (1 s, nothing ignored) and refuses a bad threshold with one line', () => {
@@ -42,14 +60,23 @@ describe('OTLP span rules from the environment', () => {
   });
 });
 
-describe('OTLP span rules applied by the receiver', () => {
-  const traces = JSON.parse(readFileSync(new URL('../../protocol/vectors/otlp/traces.json', import.meta.url), 'utf8'));
-  // The query (2.5 s) and the outgoing request (3.25 s) of the CLIENT vector, in the present.
-  const vector = traces.cases.find((c: { why: string }) => c.why.startsWith('CLIENT spans, current'));
+const traces = JSON.parse(readFileSync(new URL('../../protocol/vectors/otlp/traces.json', import.meta.url), 'utf8'));
+
+/** The request of the traces vector whose description starts so, its times moved to the present. */
+function vectorRequest(why: string) {
+  const vector = traces.cases.find((c: { why: string }) => c.why.startsWith(why));
   const shift = BigInt(Date.now() - traces.now) * 1_000_000n;
-  const request = JSON.parse(JSON.stringify(vector.request), (key, value) =>
+  return JSON.parse(JSON.stringify(vector.request), (key, value) =>
     key.endsWith('UnixNano') && typeof value === 'string' ? String(BigInt(value) + shift) : value,
   );
+}
+
+const postTraces = (url: string, request: unknown) =>
+  fetch(`${url}/v1/traces`, { method: 'POST', body: JSON.stringify(request), headers: { 'content-type': 'application/json' } });
+
+describe('OTLP span rules applied by the receiver', () => {
+  // The query (2.5 s) and the outgoing request (3.25 s) of the CLIENT vector.
+  const request = vectorRequest('CLIENT spans, current');
   const { otlpQueryThresholdMs, otlpOutgoingIgnore } = loadConfig({
     PULSE_QUERY_THRESHOLD_MS: '3000',
     PULSE_OUTGOING_IGNORE: 'api.example.com/v2/*',
@@ -60,9 +87,7 @@ describe('OTLP span rules applied by the receiver', () => {
   it('a query under its own threshold and an ignored target write nothing', async () => {
     const { client, bridge } = suite;
     await client.del(slowKey('checkout'));
-    const post = () =>
-      fetch(`${bridge.url}/v1/traces`, { method: 'POST', body: JSON.stringify(request), headers: { 'content-type': 'application/json' } });
-    assert.equal((await post()).status, 200);
+    assert.equal((await postTraces(bridge.url, request)).status, 200);
     assert.deepEqual(await client.xrange(slowKey('checkout'), '-', '+'), []);
   });
 
@@ -72,16 +97,30 @@ describe('OTLP span rules applied by the receiver', () => {
     const slower = JSON.parse(JSON.stringify(request));
     const query = slower.resourceSpans[0].scopeSpans[0].spans[0];
     query.endTimeUnixNano = String(BigInt(query.startTimeUnixNano) + 3_500_000_000n);
-    const res = await fetch(`${bridge.url}/v1/traces`, {
-      method: 'POST',
-      body: JSON.stringify(slower),
-      headers: { 'content-type': 'application/json' },
-    });
-    assert.equal(res.status, 200);
+    assert.equal((await postTraces(bridge.url, slower)).status, 200);
     const written = (await client.xrange(slowKey('checkout'), '-', '+')).map(([, f]) => parseSlowStreamFields(f));
     assert.deepEqual(
       written.map((w) => (w.ok ? [w.value.kind, w.value.name, w.value.threshold_ms] : w.error)),
       [['query', 'SELECT * FROM orders WHERE email = ? AND id IN (?)', 3_000]],
     );
+  });
+});
+
+describe('OTLP record switches applied by the receiver', () => {
+  const { otlpRecordQueries, otlpRecordErrors } = loadConfig({ PULSE_RECORD_QUERIES: '0', PULSE_RECORD_ERRORS: 'off' });
+  const suite = suiteRedisAndBridge(200, { otlp: true, otlpRecordQueries, otlpRecordErrors });
+
+  // With the default switches the same requests write the query and the exception (bridge/test/otlp-vectors.test.ts).
+  it('with queries and exceptions off, a slow query and an exception write nothing; a slow outgoing request still does', async () => {
+    const { client, bridge } = suite;
+    await client.del(slowKey('checkout'), errorsKey('checkout'));
+    for (const why of ['CLIENT spans, current', 'exception events'])
+      assert.equal((await postTraces(bridge.url, vectorRequest(why))).status, 200);
+    const written = (await client.xrange(slowKey('checkout'), '-', '+')).map(([, f]) => parseSlowStreamFields(f));
+    assert.deepEqual(
+      written.map((w) => (w.ok ? w.value.kind : w.error)),
+      ['outgoing'],
+    );
+    assert.equal(await client.zcard(errorsKey('checkout')), 0);
   });
 });

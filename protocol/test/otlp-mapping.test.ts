@@ -120,6 +120,29 @@ describe('OTLP traces → slow and error entries (vectors/otlp/traces.json)', ()
     assert.deepEqual(kinds(spanRules({ outgoingIgnore: ['api.example.com/*'] })), ['query']);
   });
 
+  it('what is recorded is the Node exporter’s switches: slow off turns off queries and outgoing requests too', () => {
+    const client = traceVectors.cases.find((c: { why: string }) => c.why.startsWith('CLIENT spans, current')).request;
+    const server = traceVectors.cases[0].request;
+    const exceptions = traceVectors.cases.find((c: { why: string }) => c.why.startsWith('exception events')).request;
+    const types = (request: unknown, rules: SpanRules) =>
+      otlpTracesToEntries(request as Parameters<typeof otlpTracesToEntries>[0], { rules })
+        .entries.map((e) => (e.type === 'slow' ? e.entry.kind : 'error'))
+        .sort();
+    assert.deepEqual(types(client, spanRules({ recordQueries: false })), ['outgoing']);
+    assert.deepEqual(types(client, spanRules({ recordOutgoing: false })), ['query']);
+    assert.deepEqual(types(client, spanRules({ recordSlow: false })), []);
+    assert.deepEqual(types(server, spanRules({ recordSlow: false })), []);
+    assert.deepEqual(types(server, spanRules({ recordQueries: false, recordOutgoing: false })), ['request']);
+    // Exceptions have their own switch: on, the vector's events are errors; off, none is, and slow spans still are.
+    const errors = types(exceptions, RULES).filter((t) => t === 'error');
+    assert.ok(errors.length > 0);
+    assert.deepEqual(
+      types(exceptions, spanRules({ recordErrors: false })),
+      types(exceptions, RULES).filter((t) => t !== 'error'),
+    );
+    assert.deepEqual(types(exceptions, spanRules({ recordSlow: false })), errors);
+  });
+
   it('an attribute list read once: the first of a repeated key wins, and no key reaches Object.prototype', () => {
     const a = otlpSpanAttributes([
       { key: 'http.route', value: { stringValue: '/a' } },

@@ -37,6 +37,10 @@ export interface BridgeConfig {
   zenithMirror: boolean;
   /** Receive OTLP/HTTP (`POST /v1/metrics`, `/v1/traces`) on this port, under the token, and write GPP. The second Redis writer. */
   otlp: boolean;
+  otlpRecordSlow: boolean;
+  otlpRecordQueries: boolean;
+  otlpRecordOutgoing: boolean;
+  otlpRecordErrors: boolean;
   /**
    * The OTLP receiver's slow-entry rules, under the Node exporter's variable names (the protocol's `SPAN_RULE_ENV`):
    * the threshold of requests and jobs, of queries and of outgoing requests, and the names each never records.
@@ -85,6 +89,18 @@ const OPTIONS = {
   quasarRead: { env: 'PULSE_QUASAR_READ', short: '--quasar-read', describe: 'read Zenith agents (1/0)' },
   zenithMirror: { env: 'PULSE_ZENITH_MIRROR', short: '--zenith-mirror', describe: 'mirror servers into Zenith (1/0)' },
   otlp: { env: 'PULSE_OTLP', short: '--otlp', describe: 'receive OTLP/HTTP on /v1/metrics, /v1/traces (1/0)' },
+  otlpRecordSlow: {
+    env: SPAN_RULE_ENV.recordSlow,
+    short: '--otlp-record-slow',
+    describe: 'OTLP: record slow requests and jobs; 0 turns off queries and outgoing requests too (1/0)',
+  },
+  otlpRecordQueries: { env: SPAN_RULE_ENV.recordQueries, short: '--otlp-record-queries', describe: 'OTLP: record slow queries (1/0)' },
+  otlpRecordOutgoing: {
+    env: SPAN_RULE_ENV.recordOutgoing,
+    short: '--otlp-record-outgoing',
+    describe: 'OTLP: record slow outgoing requests (1/0)',
+  },
+  otlpRecordErrors: { env: SPAN_RULE_ENV.recordErrors, short: '--otlp-record-errors', describe: 'OTLP: record exceptions (1/0)' },
   otlpThresholdMs: { env: SPAN_RULE_ENV.thresholdMs, short: '--otlp-threshold-ms', describe: 'OTLP: slow request/job (ms)' },
   otlpQueryThresholdMs: { env: SPAN_RULE_ENV.queryThresholdMs, short: '--otlp-query-threshold-ms', describe: 'OTLP: slow query (ms)' },
   otlpOutgoingThresholdMs: {
@@ -120,6 +136,10 @@ export const DEFAULTS: BridgeConfig = {
   quasarRead: true,
   zenithMirror: false,
   otlp: false,
+  otlpRecordSlow: true,
+  otlpRecordQueries: true,
+  otlpRecordOutgoing: true,
+  otlpRecordErrors: true,
   otlpThresholdMs: DEFAULT_THRESHOLD_MS,
   otlpQueryThresholdMs: DEFAULT_THRESHOLD_MS,
   otlpOutgoingThresholdMs: DEFAULT_THRESHOLD_MS,
@@ -131,7 +151,15 @@ export const DEFAULTS: BridgeConfig = {
 };
 
 /** Options that are on or off: their flag may stand alone (`--zenith-mirror` means `--zenith-mirror 1`). */
-const SWITCHES = new Set<keyof BridgeConfig>(['quasarRead', 'zenithMirror', 'otlp']);
+const SWITCHES = new Set<keyof BridgeConfig>([
+  'quasarRead',
+  'zenithMirror',
+  'otlp',
+  'otlpRecordSlow',
+  'otlpRecordQueries',
+  'otlpRecordOutgoing',
+  'otlpRecordErrors',
+]);
 const ON = new Set(['1', 'true', 'yes', 'on']);
 const OFF = new Set(['0', 'false', 'no', 'off']);
 
@@ -255,6 +283,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: readonly 
     quasarRead: bool('quasarRead', DEFAULTS.quasarRead),
     zenithMirror: bool('zenithMirror', DEFAULTS.zenithMirror),
     otlp: bool('otlp', DEFAULTS.otlp),
+    otlpRecordSlow: bool('otlpRecordSlow', DEFAULTS.otlpRecordSlow),
+    otlpRecordQueries: bool('otlpRecordQueries', DEFAULTS.otlpRecordQueries),
+    otlpRecordOutgoing: bool('otlpRecordOutgoing', DEFAULTS.otlpRecordOutgoing),
+    otlpRecordErrors: bool('otlpRecordErrors', DEFAULTS.otlpRecordErrors),
     otlpThresholdMs: threshold('otlpThresholdMs'),
     otlpQueryThresholdMs: threshold('otlpQueryThresholdMs'),
     otlpOutgoingThresholdMs: threshold('otlpOutgoingThresholdMs'),

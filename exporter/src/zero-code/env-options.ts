@@ -35,10 +35,10 @@ const LISTS = {
 } as const satisfies Record<string, keyof PulseOptions>;
 
 const BOOLEANS = {
-  PULSE_RECORD_SLOW: 'recordSlow',
-  PULSE_RECORD_ERRORS: 'recordErrors',
-  PULSE_RECORD_QUERIES: 'recordQueries',
-  PULSE_RECORD_OUTGOING: 'recordOutgoing',
+  [SPAN_RULE_ENV.recordSlow]: 'recordSlow',
+  [SPAN_RULE_ENV.recordErrors]: 'recordErrors',
+  [SPAN_RULE_ENV.recordQueries]: 'recordQueries',
+  [SPAN_RULE_ENV.recordOutgoing]: 'recordOutgoing',
   PULSE_PROCESSES: 'processes',
 } as const satisfies Record<string, keyof PulseOptions>;
 

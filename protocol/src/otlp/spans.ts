@@ -109,11 +109,12 @@ function mapSpan(span: OtlpSpan, identity: OtlpIdentity, options: OtlpTracesOpti
   const start = int64(span.startTimeUnixNano);
   const end = int64(span.endTimeUnixNano);
   if (startMs === undefined || start === undefined || end === undefined || end < start) return false;
-  const { requests, queries, outgoing, groups } = options.rules;
+  const { requests, queries, outgoing, groups, recordErrors } = options.rules;
   const role = roleOf(span.kind);
   const durationMs = (end - start) / 1e6;
-  // Most spans are fast and have no events: they give nothing, so their attributes are not read (the exporter's rule).
-  if (list(span.events).length === 0) {
+  // Most spans are fast and have no events (or their exceptions are not recorded): they give nothing, so their
+  // attributes are not read (the exporter's rule).
+  if (!recordErrors || list(span.events).length === 0) {
     const min =
       role === 'client'
         ? Math.min(slowMinimumMs(queries), slowMinimumMs(outgoing))
@@ -130,6 +131,7 @@ function mapSpan(span: OtlpSpan, identity: OtlpIdentity, options: OtlpTracesOpti
     if (durationMs >= threshold)
       out.push({ type: 'slow', app: identity.app, entry: slowEntry(span, n, startMs, durationMs, threshold, identity.id) });
   }
+  if (!recordErrors) return true;
   let recorded = 0;
   for (const [index, event] of list(span.events).entries()) {
     if (event?.name !== 'exception') continue;

@@ -8,7 +8,7 @@ export interface SlowRules {
   ignore: NameFilter;
 }
 
-/** The rules of every kind of slow entry, as the Node exporter applies them and the OTLP mapping too. */
+/** The rules of every kind of slow entry and of exceptions, as the Node exporter applies them and the OTLP mapping too. */
 export interface SpanRules {
   /** Requests (SERVER spans) and jobs (CONSUMER spans), matched by route or job name. */
   requests: SlowRules;
@@ -18,6 +18,8 @@ export interface SpanRules {
   outgoing: SlowRules;
   /** How outgoing requests are grouped (Laravel Pulse's `groups`). */
   groups: NameGroups;
+  /** Whether exceptions (spans' `exception` events) are recorded. */
+  recordErrors: boolean;
 }
 
 /** The smallest threshold of a kind that is recorded: a span faster than it is never slow, whatever its name. */
@@ -30,8 +32,15 @@ export const DEFAULT_THRESHOLD_MS = 1_000;
 /** The largest threshold taken (a day). */
 export const MAX_THRESHOLD_MS = 86_400_000;
 
-/** The span rules that can be set from the environment: one default threshold and one ignore list per kind. */
+/**
+ * The span rules that can be set from the environment: what is recorded, and one default threshold and one ignore
+ * list per kind. Off, `recordSlow` turns off queries and outgoing requests too, as in the Node exporter.
+ */
 export interface SpanRuleSettings {
+  recordSlow?: boolean;
+  recordQueries?: boolean;
+  recordOutgoing?: boolean;
+  recordErrors?: boolean;
   thresholdMs?: number;
   queryThresholdMs?: number;
   outgoingThresholdMs?: number;
@@ -45,6 +54,10 @@ export interface SpanRuleSettings {
  * receiver, so that one deployment's values mean the same on both paths. Lists are comma-separated globs.
  */
 export const SPAN_RULE_ENV = {
+  recordSlow: 'PULSE_RECORD_SLOW',
+  recordQueries: 'PULSE_RECORD_QUERIES',
+  recordOutgoing: 'PULSE_RECORD_OUTGOING',
+  recordErrors: 'PULSE_RECORD_ERRORS',
   thresholdMs: 'PULSE_THRESHOLD_MS',
   queryThresholdMs: 'PULSE_QUERY_THRESHOLD_MS',
   outgoingThresholdMs: 'PULSE_OUTGOING_THRESHOLD_MS',
@@ -61,18 +74,23 @@ export function parseEnvList(value: string): string[] {
     .filter((part) => part !== '');
 }
 
-const slowRules = (thresholdMs: number | undefined, ignore: readonly NamePattern[] | undefined): SlowRules => ({
-  record: true,
+const slowRules = (record: boolean, thresholdMs: number | undefined, ignore: readonly NamePattern[] | undefined): SlowRules => ({
+  record,
   thresholds: new ThresholdMatcher([], thresholdMs ?? DEFAULT_THRESHOLD_MS),
   ignore: new NameFilter((ignore ?? []).map(compilePattern)),
 });
 
-/** Rules from settings (checked by the caller), with the Node exporter's defaults: 1 s for every kind, nothing ignored. */
+/**
+ * Rules from settings (checked by the caller), with the Node exporter's defaults: everything recorded, 1 s for every
+ * kind, nothing ignored.
+ */
 export function spanRules(settings: SpanRuleSettings = {}): SpanRules {
+  const slow = settings.recordSlow ?? true;
   return {
-    requests: slowRules(settings.thresholdMs, settings.ignore),
-    queries: slowRules(settings.queryThresholdMs, settings.queryIgnore),
-    outgoing: slowRules(settings.outgoingThresholdMs, settings.outgoingIgnore),
+    requests: slowRules(slow, settings.thresholdMs, settings.ignore),
+    queries: slowRules(slow && (settings.recordQueries ?? true), settings.queryThresholdMs, settings.queryIgnore),
+    outgoing: slowRules(slow && (settings.recordOutgoing ?? true), settings.outgoingThresholdMs, settings.outgoingIgnore),
     groups: new NameGroups([]),
+    recordErrors: settings.recordErrors ?? true,
   };
 }

@@ -21,9 +21,13 @@ export function createOtlpSource(redis: RedisHandle, writeTimeoutMs: number, log
   return { receiver, routes: otlpRoutes(schema, receiver, log) };
 }
 
-/** The receiver's slow-entry rules from the bridge's settings (`PULSE_THRESHOLD_MS`, `PULSE_IGNORE`, …). */
+/** The receiver's rules from the bridge's settings (`PULSE_RECORD_QUERIES`, `PULSE_THRESHOLD_MS`, `PULSE_IGNORE`, …). */
 export function otlpSpanRules(config: BridgeConfig): SpanRules {
   return spanRules({
+    recordSlow: config.otlpRecordSlow,
+    recordQueries: config.otlpRecordQueries,
+    recordOutgoing: config.otlpRecordOutgoing,
+    recordErrors: config.otlpRecordErrors,
     thresholdMs: config.otlpThresholdMs,
     queryThresholdMs: config.otlpQueryThresholdMs,
     outgoingThresholdMs: config.otlpOutgoingThresholdMs,
