@@ -9,7 +9,7 @@ import { errorMember, type HistoryResponse, heartbeatKey, slowKey, slowStreamFie
 import { launchChromium, type PageLog, skipWithoutChromium, startRedis, type TestBrowser, type TestRedis } from '@gravito/pulse-testkit';
 import type { Page } from 'playwright-core';
 import { errorEntry, getJson, heartbeat, slowEntry, startBridge, waitFor } from './helpers.js';
-import { periodCpuLine, periodSlowRows } from './period-page.js';
+import { periodHealthLine, periodServerLine, periodSlowRows } from './period-page.js';
 
 const INTERVAL_MS = 250;
 const HEARTBEAT_INTERVAL_MS = 200;
@@ -220,12 +220,42 @@ describe('the period views of the Pulse page in Chromium', { skip }, () => {
         assert.equal(runs, 1, `${server.id}: no bucket missing`);
         assert.ok(Math.abs(starts.length - elapsed) <= 1, `${server.id}: ${starts.length} CPU buckets, ${elapsed} elapsed`);
       }
-      const { d, points, runs: lines } = await periodCpuLine(page, app, server.id);
+      const { d, points, runs: lines } = await periodServerLine(page, app, server.id, 'cpu');
       assert.equal(points, starts.length, `${server.id}: one point per bucket with data (${d})`);
       assert.equal(lines, runs, `${server.id}: a line per run of buckets (${d})`);
       // CPU was 10–90 %: a point at the bottom (y = 100) would be a gap drawn as 0.
       assert.ok(!/[ML][\d.]+,100(?![\d.])/.test(d), `${server.id}: no point at 0 (${d})`);
+      // The event loop's p99: a point per bucket that measured it, the latest and worst in words.
+      const loop = server.series.filter((p) => typeof p.loop_p99_avg_ms === 'number');
+      assert.ok(loop.length > 0, `${server.id}: heartbeats report the event loop`);
+      const loopLine = await periodServerLine(page, app, server.id, 'loop');
+      assert.equal(loopLine.points, loop.length, `${server.id}: one loop point per bucket with data (${loopLine.d})`);
+      assert.match(loopLine.figures, /^latest [\d.]+ m?s · peak [\d.]+ m?s$/);
     }
+
+    // The app's health: a point per bucket with a score. The bridge still polls the app (its servers are lost, not
+    // forgotten), so buckets keep coming: what the page shows lies between two reads of the history around it.
+    const healthNow = async () => {
+      const { body } = await getJson(`${bridge.url}/api/pulse/history?period=1h&app=${app}`);
+      const buckets = (body as HistoryResponse).apps.find((a) => a.app === app)?.health ?? [];
+      return { buckets, scores: buckets.flatMap((b) => (b.health === null ? [] : [b.health])) };
+    };
+    const before = await healthNow();
+    const health = await periodHealthLine(page, app);
+    const servers = (await page.locator(`#period-app-${app} .period-health-servers`).textContent())?.trim();
+    const later = await healthNow();
+    assert.ok(before.scores.length > 0, 'the history holds health buckets');
+    assert.ok(
+      health.points >= before.scores.length && health.points <= later.scores.length,
+      `one health point per bucket with a score: ${health.points}, between ${before.scores.length} and ${later.scores.length} (${health.d})`,
+    );
+    const [, latest, lowest] = health.figures.match(/^latest (\d+) · lowest (\d+)$/) ?? [];
+    assert.ok(latest !== undefined && lowest !== undefined, `health figures in words: ${health.figures}`);
+    assert.ok(Number(lowest) <= Number(latest) && Number(lowest) >= Math.min(...later.scores), health.figures);
+    assert.equal(
+      servers,
+      `Most servers at once: ${Math.max(...later.buckets.map((b) => b.online))} online, ${Math.max(...later.buckets.map((b) => b.lost))} lost`,
+    );
     await assertNoScriptRan(page, log);
     await page.close();
   });

@@ -28,8 +28,24 @@ export async function periodExceptionCounts(page: Page, app: string): Promise<{ 
   return out;
 }
 
-/** A server's CPU graph in one app's period view: its path, the points drawn and the lines (runs of buckets). */
-export async function periodCpuLine(page: Page, app: string, server: string): Promise<{ d: string; points: number; runs: number }> {
-  const d = (await page.locator(`#period-app-${app} [data-server="${server}"] .period-chart.cpu path`).getAttribute('d')) ?? '';
-  return { d, points: d.match(/[ML]/g)?.length ?? 0, runs: d.match(/M/g)?.length ?? 0 };
+/** A graph in one app's period view (`within` a card): its path, the points drawn, the lines (runs of buckets) and its figures in words. */
+async function periodLine(
+  page: Page,
+  within: string,
+  chart: string,
+): Promise<{ d: string; points: number; runs: number; figures: string }> {
+  const metric = page.locator(`${within} .period-metric:has(.period-chart.${chart})`);
+  const d = (await metric.locator('path').getAttribute('d')) ?? '';
+  const figures = text((await metric.locator('.period-metric-figures').textContent()) ?? '');
+  return { d, points: d.match(/[ML]/g)?.length ?? 0, runs: d.match(/M/g)?.length ?? 0, figures };
+}
+
+/** One server's graph of `chart` (`cpu`, `ram`, `loop`) in one app's period view. */
+export function periodServerLine(page: Page, app: string, server: string, chart: 'cpu' | 'ram' | 'loop') {
+  return periodLine(page, `#period-app-${app} [data-server="${server}"]`, chart);
+}
+
+/** One app's health score graph in its period view. */
+export function periodHealthLine(page: Page, app: string) {
+  return periodLine(page, `#period-app-${app} .period-health`, 'health');
 }

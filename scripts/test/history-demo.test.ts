@@ -17,7 +17,7 @@ import {
 } from '@gravito/pulse-protocol';
 import { eventually, findRedisServer, launchChromium, skipWithoutChromium, type TestBrowser } from '@gravito/pulse-testkit';
 import { Redis } from 'ioredis';
-import { periodCpuLine, periodExceptionCounts, periodSlowKinds, periodSlowRows } from '../../bridge/test/period-page.js';
+import { periodExceptionCounts, periodServerLine, periodSlowKinds, periodSlowRows } from '../../bridge/test/period-page.js';
 import { type Stack, startStack } from '../demo/stack.js';
 
 const APP = 'example-app';
@@ -156,7 +156,7 @@ describe('period views on the demo stack, in Chromium', { skip }, () => {
       const first = servers[0]?.series.find((p) => typeof p.cpu_avg === 'number')?.start ?? Number.NaN;
       const bucketStart = (at: number) => Math.floor(at / BUCKET_MS) * BUCKET_MS;
       assert.ok(first >= bucketStart(startedAt) && first <= bucketStart(upAt + 3_000), `first CPU bucket ${first - startedAt} ms in`);
-      const { d, points, runs } = await periodCpuLine(page, APP, server);
+      const { d, points, runs } = await periodServerLine(page, APP, server, 'cpu');
       const [fewest, most] = [(bucketStart(openedAt) - first) / BUCKET_MS - 1, (bucketStart(shownAt) - first) / BUCKET_MS + 1];
       assert.ok(fewest >= 5, `several buckets elapsed (${fewest})`);
       assert.ok(points >= fewest && points <= most, `${points} CPU points, ${fewest}–${most} buckets elapsed (${d})`);

@@ -1,10 +1,11 @@
 import { el } from '../dom.js';
-import { type ChartAxis, type ChartPoint, periodChart } from './period-chart.js';
+import { type ChartAxis, type ChartPoint, chartPoints, periodChart } from './period-chart.js';
 
 /**
  * One figure over a period: its name, the line, and the latest and peak values in words (the line is decorative).
  * `peak` is the largest bucket maximum, which may exceed every plotted average; the line is scaled to `fullScale`
- * (100 for a percentage) or else to the peak.
+ * (100 for a percentage) or else to the peak. A figure whose worst is its smallest (a health score) says so with
+ * `peakWord` (`lowest`).
  */
 export function periodMetric(
   label: string,
@@ -14,10 +15,11 @@ export function periodMetric(
   peak: number | undefined,
   format: (value: number) => string,
   fullScale?: number,
+  peakWord = 'peak',
 ): HTMLElement {
   const latest = points.at(-1);
   const figures =
-    latest === undefined ? 'not reported' : `latest ${format(latest.value)}${peak === undefined ? '' : ` · peak ${format(peak)}`}`;
+    latest === undefined ? 'not reported' : `latest ${format(latest.value)}${peak === undefined ? '' : ` · ${peakWord} ${format(peak)}`}`;
   const scale = fullScale ?? Math.max(peak ?? 0, ...points.map((p) => p.value));
   return el(
     'div',
@@ -28,12 +30,37 @@ export function periodMetric(
   );
 }
 
-/** The largest of the present values, or undefined when none is (unknown, never 0). */
-export function peakOf<T>(series: readonly T[], value: (point: T) => number | null | undefined): number | undefined {
+/**
+ * The largest of the present values (or, with `pick` = `Math.min`, the smallest), or undefined when none is
+ * (unknown, never 0).
+ */
+export function peakOf<T>(
+  series: readonly T[],
+  value: (point: T) => number | null | undefined,
+  pick: (a: number, b: number) => number = Math.max,
+): number | undefined {
   let peak: number | undefined;
   for (const point of series) {
     const v = value(point);
-    if (v !== null && v !== undefined && Number.isFinite(v) && (peak === undefined || v > peak)) peak = v;
+    if (v !== null && v !== undefined && Number.isFinite(v)) peak = peak === undefined ? v : pick(peak, v);
   }
   return peak;
+}
+
+/**
+ * A figure kept per bucket as an average and a maximum: the line of the averages, and as its peak the largest
+ * maximum (a bucket without one counts by its average).
+ */
+export function averagedMetric<T extends { start: number }>(
+  label: string,
+  className: string,
+  axis: ChartAxis,
+  series: readonly T[],
+  average: (point: T) => number | null | undefined,
+  maximum: (point: T) => number | null | undefined,
+  format: (value: number) => string,
+  fullScale?: number,
+): HTMLElement {
+  const peak = peakOf(series, (point) => maximum(point) ?? average(point));
+  return periodMetric(label, className, axis, chartPoints(axis, series, average), peak, format, fullScale);
 }

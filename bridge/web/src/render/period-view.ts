@@ -5,6 +5,7 @@ import type { HistoryApp, HistoryJson } from '../period-data.js';
 import { refreshEveryMs } from '../period-loader.js';
 import { chartAxis } from './period-chart.js';
 import { periodExceptionsCard } from './period-exceptions.js';
+import { periodHealthCard } from './period-health.js';
 import { periodQueueCards, periodServerCards } from './period-servers.js';
 import { periodSlowCards } from './period-slow.js';
 
@@ -99,7 +100,7 @@ function section(app: HistoryApp, axis: ReturnType<typeof chartAxis>): HTMLEleme
     'section',
     { className: 'app period-app', attrs: { id: `period-app-${app.app}`, 'aria-labelledby': titleId } },
     el('header', { className: 'app-head' }, el('h2', { text: app.app, attrs: { id: titleId } })),
-    el('div', { className: 'period-grid period-cards' }, ...periodSlowCards(app), periodExceptionsCard(app)),
+    el('div', { className: 'period-grid period-cards' }, periodHealthCard(app, axis), ...periodSlowCards(app), periodExceptionsCard(app)),
     el('h3', { className: 'servers-title', text: 'Servers' }),
     servers.length > 0
       ? el('div', { className: 'period-grid period-servers' }, ...servers)
