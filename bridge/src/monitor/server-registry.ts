@@ -111,22 +111,31 @@ export class ServerRegistry {
     return this.servers.get(identity);
   }
 
-  /** A heartbeat older than its lost-after: 3 × its own `meta.interval_ms` when it says, else the configured one. */
-  lostAfter(hb: PulseHeartbeat): number {
-    return hb.meta.interval_ms ? 3 * hb.meta.interval_ms : this.options.lostAfterMs;
+  /**
+   * Past this moment a server is lost: its last heartbeat plus its lost-after, 3 × its own `meta.interval_ms` when
+   * it says, else the configured one.
+   */
+  private lostAt(record: ServerRecord): number {
+    const { interval_ms } = record.heartbeat.meta;
+    return record.lastSeen + (interval_ms ? 3 * interval_ms : this.options.lostAfterMs);
+  }
+
+  /** Past this moment a server whose key is gone is forgotten. */
+  private forgottenAt(record: ServerRecord): number {
+    return record.lastSeen + this.options.forgetAfterMs;
   }
 
   /** Stopped when its last heartbeat says so (a graceful shutdown), whatever its age: silence after it is expected. */
   status(record: ServerRecord, now: number): ServerStatus {
     if (record.heartbeat.state === 'stopped') return 'stopped';
     if (record.gone) return 'lost';
-    return now - record.lastSeen > this.lostAfter(record.heartbeat) ? 'lost' : 'online';
+    return now > this.lostAt(record) ? 'lost' : 'online';
   }
 
   /** When a server's `status` may change with time alone: online goes lost, a lost one whose key is gone is forgotten. */
   statusChangesAt(record: ServerRecord, status: ServerStatus): number {
-    if (status === 'online') return record.lastSeen + this.lostAfter(record.heartbeat);
-    if (status === 'lost' && record.gone) return record.lastSeen + this.options.forgetAfterMs;
+    if (status === 'online') return this.lostAt(record);
+    if (status === 'lost' && record.gone) return this.forgottenAt(record);
     return Number.POSITIVE_INFINITY;
   }
 
@@ -153,7 +162,7 @@ export class ServerRegistry {
     };
     const missing = (record: ServerRecord, identity: string) => {
       record.gone = true;
-      if (record.heartbeat.state === 'stopped' || now - record.lastSeen > this.options.forgetAfterMs) forget(identity);
+      if (record.heartbeat.state === 'stopped' || now > this.forgottenAt(record)) forget(identity);
       else this.gone.add(identity);
     };
     const present = (record: ServerRecord, identity: string) => {
@@ -188,7 +197,7 @@ export class ServerRegistry {
       // Servers gone before: forgotten once their time is up.
       for (const identity of this.gone) {
         const record = this.servers.get(identity) as ServerRecord;
-        if (now - record.lastSeen > this.options.forgetAfterMs) forget(identity);
+        if (now > this.forgottenAt(record)) forget(identity);
       }
     }
     if (this.gone.size > this.options.maxRemembered) {
