@@ -1,4 +1,5 @@
-// The page's period graphs: paint time of a 7 d view of 100 servers (60 buckets × 100 servers × CPU and memory)
+// The page's period graphs: paint time of a 7 d view of 100 servers (60 buckets × 100 servers × CPU, memory and
+// event-loop p99)
 // in Chromium, hand-drawn SVG (the page's own bridge/web/src/render/period-chart.ts) side by side with uPlot, both
 // under the page's CSP; and what each way of drawing adds to the bundle (minified, gzip).
 //   npm run bench -- page-history-paint
@@ -19,6 +20,8 @@ const BUCKETS = 60;
 const BUCKET_MS = 168 * 60_000;
 const ROUNDS = Number(process.env.PULSE_BENCH_ROUNDS ?? 9);
 const LEGS = ['svg', 'uplot'] as const;
+/** Graphs per server card, as the page draws them: CPU, memory used, event-loop p99. */
+const GRAPHS = 3;
 type Leg = (typeof LEGS)[number];
 
 /** A 7 d history of one app: every server has all 60 buckets (the most points a period can draw). */
@@ -30,7 +33,16 @@ function fixture(): string {
     series: Array.from({ length: BUCKETS }, (_, b) => {
       const cpu = 20 + ((s * 7 + b * 13) % 60);
       const memory = (1 + ((s + b) % 10) / 10) * 2 ** 30;
-      return { start: from + b * BUCKET_MS, cpu_avg: cpu, cpu_max: cpu + 10, memory_used_avg: memory, memory_used_max: memory * 1.1 };
+      const loop = 5 + ((s * 3 + b * 11) % 40);
+      return {
+        start: from + b * BUCKET_MS,
+        cpu_avg: cpu,
+        cpu_max: cpu + 10,
+        memory_used_avg: memory,
+        memory_used_max: memory * 1.1,
+        loop_p99_avg_ms: loop,
+        loop_p99_max_ms: loop * 2,
+      };
     }),
   }));
   const app = {
@@ -119,7 +131,7 @@ try {
       await page.waitForFunction('typeof window.__paint === "function"');
       times[leg].push((await page.evaluate('window.__paint()')) as number);
       const charts = (await page.evaluate(`document.querySelectorAll('.period-chart').length`)) as number;
-      if (charts !== SERVERS * 2) throw new Error(`${leg}: ${charts} graphs drawn, expected ${SERVERS * 2}`);
+      if (charts !== SERVERS * GRAPHS) throw new Error(`${leg}: ${charts} graphs drawn, expected ${SERVERS * GRAPHS}`);
     }
   }
   // A CSP refusal (an inline style, innerHTML under Trusted Types) would show here and disqualify the leg.
@@ -132,7 +144,7 @@ try {
 }
 
 const kib = (n: number) => `${(n / 1024).toFixed(1)} KiB`;
-console.log(`7 d view, ${SERVERS} servers × ${BUCKETS} buckets × 2 graphs, Chromium 1280×800, ${ROUNDS} rounds per leg`);
+console.log(`7 d view, ${SERVERS} servers × ${BUCKETS} buckets × ${GRAPHS} graphs, Chromium 1280×800, ${ROUNDS} rounds per leg`);
 console.log('| leg | bundle (min) | bundle (gzip) | paint, median | paint, min–max |');
 console.log('|---|---|---|---|---|');
 for (const leg of LEGS) {

@@ -1,9 +1,9 @@
-// The same cards as the page's (title, then CPU and memory with their figures) with uPlot drawing each graph on a
+// The same cards as the page's (title, then CPU, memory and event-loop p99 with their figures) with uPlot drawing each graph on a
 // canvas: no axes, legend or cursor, as small as the SVG line it stands in for; a missing bucket is a null (a gap).
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import { el } from '../../bridge/web/src/dom.ts';
-import { bytes, percent } from '../../bridge/web/src/format.ts';
+import { bytes, millis, percent } from '../../bridge/web/src/format.ts';
 import { install } from './harness.mjs';
 
 const WIDTH = 200;
@@ -43,14 +43,18 @@ install((history) => {
   return history.apps[0].servers.map((server) => {
     const cpu = new Array(buckets).fill(null);
     const memory = new Array(buckets).fill(null);
+    const loop = new Array(buckets).fill(null);
     let memoryPeak = 0;
     let cpuPeak = 0;
+    let loopPeak = 0;
     for (const point of server.series) {
       const i = Math.floor((point.start - history.from) / history.bucket_ms);
       cpu[i] = point.cpu_avg;
       memory[i] = point.memory_used_avg;
+      loop[i] = point.loop_p99_avg_ms;
       memoryPeak = Math.max(memoryPeak, point.memory_used_max);
       cpuPeak = Math.max(cpuPeak, point.cpu_max);
+      loopPeak = Math.max(loopPeak, point.loop_p99_max_ms);
     }
     const last = server.series.at(-1);
     return el(
@@ -59,6 +63,7 @@ install((history) => {
       el('h4', { text: server.id }),
       metric('CPU', chart(xs, cpu, 100, '#2859c5'), `latest ${percent(last.cpu_avg)} · peak ${percent(cpuPeak)}`),
       metric('Memory used', chart(xs, memory, memoryPeak, '#8a4fc7'), `latest ${bytes(last.memory_used_avg)} · peak ${bytes(memoryPeak)}`),
+      metric('Loop p99', chart(xs, loop, loopPeak, '#b5531a'), `latest ${millis(last.loop_p99_avg_ms)} · peak ${millis(loopPeak)}`),
     );
   });
 });
