@@ -1,10 +1,10 @@
 // Period views' bounds on a real Redis: groups past the per-bucket cap folded into `other` (counted), servers past
-// the cap without a series (counted, logged once), a Redis that refuses scripts (counting off, said once), and
-// the route's parameters, auth and settings.
+// the cap without a series (counted, logged once), a Redis that refuses scripts (counting with WATCH and
+// MULTI/EXEC, said once) or transactions too (counting off, said once), and the route's parameters, auth and settings.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { slowKey, slowStreamFields } from '@gravito/pulse-protocol';
-import { addUserWithoutScripts, asUserWithoutScripts } from '@gravito/pulse-testkit';
+import { addUserWithoutScripts, addUserWithoutTransactions, asUserWithoutScripts, asUserWithoutTransactions } from '@gravito/pulse-testkit';
 import { slowEntry, suiteRedis, waitFor } from './helpers.js';
 import { countsOf, history, sleep, startHistoryBridge, WrittenTally } from './history-fixtures.js';
 
@@ -98,10 +98,42 @@ describe('history bounds', () => {
     }
   });
 
-  it('turns counting off where Redis refuses scripts, says so once, and still writes server series', async () => {
+  it('counts with WATCH and MULTI/EXEC where Redis refuses scripts, and says so once', async () => {
     const app = `hist-noscripts-${process.pid}`;
     await addUserWithoutScripts(suite.client);
-    const bridge = await startHistoryBridge(asUserWithoutScripts(suite.redis.url));
+    // Caps of one group each: the transactions fold past them as the script does.
+    const bridge = await startHistoryBridge(asUserWithoutScripts(suite.redis.url), { maxSlowGroups: 1, maxExceptionGroups: 1 });
+    try {
+      const tally = new WrittenTally(suite.client, app);
+      for (let round = 0; round < 10; round++) {
+        await tally.heartbeat('web-0');
+        await tally.writeSlow(round);
+        await tally.writeException(round);
+        await sleep(150);
+      }
+      const counts = await waitFor(
+        async () => {
+          const c = countsOf(await history(bridge.url, `period=1h&app=${app}`), app);
+          return c.totalSlow === tally.totalSlow && c.totalExceptions === tally.totalExceptions ? c : undefined;
+        },
+        8_000,
+        `${tally.totalSlow} slow entries and ${tally.totalExceptions} exceptions counted without scripts`,
+      );
+      // One group named per bucket, the rest in other: every entry counted once either way.
+      assert.ok(counts.view?.slow_other.count, 'slow entries past the cap of groups count as other');
+      assert.ok(counts.view?.exceptions_other.count, 'exceptions past the cap of groups count as other');
+      assert.equal(await metric(bridge.url, 'script_refused'), 1);
+      assert.equal(await metric(bridge.url, 'transactions_refused'), 0);
+      assert.equal(bridge.logs.filter((l) => /history counts slow entries and exceptions with WATCH/.test(String(l.msg))).length, 1);
+    } finally {
+      await bridge.stop();
+    }
+  });
+
+  it('turns counting off where Redis refuses scripts and transactions, says so once, and still writes server series', async () => {
+    const app = `hist-notx-${process.pid}`;
+    await addUserWithoutTransactions(suite.client);
+    const bridge = await startHistoryBridge(asUserWithoutTransactions(suite.redis.url));
     try {
       const tally = new WrittenTally(suite.client, app);
       for (let round = 0; round < 10; round++) {
@@ -112,12 +144,13 @@ describe('history bounds', () => {
       const view = await waitFor(
         async () => (countsOf(await history(bridge.url, `period=1h&app=${app}`), app).view?.servers[0]?.series.length ? true : undefined),
         5_000,
-        'a server series without scripts',
+        'a server series without scripts or transactions',
       );
       assert.ok(view);
       const { totalSlow } = countsOf(await history(bridge.url, `period=1h&app=${app}`), app);
-      assert.equal(totalSlow, 0, 'nothing counted without the compare-and-set script');
+      assert.equal(totalSlow, 0, 'nothing counted without a compare-and-set');
       assert.equal(await metric(bridge.url, 'script_refused'), 1);
+      assert.equal(await metric(bridge.url, 'transactions_refused'), 1);
       assert.equal(bridge.logs.filter((l) => /history does not count/.test(String(l.msg))).length, 1);
     } finally {
       await bridge.stop();

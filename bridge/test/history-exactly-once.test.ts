@@ -1,9 +1,11 @@
 // Period views on a real Redis: slow entries and exceptions of known counts, written over several seconds (in
 // 1 s buckets), are counted exactly once while one bridge restarts midway and a second one runs beside it
-// throughout; server figures and the API's contract besides.
+// throughout, with the apply script, with WATCH and MULTI/EXEC where Redis refuses scripts, and with one of each;
+// server figures and the API's contract besides.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { HistoryResponse, historyCursorKey } from '@gravito/pulse-protocol';
+import { addUserWithoutScripts, asUserWithoutScripts } from '@gravito/pulse-testkit';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { suiteRedis, waitFor } from './helpers.js';
 import { countsOf, history, ROUTES, sleep, startHistoryBridge, WrittenTally } from './history-fixtures.js';
@@ -13,15 +15,15 @@ const responseSchema = TypeCompiler.Compile(HistoryResponse);
 describe('history counts each slow entry and exception exactly once', () => {
   const suite = suiteRedis();
 
-  it('across a restart and a second bridge on the same Redis', async () => {
-    const app = `hist-once-${process.pid}`;
+  /** The first bridge (restarted midway) reads Redis at `firstUrl`, the second at `secondUrl`: the same server. */
+  async function countedOnce(app: string, firstUrl: string, secondUrl: string): Promise<void> {
     const tally = new WrittenTally(suite.client, app);
     await tally.heartbeat('web-0');
     await tally.heartbeat('web-1');
     // Written before any bridge ran: counted too (the cursor starts at the stream's beginning).
     for (let i = 0; i < 5; i++) await tally.writeSlow(i);
-    let first = await startHistoryBridge(suite.redis.url);
-    const second = await startHistoryBridge(suite.redis.url);
+    let first = await startHistoryBridge(firstUrl);
+    const second = await startHistoryBridge(secondUrl);
     try {
       for (let round = 0; round < 24; round++) {
         for (let j = 0; j < 6; j++) await tally.writeSlow(5 + round * 6 + j);
@@ -30,7 +32,7 @@ describe('history counts each slow entry and exception exactly once', () => {
         await tally.heartbeat('web-1');
         if (round === 10) {
           await first.stop();
-          first = await startHistoryBridge(suite.redis.url);
+          first = await startHistoryBridge(firstUrl);
         }
         await sleep(150);
       }
@@ -101,5 +103,19 @@ describe('history counts each slow entry and exception exactly once', () => {
       await first.stop();
       await second.stop();
     }
+  }
+
+  it('across a restart and a second bridge on the same Redis', () =>
+    countedOnce(`hist-once-${process.pid}`, suite.redis.url, suite.redis.url));
+
+  it('without scripts (WATCH and MULTI/EXEC), across a restart and a second bridge', async () => {
+    await addUserWithoutScripts(suite.client);
+    const url = asUserWithoutScripts(suite.redis.url);
+    await countedOnce(`hist-once-watched-${process.pid}`, url, url);
+  });
+
+  it('with one bridge running the script and one refused it', async () => {
+    await addUserWithoutScripts(suite.client);
+    await countedOnce(`hist-once-mixed-${process.pid}`, asUserWithoutScripts(suite.redis.url), suite.redis.url);
   });
 });

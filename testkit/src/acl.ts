@@ -3,16 +3,44 @@ import type { Redis } from 'ioredis';
 /** An ACL user allowed every command and key but scripting (`EVAL`, `EVALSHA`, `FUNCTION`), as hardened setups grant. */
 const USER = 'pulse-no-scripts';
 const PASSWORD = 'no-scripts';
+/** One allowed neither scripting nor transactions (`WATCH`, `MULTI`, `EXEC`). */
+const USER_WITHOUT_TRANSACTIONS = 'pulse-no-transactions';
+const PASSWORD_WITHOUT_TRANSACTIONS = 'no-transactions';
 
 /** Adds the user without scripting on one server (on a cluster, on each node: ACLs are per node). */
 export async function addUserWithoutScripts(node: Redis): Promise<void> {
   await node.call('ACL', 'SETUSER', USER, 'on', `>${PASSWORD}`, '~*', '&*', '+@all', '-@scripting');
 }
 
-/** `url` (`redis://host:port`) as that user. */
+/** Adds the user without scripting or transactions on one server. */
+export async function addUserWithoutTransactions(node: Redis): Promise<void> {
+  await node.call(
+    'ACL',
+    'SETUSER',
+    USER_WITHOUT_TRANSACTIONS,
+    'on',
+    `>${PASSWORD_WITHOUT_TRANSACTIONS}`,
+    '~*',
+    '&*',
+    '+@all',
+    '-@scripting',
+    '-@transaction',
+  );
+}
+
+function asUser(url: string, username: string, password: string): string {
+  const as = new URL(url);
+  as.username = username;
+  as.password = password;
+  return as.href;
+}
+
+/** `url` (`redis://host:port`) as the user without scripting. */
 export function asUserWithoutScripts(url: string): string {
-  const asUser = new URL(url);
-  asUser.username = USER;
-  asUser.password = PASSWORD;
-  return asUser.href;
+  return asUser(url, USER, PASSWORD);
+}
+
+/** `url` as the user without scripting or transactions. */
+export function asUserWithoutTransactions(url: string): string {
+  return asUser(url, USER_WITHOUT_TRANSACTIONS, PASSWORD_WITHOUT_TRANSACTIONS);
 }

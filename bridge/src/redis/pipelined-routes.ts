@@ -1,7 +1,7 @@
-import calculateSlot from 'cluster-key-slot';
 import type { Cluster } from 'ioredis';
 import { nodeAddress } from './node-address.js';
 import { PipelinedConnection } from './pipelined-connection.js';
+import { slotMasterAddress } from './slot-master.js';
 
 /** Some of a read's keys, by their place in it, and the connection to the node that serves them. */
 export interface KeyGroup {
@@ -49,7 +49,7 @@ export function clusterRoutes(cluster: Cluster, timeoutMs: number, name: string)
         }
       const groups = new Map<string, KeyGroup>();
       for (let i = 0; i < keys.length; i++) {
-        const address = cluster.slots[calculateSlot(keys[i] as string)]?.[0];
+        const address = slotMasterAddress(cluster, keys[i] as string);
         const node = address === undefined ? undefined : masters.get(address);
         if (address === undefined || node === undefined) return undefined;
         let group = groups.get(address);

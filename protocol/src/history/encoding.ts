@@ -81,7 +81,8 @@ export function decodeTriple(text: string): [number, number, number] | undefined
   return Array.isArray(value) && value.length === 3 && value.every(isCount) ? (value as [number, number, number]) : undefined;
 }
 
-function decodeException(fingerprint: string, text: string): StoredExceptionGroup | undefined {
+/** One `exc:<fingerprint>` value, else undefined. */
+export function decodeExceptionGroup(fingerprint: string, text: string): StoredExceptionGroup | undefined {
   const v = parseJson(text) as Partial<StoredExceptionGroup> | undefined;
   if (!v || typeof v !== 'object' || !isCount(v.count) || !isCount(v.last_seen)) return undefined;
   if (typeof v.type !== 'string' || typeof v.message !== 'string') return undefined;
@@ -111,7 +112,7 @@ export function decodeHistoryBucket(hash: Readonly<Record<string, string>>): Dec
       const known = isKnownSlowKind(kind) ? kind : 'other';
       bucket.slow.push({ kind: known, name: rest.slice(colon + 1), count: triple[0], sum_ms: triple[1], max_ms: triple[2] });
     } else if (field.startsWith(EXCEPTION_FIELD_PREFIX)) {
-      const group = decodeException(field.slice(EXCEPTION_FIELD_PREFIX.length), value);
+      const group = decodeExceptionGroup(field.slice(EXCEPTION_FIELD_PREFIX.length), value);
       if (group) bucket.exceptions.push(group);
     } else if (field === SLOW_OTHER_FIELD || field === EXCEPTION_OTHER_FIELD) {
       const count = Number(value);

@@ -11,9 +11,11 @@ import {
   slowEntryIdentity,
 } from '@gravito/pulse-protocol';
 import type { Logger } from 'pino';
+import { commandRefusal } from '../../redis/command-refusal.js';
 import type { RedisHandle } from '../../redis/connection.js';
 import { mapLimited } from '../../redis/read.js';
 import { noteReadRefusal, readRefusal } from '../../redis/refusals.js';
+import { TransactionLanes } from '../../redis/transaction-lanes.js';
 import { RepeatFilter } from '../repeat-filter.js';
 import { streamIdMillis } from '../tailers.js';
 import { applyPass, type Cursors } from './apply-script.js';
@@ -23,6 +25,7 @@ import type { HistoryCounts } from './history-counts.js';
 import type { HistoryOptions } from './history-options.js';
 import type { ParsedSlowEntries } from './parsed-slow-entries.js';
 import { PassPipeline } from './pass-pipeline.js';
+import { applyPassWatched } from './watched-apply.js';
 
 function parsedOrUndefined(fields: string[]): SlowEntry | undefined {
   const parsed = parseSlowStreamFields(fields);
@@ -36,13 +39,18 @@ const MAX_REMEMBERED_IDENTITIES = 1_000;
  * Counts each app's slow entries and exceptions into its buckets exactly once, from a cursor kept in Redis beside
  * the buckets: read the cursor, read the entries after it (bounded), add them up, then apply the sums and move
  * the cursor in one compare-and-set script (apply-script.ts). A bridge that restarts goes on from the cursor; two
- * bridges on one Redis race, and the loser's pass is refused and read again. Where Redis refuses scripts, counting
- * is off: said once in the log and in `script_refused`.
+ * bridges on one Redis race, and the loser's pass is refused and read again. Where Redis refuses scripts, the same
+ * compare-and-set runs as WATCH and MULTI/EXEC (watched-apply.ts), said once in the log and in `script_refused`;
+ * where it refuses those too, counting is off, said once and in `transactions_refused`.
  */
 export class EntryCounter {
   private readonly repeats = new Map<string, RepeatFilter>();
-  private refusalLogged = false;
+  private scriptsRefused = false;
+  /** Why Redis refused the transactions that stand in for scripts, once it has: counting is off. */
+  private transactionsRefused: string | undefined;
   private readonly commands: PassPipeline;
+  /** Connections of their own for the transactions, opened only where Redis refuses scripts. */
+  private readonly lanes: TransactionLanes;
   /**
    * Each app's cursors as this bridge's last pass left them: the next pass reads from them without reading the
    * cursor first. The script still compares them with Redis's, so a stale one (a Redis that lost it) costs one
@@ -65,6 +73,7 @@ export class EntryCounter {
     private readonly parsed: ParsedSlowEntries,
   ) {
     this.commands = new PassPipeline(redis);
+    this.lanes = new TransactionLanes(redis, 'pulse-bridge-history');
   }
 
   /**
@@ -81,20 +90,25 @@ export class EntryCounter {
 
   /** One pass over one app: whether it counted anything. Never throws (a failed pass moves nothing and is read again next time). */
   private async countApp(app: string, now: number): Promise<boolean> {
+    if (this.transactionsRefused !== undefined) return false;
     // Learned by whichever script ran first on this connection (the monitor's bounded read, most often).
     const refusal = readRefusal(this.redis, 'scripts');
-    if (refusal !== undefined) {
-      this.noteRefusal(refusal);
-      return false;
-    }
+    if (refusal !== undefined) this.noteScriptRefusal(refusal);
+    const watched = refusal !== undefined;
     try {
-      return await this.pass(app, now);
+      return await this.pass(app, now, watched);
     } catch (err) {
       this.cursors.delete(app);
-      if (noteReadRefusal(this.redis, 'scripts', err)) this.noteRefusal((err as Error).message);
+      if (!watched && noteReadRefusal(this.redis, 'scripts', err)) this.noteScriptRefusal((err as Error).message);
+      else if (watched && commandRefusal(err) !== undefined) this.noteTransactionRefusal((err as Error).message);
       else this.counts.add('passes_failed');
       return false;
     }
+  }
+
+  /** Closes the transactions' connections, if any were opened. */
+  close(): void {
+    this.lanes.close();
   }
 
   /** Forgets the apps no longer followed. */
@@ -104,7 +118,7 @@ export class EntryCounter {
     for (const app of this.contested) if (!apps.has(app)) this.contested.delete(app);
   }
 
-  private async pass(app: string, now: number): Promise<boolean> {
+  private async pass(app: string, now: number, watched: boolean): Promise<boolean> {
     const remembered = this.cursors.get(app);
     const expected = remembered ?? (await this.readCursors(app));
     const fromSlow = expected.slow === '' ? STREAM_START : expected.slow;
@@ -154,19 +168,17 @@ export class EntryCounter {
     const lastSlow = slow.entries[slow.entries.length - 1]?.[0] ?? fromSlow;
     const nextErrors = errors ? Math.max(errors.cursor, fromErrors) : fromErrors;
     const next: Cursors = { slow: lastSlow, errors: Number.isFinite(nextErrors) ? String(nextErrors) : '' };
-    const result = await applyPass(
-      this.redis.client,
-      app,
-      [...deltas.values()],
-      {
-        expected,
-        next,
-        // The cursor outlives the longest period, so that an idle app's stream is not counted again.
-        ttlMs: Math.ceil((2 * HISTORY_PERIOD_MS['7d']) / this.options.timeScale),
-      },
-      { slowGroups: this.options.maxSlowGroups, exceptionGroups: this.options.maxExceptionGroups },
-      this.commands,
-    );
+    const buckets = [...deltas.values()];
+    const move = {
+      expected,
+      next,
+      // The cursor outlives the longest period, so that an idle app's stream is not counted again.
+      ttlMs: Math.ceil((2 * HISTORY_PERIOD_MS['7d']) / this.options.timeScale),
+    };
+    const caps = { slowGroups: this.options.maxSlowGroups, exceptionGroups: this.options.maxExceptionGroups };
+    const result = watched
+      ? await applyPassWatched(this.lanes, app, buckets, move, caps)
+      : await applyPass(this.redis.client, app, buckets, move, caps, this.commands);
     if (!result.applied) {
       this.cursors.delete(app);
       this.contested.add(app);
@@ -203,13 +215,22 @@ export class EntryCounter {
     return filter;
   }
 
-  private noteRefusal(refusal: string): void {
-    if (this.refusalLogged) return;
-    this.refusalLogged = true;
+  private noteScriptRefusal(refusal: string): void {
+    if (this.scriptsRefused) return;
+    this.scriptsRefused = true;
     this.counts.add('script_refused');
     this.log.warn(
       { err: refusal },
-      'redis refuses scripts: history does not count slow entries and exceptions (it needs one compare-and-set script per pass); server and queue series are still written',
+      'redis refuses scripts: history counts slow entries and exceptions with WATCH and MULTI/EXEC instead (three round trips per app and pass, not one)',
+    );
+  }
+
+  private noteTransactionRefusal(refusal: string): void {
+    this.transactionsRefused = refusal;
+    this.counts.add('transactions_refused');
+    this.log.warn(
+      { err: refusal },
+      'redis refuses scripts and transactions: history does not count slow entries and exceptions (it needs a compare-and-set per pass); server and queue series are still written',
     );
   }
 }

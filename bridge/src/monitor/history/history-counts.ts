@@ -8,7 +8,8 @@
  * - `cursor_conflicts`: passes refused because another bridge moved the cursor first (read again next time);
  * - `passes_failed`, `writes_failed`: counting passes and series writes that Redis failed (retried next time);
  * - `servers_left_out`: servers past the cap of servers with a series (per poll, counted once per rise);
- * - `script_refused`: 1 once Redis refused the apply script (counting is off on that connection).
+ * - `script_refused`: 1 once Redis refused the apply script (counting goes on with WATCH and MULTI/EXEC);
+ * - `transactions_refused`: 1 once Redis refused those too (counting is off).
  */
 export const HISTORY_EVENTS = [
   'slow_counted',
@@ -23,6 +24,7 @@ export const HISTORY_EVENTS = [
   'writes_failed',
   'servers_left_out',
   'script_refused',
+  'transactions_refused',
 ] as const;
 export type HistoryEvent = (typeof HISTORY_EVENTS)[number];
 

@@ -85,6 +85,7 @@ export class HistoryService {
    */
   async stop(): Promise<void> {
     await this.settled();
+    this.counter.close();
     if (this.periods.length === 0) return;
     const retention = this.periods[this.periods.length - 1] as HistoryPeriod;
     await this.store.write(this.gauges.currentWrites(), Date.now(), retention).catch(() => this.counts.add('writes_failed'));

@@ -1,0 +1,96 @@
+import {
+  decodeExceptionGroup,
+  decodeTriple,
+  EXCEPTION_GROUPS_FIELD,
+  EXCEPTION_OTHER_FIELD,
+  exceptionField,
+  SLOW_GROUPS_FIELD,
+  SLOW_OTHER_FIELD,
+  slowField,
+} from '@gravito/pulse-protocol';
+import { type BucketDelta, MAX_EXCEPTION_SERVERS } from './bucket-deltas.js';
+
+/** Most distinct groups a bucket names, of each kind; past them a pass's additions count as `other`. */
+export interface GroupCaps {
+  slowGroups: number;
+  exceptionGroups: number;
+}
+
+/** What a pass writes to one bucket, folded in the bridge (where Redis refuses the apply script). */
+export interface BucketWrites {
+  /** Field, value, field, value…: the groups' new values (HSET). */
+  set: string[];
+  /** The counters added to (HINCRBY): groups newly named, and additions past the cap (`other`). */
+  add: [field: string, by: number][];
+  foldedSlow: number;
+  foldedExceptions: number;
+}
+
+/** A counter field as stored: 0 when absent (or unreadable). */
+function storedCount(value: string | null | undefined): number {
+  const count = Number(value ?? 0);
+  return Number.isFinite(count) ? count : 0;
+}
+
+/** The fields of `bucket` a pass reads before folding into it (`foldBucket`): the two group counts, then each group's. */
+export function fieldsToRead(bucket: BucketDelta): string[] {
+  const fields = [SLOW_GROUPS_FIELD, EXCEPTION_GROUPS_FIELD];
+  for (const [kind, name] of bucket.slow.values()) fields.push(slowField(kind, name));
+  for (const fingerprint of bucket.exceptions.keys()) fields.push(exceptionField(fingerprint));
+  return fields;
+}
+
+/**
+ * A pass's additions to one bucket, given its fields as read (`read`, in `fieldsToRead`'s order, null where absent),
+ * by the apply script's rules (apply-script.ts): a group already named is added to; a new one is named while the
+ * bucket names fewer than its cap, and past it counts in `other` (folded). An exception keeps the latest type and
+ * message, and the first servers seen, up to `MAX_EXCEPTION_SERVERS`. A value no reader can decode is replaced by
+ * the pass's, where the script would fail at every pass until the bucket expires.
+ */
+export function foldBucket(bucket: BucketDelta, read: readonly (string | null)[], caps: GroupCaps): BucketWrites {
+  const writes: BucketWrites = { set: [], add: [], foldedSlow: 0, foldedExceptions: 0 };
+  let slowGroups = storedCount(read[0]);
+  let exceptionGroups = storedCount(read[1]);
+  let slowOther = 0;
+  let exceptionOther = 0;
+  let at = 2;
+  for (const [kind, name, count, sumMs, maxMs] of bucket.slow.values()) {
+    const old = read[at++] ?? null;
+    if (old === null && slowGroups >= caps.slowGroups) {
+      slowOther += count;
+      continue;
+    }
+    if (old === null) slowGroups++;
+    const known = old === null ? undefined : decodeTriple(old);
+    const value = known ? [known[0] + count, known[1] + sumMs, Math.max(known[2], maxMs)] : [count, sumMs, maxMs];
+    writes.set.push(slowField(kind, name), JSON.stringify(value));
+  }
+  for (const [fingerprint, count, type, message, lastSeen, servers] of bucket.exceptions.values()) {
+    const old = read[at++] ?? null;
+    if (old === null && exceptionGroups >= caps.exceptionGroups) {
+      exceptionOther += count;
+      continue;
+    }
+    if (old === null) exceptionGroups++;
+    const known = old === null ? undefined : decodeExceptionGroup(fingerprint, old);
+    const value = known
+      ? {
+          count: known.count + count,
+          ...(lastSeen >= known.last_seen
+            ? { type, message, last_seen: lastSeen }
+            : { type: known.type, message: known.message, last_seen: known.last_seen }),
+          servers: [...known.servers],
+        }
+      : { count, type, message, last_seen: lastSeen, servers: [] as string[] };
+    for (const server of servers)
+      if (value.servers.length < MAX_EXCEPTION_SERVERS && !value.servers.includes(server)) value.servers.push(server);
+    writes.set.push(exceptionField(fingerprint), JSON.stringify(value));
+  }
+  if (slowGroups > storedCount(read[0])) writes.add.push([SLOW_GROUPS_FIELD, slowGroups - storedCount(read[0])]);
+  if (exceptionGroups > storedCount(read[1])) writes.add.push([EXCEPTION_GROUPS_FIELD, exceptionGroups - storedCount(read[1])]);
+  if (slowOther > 0) writes.add.push([SLOW_OTHER_FIELD, slowOther]);
+  if (exceptionOther > 0) writes.add.push([EXCEPTION_OTHER_FIELD, exceptionOther]);
+  writes.foldedSlow = slowOther;
+  writes.foldedExceptions = exceptionOther;
+  return writes;
+}

@@ -1,0 +1,153 @@
+// The compare-and-set that counts history where Redis refuses scripts (WATCH and MULTI/EXEC, watched-apply.ts),
+// on a real Redis, against the apply script it stands in for: the same passes leave the same buckets (caps,
+// other, exceptions' latest message and servers), either way or mixed; a pass from a stale cursor, or one whose
+// cursor another bridge moves between its WATCH and its EXEC, is refused and writes nothing.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { decodeHistoryBucket, historyCursorKey } from '@gravito/pulse-protocol';
+import { applyPass, type Cursors } from '../src/monitor/history/apply-script.js';
+import { BucketDeltas } from '../src/monitor/history/bucket-deltas.js';
+import { applyPassWatched } from '../src/monitor/history/watched-apply.js';
+import { connectRedis, type RedisHandle } from '../src/redis/connection.js';
+import { TransactionLanes } from '../src/redis/transaction-lanes.js';
+import { errorEntry, slowEntry, suiteRedis } from './helpers.js';
+
+const CAPS = { slowGroups: 2, exceptionGroups: 2 };
+const ROUTES = ['GET /a', 'GET /b', 'GET /c'];
+const FINGERPRINTS = ['f1', 'f2', 'f3'];
+const T0 = Date.UTC(2026, 11, 7, 10);
+
+/** Pass `n` of an app: a few slow entries and exceptions over the routes and fingerprints, some past the caps. */
+function passDeltas(app: string, n: number): BucketDeltas {
+  const deltas = new BucketDeltas(app, ['1h', '24h'], 1, T0 + 60_000);
+  for (let i = 0; i < 4; i++) {
+    const at = T0 + n * 1_000 + i;
+    deltas.addSlow(slowEntry({ kind: 'request', name: ROUTES[(n + i) % 3] as string, duration_ms: 100 + n * 10 + i }), at);
+    deltas.addException(
+      errorEntry(app, { fingerprint: FINGERPRINTS[(n * 2 + i) % 3] as string, message: `boom ${n}.${i}`, server_id: `web-${(n + i) % 5}` }),
+      // Out of order within a pass: the latest occurrence's message wins, not the last added.
+      at - (i % 2) * 500,
+    );
+  }
+  return deltas;
+}
+
+/** Every bucket of an app, decoded, by key less the app (groups in a fixed order). */
+async function bucketsOf(handle: RedisHandle, app: string, keys: readonly string[]) {
+  const decoded: Record<string, unknown> = {};
+  for (const key of keys) {
+    const bucket = decodeHistoryBucket(await handle.client.hgetall(key));
+    bucket.slow.sort((a, b) => a.name.localeCompare(b.name));
+    bucket.exceptions.sort((a, b) => a.fingerprint.localeCompare(b.fingerprint));
+    decoded[key.replace(app, '<app>')] = bucket;
+  }
+  return decoded;
+}
+
+const NO_CURSOR: Cursors = { slow: '', errors: '' };
+const cursorAfter = (n: number): Cursors => ({ slow: `${n}-0`, errors: String(n) });
+
+describe('history counting without scripts (WATCH and MULTI/EXEC)', () => {
+  const suite = suiteRedis();
+
+  async function withHandle<T>(fn: (handle: RedisHandle, lanes: TransactionLanes) => Promise<T>): Promise<T> {
+    const handle = connectRedis(suite.redis.url, { timeoutMs: 2_000 });
+    while (!handle.ready()) await new Promise((resolve) => setTimeout(resolve, 10));
+    const lanes = new TransactionLanes(handle, 'pulse-test-history');
+    try {
+      return await fn(handle, lanes);
+    } finally {
+      lanes.close();
+      await handle.close();
+    }
+  }
+
+  /** Applies passes 0..count-1 of `app`, each through the script or the transaction as `watched(n)` says. */
+  async function applyPasses(handle: RedisHandle, lanes: TransactionLanes, app: string, count: number, watched: (n: number) => boolean) {
+    const keys = new Set<string>();
+    let folded = { slow: 0, exceptions: 0 };
+    for (let n = 0; n < count; n++) {
+      const buckets = [...passDeltas(app, n).values()];
+      for (const b of buckets) keys.add(b.key);
+      const move = { expected: n === 0 ? NO_CURSOR : cursorAfter(n - 1), next: cursorAfter(n), ttlMs: 60_000 };
+      const result = watched(n)
+        ? await applyPassWatched(lanes, app, buckets, move, CAPS)
+        : await applyPass(handle.client, app, buckets, move, CAPS);
+      assert.ok(result.applied, `pass ${n} applied`);
+      folded = { slow: folded.slow + result.foldedSlow, exceptions: folded.exceptions + result.foldedExceptions };
+    }
+    return { keys: [...keys], folded };
+  }
+
+  it('leaves the same buckets as the apply script, either way or mixed', async () => {
+    await withHandle(async (handle, lanes) => {
+      const byScript = await applyPasses(handle, lanes, 'eq-script', 6, () => false);
+      const watched = await applyPasses(handle, lanes, 'eq-watched', 6, () => true);
+      const mixed = await applyPasses(handle, lanes, 'eq-mixed', 6, (n) => n % 2 === 1);
+      const expected = await bucketsOf(handle, 'eq-script', byScript.keys);
+      // The caps were reached: some entries were folded into other.
+      assert.ok(byScript.folded.slow > 0 && byScript.folded.exceptions > 0, JSON.stringify(byScript.folded));
+      assert.deepEqual(await bucketsOf(handle, 'eq-watched', watched.keys), expected);
+      assert.deepEqual(watched.folded, byScript.folded);
+      assert.deepEqual(await bucketsOf(handle, 'eq-mixed', mixed.keys), expected);
+      assert.deepEqual(await handle.client.hgetall(historyCursorKey('eq-watched')), { ...cursorAfter(5) });
+      assert.ok((await handle.client.pttl(historyCursorKey('eq-watched'))) > 0, 'the cursor has its time to live');
+    });
+  });
+
+  it('refuses a pass from a stale cursor, writing nothing', async () => {
+    await withHandle(async (handle, lanes) => {
+      const app = 'stale-cursor';
+      await applyPasses(handle, lanes, app, 1, () => true);
+      const buckets = [...passDeltas(app, 1).values()];
+      const before = await bucketsOf(
+        handle,
+        app,
+        buckets.map((b) => b.key),
+      );
+      const result = await applyPassWatched(lanes, app, buckets, { expected: NO_CURSOR, next: cursorAfter(1), ttlMs: 60_000 }, CAPS);
+      assert.equal(result.applied, false);
+      assert.deepEqual(
+        await bucketsOf(
+          handle,
+          app,
+          buckets.map((b) => b.key),
+        ),
+        before,
+      );
+      assert.deepEqual(await handle.client.hgetall(historyCursorKey(app)), { ...cursorAfter(0) });
+    });
+  });
+
+  it('refuses a pass whose cursor another bridge moves between its WATCH and its EXEC, writing nothing', async () => {
+    await withHandle(async (handle, lanes) => {
+      const app = 'raced';
+      await applyPasses(handle, lanes, app, 1, () => true);
+      const buckets = [...passDeltas(app, 1).values()];
+      const before = await bucketsOf(
+        handle,
+        app,
+        buckets.map((b) => b.key),
+      );
+      // The other bridge's pass lands once this one has read the cursor and is about to open its MULTI.
+      await lanes.run(historyCursorKey(app), async ({ connection }) => {
+        const multi = connection.multi.bind(connection);
+        connection.multi = ((options: { pipeline: false }) => {
+          connection.multi = multi;
+          return handle.client.hset(historyCursorKey(app), 'slow', 'other-bridge').then(() => multi(options));
+        }) as typeof connection.multi;
+      });
+      const result = await applyPassWatched(lanes, app, buckets, { expected: cursorAfter(0), next: cursorAfter(1), ttlMs: 60_000 }, CAPS);
+      assert.equal(result.applied, false, 'EXEC refused: a watched key changed');
+      assert.deepEqual(
+        await bucketsOf(
+          handle,
+          app,
+          buckets.map((b) => b.key),
+        ),
+        before,
+      );
+      assert.equal(await handle.client.hget(historyCursorKey(app), 'slow'), 'other-bridge');
+    });
+  });
+});
