@@ -95,59 +95,44 @@ describe('history counting without scripts (WATCH and MULTI/EXEC)', () => {
     });
   });
 
-  it('refuses a pass from a stale cursor, writing nothing', async () => {
-    await withHandle(async (handle, lanes) => {
-      const app = 'stale-cursor';
+  /**
+   * Applies pass 0 of `app`, then pass 1 from the cursor `expected`, after `meanwhile`: the pass must be refused and
+   * leave the buckets as they were. Resolves with the cursor as it then is.
+   */
+  async function refusedPass(
+    app: string,
+    expected: Cursors,
+    meanwhile: (handle: RedisHandle, lanes: TransactionLanes) => Promise<void> = async () => {},
+  ): Promise<Record<string, string>> {
+    return withHandle(async (handle, lanes) => {
       await applyPasses(handle, lanes, app, 1, () => true);
       const buckets = [...passDeltas(app, 1).values()];
-      const before = await bucketsOf(
-        handle,
-        app,
-        buckets.map((b) => b.key),
-      );
-      const result = await applyPassWatched(lanes, app, buckets, { expected: NO_CURSOR, next: cursorAfter(1), ttlMs: 60_000 }, CAPS);
-      assert.equal(result.applied, false);
-      assert.deepEqual(
-        await bucketsOf(
-          handle,
-          app,
-          buckets.map((b) => b.key),
-        ),
-        before,
-      );
-      assert.deepEqual(await handle.client.hgetall(historyCursorKey(app)), { ...cursorAfter(0) });
+      const keys = buckets.map((b) => b.key);
+      const before = await bucketsOf(handle, app, keys);
+      await meanwhile(handle, lanes);
+      const result = await applyPassWatched(lanes, app, buckets, { expected, next: cursorAfter(1), ttlMs: 60_000 }, CAPS);
+      assert.equal(result.applied, false, 'the pass is refused');
+      assert.deepEqual(await bucketsOf(handle, app, keys), before, 'nothing is written');
+      return handle.client.hgetall(historyCursorKey(app));
     });
+  }
+
+  it('refuses a pass from a stale cursor, writing nothing', async () => {
+    assert.deepEqual(await refusedPass('stale-cursor', NO_CURSOR), { ...cursorAfter(0) });
   });
 
   it('refuses a pass whose cursor another bridge moves between its WATCH and its EXEC, writing nothing', async () => {
-    await withHandle(async (handle, lanes) => {
-      const app = 'raced';
-      await applyPasses(handle, lanes, app, 1, () => true);
-      const buckets = [...passDeltas(app, 1).values()];
-      const before = await bucketsOf(
-        handle,
-        app,
-        buckets.map((b) => b.key),
-      );
-      // The other bridge's pass lands once this one has read the cursor and is about to open its MULTI.
-      await lanes.run(historyCursorKey(app), async ({ connection }) => {
+    const app = 'raced';
+    // The other bridge's pass lands once this one has read the cursor and is about to open its MULTI.
+    const cursor = await refusedPass(app, cursorAfter(0), (handle, lanes) =>
+      lanes.run(historyCursorKey(app), async ({ connection }) => {
         const multi = connection.multi.bind(connection);
         connection.multi = ((options: { pipeline: false }) => {
           connection.multi = multi;
           return handle.client.hset(historyCursorKey(app), 'slow', 'other-bridge').then(() => multi(options));
         }) as typeof connection.multi;
-      });
-      const result = await applyPassWatched(lanes, app, buckets, { expected: cursorAfter(0), next: cursorAfter(1), ttlMs: 60_000 }, CAPS);
-      assert.equal(result.applied, false, 'EXEC refused: a watched key changed');
-      assert.deepEqual(
-        await bucketsOf(
-          handle,
-          app,
-          buckets.map((b) => b.key),
-        ),
-        before,
-      );
-      assert.equal(await handle.client.hget(historyCursorKey(app), 'slow'), 'other-bridge');
-    });
+      }),
+    );
+    assert.equal(cursor.slow, 'other-bridge');
   });
 });
