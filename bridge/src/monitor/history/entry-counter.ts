@@ -46,8 +46,8 @@ const MAX_REMEMBERED_IDENTITIES = 1_000;
 export class EntryCounter {
   private readonly repeats = new Map<string, RepeatFilter>();
   private scriptsRefused = false;
-  /** Why Redis refused the transactions that stand in for scripts, once it has: counting is off. */
-  private transactionsRefused: string | undefined;
+  /** Redis refused the transactions that stand in for scripts too: counting is off. */
+  private transactionsRefused = false;
   private readonly commands: PassPipeline;
   /** Connections of their own for the transactions, opened only where Redis refuses scripts. */
   private readonly lanes: TransactionLanes;
@@ -90,7 +90,7 @@ export class EntryCounter {
 
   /** One pass over one app: whether it counted anything. Never throws (a failed pass moves nothing and is read again next time). */
   private async countApp(app: string, now: number): Promise<boolean> {
-    if (this.transactionsRefused !== undefined) return false;
+    if (this.transactionsRefused) return false;
     // Learned by whichever script ran first on this connection (the monitor's bounded read, most often).
     const refusal = readRefusal(this.redis, 'scripts');
     if (refusal !== undefined) this.noteScriptRefusal(refusal);
@@ -226,7 +226,9 @@ export class EntryCounter {
   }
 
   private noteTransactionRefusal(refusal: string): void {
-    this.transactionsRefused = refusal;
+    // Passes of other apps in flight meanwhile may be refused too: said once.
+    if (this.transactionsRefused) return;
+    this.transactionsRefused = true;
     this.counts.add('transactions_refused');
     this.log.warn(
       { err: refusal },
