@@ -5,7 +5,8 @@
 //    for 4 periods, once a minute) measured on their own.
 // 2. Redis memory for 7 days at 1,000 servers and 1,000 distinct routes, written as full buckets of every period,
 //    next to what keeping only 1-minute buckets for 7 days would take.
-// 3. The write cost of counting into every period (4 buckets per entry) against only the smallest one.
+// 3. The write cost of counting into every period (4 buckets per entry) against only the smallest one, and of the
+//    same pass as a transaction (WATCH and MULTI/EXEC, where Redis refuses scripts) against the script.
 //   node --expose-gc --import tsx bench/bridge-history.ts [poll]   (poll: only 1)
 
 import { performance } from 'node:perf_hooks';
@@ -35,8 +36,10 @@ import { applyPass } from '../bridge/src/monitor/history/apply-script.js';
 import { BucketDeltas } from '../bridge/src/monitor/history/bucket-deltas.js';
 import { HISTORY_DEFAULTS } from '../bridge/src/monitor/history/history-options.js';
 import { HistoryService } from '../bridge/src/monitor/history/history-service.js';
+import { applyPassWatched } from '../bridge/src/monitor/history/watched-apply.js';
 import { MonitorService } from '../bridge/src/monitor/monitor-service.js';
 import { connectRedis } from '../bridge/src/redis/connection.js';
+import { TransactionLanes } from '../bridge/src/redis/transaction-lanes.js';
 import { heartbeatTemplate, inPipelines } from './lib/bridge-setup.js';
 import { median } from './lib/median.js';
 import { redisCpuMs } from './lib/redis-cpu.js';
@@ -395,32 +398,49 @@ const passEntries = (periods: HistoryPeriod[], app: string) => {
   }
   return [...deltas.values()];
 };
-const cost = { every: [] as number[], smallest: [] as number[] };
+const lanes = new TransactionLanes(handle, 'pulse-bench-history');
+const LEGS = [
+  ['every', [...HISTORY_PERIODS], false],
+  ['smallest', ['1h'], false],
+  ['transaction', [...HISTORY_PERIODS], true],
+] as const;
+type Cost = { redisMs: number[]; cpuMs: number[]; ms: number[] };
+const cost: Record<(typeof LEGS)[number][0], Cost> = {
+  every: { redisMs: [], cpuMs: [], ms: [] },
+  smallest: { redisMs: [], cpuMs: [], ms: [] },
+  transaction: { redisMs: [], cpuMs: [], ms: [] },
+};
 for (let i = 0; i < PASSES; i++) {
-  for (const [name, periods] of [
-    ['every', [...HISTORY_PERIODS]],
-    ['smallest', ['1h']],
-  ] as const) {
+  for (const [name, periods, watched] of i % 2 === 0 ? LEGS : [...LEGS].reverse()) {
     const app = `cost-${name}-${i}`;
     const buckets = passEntries([...periods], app);
-    const cpu0 = await redisCpuMs(client);
-    await applyPass(
-      handle.client,
-      app,
-      buckets,
-      { expected: { slow: '', errors: '' }, next: { slow: '1-0', errors: '' }, ttlMs: 60_000 },
-      { slowGroups: 200, exceptionGroups: 200 },
-    );
-    cost[name].push((await redisCpuMs(client)) - cpu0);
+    const move = { expected: { slow: '', errors: '' }, next: { slow: '1-0', errors: '' }, ttlMs: 60_000 };
+    const caps = { slowGroups: 200, exceptionGroups: 200 };
+    const redis0 = await redisCpuMs(client);
+    const cpu0 = process.cpuUsage();
+    const t0 = performance.now();
+    const applied = watched
+      ? await applyPassWatched(lanes, app, buckets, move, caps)
+      : await applyPass(handle.client, app, buckets, move, caps);
+    cost[name].ms.push(performance.now() - t0);
+    const cpu = process.cpuUsage(cpu0);
+    cost[name].cpuMs.push((cpu.user + cpu.system) / 1000);
+    cost[name].redisMs.push((await redisCpuMs(client)) - redis0);
+    if (!applied.applied) throw new Error(`${name}: pass ${i} not applied`);
   }
 }
-const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 console.log(
-  `\n3. One counting pass of 1,000 slow entries (100 routes) and 100 exceptions (50 fingerprints), Redis CPU, mean of ${PASSES}:`,
+  `\n3. One counting pass of 1,000 slow entries (100 routes) and 100 exceptions (50 fingerprints), mean of ${PASSES}, legs alternated:`,
 );
 console.log(
-  `  into every period (4 buckets): ${(sum(cost.every) / PASSES).toFixed(2)} ms; into 1-minute buckets only: ${(sum(cost.smallest) / PASSES).toFixed(2)} ms`,
+  `  into every period (4 buckets): Redis CPU ${mean(cost.every.redisMs).toFixed(2)} ms; into 1-minute buckets only: ${mean(cost.smallest.redisMs).toFixed(2)} ms`,
 );
+const byScript = (f: (c: Cost) => number[]) => (mean(f(cost.transaction)) / mean(f(cost.every))).toFixed(2);
+console.log(
+  `  every period, as a transaction (Redis refusing scripts) against the script: Redis CPU ${mean(cost.transaction.redisMs).toFixed(2)} against ${mean(cost.every.redisMs).toFixed(2)} ms (${byScript((c) => c.redisMs)}×), bridge CPU ${mean(cost.transaction.cpuMs).toFixed(2)} against ${mean(cost.every.cpuMs).toFixed(2)} ms (${byScript((c) => c.cpuMs)}×), time ${mean(cost.transaction.ms).toFixed(2)} against ${mean(cost.every.ms).toFixed(2)} ms (${byScript((c) => c.ms)}×)`,
+);
+lanes.close();
 await handle.close();
 await redis.stop();
 process.exit(0);
