@@ -234,13 +234,16 @@ describe('the period views of the Pulse page in Chromium', { skip }, () => {
     }
 
     // The app's health: a point per bucket with a score. The bridge still polls the app (its servers are lost, not
-    // forgotten), so buckets keep coming: what the page shows lies between two reads of the history around it.
+    // forgotten), so buckets keep coming: the page reads the history again (a reload keeps the period), and what it
+    // shows lies between two reads of the history taken around that one.
     const healthNow = async () => {
       const { body } = await getJson(`${bridge.url}/api/pulse/history?period=1h&app=${app}`);
       const buckets = (body as HistoryResponse).apps.find((a) => a.app === app)?.health ?? [];
       return { buckets, scores: buckets.flatMap((b) => (b.health === null ? [] : [b.health])) };
     };
     const before = await healthNow();
+    await page.reload();
+    await page.locator(`#period-app-${app} .period-health`).first().waitFor();
     const health = await periodHealthLine(page, app);
     const servers = (await page.locator(`#period-app-${app} .period-health-servers`).textContent())?.trim();
     const later = await healthNow();

@@ -1,95 +1,58 @@
-import {
-  EXCEPTION_FIELD_PREFIX,
-  EXCEPTION_GROUPS_FIELD,
-  EXCEPTION_OTHER_FIELD,
-  historyCursorKey,
-  SLOW_FIELD_PREFIX,
-  SLOW_GROUPS_FIELD,
-  SLOW_OTHER_FIELD,
-} from '@gravito/pulse-protocol';
+import { historyCursorKey } from '@gravito/pulse-protocol';
 import type { ChainableCommander, Cluster, Redis } from 'ioredis';
 import type { BucketDelta } from './bucket-deltas.js';
-import { MAX_EXCEPTION_SERVERS } from './bucket-deltas.js';
+import { type BucketWrites, fieldsToRead, foldBucket, type GroupCaps } from './pass-fold.js';
 import type { PassPipeline } from './pass-pipeline.js';
 
 /**
- * Adds a counting pass to its buckets and moves the app's cursor, in one script, only if the cursor is still the
- * one the pass read from (compare-and-set): a bridge that raced another one is refused here and reads again from
- * the cursor the other one left, so no entry is added twice. The cursor and the buckets share the app's hash
- * tag, hence one slot: a Cluster failover keeps or loses them together.
+ * Writes a counting pass, folded by the bridge (pass-fold.ts) into the buckets as it read them, and moves the app's
+ * cursor, in one script, only if the cursor is still the one the pass read from (compare-and-set). The buckets'
+ * counts change only with the cursor, in such a script (or its transaction, watched-apply.ts), so a pass that
+ * raced another bridge's, whose reads of the buckets may be stale, finds the cursor moved and writes nothing: it
+ * reads again from the cursor the other one left, and no entry is added twice. The cursor and the buckets share the
+ * app's hash tag, hence one slot: a Cluster failover keeps or loses them together.
  *
  * KEYS: the cursor, then each bucket. ARGV: the expected slow and errors cursors ('' for none), the new ones, the
- * cursor's TTL (ms), the group caps, the servers kept per exception, then one JSON per bucket:
- * `{"at": PEXPIREAT, "slow": [[kind, name, count, sum, max]…], "exc": [[fp, count, type, message, last_seen, [servers]]…]}`.
- * Returns `{applied (0|1), slow entries folded, exceptions folded}`.
+ * cursor's TTL (ms), then per bucket: its PEXPIREAT, the number of fields set, field, value…, the number of counters
+ * added to, field, by… Returns 1 when applied, 0 when refused.
  */
 const APPLY = `
 local cur = redis.call('HMGET', KEYS[1], 'slow', 'errors')
-if (cur[1] or '') ~= ARGV[1] or (cur[2] or '') ~= ARGV[2] then return {0, 0, 0} end
-local maxSlow, maxExc, maxServers = tonumber(ARGV[6]), tonumber(ARGV[7]), tonumber(ARGV[8])
-local foldedSlow, foldedExc = 0, 0
-local function admit(key, field, groupsField, otherField, max, count)
-  if redis.call('HEXISTS', key, field) == 1 then return true end
-  if tonumber(redis.call('HGET', key, groupsField) or '0') >= max then
-    redis.call('HINCRBY', key, otherField, count)
-    return false
-  end
-  redis.call('HINCRBY', key, groupsField, 1)
-  return true
-end
+if (cur[1] or '') ~= ARGV[1] or (cur[2] or '') ~= ARGV[2] then return 0 end
+local at = 6
 for i = 2, #KEYS do
   local key = KEYS[i]
-  local b = cjson.decode(ARGV[7 + i])
-  for _, g in ipairs(b.slow) do
-    local field = '${SLOW_FIELD_PREFIX}' .. g[1] .. ':' .. g[2]
-    if admit(key, field, '${SLOW_GROUPS_FIELD}', '${SLOW_OTHER_FIELD}', maxSlow, g[3]) then
-      local old = redis.call('HGET', key, field)
-      if old then
-        local o = cjson.decode(old)
-        redis.call('HSET', key, field, cjson.encode({o[1] + g[3], o[2] + g[4], math.max(o[3], g[5])}))
-      else
-        redis.call('HSET', key, field, cjson.encode({g[3], g[4], g[5]}))
-      end
-    else
-      foldedSlow = foldedSlow + g[3]
+  local expireAt = ARGV[at]
+  local sets = tonumber(ARGV[at + 1])
+  at = at + 2
+  -- In slices: a Lua call takes a bounded number of arguments.
+  local first = 0
+  while first < sets do
+    local last = math.min(first + 100, sets)
+    local args = {}
+    for f = first, last - 1 do
+      args[#args + 1] = ARGV[at + 2 * f]
+      args[#args + 1] = ARGV[at + 2 * f + 1]
     end
+    redis.call('HSET', key, unpack(args))
+    first = last
   end
-  for _, g in ipairs(b.exc) do
-    local field = '${EXCEPTION_FIELD_PREFIX}' .. g[1]
-    if admit(key, field, '${EXCEPTION_GROUPS_FIELD}', '${EXCEPTION_OTHER_FIELD}', maxExc, g[2]) then
-      local old = redis.call('HGET', key, field)
-      local v
-      if old then
-        v = cjson.decode(old)
-        v.count = v.count + g[2]
-        if g[5] >= v.last_seen then v.type = g[3]; v.message = g[4]; v.last_seen = g[5] end
-        if type(v.servers) ~= 'table' then v.servers = {} end
-        for _, s in ipairs(g[6]) do
-          local known = false
-          for _, t in ipairs(v.servers) do if t == s then known = true; break end end
-          if not known and #v.servers < maxServers then v.servers[#v.servers + 1] = s end
-        end
-      else
-        v = {count = g[2], type = g[3], message = g[4], last_seen = g[5], servers = g[6]}
-      end
-      redis.call('HSET', key, field, cjson.encode(v))
-    else
-      foldedExc = foldedExc + g[2]
-    end
-  end
-  redis.call('PEXPIREAT', key, b.at)
+  at = at + 2 * sets
+  local adds = tonumber(ARGV[at])
+  at = at + 1
+  for a = 0, adds - 1 do redis.call('HINCRBY', key, ARGV[at + 2 * a], ARGV[at + 2 * a + 1]) end
+  at = at + 2 * adds
+  redis.call('PEXPIREAT', key, expireAt)
 end
 redis.call('HSET', KEYS[1], 'slow', ARGV[3], 'errors', ARGV[4])
 redis.call('PEXPIRE', KEYS[1], ARGV[5])
-return {1, foldedSlow, foldedExc}
+return 1
 `;
 
 const COMMAND = 'pulseHistoryApply';
 
-type ApplyReply = [applied: number, foldedSlow: number, foldedExceptions: number];
-
 type WithApply = {
-  [COMMAND](numberOfKeys: number, ...args: (string | number)[]): Promise<ApplyReply>;
+  [COMMAND](numberOfKeys: number, ...args: (string | number)[]): Promise<number>;
 };
 
 const defined = new WeakSet<object>();
@@ -122,37 +85,53 @@ export interface ApplyResult {
   foldedExceptions: number;
 }
 
+/** A pass's folds of every bucket, added up. */
+export function applyResult(applied: boolean, folds: readonly BucketWrites[]): ApplyResult {
+  const result = { applied, foldedSlow: 0, foldedExceptions: 0 };
+  if (!applied) return result;
+  for (const fold of folds) {
+    result.foldedSlow += fold.foldedSlow;
+    result.foldedExceptions += fold.foldedExceptions;
+  }
+  return result;
+}
+
 /**
- * Runs the script for one app's pass, in `pipeline` with the other apps' commands when given. Rejects with Redis's
- * answer when scripts are refused (see refusals.ts).
+ * Reads the fields the pass adds to, folds the pass into them and runs the script, each command in `pipeline` with
+ * the other apps' when given. Rejects with Redis's answer when scripts are refused (see refusals.ts).
  */
 export async function applyPass(
   client: Redis | Cluster,
   app: string,
   buckets: readonly BucketDelta[],
   move: CursorMove,
-  caps: { slowGroups: number; exceptionGroups: number },
+  caps: GroupCaps,
   pipeline?: PassPipeline,
 ): Promise<ApplyResult> {
+  const read = (bucket: BucketDelta) => {
+    const fields = fieldsToRead(bucket);
+    return pipeline
+      ? pipeline.send<(string | null)[]>(
+          (commands) => commands.hmget(bucket.key, ...fields),
+          () => client.hmget(bucket.key, ...fields),
+        )
+      : client.hmget(bucket.key, ...fields);
+  };
+  const stored = await Promise.all(buckets.map(read));
+  const folds = buckets.map((bucket, i) => foldBucket(bucket, stored[i] as (string | null)[], caps));
   const keys = [historyCursorKey(app), ...buckets.map((b) => b.key)];
-  const args = [
-    move.expected.slow,
-    move.expected.errors,
-    move.next.slow,
-    move.next.errors,
-    move.ttlMs,
-    caps.slowGroups,
-    caps.exceptionGroups,
-    MAX_EXCEPTION_SERVERS,
-    ...buckets.map((b) => JSON.stringify({ at: b.expireAt, slow: [...b.slow.values()], exc: [...b.exceptions.values()] })),
-  ];
+  const args: (string | number)[] = [move.expected.slow, move.expected.errors, move.next.slow, move.next.errors, move.ttlMs];
+  buckets.forEach((bucket, i) => {
+    const { set, add } = folds[i] as BucketWrites;
+    args.push(bucket.expireAt, set.length / 2, ...set, add.length, ...add.flat());
+  });
   // Defined on the client before any pipeline that sends it is made: a pipeline takes the client's scripts when made.
   const direct = command(client);
-  const [applied, foldedSlow, foldedExceptions] = pipeline
-    ? await pipeline.send<ApplyReply>(
+  const applied = pipeline
+    ? await pipeline.send<number>(
         (commands: ChainableCommander) => (commands as unknown as WithApply)[COMMAND](keys.length, ...keys, ...args),
         () => direct[COMMAND](keys.length, ...keys, ...args),
       )
     : await direct[COMMAND](keys.length, ...keys, ...args);
-  return { applied: applied === 1, foldedSlow, foldedExceptions };
+  return applyResult(applied === 1, folds);
 }

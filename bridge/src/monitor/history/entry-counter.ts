@@ -221,7 +221,7 @@ export class EntryCounter {
     this.counts.add('script_refused');
     this.log.warn(
       { err: refusal },
-      'redis refuses scripts: history counts slow entries and exceptions with WATCH and MULTI/EXEC instead (three round trips per app and pass, not one)',
+      'redis refuses scripts: history counts slow entries and exceptions with WATCH and MULTI/EXEC instead (four round trips per app and pass, not two)',
     );
   }
 

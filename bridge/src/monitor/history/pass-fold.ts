@@ -16,7 +16,7 @@ export interface GroupCaps {
   exceptionGroups: number;
 }
 
-/** What a pass writes to one bucket, folded in the bridge (where Redis refuses the apply script). */
+/** What a pass writes to one bucket, folded in the bridge: the apply script or transaction writes it as it is. */
 export interface BucketWrites {
   /** Field, value, field, value…: the groups' new values (HSET). */
   set: string[];
@@ -41,11 +41,12 @@ export function fieldsToRead(bucket: BucketDelta): string[] {
 }
 
 /**
- * A pass's additions to one bucket, given its fields as read (`read`, in `fieldsToRead`'s order, null where absent),
- * by the apply script's rules (apply-script.ts): a group already named is added to; a new one is named while the
- * bucket names fewer than its cap, and past it counts in `other` (folded). An exception keeps the latest type and
- * message, and the first servers seen, up to `MAX_EXCEPTION_SERVERS`. A value no reader can decode is replaced by
- * the pass's, where the script would fail at every pass until the bucket expires.
+ * A pass's additions to one bucket, given its fields as read (`read`, in `fieldsToRead`'s order, null where absent):
+ * a group already named is added to; a new one is named while the bucket names fewer than its cap, and past it
+ * counts in `other` (folded). An exception keeps the latest type and message, and the first servers seen, up to
+ * `MAX_EXCEPTION_SERVERS`. A value no reader can decode is replaced by the pass's (it read as nothing). Written
+ * only if the cursor has not moved since the fields were read (apply-script.ts, watched-apply.ts): nothing else
+ * changes the counts.
  */
 export function foldBucket(bucket: BucketDelta, read: readonly (string | null)[], caps: GroupCaps): BucketWrites {
   const writes: BucketWrites = { set: [], add: [], foldedSlow: 0, foldedExceptions: 0 };

@@ -1,6 +1,6 @@
 import { historyCursorKey } from '@gravito/pulse-protocol';
 import type { TransactionLanes } from '../../redis/transaction-lanes.js';
-import type { ApplyResult, CursorMove } from './apply-script.js';
+import { type ApplyResult, applyResult, type CursorMove } from './apply-script.js';
 import type { BucketDelta } from './bucket-deltas.js';
 import { fieldsToRead, foldBucket, type GroupCaps } from './pass-fold.js';
 
@@ -12,11 +12,12 @@ function firstError(replies: readonly Reply[]): Error | undefined {
 }
 
 /**
- * The apply script's compare-and-set (apply-script.ts) where Redis refuses scripts: WATCH the cursor and the
- * buckets, read the cursor and the fields the pass adds to, fold the pass in here (pass-fold.ts), and write it all
- * in one MULTI … EXEC, which Redis runs only if no watched key changed since the WATCH. A pass that raced another
- * bridge's (the cursor moved) is refused, as the script refuses it: nothing is added twice. Three round trips
- * instead of one, on a connection of its own (`lanes`).
+ * The apply script's compare-and-set (apply-script.ts) where Redis refuses scripts: WATCH the cursor, read it and
+ * the fields the pass adds to, fold the pass into them (pass-fold.ts), and write it all in one MULTI … EXEC, which
+ * Redis runs only if the cursor did not change since the WATCH. A pass that raced another bridge's is refused, as
+ * the script refuses it: nothing is added twice. Only the cursor is watched: the buckets' counts change only with
+ * it, while their health field is written on its own at every bucket close, which would refuse passes for nothing.
+ * On a connection of its own (`lanes`).
  */
 export async function applyPassWatched(
   lanes: TransactionLanes,
@@ -26,11 +27,11 @@ export async function applyPassWatched(
   caps: GroupCaps,
 ): Promise<ApplyResult> {
   const cursorKey = historyCursorKey(app);
-  const refused: ApplyResult = { applied: false, foldedSlow: 0, foldedExceptions: 0 };
+  const refused = applyResult(false, []);
   return lanes.run(cursorKey, async (lane) => {
     const { connection } = lane;
     const mark = lane.mark();
-    await connection.watch(cursorKey, ...buckets.map((b) => b.key));
+    await connection.watch(cursorKey);
     let queuing = false;
     try {
       const reads = connection.pipeline().hmget(cursorKey, 'slow', 'errors');
@@ -49,16 +50,14 @@ export async function applyPassWatched(
       queuing = true;
       // A connection that closed since the WATCH came back without it, and without this MULTI.
       if (!lane.intact(mark)) throw new Error('the transaction connection closed after its WATCH');
-      const result = { applied: true, foldedSlow: 0, foldedExceptions: 0 };
+      const folds = buckets.map((bucket, i) => foldBucket(bucket, replies[i + 1]?.[1] as (string | null)[], caps));
       // Each answers QUEUED; a command refused here makes Redis discard the whole transaction at EXEC.
       const queued: Promise<unknown>[] = [];
       buckets.forEach((bucket, i) => {
-        const folded = foldBucket(bucket, replies[i + 1]?.[1] as (string | null)[], caps);
-        if (folded.set.length > 0) queued.push(connection.hset(bucket.key, ...folded.set));
-        for (const [field, by] of folded.add) queued.push(connection.hincrby(bucket.key, field, by));
+        const { set, add } = folds[i] as (typeof folds)[number];
+        if (set.length > 0) queued.push(connection.hset(bucket.key, ...set));
+        for (const [field, by] of add) queued.push(connection.hincrby(bucket.key, field, by));
         queued.push(connection.pexpireat(bucket.key, bucket.expireAt));
-        result.foldedSlow += folded.foldedSlow;
-        result.foldedExceptions += folded.foldedExceptions;
       });
       queued.push(
         connection.hset(cursorKey, 'slow', move.next.slow, 'errors', move.next.errors),
@@ -71,7 +70,7 @@ export async function applyPassWatched(
       if (applied === null) return refused;
       const error = firstError(applied);
       if (error) throw error;
-      return result;
+      return applyResult(true, folds);
     } catch (err) {
       // DISCARD ends a MULTI and clears the WATCH; UNWATCH clears the WATCH alone.
       await (queuing ? connection.discard() : connection.unwatch()).catch(() => {});

@@ -1,7 +1,8 @@
-// The compare-and-set that counts history where Redis refuses scripts (WATCH and MULTI/EXEC, watched-apply.ts),
-// on a real Redis, against the apply script it stands in for: the same passes leave the same buckets (caps,
-// other, exceptions' latest message and servers), either way or mixed; a pass from a stale cursor, or one whose
-// cursor another bridge moves between its WATCH and its EXEC, is refused and writes nothing.
+// Applying a counting pass on a real Redis, by the apply script (apply-script.ts) and by the transaction that stands
+// in for it where Redis refuses scripts (WATCH and MULTI/EXEC, watched-apply.ts): each folds two passes as the caps
+// say (groups named, the rest in other; an exception's latest message and its servers); the same passes leave the
+// same buckets either way or mixed; a pass from a stale cursor, or one whose cursor another bridge moves between its
+// WATCH and its EXEC, is refused and writes nothing.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { decodeHistoryBucket, historyCursorKey } from '@gravito/pulse-protocol';
@@ -47,7 +48,7 @@ async function bucketsOf(handle: RedisHandle, app: string, keys: readonly string
 const NO_CURSOR: Cursors = { slow: '', errors: '' };
 const cursorAfter = (n: number): Cursors => ({ slow: `${n}-0`, errors: String(n) });
 
-describe('history counting without scripts (WATCH and MULTI/EXEC)', () => {
+describe('applying a counting pass, by script and by transaction', () => {
   const suite = suiteRedis();
 
   async function withHandle<T>(fn: (handle: RedisHandle, lanes: TransactionLanes) => Promise<T>): Promise<T> {
@@ -79,7 +80,71 @@ describe('history counting without scripts (WATCH and MULTI/EXEC)', () => {
     return { keys: [...keys], folded };
   }
 
-  it('leaves the same buckets as the apply script, either way or mixed', async () => {
+  it('folds two passes as the caps say, by script and by transaction', async () => {
+    await withHandle(async (handle, lanes) => {
+      for (const watched of [false, true]) {
+        const app = `caps-${watched ? 'transaction' : 'script'}`;
+        const at = T0 + 1_000;
+        const deltas = (n: number) => new BucketDeltas(app, ['1h'], 1, T0 + 60_000 + n);
+        const first = deltas(0);
+        first.addSlow(slowEntry({ kind: 'request', name: 'GET /a', duration_ms: 100 }), at);
+        first.addSlow(slowEntry({ kind: 'request', name: 'GET /a', duration_ms: 120 }), at);
+        first.addSlow(slowEntry({ kind: 'request', name: 'GET /b', duration_ms: 50 }), at);
+        first.addException(errorEntry(app, { fingerprint: 'f1', message: 'one', server_id: 'web-1' }), at + 10);
+        first.addException(errorEntry(app, { fingerprint: 'f1', message: 'zero', server_id: 'web-2' }), at + 5);
+        const second = deltas(1);
+        // Both groups named already: a third one counts in other.
+        second.addSlow(slowEntry({ kind: 'request', name: 'GET /c', duration_ms: 70 }), at);
+        second.addSlow(slowEntry({ kind: 'request', name: 'GET /a', duration_ms: 200 }), at);
+        second.addException(errorEntry(app, { fingerprint: 'f2', message: 'two', server_id: 'web-1' }), at + 20);
+        second.addException(errorEntry(app, { fingerprint: 'f3', message: 'three', server_id: 'web-1' }), at + 30);
+        // Older than f1's latest: counted, its server added, its message kept.
+        second.addException(errorEntry(app, { fingerprint: 'f1', message: 'old', server_id: 'web-3' }), at + 8);
+        const folded = [];
+        for (const [n, pass] of [first, second].entries()) {
+          const move = { expected: n === 0 ? NO_CURSOR : cursorAfter(0), next: cursorAfter(n), ttlMs: 60_000 };
+          const buckets = [...pass.values()];
+          const result = watched
+            ? await applyPassWatched(lanes, app, buckets, move, CAPS)
+            : await applyPass(handle.client, app, buckets, move, CAPS);
+          assert.ok(result.applied);
+          folded.push([result.foldedSlow, result.foldedExceptions]);
+        }
+        assert.deepEqual(folded, [
+          [0, 0],
+          [1, 1],
+        ]);
+        const [key] = [...first.values()].map((b) => b.key);
+        const bucket = decodeHistoryBucket(await handle.client.hgetall(key as string));
+        bucket.slow.sort((a, b) => a.name.localeCompare(b.name));
+        bucket.exceptions.sort((a, b) => a.fingerprint.localeCompare(b.fingerprint));
+        assert.deepEqual(
+          bucket.slow.map(({ name, count, sum_ms, max_ms }) => [name, count, sum_ms, max_ms]),
+          [
+            ['GET /a', 3, 420, 200],
+            ['GET /b', 1, 50, 50],
+          ],
+        );
+        assert.equal(bucket.slowOther, 1);
+        assert.deepEqual(
+          bucket.exceptions.map(({ fingerprint, count, message, last_seen, servers }) => [
+            fingerprint,
+            count,
+            message,
+            last_seen - at,
+            servers,
+          ]),
+          [
+            ['f1', 3, 'one', 10, ['web-1', 'web-2', 'web-3']],
+            ['f2', 1, 'two', 20, ['web-1']],
+          ],
+        );
+        assert.equal(bucket.exceptionsOther, 1);
+      }
+    });
+  });
+
+  it('leaves the same buckets by script, by transaction or mixed', async () => {
     await withHandle(async (handle, lanes) => {
       const byScript = await applyPasses(handle, lanes, 'eq-script', 6, () => false);
       const watched = await applyPasses(handle, lanes, 'eq-watched', 6, () => true);
