@@ -32,6 +32,14 @@ function parsedOrUndefined(fields: string[]): SlowEntry | undefined {
   return parsed.ok ? parsed.value : undefined;
 }
 
+/** What Redis refusing the counting pass's ways of writing means, said once each. */
+const REFUSALS = {
+  script_refused:
+    'redis refuses scripts: history counts slow entries and exceptions with WATCH and MULTI/EXEC instead (four round trips per app and pass, not two)',
+  transactions_refused:
+    'redis refuses scripts and transactions: history does not count slow entries and exceptions (it needs a compare-and-set per pass); server and queue series are still written',
+} as const;
+
 /** Slow-entry identities remembered per app to drop a writer's repeats, as the live feed does. */
 const MAX_REMEMBERED_IDENTITIES = 1_000;
 
@@ -45,9 +53,8 @@ const MAX_REMEMBERED_IDENTITIES = 1_000;
  */
 export class EntryCounter {
   private readonly repeats = new Map<string, RepeatFilter>();
-  private scriptsRefused = false;
-  /** Redis refused the transactions that stand in for scripts too: counting is off. */
-  private transactionsRefused = false;
+  /** The refusals said so far (once each; once transactions are refused, counting is off). */
+  private readonly refusalsSaid = new Set<keyof typeof REFUSALS>();
   private readonly commands: PassPipeline;
   /** Connections of their own for the transactions, opened only where Redis refuses scripts. */
   private readonly lanes: TransactionLanes;
@@ -90,17 +97,18 @@ export class EntryCounter {
 
   /** One pass over one app: whether it counted anything. Never throws (a failed pass moves nothing and is read again next time). */
   private async countApp(app: string, now: number): Promise<boolean> {
-    if (this.transactionsRefused) return false;
+    if (this.refusalsSaid.has('transactions_refused')) return false;
     // Learned by whichever script ran first on this connection (the monitor's bounded read, most often).
     const refusal = readRefusal(this.redis, 'scripts');
-    if (refusal !== undefined) this.noteScriptRefusal(refusal);
+    if (refusal !== undefined) this.noteRefusal('script_refused', refusal);
     const watched = refusal !== undefined;
     try {
       return await this.pass(app, now, watched);
     } catch (err) {
       this.cursors.delete(app);
-      if (!watched && noteReadRefusal(this.redis, 'scripts', err)) this.noteScriptRefusal((err as Error).message);
-      else if (watched && commandRefusal(err) !== undefined) this.noteTransactionRefusal((err as Error).message);
+      if (!watched && noteReadRefusal(this.redis, 'scripts', err)) this.noteRefusal('script_refused', (err as Error).message);
+      // Passes of other apps in flight meanwhile may be refused too: said once all the same.
+      else if (watched && commandRefusal(err) !== undefined) this.noteRefusal('transactions_refused', (err as Error).message);
       else this.counts.add('passes_failed');
       return false;
     }
@@ -215,24 +223,11 @@ export class EntryCounter {
     return filter;
   }
 
-  private noteScriptRefusal(refusal: string): void {
-    if (this.scriptsRefused) return;
-    this.scriptsRefused = true;
-    this.counts.add('script_refused');
-    this.log.warn(
-      { err: refusal },
-      'redis refuses scripts: history counts slow entries and exceptions with WATCH and MULTI/EXEC instead (four round trips per app and pass, not two)',
-    );
-  }
-
-  private noteTransactionRefusal(refusal: string): void {
-    // Passes of other apps in flight meanwhile may be refused too: said once.
-    if (this.transactionsRefused) return;
-    this.transactionsRefused = true;
-    this.counts.add('transactions_refused');
-    this.log.warn(
-      { err: refusal },
-      'redis refuses scripts and transactions: history does not count slow entries and exceptions (it needs a compare-and-set per pass); server and queue series are still written',
-    );
+  /** Says a refusal once: in the log, and in its event. */
+  private noteRefusal(event: keyof typeof REFUSALS, refusal: string): void {
+    if (this.refusalsSaid.has(event)) return;
+    this.refusalsSaid.add(event);
+    this.counts.add(event);
+    this.log.warn({ err: refusal }, REFUSALS[event]);
   }
 }
