@@ -5,7 +5,7 @@
 // WATCH and its EXEC, is refused and writes nothing.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { decodeHistoryBucket, historyCursorKey } from '@gravito/pulse-protocol';
+import { decodeHistoryBucket, EXCEPTION_GROUPS_FIELD, historyCursorKey, SLOW_OTHER_FIELD } from '@gravito/pulse-protocol';
 import { applyPass, type Cursors } from '../src/monitor/history/apply-script.js';
 import { BucketDeltas } from '../src/monitor/history/bucket-deltas.js';
 import { applyPassWatched } from '../src/monitor/history/watched-apply.js';
@@ -140,6 +140,25 @@ describe('applying a counting pass, by script and by transaction', () => {
           ],
         );
         assert.equal(bucket.exceptionsOther, 1);
+      }
+    });
+  });
+
+  it('replaces a counter someone left unreadable, rather than failing midway through the writes', async () => {
+    await withHandle(async (handle, lanes) => {
+      for (const watched of [false, true]) {
+        const app = `unreadable-${watched ? 'transaction' : 'script'}`;
+        await applyPasses(handle, lanes, app, 1, () => watched);
+        const buckets = [...passDeltas(app, 1).values()];
+        for (const { key } of buckets) await handle.client.hset(key, SLOW_OTHER_FIELD, 'not a number', EXCEPTION_GROUPS_FIELD, '1.5x');
+        const move = { expected: cursorAfter(0), next: cursorAfter(1), ttlMs: 60_000 };
+        const apply = () =>
+          watched ? applyPassWatched(lanes, app, buckets, move, CAPS) : applyPass(handle.client, app, buckets, move, CAPS);
+        assert.ok((await apply()).applied, 'the pass is written whole');
+        for (const { key } of buckets)
+          for (const field of [SLOW_OTHER_FIELD, EXCEPTION_GROUPS_FIELD])
+            assert.match((await handle.client.hget(key, field)) ?? '', /^\d+$/, `${field} is a count again`);
+        assert.equal((await apply()).applied, false, 'and only once');
       }
     });
   });

@@ -13,8 +13,8 @@ import type { PassPipeline } from './pass-pipeline.js';
  * app's hash tag, hence one slot: a Cluster failover keeps or loses them together.
  *
  * KEYS: the cursor, then each bucket. ARGV: the expected slow and errors cursors ('' for none), the new ones, the
- * cursor's TTL (ms), then per bucket: its PEXPIREAT, the number of fields set, field, value…, the number of counters
- * added to, field, by… Returns 1 when applied, 0 when refused.
+ * cursor's TTL (ms), then per bucket: its PEXPIREAT, the number of fields set, field, value… Returns 1 when applied,
+ * 0 when refused.
  */
 const APPLY = `
 local cur = redis.call('HMGET', KEYS[1], 'slow', 'errors')
@@ -38,10 +38,6 @@ for i = 2, #KEYS do
     first = last
   end
   at = at + 2 * sets
-  local adds = tonumber(ARGV[at])
-  at = at + 1
-  for a = 0, adds - 1 do redis.call('HINCRBY', key, ARGV[at + 2 * a], ARGV[at + 2 * a + 1]) end
-  at = at + 2 * adds
   redis.call('PEXPIREAT', key, expireAt)
 end
 redis.call('HSET', KEYS[1], 'slow', ARGV[3], 'errors', ARGV[4])
@@ -122,8 +118,8 @@ export async function applyPass(
   const keys = [historyCursorKey(app), ...buckets.map((b) => b.key)];
   const args: (string | number)[] = [move.expected.slow, move.expected.errors, move.next.slow, move.next.errors, move.ttlMs];
   buckets.forEach((bucket, i) => {
-    const { set, add } = folds[i] as BucketWrites;
-    args.push(bucket.expireAt, set.length / 2, ...set, add.length, ...add.flat());
+    const { set } = folds[i] as BucketWrites;
+    args.push(bucket.expireAt, set.length / 2, ...set);
   });
   // Defined on the client before any pipeline that sends it is made: a pipeline takes the client's scripts when made.
   const direct = command(client);

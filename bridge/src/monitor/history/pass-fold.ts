@@ -18,13 +18,18 @@ export interface GroupCaps {
 
 /** What a pass writes to one bucket, folded in the bridge: the apply script or transaction writes it as it is. */
 export interface BucketWrites {
-  /** Field, value, field, value…: the groups' new values (HSET). */
+  /**
+   * Field, value, field, value…: every field the pass changes, counters included, at its new value (HSET). Written
+   * whole rather than added to (HINCRBY): a counter someone left unreadable is replaced, where an HINCRBY would fail
+   * midway through the writes, which neither a script nor a transaction takes back.
+   */
   set: string[];
-  /** The counters added to (HINCRBY): groups newly named, and additions past the cap (`other`). */
-  add: [field: string, by: number][];
   foldedSlow: number;
   foldedExceptions: number;
 }
+
+/** The counters a pass reads first, in this order. */
+const COUNTERS = [SLOW_GROUPS_FIELD, EXCEPTION_GROUPS_FIELD, SLOW_OTHER_FIELD, EXCEPTION_OTHER_FIELD] as const;
 
 /** A counter field as stored: 0 when absent (or unreadable). */
 function storedCount(value: string | null | undefined): number {
@@ -32,9 +37,9 @@ function storedCount(value: string | null | undefined): number {
   return Number.isFinite(count) ? count : 0;
 }
 
-/** The fields of `bucket` a pass reads before folding into it (`foldBucket`): the two group counts, then each group's. */
+/** The fields of `bucket` a pass reads before folding into it (`foldBucket`): the counters, then each group's. */
 export function fieldsToRead(bucket: BucketDelta): string[] {
-  const fields = [SLOW_GROUPS_FIELD, EXCEPTION_GROUPS_FIELD];
+  const fields: string[] = [...COUNTERS];
   for (const [kind, name] of bucket.slow.values()) fields.push(slowField(kind, name));
   for (const fingerprint of bucket.exceptions.keys()) fields.push(exceptionField(fingerprint));
   return fields;
@@ -49,12 +54,12 @@ export function fieldsToRead(bucket: BucketDelta): string[] {
  * changes the counts.
  */
 export function foldBucket(bucket: BucketDelta, read: readonly (string | null)[], caps: GroupCaps): BucketWrites {
-  const writes: BucketWrites = { set: [], add: [], foldedSlow: 0, foldedExceptions: 0 };
+  const writes: BucketWrites = { set: [], foldedSlow: 0, foldedExceptions: 0 };
   let slowGroups = storedCount(read[0]);
   let exceptionGroups = storedCount(read[1]);
   let slowOther = 0;
   let exceptionOther = 0;
-  let at = 2;
+  let at = COUNTERS.length;
   for (const [kind, name, count, sumMs, maxMs] of bucket.slow.values()) {
     const old = read[at++] ?? null;
     if (old === null && slowGroups >= caps.slowGroups) {
@@ -87,10 +92,11 @@ export function foldBucket(bucket: BucketDelta, read: readonly (string | null)[]
       if (value.servers.length < MAX_EXCEPTION_SERVERS && !value.servers.includes(server)) value.servers.push(server);
     writes.set.push(exceptionField(fingerprint), JSON.stringify(value));
   }
-  if (slowGroups > storedCount(read[0])) writes.add.push([SLOW_GROUPS_FIELD, slowGroups - storedCount(read[0])]);
-  if (exceptionGroups > storedCount(read[1])) writes.add.push([EXCEPTION_GROUPS_FIELD, exceptionGroups - storedCount(read[1])]);
-  if (slowOther > 0) writes.add.push([SLOW_OTHER_FIELD, slowOther]);
-  if (exceptionOther > 0) writes.add.push([EXCEPTION_OTHER_FIELD, exceptionOther]);
+  const counters = [slowGroups, exceptionGroups, storedCount(read[2]) + slowOther, storedCount(read[3]) + exceptionOther];
+  COUNTERS.forEach((field, i) => {
+    const value = String(counters[i]);
+    if (value !== (read[i] ?? '0')) writes.set.push(field, value);
+  });
   writes.foldedSlow = slowOther;
   writes.foldedExceptions = exceptionOther;
   return writes;

@@ -54,9 +54,8 @@ export async function applyPassWatched(
       // Each answers QUEUED; a command refused here makes Redis discard the whole transaction at EXEC.
       const queued: Promise<unknown>[] = [];
       buckets.forEach((bucket, i) => {
-        const { set, add } = folds[i] as (typeof folds)[number];
+        const { set } = folds[i] as (typeof folds)[number];
         if (set.length > 0) queued.push(connection.hset(bucket.key, ...set));
-        for (const [field, by] of add) queued.push(connection.hincrby(bucket.key, field, by));
         queued.push(connection.pexpireat(bucket.key, bucket.expireAt));
       });
       queued.push(
