@@ -1,7 +1,6 @@
 import type { Cluster } from 'ioredis';
-import { nodeAddress } from './node-address.js';
+import { MasterConnections } from './master-connections.js';
 import { PipelinedConnection } from './pipelined-connection.js';
-import { slotMasterAddress } from './slot-master.js';
 
 /** Some of a read's keys, by their place in it, and the connection to the node that serves them. */
 export interface KeyGroup {
@@ -30,37 +29,28 @@ export function standaloneRoutes(connection: PipelinedConnection): PipelinedRout
 }
 
 /**
- * Each key to the master of its slot, as the cluster client last mapped the slots: a key whose slot moved since
- * answers `MOVED` or `ASK`, and the caller reads it another way (the client follows redirections). A connection
- * opens at its first batch, with the node's options (the client's user, password and TLS); one to a node that is
- * no longer a master is closed when the next read is routed.
+ * Each key to the master of its slot (MasterConnections): a key whose slot moved since answers `MOVED` or `ASK`, and
+ * the caller reads it another way (the client follows redirections).
  */
 export function clusterRoutes(cluster: Cluster, timeoutMs: number, name: string): PipelinedRoutes {
-  const connections = new Map<string, PipelinedConnection>();
+  const connections = new MasterConnections(
+    cluster,
+    (node) => new PipelinedConnection(node.options, timeoutMs, name),
+    (connection) => connection.close(),
+  );
   let closed = false;
   return {
     route(keys) {
       if (closed) return undefined;
-      const masters = new Map(cluster.nodes('master').map((node) => [nodeAddress(node), node]));
-      for (const [address, connection] of connections)
-        if (!masters.has(address)) {
-          connection.close();
-          connections.delete(address);
-        }
+      const masterOf = connections.lookup();
       const groups = new Map<string, KeyGroup>();
       for (let i = 0; i < keys.length; i++) {
-        const address = slotMasterAddress(cluster, keys[i] as string);
-        const node = address === undefined ? undefined : masters.get(address);
-        if (address === undefined || node === undefined) return undefined;
-        let group = groups.get(address);
+        const master = masterOf(keys[i] as string);
+        if (master === undefined) return undefined;
+        let group = groups.get(master.address);
         if (group === undefined) {
-          let connection = connections.get(address);
-          if (connection === undefined) {
-            connection = new PipelinedConnection(node.options, timeoutMs, name);
-            connections.set(address, connection);
-          }
-          group = { connection, indexes: [] };
-          groups.set(address, group);
+          group = { connection: master.connection, indexes: [] };
+          groups.set(master.address, group);
         }
         group.indexes.push(i);
       }
@@ -68,8 +58,7 @@ export function clusterRoutes(cluster: Cluster, timeoutMs: number, name: string)
     },
     close() {
       closed = true;
-      for (const connection of connections.values()) connection.close();
-      connections.clear();
+      connections.closeAll();
     },
   };
 }

@@ -1,7 +1,6 @@
 import type { Cluster, Redis } from 'ioredis';
 import type { RedisHandle } from './connection.js';
-import { nodeAddress } from './node-address.js';
-import { slotMasterAddress } from './slot-master.js';
+import { MasterConnections } from './master-connections.js';
 
 /**
  * A connection of its own for optimistic transactions (WATCH, reads, MULTI … EXEC), one at a time: a WATCH belongs
@@ -49,13 +48,22 @@ export class TransactionLane {
  * duplicates of the client's connections (same address, user and timeouts), named `name` in CLIENT LIST.
  */
 export class TransactionLanes {
-  private readonly lanes = new Map<string, TransactionLane>();
+  /** Standalone: the one lane. */
+  private single: TransactionLane | undefined;
+  private readonly perMaster: MasterConnections<TransactionLane> | undefined;
   private closed = false;
 
   constructor(
     private readonly redis: RedisHandle,
     private readonly name: string,
-  ) {}
+  ) {
+    if (redis.cluster)
+      this.perMaster = new MasterConnections(
+        redis.client as Cluster,
+        (node) => this.opened(node),
+        (lane) => lane.connection.disconnect(),
+      );
+  }
 
   /** Runs `transaction` alone on the lane of the master serving `key`. */
   async run<T>(key: string, transaction: (lane: TransactionLane) => Promise<T>): Promise<T> {
@@ -65,33 +73,23 @@ export class TransactionLanes {
   /** Disconnects every lane (a transaction in flight fails). Idempotent. */
   close(): void {
     this.closed = true;
-    for (const lane of this.lanes.values()) lane.connection.disconnect();
-    this.lanes.clear();
+    this.single?.connection.disconnect();
+    this.single = undefined;
+    this.perMaster?.closeAll();
   }
 
   private laneFor(key: string): TransactionLane {
     if (this.closed) throw new Error('transaction connections closed');
-    if (!this.redis.cluster) return this.lane('', this.redis.client as Redis);
-    const cluster = this.redis.client as Cluster;
-    const masters = new Map(cluster.nodes('master').map((node) => [nodeAddress(node), node]));
-    // A node no longer a master (a failover) keeps no lane.
-    for (const [address, lane] of this.lanes)
-      if (!masters.has(address)) {
-        lane.connection.disconnect();
-        this.lanes.delete(address);
-      }
-    const address = slotMasterAddress(cluster, key);
-    const node = address === undefined ? undefined : masters.get(address);
-    if (address === undefined || node === undefined) throw new Error(`no redis master known for ${key} yet`);
-    return this.lane(address, node);
+    if (this.perMaster === undefined) {
+      this.single ??= this.opened(this.redis.client as Redis);
+      return this.single;
+    }
+    const master = this.perMaster.lookup()(key);
+    if (master === undefined) throw new Error(`no redis master known for ${key} yet`);
+    return master.connection;
   }
 
-  private lane(address: string, like: Redis): TransactionLane {
-    let lane = this.lanes.get(address);
-    if (lane === undefined) {
-      lane = new TransactionLane(like.duplicate({ connectionName: this.name, lazyConnect: true }));
-      this.lanes.set(address, lane);
-    }
-    return lane;
+  private opened(like: Redis): TransactionLane {
+    return new TransactionLane(like.duplicate({ connectionName: this.name, lazyConnect: true }));
   }
 }
