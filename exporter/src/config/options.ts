@@ -5,6 +5,7 @@ import {
   MAX_THRESHOLD_MS,
   NameGroups,
   parseRedisTarget,
+  recordedSlowKinds,
   type SlowRules,
 } from '@gravito/pulse-protocol';
 import type { Cluster, Redis, RedisOptions } from 'ioredis';
@@ -260,7 +261,11 @@ export function resolveOptions(options: PulseOptions = {}): ResolvedOptions {
     fail('redisOptions must be an ioredis options object');
   }
   const thresholdMs = number(options.thresholdMs, 'thresholdMs', DEFAULTS.thresholdMs, 0, MAX_THRESHOLD_MS);
-  const recordSlow = bool(options.recordSlow, 'recordSlow', true);
+  const recorded = recordedSlowKinds({
+    recordSlow: bool(options.recordSlow, 'recordSlow', true),
+    recordQueries: bool(options.recordQueries, 'recordQueries', true),
+    recordOutgoing: bool(options.recordOutgoing, 'recordOutgoing', true),
+  });
   const queryThresholdMs = number(options.queryThresholdMs, 'queryThresholdMs', DEFAULTS.thresholdMs, 0, MAX_THRESHOLD_MS);
   const outgoingThresholdMs = number(options.outgoingThresholdMs, 'outgoingThresholdMs', DEFAULTS.thresholdMs, 0, MAX_THRESHOLD_MS);
   return {
@@ -277,18 +282,18 @@ export function resolveOptions(options: PulseOptions = {}): ResolvedOptions {
     thresholds: thresholdMatcher(options.thresholds, 'thresholds', thresholdMs),
     ignore: nameFilter(options.ignore, 'ignore'),
     queries: {
-      record: recordSlow && bool(options.recordQueries, 'recordQueries', true),
+      record: recorded.queries,
       thresholds: thresholdMatcher(options.queryThresholds, 'queryThresholds', queryThresholdMs),
       ignore: nameFilter(options.queryIgnore, 'queryIgnore'),
     },
     outgoing: {
-      record: recordSlow && bool(options.recordOutgoing, 'recordOutgoing', true),
+      record: recorded.outgoing,
       thresholds: thresholdMatcher(options.outgoingThresholds, 'outgoingThresholds', outgoingThresholdMs),
       ignore: nameFilter(options.outgoingIgnore, 'outgoingIgnore'),
     },
     outgoingGroups: nameGroups(options.outgoingGroups, 'outgoingGroups'),
     sampleRate: number(options.sampleRate, 'sampleRate', DEFAULTS.sampleRate, 0, 1),
-    recordSlow,
+    recordSlow: recorded.requests,
     recordErrors: bool(options.recordErrors, 'recordErrors', true),
     maxQueueSize: number(options.maxQueueSize, 'maxQueueSize', DEFAULTS.maxQueueSize, 1, 100_000, true),
     maxQueueBytes: number(options.maxQueueBytes, 'maxQueueBytes', DEFAULTS.maxQueueBytes, 64 * 1024, 256 * 1024 * 1024, true),

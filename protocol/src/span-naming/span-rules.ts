@@ -80,16 +80,26 @@ const slowRules = (record: boolean, thresholdMs: number | undefined, ignore: rea
   ignore: new NameFilter((ignore ?? []).map(compilePattern)),
 });
 
+/** Which kinds of slow entry are recorded (each by default): off, `recordSlow` turns off queries and outgoing requests too. */
+export function recordedSlowKinds(settings: Pick<SpanRuleSettings, 'recordSlow' | 'recordQueries' | 'recordOutgoing'>): {
+  requests: boolean;
+  queries: boolean;
+  outgoing: boolean;
+} {
+  const requests = settings.recordSlow ?? true;
+  return { requests, queries: requests && (settings.recordQueries ?? true), outgoing: requests && (settings.recordOutgoing ?? true) };
+}
+
 /**
  * Rules from settings (checked by the caller), with the Node exporter's defaults: everything recorded, 1 s for every
  * kind, nothing ignored.
  */
 export function spanRules(settings: SpanRuleSettings = {}): SpanRules {
-  const slow = settings.recordSlow ?? true;
+  const recorded = recordedSlowKinds(settings);
   return {
-    requests: slowRules(slow, settings.thresholdMs, settings.ignore),
-    queries: slowRules(slow && (settings.recordQueries ?? true), settings.queryThresholdMs, settings.queryIgnore),
-    outgoing: slowRules(slow && (settings.recordOutgoing ?? true), settings.outgoingThresholdMs, settings.outgoingIgnore),
+    requests: slowRules(recorded.requests, settings.thresholdMs, settings.ignore),
+    queries: slowRules(recorded.queries, settings.queryThresholdMs, settings.queryIgnore),
+    outgoing: slowRules(recorded.outgoing, settings.outgoingThresholdMs, settings.outgoingIgnore),
     groups: new NameGroups([]),
     recordErrors: settings.recordErrors ?? true,
   };
