@@ -9,7 +9,6 @@ import { peakOf, periodMetric } from './period-metric.js';
  */
 export function periodHealthCard(app: HistoryApp, axis: ChartAxis): HTMLElement {
   const titleId = `period-health-${app.app}`;
-  const most = (count: (bucket: HistoryApp['health'][number]) => number) => Math.max(...app.health.map(count));
   return el(
     'article',
     { className: 'card period-health', attrs: { tabindex: '0', 'aria-labelledby': titleId } },
@@ -29,7 +28,7 @@ export function periodHealthCard(app: HistoryApp, axis: ChartAxis): HTMLElement 
       text:
         app.health.length === 0
           ? 'Servers: not reported'
-          : `Most servers at once: ${most((b) => b.online)} online, ${most((b) => b.lost)} lost`,
+          : `Most servers at once: ${peakOf(app.health, (b) => b.online)} online, ${peakOf(app.health, (b) => b.lost)} lost`,
     }),
   );
 }
