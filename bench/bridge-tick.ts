@@ -2,35 +2,38 @@
 // the tracked read (only what changed, issue 26) and today's algorithm (every key every tick) side by side, in
 // three cases: a realistic fleet (a heartbeat every 5 s, a tick every 2 s: 40 % of the servers changed per tick),
 // nothing changed, and all changed. Each bridge also reads Zenith's agents, as by default (none are written). For
-// each: the time, this process's event loop busy (the bridge's main thread, or the floor's client) and the main
-// thread's time on a CPU within it (busy less the time it waited for a core: this machine is shared, and that
+// each: the time, the event loop busy of the process that did it (each bridge runs in a process of its own, as in
+// production: bench/tick/bridge-process.ts; the floor's client runs in this one) and the main thread's time on a CPU within it (busy less the time it waited for a core: this machine is shared, and that
 // wait varies from run to run), Redis's CPU (INFO cpu), and the longest event-loop block with the main thread's time on a CPU within it (the rest of a block
 // is waiting for a core: Redis shares this machine). Whole ticks, and the heartbeat
 // read alone (the part this read changes; a tick also follows 100 apps' slow and error feeds, at the same time as
 // the read, and encodes the snapshot): timed within the ticks of two more bridges that follow no app's feeds.
 // Also what Redis spends sending invalidations as heartbeats are written, and ways to read a realistic tick's
 // changed heartbeats with their times to live side by side (the bridge's bounded-read script and alternatives).
-//   npm run bench -- bridge-tick        (ROUNDS=<n> for more rounds)
+//   npm run bench -- bridge-tick        (ROUNDS=<n> for more rounds; TICK_GC=none: no collection forced before a tick)
 
 import { readFileSync } from 'node:fs';
 import { errorsKey, HEARTBEAT_SCAN_PATTERN, heartbeatKey, MAX_HEARTBEAT_BYTES, slowKey, slowStreamFields } from '@gravito/pulse-protocol';
 import { startRedis } from '@gravito/pulse-testkit';
 import type { Redis } from 'ioredis';
-import { pino } from 'pino';
-import { MonitorService } from '../bridge/src/monitor/monitor-service.js';
-import { QuasarReader } from '../bridge/src/quasar/reader.js';
 import { BOUNDED_MGET, ChunkFetcher } from '../bridge/src/redis/bounded-get.js';
 import { connectRedis } from '../bridge/src/redis/connection.js';
-import type { HeartbeatReadPath } from '../bridge/src/sources/heartbeats/heartbeat-source.js';
 import { heartbeatTemplate, inPipelines } from './lib/bridge-setup.js';
 import { timeWithLoopBlock } from './lib/loop-block.js';
 import { median } from './lib/median.js';
 import { redisCpuMs } from './lib/redis-cpu.js';
+import { BridgeProcess, type TimedStep } from './tick/ipc.js';
 
 const SERVERS = 10_000;
 const OTHER_KEYS = 90_000;
 const APPS = 100;
 const ROUNDS = Number(process.env.ROUNDS ?? 7);
+/**
+ * `first`: each bridge collects its garbage before each timed tick, outside the measure; `none`: never forced, as
+ * in production, so that a tick pays for whatever collection falls in it. The ratios depend on it (docs/benchmarks.md).
+ */
+const TICK_GC = process.env.TICK_GC ?? 'first';
+if (TICK_GC !== 'first' && TICK_GC !== 'none') throw new Error(`TICK_GC is first or none, not ${TICK_GC}`);
 /** A heartbeat every 5 s, a tick every 2 s: the servers written between two ticks. */
 const REALISTIC_CHANGED = (SERVERS * 2) / 5;
 
@@ -61,7 +64,7 @@ async function writeHeartbeats(client: Redis, count: number): Promise<number> {
   return bytes / count;
 }
 
-type Measured = Awaited<ReturnType<typeof timeWithLoopBlock>> & { redisCpuMs: number };
+type Measured = TimedStep;
 
 const gc =
   (globalThis as { gc?: () => void }).gc ??
@@ -69,13 +72,9 @@ const gc =
     throw new Error('run with node --expose-gc (npm run bench does)');
   });
 
-/**
- * Measures `fn`. Four bridges share this process's heap: the garbage the steps before left is collected first,
- * outside the measure (`collect`), so that a step pays for collecting its own garbage, not for another bridge's.
- * A read measured within a tick does not collect: the tick's measure did, and a collection in it would be counted.
- */
-async function measure(fn: () => Promise<unknown>, collect = true): Promise<Measured> {
-  if (collect) gc();
+/** Measures a step of this process (the floor, the reads compared at the end), its garbage from before collected first. */
+async function measure(fn: () => Promise<unknown>): Promise<Measured> {
+  gc();
   const redisBefore = await redisCpuMs(client);
   const timed = await timeWithLoopBlock(fn);
   return { ...timed, redisCpuMs: (await redisCpuMs(client)) - redisBefore };
@@ -83,7 +82,7 @@ async function measure(fn: () => Promise<unknown>, collect = true): Promise<Meas
 
 const redis = await startRedis();
 const client = redis.client();
-console.log(`redis: ${redis.source} ${redis.url}`);
+console.log(`redis: ${redis.source} ${redis.url}; each bridge in a process of its own, TICK_GC=${TICK_GC}`);
 await inPipelines(client, OTHER_KEYS, (p, i) => p.set(`cache:session:${i}`, `v${i}`), 5_000);
 for (let a = 0; a < APPS; a++) {
   await client.xadd(
@@ -113,44 +112,6 @@ for (let round = 0; round < ROUNDS; round++) {
   writesUntracked.push((await redisCpuMs(client)) - before);
 }
 
-/**
- * One bridge's monitor. `feeds: false` follows no app's slow and error feeds, which a tick reads at the same time as
- * the heartbeats, and times its heartbeat read within each tick (`reads`): the read alone. A bridge whose whole
- * tick is measured does not time its read too: that measure's own round trips, sampler and wait would be counted
- * in its tick (about 1 ms of a tick in which nothing changed, which costs ~2 ms in all).
- */
-function bridge(path: HeartbeatReadPath, feeds = true) {
-  const handle = connectRedis(redis.url, { timeoutMs: 10_000 });
-  const monitor = new MonitorService(
-    handle,
-    {
-      intervalMs: 2_000,
-      lostAfterMs: 15_000,
-      forgetAfterMs: 600_000,
-      tickTimeoutMs: 10_000,
-      heartbeatReads: path,
-      // Zenith's agents are read by default (PULSE_QUASAR_READ=1): a scan of gravito:quasar:node:* every poll
-      // today, only the nodes that changed when tracking (none here).
-      quasar: new QuasarReader(),
-      ...(feeds ? {} : { maxApps: 0 }),
-    },
-    pino({ level: 'silent' }),
-  );
-  const reads: Measured[] = [];
-  const scan = monitor.scanHeartbeats.bind(monitor);
-  if (!feeds)
-    monitor.scanHeartbeats = async (signal?: AbortSignal) => {
-      let found: Awaited<ReturnType<typeof scan>> | undefined;
-      reads.push(
-        await measure(async () => {
-          found = await scan(signal);
-        }, false),
-      );
-      return found as Awaited<ReturnType<typeof scan>>;
-    };
-  return { path, handle, monitor, reads };
-}
-
 async function rawFloor(count = 1000): Promise<number> {
   const keys: string[] = [];
   let cursor = '0';
@@ -164,17 +125,33 @@ async function rawFloor(count = 1000): Promise<number> {
   return n;
 }
 
-const today = bridge('scan');
-const tracked = bridge('tracking');
-const todayAlone = bridge('scan', false);
-const trackedAlone = bridge('tracking', false);
+// Each bridge in a process of its own, as in production (bench/tick/bridge-process.ts): its collections work on its
+// own heap. Two more bridges follow no app's feeds and time their heartbeat read within each tick: the read alone.
+const [today, tracked, todayAlone, trackedAlone] = (await Promise.all(
+  (
+    [
+      ['scan', true],
+      ['tracking', true],
+      ['scan', false],
+      ['tracking', false],
+    ] as const
+  ).map(([path, feeds]) => BridgeProcess.start({ url: redis.url, path, feeds, collectFirst: TICK_GC === 'first' })),
+)) as [BridgeProcess, BridgeProcess, BridgeProcess, BridgeProcess];
 const bridges = [today, tracked, todayAlone, trackedAlone];
 await new Promise((r) => setTimeout(r, 200));
 // Warm-up (JIT, connections; a tracking bridge's first read is of every key).
-for (const b of bridges) for (let i = 0; i < 2; i++) await b.monitor.tick();
-for (const b of [tracked, trackedAlone])
-  if (b.monitor.heartbeats.path !== 'tracking') throw new Error(`a tracking bridge reads by ${b.monitor.heartbeats.path}`);
-for (const b of bridges) b.reads.length = 0;
+for (const b of bridges) for (let i = 0; i < 2; i++) await b.ask('warm');
+for (const b of [tracked, trackedAlone]) {
+  const { path } = await b.ask('state');
+  if (path !== 'tracking') throw new Error(`a tracking bridge reads by ${path}`);
+}
+
+/** One tick of `bridge`, timed in its process, with what it cost Redis; and its heartbeat read alone, if it times it. */
+async function tickOf(bridge: BridgeProcess): Promise<{ tick: Measured; read: Measured | undefined }> {
+  const redisBefore = await redisCpuMs(client);
+  const { tick, read } = await bridge.ask('tick');
+  return { tick: { ...tick, redisCpuMs: (await redisCpuMs(client)) - redisBefore }, read };
+}
 
 const cases = [
   { name: 'realistic fleet (40 % changed)', changed: REALISTIC_CHANGED },
@@ -184,7 +161,7 @@ const cases = [
 type Rows = { floor: Measured[]; today: Measured[]; tracked: Measured[]; todayRead: Measured[]; trackedRead: Measured[] };
 const results = new Map<string, Rows>(cases.map((c) => [c.name, { floor: [], today: [], tracked: [], todayRead: [], trackedRead: [] }]));
 const writesTracked: number[] = [];
-/** This process's loop busy while the writes' invalidations arrive (both tracking bridges receive them). */
+/** A tracking bridge's loop busy from the writes' start until 100 ms after them: receiving their invalidations. */
 const invalidationBusy = new Map<string, number[]>(cases.map((c) => [c.name, []]));
 // Round 0 warms up (JIT, GC sizing) and is not counted; each round runs every case, so that none runs colder.
 for (let round = 0; round <= ROUNDS; round++) {
@@ -192,28 +169,28 @@ for (let round = 0; round <= ROUNDS; round++) {
     const r = results.get(c.name) as Rows;
     const keep = <T>(xs: T[], x: T) => round > 0 && xs.push(x);
     if (c.changed > 0) {
+      await tracked.ask('listen');
       const before = await redisCpuMs(client);
       await writeHeartbeats(client, c.changed);
       if (c.changed === REALISTIC_CHANGED) keep(writesTracked, (await redisCpuMs(client)) - before);
-      // The invalidations land now, not inside another row's measurement; nothing else runs in this process.
-      const settled = await measure(() => new Promise((resolve) => setTimeout(resolve, 100)));
-      keep(invalidationBusy.get(c.name) as number[], settled.busyMs / 2);
+      // The invalidations land in the tracking bridges now, not inside a measured tick.
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      keep(invalidationBusy.get(c.name) as number[], (await tracked.ask('heard')).busyMs);
     }
     keep(r.floor, await measure(() => rawFloor(1000)));
     // Alternated, so that neither always runs first after the writes.
     const order = round % 2 === 0 ? [today, tracked, todayAlone, trackedAlone] : [trackedAlone, todayAlone, tracked, today];
     for (const b of order) {
-      const tick = await measure(() => b.monitor.tick());
+      const { tick, read } = await tickOf(b);
       if (b === today) keep(r.today, tick);
       else if (b === tracked) keep(r.tracked, tick);
-      else keep(b === todayAlone ? r.todayRead : r.trackedRead, b.reads.pop() as Measured);
+      else keep(b === todayAlone ? r.todayRead : r.trackedRead, read as Measured);
     }
   }
 }
 for (const b of bridges) {
-  const snap = b.monitor.getAggregateMetrics();
-  const servers = snap.apps.reduce((n, a) => n + a.servers.length, 0);
-  if (servers !== SERVERS || !snap.redis_up || snap.poll_ok === false) throw new Error(`${b.path}: tick saw ${servers} servers`);
+  const { servers, current } = await b.ask('state');
+  if (servers !== SERVERS || !current) throw new Error(`${b.spec.path}: tick saw ${servers} servers`);
 }
 
 const ms = (x: number, width = 7) => `${x.toFixed(1).padStart(width)} ms`;
@@ -365,9 +342,6 @@ for (const [name, xs] of readCosts)
     )}`,
   );
 await readHandle.close();
-for (const b of bridges) {
-  await b.monitor.stop();
-  await b.handle.close();
-}
+for (const b of bridges) await b.ask('stop');
 await redis.stop();
 process.exit(0);
