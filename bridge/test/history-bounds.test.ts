@@ -1,10 +1,18 @@
 // Period views' bounds on a real Redis: groups past the per-bucket cap folded into `other` (counted), servers past
 // the cap without a series (counted, logged once), a Redis that refuses scripts (counting with WATCH and
-// MULTI/EXEC, said once) or transactions too (counting off, said once), and the route's parameters, auth and settings.
+// MULTI/EXEC, said once), transactions too or a command the pass writes with (counting off, said once, nothing
+// written half), and the route's parameters, auth and settings.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { slowKey, slowStreamFields } from '@gravito/pulse-protocol';
-import { addUserWithoutScripts, addUserWithoutTransactions, asUserWithoutScripts, asUserWithoutTransactions } from '@gravito/pulse-testkit';
+import {
+  addUsersWithoutExpiry,
+  addUserWithoutScripts,
+  addUserWithoutTransactions,
+  asUserWithoutExpiry,
+  asUserWithoutScripts,
+  asUserWithoutTransactions,
+} from '@gravito/pulse-testkit';
 import { slowEntry, suiteRedis, waitFor } from './helpers.js';
 import { countsOf, history, sleep, startHistoryBridge, WrittenTally } from './history-fixtures.js';
 
@@ -156,6 +164,37 @@ describe('history bounds', () => {
       await bridge.stop();
     }
   });
+
+  for (const scripts of [true, false])
+    it(`turns counting off where Redis refuses setting a time to live, ${scripts ? 'by script' : 'by transaction'}: nothing written half, said once`, async () => {
+      const app = `hist-noexpiry-${scripts ? 'script' : 'tx'}-${process.pid}`;
+      await addUsersWithoutExpiry(suite.client);
+      const bridge = await startHistoryBridge(asUserWithoutExpiry(suite.redis.url, { scripts }));
+      try {
+        const tally = new WrittenTally(suite.client, app);
+        await tally.heartbeat('web-0');
+        for (let round = 0; round < 5; round++) {
+          await tally.writeSlow(round);
+          await tally.writeException(round);
+        }
+        await waitFor(async () => (await metric(bridge.url, 'commands_refused')) === 1 || undefined, 5_000, 'commands_refused 1');
+        // Passes go on being asked for (every poll): none may write a bucket it could not also give a time to live,
+        // which a pass read again from the unmoved cursor would add to a second time.
+        await sleep(1_500);
+        // Nor may any key be left without a time to live (server and queue series too): it would never expire.
+        const keys = await suite.client.keys(`pulse:history:{${app}}:*`);
+        const unexpiring = [];
+        for (const key of keys) if ((await suite.client.pttl(key)) === -1) unexpiring.push(key);
+        assert.deepEqual(unexpiring, [], 'every history key expires');
+        assert.equal(countsOf(await history(bridge.url, `period=1h&app=${app}`), app).totalSlow, 0);
+        assert.equal(await metric(bridge.url, 'commands_refused'), 1);
+        assert.equal(await metric(bridge.url, 'script_refused'), scripts ? 0 : 1);
+        assert.equal(await metric(bridge.url, 'transactions_refused'), 0);
+        assert.equal(bridge.logs.filter((l) => /refuses a command the counting pass/.test(String(l.msg))).length, 1);
+      } finally {
+        await bridge.stop();
+      }
+    });
 
   it('answers 400 for bad parameters, 401 without the token, 404 with history off', async () => {
     const token = 'history-test-token-123';

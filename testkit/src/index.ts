@@ -2,7 +2,14 @@ import { Redis } from 'ioredis';
 import { type ContainerRedis, dockerEngineAdvertised, startContainerRedis } from './container-redis.js';
 import { findRedisServer, LocalRedisServer } from './local-redis.js';
 
-export { addUserWithoutScripts, addUserWithoutTransactions, asUserWithoutScripts, asUserWithoutTransactions } from './acl.js';
+export {
+  addUsersWithoutExpiry,
+  addUserWithoutScripts,
+  addUserWithoutTransactions,
+  asUserWithoutExpiry,
+  asUserWithoutScripts,
+  asUserWithoutTransactions,
+} from './acl.js';
 export { addUserWithoutClient, asUserWithoutClient } from './acl-without-client.js';
 export { findBun, NO_BUN } from './bun.js';
 export { findChromium, launchChromium, type PageLog, skipWithoutChromium, type TestBrowser } from './chromium.js';

@@ -19,6 +19,19 @@ import type { PassPipeline } from './pass-pipeline.js';
 const APPLY = `
 local cur = redis.call('HMGET', KEYS[1], 'slow', 'errors')
 if (cur[1] or '') ~= ARGV[1] or (cur[2] or '') ~= ARGV[2] then return 0 end
+-- Every write allowed before any is made: an ACL that refused one midway would leave some buckets written and the
+-- cursor unmoved, and the next pass would count the same entries again. (redis.acl_check_cmd: Redis 7 and later.)
+if redis.acl_check_cmd then
+  for i = 1, #KEYS do
+    local expire = i == 1 and 'pexpire' or 'pexpireat'
+    for _, command in ipairs({ 'hset', expire }) do
+      local args = command == 'hset' and { KEYS[i], 'field', 'value' } or { KEYS[i], '1' }
+      if not redis.acl_check_cmd(command, unpack(args)) then
+        return redis.error_reply("NOPERM this user has no permissions to run the '" .. command .. "' command on " .. KEYS[i])
+      end
+    end
+  end
+end
 local at = 6
 for i = 2, #KEYS do
   local key = KEYS[i]

@@ -38,7 +38,12 @@ const REFUSALS = {
     'redis refuses scripts: history counts slow entries and exceptions with WATCH and MULTI/EXEC instead (four round trips per app and pass, not two)',
   transactions_refused:
     'redis refuses scripts and transactions: history does not count slow entries and exceptions (it needs a compare-and-set per pass); server and queue series are still written',
+  commands_refused:
+    'redis refuses a command the counting pass writes or reads its buckets with (HMGET, HSET, PEXPIREAT or PEXPIRE on pulse:history:* keys): history does not count slow entries and exceptions',
 } as const;
+
+/** The commands of a compare-and-set without a script: refusing any of them is refusing transactions. */
+const TRANSACTION_COMMANDS = new Set(['WATCH', 'UNWATCH', 'MULTI', 'EXEC', 'DISCARD']);
 
 /** Slow-entry identities remembered per app to drop a writer's repeats, as the live feed does. */
 const MAX_REMEMBERED_IDENTITIES = 1_000;
@@ -49,11 +54,13 @@ const MAX_REMEMBERED_IDENTITIES = 1_000;
  * the cursor in one compare-and-set script (apply-script.ts). A bridge that restarts goes on from the cursor; two
  * bridges on one Redis race, and the loser's pass is refused and read again. Where Redis refuses scripts, the same
  * compare-and-set runs as WATCH and MULTI/EXEC (watched-apply.ts), said once in the log and in `script_refused`;
- * where it refuses those too, counting is off, said once and in `transactions_refused`.
+ * where it refuses those too, counting is off, said once and in `transactions_refused`; and where it refuses a
+ * command the pass reads or writes the buckets with, also off, said once and in `commands_refused` (never half a
+ * pass written: the script checks every write is allowed before it makes one, and a transaction is all or nothing).
  */
 export class EntryCounter {
   private readonly repeats = new Map<string, RepeatFilter>();
-  /** The refusals said so far (once each; once transactions are refused, counting is off). */
+  /** The refusals said so far (once each; once transactions or the pass's commands are refused, counting is off). */
   private readonly refusalsSaid = new Set<keyof typeof REFUSALS>();
   private readonly commands: PassPipeline;
   /** Connections of their own for the transactions, opened only where Redis refuses scripts. */
@@ -97,7 +104,7 @@ export class EntryCounter {
 
   /** One pass over one app: whether it counted anything. Never throws (a failed pass moves nothing and is read again next time). */
   private async countApp(app: string, now: number): Promise<boolean> {
-    if (this.refusalsSaid.has('transactions_refused')) return false;
+    if (this.refusalsSaid.has('transactions_refused') || this.refusalsSaid.has('commands_refused')) return false;
     // Learned by whichever script ran first on this connection (the monitor's bounded read, most often).
     const refusal = readRefusal(this.redis, 'scripts');
     if (refusal !== undefined) this.noteRefusal('script_refused', refusal);
@@ -106,9 +113,14 @@ export class EntryCounter {
       return await this.pass(app, now, watched);
     } catch (err) {
       this.cursors.delete(app);
+      const refusal = commandRefusal(err);
       if (!watched && noteReadRefusal(this.redis, 'scripts', err)) this.noteRefusal('script_refused', (err as Error).message);
       // Passes of other apps in flight meanwhile may be refused too: said once all the same.
-      else if (watched && commandRefusal(err) !== undefined) this.noteRefusal('transactions_refused', (err as Error).message);
+      else if (refusal !== undefined)
+        this.noteRefusal(
+          watched && TRANSACTION_COMMANDS.has(refusal.command) ? 'transactions_refused' : 'commands_refused',
+          refusal.message,
+        );
       else this.counts.add('passes_failed');
       return false;
     }

@@ -13,6 +13,7 @@ import {
   historyQueuesKey,
   historyServersKey,
 } from '@gravito/pulse-protocol';
+import { commandRefusal } from '../../redis/command-refusal.js';
 import type { RedisHandle } from '../../redis/connection.js';
 import { mapLimited } from '../../redis/read.js';
 import type { FiguresWrite } from './gauge-buckets.js';
@@ -77,9 +78,19 @@ export class FiguresStore {
       historyQueuesKey(app, period, start),
       [...figures.queues].map(([field, stat]) => [field, JSON.stringify(stat)]),
     );
-    const results = await pipeline.exec();
-    const failed = results?.find(([err]) => err);
-    if (failed) throw failed[0];
+    const results = (await pipeline.exec()) ?? [];
+    const failed = results.find(([err]) => err)?.[0];
+    if (!failed) return;
+    // Fields written to a key that Redis then refused a time to live (an ACL without PEXPIREAT) would never expire:
+    // such keys are taken back, but only those left without one (a bucket another bridge wrote keeps its own).
+    if (results.some(([err]) => commandRefusal(err)?.command === 'PEXPIREAT'))
+      await this.removeUnexpiring([bucketKey, historyServersKey(app, period, start), historyQueuesKey(app, period, start)]);
+    throw failed;
+  }
+
+  private async removeUnexpiring(keys: readonly string[]): Promise<void> {
+    for (const key of keys)
+      if ((await this.redis.client.pttl(key).catch(() => undefined)) === -1) await this.redis.client.del(key).catch(() => {});
   }
 
   /** What Redis holds for one bucket's figures (another bridge's, or this one's before a restart). */

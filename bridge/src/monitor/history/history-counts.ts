@@ -9,7 +9,8 @@
  * - `passes_failed`, `writes_failed`: counting passes and series writes that Redis failed (retried next time);
  * - `servers_left_out`: servers past the cap of servers with a series (per poll, counted once per rise);
  * - `script_refused`: 1 once Redis refused the apply script (counting goes on with WATCH and MULTI/EXEC);
- * - `transactions_refused`: 1 once Redis refused those too (counting is off).
+ * - `transactions_refused`: 1 once Redis refused those too (counting is off);
+ * - `commands_refused`: 1 once Redis refused a command the pass reads or writes the buckets with (counting is off).
  */
 export const HISTORY_EVENTS = [
   'slow_counted',
@@ -25,6 +26,7 @@ export const HISTORY_EVENTS = [
   'servers_left_out',
   'script_refused',
   'transactions_refused',
+  'commands_refused',
 ] as const;
 export type HistoryEvent = (typeof HISTORY_EVENTS)[number];
 

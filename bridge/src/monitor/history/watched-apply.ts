@@ -63,7 +63,11 @@ export async function applyPassWatched(
         connection.pexpire(cursorKey, move.ttlMs),
       );
       for (const reply of queued) reply.catch(() => {});
-      const applied = (await connection.exec()) as Reply[] | null;
+      const applied = (await connection.exec().catch(async (err: unknown) => {
+        // EXECABORT: Redis refused a queued command (an ACL without it), and its own answer says which; every
+        // queued command was answered before EXEC was.
+        throw (/^EXECABORT/.test((err as Error).message) && (await firstRejection(queued))) || err;
+      })) as Reply[] | null;
       queuing = false;
       // Null: a watched key changed (another bridge's pass), and Redis ran none of it.
       if (applied === null) return refused;
@@ -76,4 +80,10 @@ export async function applyPassWatched(
       throw err;
     }
   });
+}
+
+/** The reason of the first of `replies` that was rejected, if any. */
+async function firstRejection(replies: readonly Promise<unknown>[]): Promise<unknown> {
+  for (const settled of await Promise.allSettled(replies)) if (settled.status === 'rejected') return settled.reason;
+  return undefined;
 }
