@@ -1,15 +1,16 @@
 // Bridge aggregation tick at 10,000 heartbeats among 100,000 keys, next to the raw SCAN + MGET floor, in one run:
 // the tracked read (only what changed, issue 26) and today's algorithm (every key every tick) side by side, in
 // three cases: a realistic fleet (a heartbeat every 5 s, a tick every 2 s: 40 % of the servers changed per tick),
-// nothing changed, and all changed. Each bridge also reads Zenith's agents, as by default (none are written). For
-// each: the time, the event loop busy of the process that did it (each bridge runs in a process of its own, as in
-// production: bench/tick/bridge-process.ts; the floor's client runs in this one) and the main thread's time on a CPU within it (busy less the time it waited for a core: this machine is shared, and that
-// wait varies from run to run), Redis's CPU (INFO cpu), and the longest event-loop block with the main thread's time on a CPU within it (the rest of a block
-// is waiting for a core: Redis shares this machine). Whole ticks, and the heartbeat
-// read alone (the part this read changes; a tick also follows 100 apps' slow and error feeds, at the same time as
-// the read, and encodes the snapshot): timed within the ticks of two more bridges that follow no app's feeds.
-// Also what Redis spends sending invalidations as heartbeats are written, and ways to read a realistic tick's
-// changed heartbeats with their times to live side by side (the bridge's bounded-read script and alternatives).
+// nothing changed, and all changed. Each bridge runs in a process of its own, as in production
+// (bench/tick/bridge-process.ts), and reads Zenith's agents, as by default (none are written); the floor's client
+// runs in this process. For each step: the time, the event loop busy of the process that ran it and its main
+// thread's time on a CPU within it (busy less the time it waited for a core: this machine is shared, and that wait
+// varies from run to run), Redis's CPU (INFO cpu), and the longest event-loop block with the main thread's time on
+// a CPU within it (the rest of a block is waiting for a core: Redis shares this machine). Whole ticks, and the
+// heartbeat read alone (the part this read changes; a tick also follows 100 apps' slow and error feeds, at the
+// same time as the read, and encodes the snapshot): timed within the ticks of two more bridges that follow no
+// app's feeds. Also what Redis spends sending invalidations as heartbeats are written, and ways to read a
+// realistic tick's changed heartbeats with their times to live side by side (the bridge's read and alternatives).
 //   npm run bench -- bridge-tick        (ROUNDS=<n> for more rounds; TICK_GC=none: no collection forced before a tick)
 
 import { readFileSync } from 'node:fs';
