@@ -67,9 +67,9 @@ async function answer(request: BridgeRequest): Promise<BridgeReply> {
       await monitor.tick();
       return { op: 'warm' };
     case 'tick': {
-      // By default the garbage this bridge's steps before left is collected first, outside the measure, so that a
-      // tick pays for collecting its own garbage, not for the warm-up's or an earlier case's. Without (TICK_GC=none),
-      // as in production, a tick pays for whatever collection falls in it.
+      // By default, as in production, a tick pays for whatever collection falls in it. With TICK_GC=first, the
+      // garbage this bridge's steps before left is collected first, outside the measure, so that a tick pays for
+      // collecting its own garbage only, not the warm-up's or an earlier case's.
       if (spec.collectFirst) gc();
       read = undefined;
       const tick = await timeWithLoopBlock(() => monitor.tick());
