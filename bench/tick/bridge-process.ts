@@ -106,4 +106,6 @@ process.on('message', (request: BridgeRequest) => {
     (err: unknown) => process.send?.({ op: 'error', message: String(err) } satisfies BridgeReply),
   );
 });
+// The bench gone (stopped, or failed midway): this bridge goes too, rather than stay connected to Redis.
+process.on('disconnect', () => process.exit(0));
 process.send?.({ op: 'ready' } satisfies BridgeReply);
