@@ -20,22 +20,36 @@ const APPLY = `
 local cur = redis.call('HMGET', KEYS[1], 'slow', 'errors')
 if (cur[1] or '') ~= ARGV[1] or (cur[2] or '') ~= ARGV[2] then return 0 end
 -- Every write allowed before any is made: an ACL that refused one midway would leave some buckets written and the
--- cursor unmoved, and the next pass would count the same entries again. (redis.acl_check_cmd: Redis 7 and later.)
-if redis.acl_check_cmd then
-  for i = 1, #KEYS do
-    local expire = i == 1 and 'pexpire' or 'pexpireat'
-    for _, command in ipairs({ 'hset', expire }) do
-      local args = command == 'hset' and { KEYS[i], 'field', 'value' } or { KEYS[i], '1' }
-      if not redis.acl_check_cmd(command, unpack(args)) then
-        return redis.error_reply("NOPERM this user has no permissions to run the '" .. command .. "' command on " .. KEYS[i])
-      end
-    end
-  end
+-- cursor unmoved, and the next pass would count the same entries again. Each key's time to live is set first (a
+-- key not there yet is given it again once written), with pcall, so that an ACL without PEXPIREAT or PEXPIRE
+-- refuses before any HSET, on any Redis; HSET is checked where Redis can tell (redis.acl_check_cmd, Redis 7+).
+local function refusal(command, key)
+  return redis.error_reply("NOPERM this user has no permissions to run the '" .. command .. "' command on " .. key)
 end
+local expiry = { { 'PEXPIRE', ARGV[5] } }
 local at = 6
 for i = 2, #KEYS do
+  expiry[i] = { 'PEXPIREAT', ARGV[at] }
+  at = at + 2 + 2 * tonumber(ARGV[at + 1])
+end
+local existed = {}
+for i = 1, #KEYS do
+  if redis.acl_check_cmd and not redis.acl_check_cmd('HSET', KEYS[i], 'field', 'value') then return refusal('hset', KEYS[i]) end
+  local set = redis.pcall(expiry[i][1], KEYS[i], expiry[i][2])
+  if type(set) == 'table' and set.err then
+    -- Redis 7 says "can't run this command"; an older one, NOPERM or "no permissions". Another error (OOM) is
+    -- returned as it is: nothing is written yet, and the pass is tried again.
+    local err = set.err
+    if err:find('NOPERM', 1, true) or err:find("can't run this command", 1, true) or err:find('no permissions', 1, true) then
+      return refusal(expiry[i][1]:lower(), KEYS[i])
+    end
+    return set
+  end
+  existed[i] = set == 1
+end
+at = 6
+for i = 2, #KEYS do
   local key = KEYS[i]
-  local expireAt = ARGV[at]
   local sets = tonumber(ARGV[at + 1])
   at = at + 2
   -- In slices: a Lua call takes a bounded number of arguments.
@@ -51,10 +65,10 @@ for i = 2, #KEYS do
     first = last
   end
   at = at + 2 * sets
-  redis.call('PEXPIREAT', key, expireAt)
+  if not existed[i] then redis.call('PEXPIREAT', key, expiry[i][2]) end
 end
 redis.call('HSET', KEYS[1], 'slow', ARGV[3], 'errors', ARGV[4])
-redis.call('PEXPIRE', KEYS[1], ARGV[5])
+if not existed[1] then redis.call('PEXPIRE', KEYS[1], ARGV[5]) end
 return 1
 `;
 
