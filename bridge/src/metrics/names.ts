@@ -337,7 +337,7 @@ export const PULSE_METRICS = {
   historyEvents: {
     name: 'pulse_bridge_history_events_total',
     type: 'counter',
-    help: 'Period views (PULSE_HISTORY), by event: slow_counted and exceptions_counted (entries added to the buckets), slow_folded and exceptions_folded (past the per-bucket cap of groups, counted as other), slow_gaps (the stream rotated past the cursor), exception_gaps (the set was trimmed past the cursor), exceptions_left_out, cursor_conflicts (another bridge counted first), passes_failed, writes_failed, servers_left_out (past the cap of servers with a series), script_refused (counting goes on with WATCH and MULTI/EXEC), transactions_refused (those refused too: counting is off), commands_refused (a command the pass reads or writes the buckets with refused: counting is off). All 0 with history off',
+    help: 'Period views (PULSE_HISTORY), by event: slow_counted and exceptions_counted (entries added to the buckets), slow_folded and exceptions_folded (past the per-bucket cap of groups, counted as other), slow_gaps (the stream rotated past the cursor), exception_gaps (the set was trimmed past the cursor), exceptions_left_out, cursor_conflicts (another bridge counted first), passes_failed, writes_failed, servers_left_out (past the cap of servers with a series), script_refused (counting goes on with WATCH and MULTI/EXEC), transactions_refused (those refused too: counting is off), commands_refused (a command the counting pass needs refused: counting is off). All 0 with history off',
     labelNames: ['event'],
   },
 } as const satisfies Record<string, MetricDefinition>;

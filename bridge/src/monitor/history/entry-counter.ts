@@ -39,7 +39,7 @@ const REFUSALS = {
   transactions_refused:
     'redis refuses scripts and transactions: history does not count slow entries and exceptions (it needs a compare-and-set per pass); server and queue series are still written',
   commands_refused:
-    'redis refuses a command the counting pass writes or reads its buckets with (HMGET, HSET, PEXPIREAT or PEXPIRE on pulse:history:* keys): history does not count slow entries and exceptions',
+    'redis refuses a command the counting pass needs (its reads of the slow and error feeds, or HMGET, HSET, PEXPIREAT or PEXPIRE on pulse:history:* keys): history does not count slow entries and exceptions',
 } as const;
 
 /** The commands of a compare-and-set without a script: refusing any of them is refusing transactions. */
@@ -55,7 +55,7 @@ const MAX_REMEMBERED_IDENTITIES = 1_000;
  * bridges on one Redis race, and the loser's pass is refused and read again. Where Redis refuses scripts, the same
  * compare-and-set runs as WATCH and MULTI/EXEC (watched-apply.ts), said once in the log and in `script_refused`;
  * where it refuses those too, counting is off, said once and in `transactions_refused`; and where it refuses a
- * command the pass reads or writes the buckets with, also off, said once and in `commands_refused` (never half a
+ * command the pass needs (reading the feeds, or reading and writing the buckets), also off, said once and in `commands_refused` (never half a
  * pass written: the script checks every write is allowed before it makes one, and a transaction is all or nothing).
  */
 export class EntryCounter {

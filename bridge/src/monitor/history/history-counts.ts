@@ -10,7 +10,7 @@
  * - `servers_left_out`: servers past the cap of servers with a series (per poll, counted once per rise);
  * - `script_refused`: 1 once Redis refused the apply script (counting goes on with WATCH and MULTI/EXEC);
  * - `transactions_refused`: 1 once Redis refused those too (counting is off);
- * - `commands_refused`: 1 once Redis refused a command the pass reads or writes the buckets with (counting is off).
+ * - `commands_refused`: 1 once Redis refused a command the pass needs (counting is off).
  */
 export const HISTORY_EVENTS = [
   'slow_counted',
