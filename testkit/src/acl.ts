@@ -1,61 +1,48 @@
 import type { Redis } from 'ioredis';
 
-/** An ACL user allowed every command and key but scripting (`EVAL`, `EVALSHA`, `FUNCTION`), as hardened setups grant. */
-const USER = 'pulse-no-scripts';
-const PASSWORD = 'no-scripts';
-/** One allowed neither scripting nor transactions (`WATCH`, `MULTI`, `EXEC`). */
-const USER_WITHOUT_TRANSACTIONS = 'pulse-no-transactions';
-const PASSWORD_WITHOUT_TRANSACTIONS = 'no-transactions';
-/** Ones allowed every command but setting a time to live (`PEXPIRE`, `PEXPIREAT`), with scripting and without. */
-const USER_WITHOUT_EXPIRY = { scripts: 'pulse-no-expiry', noScripts: 'pulse-no-expiry-no-scripts' } as const;
-const PASSWORD_WITHOUT_EXPIRY = 'no-expiry';
+/**
+ * ACL users allowed every key and command but what each is withheld, as hardened or managed setups grant. Each is
+ * added on one server (on a cluster, on each node: ACLs are per node); its password is its name.
+ */
+const USERS = {
+  /** No scripting (`EVAL`, `EVALSHA`, `FUNCTION`). */
+  noScripts: { name: 'pulse-no-scripts', withheld: ['-@scripting'] },
+  /** Neither scripting nor transactions (`WATCH`, `MULTI`, `EXEC`). */
+  noTransactions: { name: 'pulse-no-transactions', withheld: ['-@scripting', '-@transaction'] },
+  /** No setting a time to live (`PEXPIRE`, `PEXPIREAT`), with scripting. */
+  noExpiry: { name: 'pulse-no-expiry', withheld: ['-pexpire', '-pexpireat'] },
+  /** No setting a time to live, and no scripting. */
+  noExpiryNoScripts: { name: 'pulse-no-expiry-no-scripts', withheld: ['-pexpire', '-pexpireat', '-@scripting'] },
+  /** No `CLIENT`, so no client-side tracking. */
+  noClient: { name: 'pulse-no-client', withheld: ['-client'] },
+} as const;
+type User = (typeof USERS)[keyof typeof USERS];
 
-/** Adds the user without scripting on one server (on a cluster, on each node: ACLs are per node). */
-export async function addUserWithoutScripts(node: Redis): Promise<void> {
-  await node.call('ACL', 'SETUSER', USER, 'on', `>${PASSWORD}`, '~*', '&*', '+@all', '-@scripting');
+async function addUser(node: Redis, { name, withheld }: User): Promise<void> {
+  await node.call('ACL', 'SETUSER', name, 'on', `>${name}`, '~*', '&*', '+@all', ...withheld);
 }
 
-/** Adds the user without scripting or transactions on one server. */
-export async function addUserWithoutTransactions(node: Redis): Promise<void> {
-  await node.call(
-    'ACL',
-    'SETUSER',
-    USER_WITHOUT_TRANSACTIONS,
-    'on',
-    `>${PASSWORD_WITHOUT_TRANSACTIONS}`,
-    '~*',
-    '&*',
-    '+@all',
-    '-@scripting',
-    '-@transaction',
-  );
-}
-
-/** Adds the users that may not set a time to live, one with scripting and one without, on one server. */
-export async function addUsersWithoutExpiry(node: Redis): Promise<void> {
-  const grant = ['on', `>${PASSWORD_WITHOUT_EXPIRY}`, '~*', '&*', '+@all', '-pexpire', '-pexpireat'];
-  await node.call('ACL', 'SETUSER', USER_WITHOUT_EXPIRY.scripts, ...grant);
-  await node.call('ACL', 'SETUSER', USER_WITHOUT_EXPIRY.noScripts, ...grant, '-@scripting');
-}
-
-function asUser(url: string, username: string, password: string): string {
+/** `url` (`redis://host:port`) as `user`. */
+function asUser(url: string, { name }: User): string {
   const as = new URL(url);
-  as.username = username;
-  as.password = password;
+  as.username = name;
+  as.password = name;
   return as.href;
 }
 
-/** `url` (`redis://host:port`) as the user without scripting. */
-export function asUserWithoutScripts(url: string): string {
-  return asUser(url, USER, PASSWORD);
-}
+export const addUserWithoutScripts = (node: Redis) => addUser(node, USERS.noScripts);
+export const asUserWithoutScripts = (url: string) => asUser(url, USERS.noScripts);
 
-/** `url` as the user without scripting or transactions. */
-export function asUserWithoutTransactions(url: string): string {
-  return asUser(url, USER_WITHOUT_TRANSACTIONS, PASSWORD_WITHOUT_TRANSACTIONS);
-}
+export const addUserWithoutTransactions = (node: Redis) => addUser(node, USERS.noTransactions);
+export const asUserWithoutTransactions = (url: string) => asUser(url, USERS.noTransactions);
 
-/** `url` as a user that may not set a time to live, with scripting or without. */
-export function asUserWithoutExpiry(url: string, { scripts }: { scripts: boolean }): string {
-  return asUser(url, scripts ? USER_WITHOUT_EXPIRY.scripts : USER_WITHOUT_EXPIRY.noScripts, PASSWORD_WITHOUT_EXPIRY);
+/** Both users that may not set a time to live, the one with scripting and the one without. */
+export async function addUsersWithoutExpiry(node: Redis): Promise<void> {
+  await addUser(node, USERS.noExpiry);
+  await addUser(node, USERS.noExpiryNoScripts);
 }
+export const asUserWithoutExpiry = (url: string, { scripts }: { scripts: boolean }) =>
+  asUser(url, scripts ? USERS.noExpiry : USERS.noExpiryNoScripts);
+
+export const addUserWithoutClient = (node: Redis) => addUser(node, USERS.noClient);
+export const asUserWithoutClient = (url: string) => asUser(url, USERS.noClient);

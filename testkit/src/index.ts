@@ -4,13 +4,14 @@ import { findRedisServer, LocalRedisServer } from './local-redis.js';
 
 export {
   addUsersWithoutExpiry,
+  addUserWithoutClient,
   addUserWithoutScripts,
   addUserWithoutTransactions,
+  asUserWithoutClient,
   asUserWithoutExpiry,
   asUserWithoutScripts,
   asUserWithoutTransactions,
 } from './acl.js';
-export { addUserWithoutClient, asUserWithoutClient } from './acl-without-client.js';
 export { findBun, NO_BUN } from './bun.js';
 export { findChromium, launchChromium, type PageLog, skipWithoutChromium, type TestBrowser } from './chromium.js';
 export { findRedisServer, LocalRedisServer } from './local-redis.js';
