@@ -26,11 +26,15 @@ if (cur[1] or '') ~= ARGV[1] or (cur[2] or '') ~= ARGV[2] then return 0 end
 local function refusal(command, key)
   return redis.error_reply("NOPERM this user has no permissions to run the '" .. command .. "' command on " .. key)
 end
+-- Per key, its time to live; per bucket, where its fields start in ARGV and how many it sets.
 local expiry = { { 'PEXPIRE', ARGV[5] } }
+local fieldsAt, sets = {}, {}
 local at = 6
 for i = 2, #KEYS do
   expiry[i] = { 'PEXPIREAT', ARGV[at] }
-  at = at + 2 + 2 * tonumber(ARGV[at + 1])
+  sets[i] = tonumber(ARGV[at + 1])
+  fieldsAt[i] = at + 2
+  at = fieldsAt[i] + 2 * sets[i]
 end
 local existed = {}
 for i = 1, #KEYS do
@@ -47,24 +51,20 @@ for i = 1, #KEYS do
   end
   existed[i] = set == 1
 end
-at = 6
 for i = 2, #KEYS do
-  local key = KEYS[i]
-  local sets = tonumber(ARGV[at + 1])
-  at = at + 2
+  local key, from = KEYS[i], fieldsAt[i]
   -- In slices: a Lua call takes a bounded number of arguments.
   local first = 0
-  while first < sets do
-    local last = math.min(first + 100, sets)
+  while first < sets[i] do
+    local last = math.min(first + 100, sets[i])
     local args = {}
     for f = first, last - 1 do
-      args[#args + 1] = ARGV[at + 2 * f]
-      args[#args + 1] = ARGV[at + 2 * f + 1]
+      args[#args + 1] = ARGV[from + 2 * f]
+      args[#args + 1] = ARGV[from + 2 * f + 1]
     end
     redis.call('HSET', key, unpack(args))
     first = last
   end
-  at = at + 2 * sets
   if not existed[i] then redis.call('PEXPIREAT', key, expiry[i][2]) end
 end
 redis.call('HSET', KEYS[1], 'slow', ARGV[3], 'errors', ARGV[4])
