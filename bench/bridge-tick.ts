@@ -20,9 +20,10 @@ import type { Redis } from 'ioredis';
 import { BOUNDED_MGET, ChunkFetcher } from '../bridge/src/redis/bounded-get.js';
 import { connectRedis } from '../bridge/src/redis/connection.js';
 import { heartbeatTemplate, inPipelines } from './lib/bridge-setup.js';
+import { collectGarbage } from './lib/gc.js';
 import { timeWithLoopBlock } from './lib/loop-block.js';
 import { median } from './lib/median.js';
-import { redisCpuMs } from './lib/redis-cpu.js';
+import { redisCpuDuring } from './lib/redis-cpu.js';
 import { BridgeProcess, type TimedStep } from './tick/ipc.js';
 
 const SERVERS = 10_000;
@@ -68,18 +69,11 @@ async function writeHeartbeats(client: Redis, count: number): Promise<number> {
 
 type Measured = TimedStep;
 
-const gc =
-  (globalThis as { gc?: () => void }).gc ??
-  (() => {
-    throw new Error('run with node --expose-gc (npm run bench does)');
-  });
-
 /** Measures a step of this process (the floor, the reads compared at the end), its garbage from before collected first. */
 async function measure(fn: () => Promise<unknown>): Promise<Measured> {
-  gc();
-  const redisBefore = await redisCpuMs(client);
-  const timed = await timeWithLoopBlock(fn);
-  return { ...timed, redisCpuMs: (await redisCpuMs(client)) - redisBefore };
+  collectGarbage();
+  const { value, redisCpuMs } = await redisCpuDuring(client, () => timeWithLoopBlock(fn));
+  return { ...value, redisCpuMs };
 }
 
 const redis = await startRedis();
@@ -109,9 +103,7 @@ console.log(
 // What writing a realistic tick's heartbeats costs Redis, before any bridge tracks them (the baseline).
 const writesUntracked: number[] = [];
 for (let round = 0; round < ROUNDS; round++) {
-  const before = await redisCpuMs(client);
-  await writeHeartbeats(client, REALISTIC_CHANGED);
-  writesUntracked.push((await redisCpuMs(client)) - before);
+  writesUntracked.push((await redisCpuDuring(client, () => writeHeartbeats(client, REALISTIC_CHANGED))).redisCpuMs);
 }
 
 async function rawFloor(count = 1000): Promise<number> {
@@ -150,9 +142,8 @@ for (const b of [tracked, trackedAlone]) {
 
 /** One tick of `bridge`, timed in its process, with what it cost Redis; and its heartbeat read alone, if it times it. */
 async function tickOf(bridge: BridgeProcess): Promise<{ tick: Measured; read: Measured | undefined }> {
-  const redisBefore = await redisCpuMs(client);
-  const { tick, read } = await bridge.ask('tick');
-  return { tick: { ...tick, redisCpuMs: (await redisCpuMs(client)) - redisBefore }, read };
+  const { value, redisCpuMs } = await redisCpuDuring(client, () => bridge.ask('tick'));
+  return { tick: { ...value.tick, redisCpuMs }, read: value.read };
 }
 
 const cases = [
@@ -172,9 +163,8 @@ for (let round = 0; round <= ROUNDS; round++) {
     const keep = <T>(xs: T[], x: T) => round > 0 && xs.push(x);
     if (c.changed > 0) {
       await tracked.ask('listen');
-      const before = await redisCpuMs(client);
-      await writeHeartbeats(client, c.changed);
-      if (c.changed === REALISTIC_CHANGED) keep(writesTracked, (await redisCpuMs(client)) - before);
+      const { redisCpuMs } = await redisCpuDuring(client, () => writeHeartbeats(client, c.changed));
+      if (c.changed === REALISTIC_CHANGED) keep(writesTracked, redisCpuMs);
       // The invalidations land in the tracking bridges now, not inside a measured tick.
       await new Promise((resolve) => setTimeout(resolve, 100));
       keep(invalidationBusy.get(c.name) as number[], (await tracked.ask('heard')).busyMs);

@@ -9,16 +9,12 @@ import { MonitorService } from '../../bridge/src/monitor/monitor-service.js';
 import { QuasarReader } from '../../bridge/src/quasar/reader.js';
 import { connectRedis } from '../../bridge/src/redis/connection.js';
 import type { HeartbeatReadPath } from '../../bridge/src/sources/heartbeats/heartbeat-source.js';
+import { collectGarbage } from '../lib/gc.js';
 import { timeWithLoopBlock } from '../lib/loop-block.js';
-import { redisCpuMs } from '../lib/redis-cpu.js';
+import { redisCpuDuring } from '../lib/redis-cpu.js';
 import type { BridgeReply, BridgeRequest, BridgeSpec, TimedStep } from './ipc.js';
 
 const spec = JSON.parse(process.env.BENCH_BRIDGE ?? '') as BridgeSpec;
-const gc =
-  (globalThis as { gc?: () => void }).gc ??
-  (() => {
-    throw new Error('run with node --expose-gc');
-  });
 
 const handle = connectRedis(spec.url, { timeoutMs: 10_000 });
 const monitor = new MonitorService(
@@ -49,11 +45,12 @@ if (!spec.feeds) {
   const scan = monitor.scanHeartbeats.bind(monitor);
   monitor.scanHeartbeats = async (signal?: AbortSignal) => {
     let found: Awaited<ReturnType<typeof scan>> | undefined;
-    const redisBefore = await redisCpuMs(info as Redis);
-    const timed = await timeWithLoopBlock(async () => {
-      found = await scan(signal);
-    });
-    read = { ...timed, redisCpuMs: (await redisCpuMs(info as Redis)) - redisBefore };
+    const { value, redisCpuMs } = await redisCpuDuring(info as Redis, () =>
+      timeWithLoopBlock(async () => {
+        found = await scan(signal);
+      }),
+    );
+    read = { ...value, redisCpuMs };
     return found as Awaited<ReturnType<typeof scan>>;
   };
 }
@@ -70,7 +67,7 @@ async function answer(request: BridgeRequest): Promise<BridgeReply> {
       // By default, as in production, a tick pays for whatever collection falls in it. With TICK_GC=first, the
       // garbage this bridge's steps before left is collected first, outside the measure, so that a tick pays for
       // collecting its own garbage only, not the warm-up's or an earlier case's.
-      if (spec.collectFirst) gc();
+      if (spec.collectFirst) collectGarbage();
       read = undefined;
       const tick = await timeWithLoopBlock(() => monitor.tick());
       return { op: 'tick', tick, read };
