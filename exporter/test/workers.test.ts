@@ -91,7 +91,7 @@ describe('worker processes: children found in /proc, and pids the app tells abou
         { pid: grandchild, name: 'sleeper', kind: 'child' },
       ].sort((a, b) => (a.pid ?? 0) - (b.pid ?? 0)),
     );
-    for (const p of sample) assert.ok(p.memory_rss > 0 && p.cpu_usage >= 0);
+    for (const p of sample) assert.ok(p.memory_rss > 0 && p.cpu_usage >= 0, JSON.stringify(p));
     process.kill(grandchild, 'SIGKILL');
     await once(child, 'exit');
     assert.deepEqual(ours(await collector.sample()), []);

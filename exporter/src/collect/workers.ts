@@ -66,6 +66,11 @@ export class WorkerCollector {
     pids.forEach((pid, i) => {
       const u = usage.get(pid);
       if (u === undefined) return;
+      if (!Number.isFinite(u.cpu) || !Number.isFinite(u.memory)) {
+        // Unknown is left out rather than sent as a number (JSON would carry NaN as null, which readers reject).
+        this.diag.warn('unreadable', `pidusage read no figures for process ${pid}; it is left out until it reads some`);
+        return;
+      }
       result.push({
         pid,
         name: names[i] as string,
