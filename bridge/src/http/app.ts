@@ -104,9 +104,14 @@ export function createApp(deps: AppDeps): express.Express {
 
   app.get('/api/pulse/servers', (req, res) => {
     const only = appParam(req.query, false);
-    // The bytes the stream sends, not a copy.
-    res.type('application/json');
-    for (const part of documentParts(monitor.lastSnapshot().document, only === undefined ? undefined : new Set([only]))) res.write(part);
+    // The bytes the stream sends, not a copy: an app's object each, written together (one write to the socket).
+    const parts = documentParts(monitor.lastSnapshot().document, only === undefined ? undefined : new Set([only]));
+    let length = 0;
+    for (const part of parts) length += part.length;
+    res.type('application/json').set('Content-Length', String(length));
+    res.cork();
+    for (const part of parts) res.write(part);
+    res.uncork();
     res.end();
   });
 

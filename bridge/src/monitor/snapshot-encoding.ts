@@ -50,16 +50,20 @@ export interface EncodedApp {
 
 /**
  * A JSON document whose `apps` array is encoded once, as bytes, so that every reader of the same tick (SSE
- * clients, the JSON API) is sent the same memory: `head` + `body` + `tail` is the document; the document for
- * some apps only is `head`, their ranges of `body` joined by commas, and `tail`.
+ * clients, the JSON API) is sent the same memory: `head`, the apps' objects joined by commas, and `tail` is the
+ * document; the document for some apps only joins theirs.
+ *
+ * Each app's object is a buffer of its own, not a range of one buffer for the whole document: an app that did not
+ * change is the same buffer as in the last document (nothing copied), and a tick never asks the allocator for the
+ * whole document at once. A buffer that large (megabytes) is mapped fresh from the kernel and faulted in page by
+ * page as it is written, which cost as much as the write itself; an app's (tens of kilobytes) comes from memory
+ * the process already holds.
  */
 export interface EncodedDocument {
   /** Up to and including the `[` of the apps array. */
   readonly head: Buffer;
-  /** The app objects, comma-separated. */
-  readonly body: Buffer;
-  /** Each app's object in `body`, as [start, end). */
-  readonly ranges: ReadonlyMap<string, readonly [number, number]>;
+  /** Each app's object, in the document's order. */
+  readonly apps: ReadonlyMap<string, Buffer>;
   /** From the `]` that closes the apps array to the end. */
   readonly tail: Buffer;
 }
@@ -72,11 +76,17 @@ const COPY_CLOCK_EVERY = 256;
 /** Longest run of encoding before the event loop is given back. */
 const ENCODE_BUDGET_MS = 2;
 
-/** Writes strings (and bytes already encoded) into one buffer, giving the event loop back every `ENCODE_BUDGET_MS`. */
+/**
+ * Writes strings (and bytes already encoded) into buffers, one per segment (`cut`), giving the event loop back
+ * every `ENCODE_BUDGET_MS`.
+ */
 export class SlicedWriter {
   private readonly pieces: (string | Buffer)[] = [];
   /** Per piece, whether it is written as UTF-8; ASCII text is written as latin1, a plain copy. */
   private readonly utf8: boolean[] = [];
+  /** Each segment cut so far: the index of the piece after its last, and its length in bytes. */
+  private readonly segments: { end: number; length: number }[] = [];
+  /** Bytes in the segment being written. */
   private length = 0;
 
   /** `text` must be ASCII (one byte per character): JSON punctuation, numbers and key-safe names. */
@@ -101,23 +111,36 @@ export class SlicedWriter {
     this.length += bytes.length;
   }
 
+  /** Bytes written in the segment being written. */
   get offset(): number {
     return this.length;
   }
 
-  async finish(): Promise<Buffer> {
-    const out = Buffer.allocUnsafe(this.length);
-    let at = 0;
+  /** Ends a segment: what was written since the last cut is one buffer of `finish`. */
+  cut(): void {
+    this.segments.push({ end: this.pieces.length, length: this.length });
+    this.length = 0;
+  }
+
+  /** The segments cut, each as one buffer, in order (what follows the last cut is not written). */
+  async finish(): Promise<Buffer[]> {
+    const buffers: Buffer[] = [];
+    let i = 0;
     let started = performance.now();
-    for (let i = 0; i < this.pieces.length; i++) {
-      if (i % COPY_CLOCK_EVERY === 0 && performance.now() - started >= ENCODE_BUDGET_MS) {
-        await yieldToLoop();
-        started = performance.now();
+    for (const { end, length } of this.segments) {
+      const out = Buffer.allocUnsafe(length);
+      let at = 0;
+      for (; i < end; i++) {
+        if (i % COPY_CLOCK_EVERY === 0 && performance.now() - started >= ENCODE_BUDGET_MS) {
+          await yieldToLoop();
+          started = performance.now();
+        }
+        const piece = this.pieces[i] as string | Buffer;
+        at += typeof piece === 'string' ? out.write(piece, at, this.utf8[i] ? 'utf8' : 'latin1') : piece.copy(out, at);
       }
-      const piece = this.pieces[i] as string | Buffer;
-      at += typeof piece === 'string' ? out.write(piece, at, this.utf8[i] ? 'utf8' : 'latin1') : piece.copy(out, at);
+      buffers.push(out);
     }
-    return out;
+    return buffers;
   }
 }
 
@@ -136,8 +159,8 @@ export function writeServers(out: SlicedWriter, servers: readonly EncodedServer[
 }
 
 /**
- * Where each server of an app starts in the app's encoded bytes (from the app's first byte), and where the last
- * one ends: kept per app as encoded (the same EncodedApp is the same bytes wherever they are copied to).
+ * Where each server of an app starts in the app's encoded bytes, and where the last one ends: kept per app as
+ * encoded (the same EncodedApp is the same bytes in every document that holds it).
  */
 const serverStarts = new WeakMap<EncodedApp, Int32Array>();
 
@@ -147,7 +170,6 @@ const serverStarts = new WeakMap<EncodedApp, Int32Array>();
  * neighbours in one copy: a tick in which 40 % of the servers changed writes only those.
  */
 function writeApp(out: SlicedWriter, app: EncodedApp, before: { app: EncodedApp; bytes: Buffer } | undefined): void {
-  const appStart = out.offset;
   out.ascii(`{"app":"${app.app}",${app.summary.slice(1, -1)},"servers":[`);
   const { servers } = app;
   const starts = new Int32Array(servers.length + 1);
@@ -159,14 +181,14 @@ function writeApp(out: SlicedWriter, app: EncodedApp, before: { app: EncodedApp;
     const server = servers[i];
     if (server !== undefined && copyable?.servers[i] === server) {
       if (run < 0) run = i;
-      starts[i] = out.offset - appStart + ((copyable.starts[i] as number) - (copyable.starts[run] as number));
+      starts[i] = out.offset + ((copyable.starts[i] as number) - (copyable.starts[run] as number));
       continue;
     }
     if (run >= 0 && copyable !== undefined) {
       out.bytes(copyable.bytes.subarray(copyable.starts[run], copyable.starts[i]));
       run = -1;
     }
-    starts[i] = out.offset - appStart;
+    starts[i] = out.offset;
     if (server !== undefined) writeServer(out, server, i === 0);
   }
   if (servers.length > 0) out.ascii('}');
@@ -184,26 +206,33 @@ function documentHead(head: PulseHead): Buffer {
   return Buffer.from(`${JSON.stringify({ timestamp, redis_up, poll_ok, poll_error, data_age_ms }).slice(0, -1)},"apps":[`);
 }
 
-/** Encodes app objects once into one buffer, with each app's range; `write` puts one app's object. */
+/**
+ * Encodes app objects once, each into a buffer of its own, in order: `write` puts one app's object, unless
+ * `encoded` has its bytes already (an app that did not change: the same buffer is kept).
+ */
 export async function encodeApps<T extends { app: string }>(
   apps: readonly T[],
   write: (out: SlicedWriter, app: T) => void,
-): Promise<{ body: Buffer; ranges: Map<string, readonly [number, number]> }> {
+  encoded?: (app: T) => Buffer | undefined,
+): Promise<Map<string, Buffer>> {
   const out = new SlicedWriter();
-  const ranges = new Map<string, readonly [number, number]>();
-  apps.forEach((app, i) => {
-    if (i > 0) out.ascii(',');
-    const start = out.offset;
-    write(out, app);
-    ranges.set(app.app, [start, out.offset]);
+  const kept = apps.map((app) => {
+    const bytes = encoded?.(app);
+    if (bytes === undefined) {
+      write(out, app);
+      out.cut();
+    }
+    return bytes;
   });
-  return { body: await out.finish(), ranges };
+  const written = await out.finish();
+  let next = 0;
+  return new Map(apps.map((app, i) => [app.app, kept[i] ?? (written[next++] as Buffer)]));
 }
 
 /**
  * The `SystemPulseEvent` document of a tick. An app that is the same object as in `previous` (the last tick's
- * apps and their document: nothing in it changed) is copied from that document's bytes rather than written again,
- * and so is each server of a changed app that is served as it was, in the same place (`writeApp`).
+ * apps and their document: nothing in it changed) keeps that document's buffer rather than being written again,
+ * and each server of a changed app that is served as it was, in the same place, is copied from it (`writeApp`).
  */
 export async function encodeSystemPulse(
   head: PulseHead,
@@ -214,20 +243,23 @@ export async function encodeSystemPulse(
   const encodedBefore = new Map<string, { app: EncodedApp; bytes: Buffer }>();
   if (previous)
     for (const app of previous.apps) {
-      const range = previous.document.ranges.get(app.app);
-      if (range) encodedBefore.set(app.app, { app, bytes: previous.document.body.subarray(range[0], range[1]) });
+      const bytes = previous.document.apps.get(app.app);
+      if (bytes) encodedBefore.set(app.app, { app, bytes });
     }
-  const { body, ranges } = await encodeApps(apps, (out, app) => {
-    const before = encodedBefore.get(app.app);
-    if (before?.app === app) out.bytes(before.bytes);
-    else writeApp(out, app, before);
-  });
-  return { head: documentHead(head), body, ranges, tail: CLOSE_APPS };
+  const encoded = await encodeApps(
+    apps,
+    (out, app) => writeApp(out, app, encodedBefore.get(app.app)),
+    (app) => {
+      const before = encodedBefore.get(app.app);
+      return before?.app === app ? before.bytes : undefined;
+    },
+  );
+  return { head: documentHead(head), apps: encoded, tail: CLOSE_APPS };
 }
 
 /** A `SystemPulseEvent` with no app (before the first poll). */
 export function emptySystemPulse(head: PulseHead): EncodedDocument {
-  return { head: documentHead(head), body: Buffer.alloc(0), ranges: new Map(), tail: CLOSE_APPS };
+  return { head: documentHead(head), apps: new Map(), tail: CLOSE_APPS };
 }
 
 /** The same apps under another head (a failed poll keeps the last state, saying so): only the head is new. */
@@ -240,12 +272,11 @@ export function withHead(document: EncodedDocument, head: PulseHead): EncodedDoc
  * order). Nothing is copied: the pieces are views of the shared buffers.
  */
 export function documentParts(document: EncodedDocument, apps?: ReadonlySet<string>): Buffer[] {
-  if (apps === undefined) return [document.head, document.body, document.tail];
   const parts: Buffer[] = [document.head];
-  for (const [app, [start, end]] of document.ranges) {
-    if (!apps.has(app)) continue;
+  for (const [app, bytes] of document.apps) {
+    if (apps !== undefined && !apps.has(app)) continue;
     if (parts.length > 1) parts.push(COMMA);
-    parts.push(document.body.subarray(start, end));
+    parts.push(bytes);
   }
   parts.push(document.tail);
   return parts;

@@ -68,14 +68,14 @@ export async function encodeDelta(previous: Snapshot, next: Snapshot): Promise<E
     if (change.summary !== undefined || change.servers.length > 0 || change.forgotten.length > 0) changes.push(change);
   }
   const forgottenApps = [...before.keys()];
-  const { body, ranges } = await encodeApps(changes, writeChange);
+  const apps = await encodeApps(changes, writeChange);
   // The same head as the tick's system_pulse (its timestamp and redis_up): its buffer is shared, not built again.
-  return { document: { head: next.document.head, body, ranges, tail: deltaTail(forgottenApps) }, forgottenApps };
+  return { document: { head: next.document.head, apps, tail: deltaTail(forgottenApps) }, forgottenApps };
 }
 
 /** A delta that changes nothing, under `next`'s head: what comparing equal apps would encode. */
 function emptyDelta(next: Snapshot): EncodedDelta {
-  return { document: { head: next.document.head, body: Buffer.alloc(0), ranges: new Map(), tail: deltaTail([]) }, forgottenApps: [] };
+  return { document: { head: next.document.head, apps: new Map(), tail: deltaTail([]) }, forgottenApps: [] };
 }
 
 /** The delta for some apps only (all when undefined), as buffers to write. */
