@@ -167,4 +167,22 @@ describe('tracked feed reads and snapshot reuse', { timeout: 120_000 }, () => {
     assert.equal(status(), 'lost', 'no write, yet lost on time');
     assert.notEqual(monitor.lastSnapshot().document.apps.get('quiet'), first.document.apps.get('quiet'));
   });
+
+  it('sends one PING a poll, the feed barrier, and keeps its round trip as the liveness figure', async () => {
+    await pollOk(monitor);
+    assert.equal(monitor.heartbeats.path, 'tracking');
+    const pings = async () => Number(/cmdstat_ping:calls=(\d+)/.exec(await redis.info('commandstats'))?.[1] ?? 0);
+    const before = await pings();
+    const roundTrips: number[] = [];
+    for (let poll = 0; poll < 5; poll++) {
+      await pollOk(monitor);
+      roundTrips.push(monitor.liveness.lastRoundTripMs ?? Number.NaN);
+    }
+    assert.equal((await pings()) - before, 5, 'one PING per poll');
+    assert.ok(
+      roundTrips.every((ms) => ms > 0 && ms < 2_000),
+      `round trips ${roundTrips}`,
+    );
+    assert.ok(new Set(roundTrips).size > 1, `each poll times its own: ${roundTrips}`);
+  });
 });

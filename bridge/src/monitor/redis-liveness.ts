@@ -22,6 +22,11 @@ export class RedisLiveness {
     private readonly timeoutMs: number,
   ) {}
 
+  /** A PING sent for another purpose (the invalidation feeds' barrier), timed on its own: its round trip, in ms. */
+  answered(roundTripMs: number): void {
+    this.lastRoundTripMs = roundTripMs;
+  }
+
   /** Resolves with the round trip in ms, or rejects with why Redis did not answer. */
   async ping(): Promise<number> {
     for (let attempt = 0; ; attempt++) {

@@ -95,12 +95,15 @@ export class InvalidationFeed {
 
   /**
    * Waits until every invalidation Redis sent before now has arrived: a PING on the same connection is answered
-   * after them. Rejects when the connection is gone (then what was collected is not the whole story).
+   * after them. Resolves with the PING's round trip in ms; rejects when the connection is gone (then what was
+   * collected is not the whole story).
    */
-  async barrier(): Promise<void> {
+  async barrier(): Promise<number> {
     if (this.closed) throw new Error('invalidation feed closed');
+    const started = performance.now();
     await this.connection.ping();
     if (this.closed) throw new Error('invalidation feed closed');
+    return performance.now() - started;
   }
 
   /** The invalidations collected so far; the feed starts collecting anew. */
