@@ -7,6 +7,7 @@ import { yieldToLoop } from '../redis/read.js';
 import { unsentBudget } from './client-budget.js';
 import { deltaParts, type EncodedDelta, encodeDelta } from './delta.js';
 import { openEventStream } from './event-stream.js';
+import { joinedParts } from './joined-parts.js';
 import { asFull, type Subscription, wants } from './subscription.js';
 
 export interface BroadcasterOptions {
@@ -222,7 +223,9 @@ export class SseBroadcaster {
       const delta = sub.mode === 'delta' ? frame.delta : undefined;
       const event = delta ? PULSE_EVENTS.systemPulseDelta : PULSE_EVENTS.systemPulse;
       const body = delta ? deltaParts(delta, sub.apps) : documentParts(frame.snapshot.document, sub.apps);
-      const parts = [Buffer.from(`id: ${frame.id}\nevent: ${event}\ndata: `), ...body, FRAME_END];
+      // The document holds each app's object apart (the tick writes only the changed ones): joined here into
+      // pieces a socket takes in one write, once per pulse and kind of subscription, for all its clients.
+      const parts = [Buffer.from(`id: ${frame.id}\nevent: ${event}\ndata: `), ...joinedParts(body, PIECE_BYTES), FRAME_END];
       let bytes = 0;
       for (const part of parts) bytes += part.length;
       variant = { parts, bytes };
