@@ -104,15 +104,8 @@ export function createApp(deps: AppDeps): express.Express {
 
   app.get('/api/pulse/servers', (req, res) => {
     const only = appParam(req.query, false);
-    // The bytes the stream sends, not a copy: an app's object each, written together (one write to the socket).
-    const parts = documentParts(monitor.lastSnapshot().document, only === undefined ? undefined : new Set([only]));
-    let length = 0;
-    for (const part of parts) length += part.length;
-    res.type('application/json').set('Content-Length', String(length));
-    res.cork();
-    for (const part of parts) res.write(part);
-    res.uncork();
-    res.end();
+    // The bytes the stream sends, not a copy: an app's object each.
+    sendBuffers(res, 'application/json', documentParts(monitor.lastSnapshot().document, only === undefined ? undefined : new Set([only])));
   });
 
   app.get('/api/pulse/slow', async (req, res) => {
@@ -133,11 +126,7 @@ export function createApp(deps: AppDeps): express.Express {
 
   app.get('/metrics', async (req, res) => {
     const scrape = await metrics.scrape(wantsOpenMetrics(req));
-    let length = 0;
-    for (const piece of scrape.body) length += piece.length;
-    res.type(scrape.contentType).set('Content-Length', String(length));
-    for (const piece of scrape.body) res.write(piece);
-    res.end();
+    sendBuffers(res, scrape.contentType, scrape.body);
   });
 
   app.use((_req: Request, res: Response) => {
@@ -167,4 +156,15 @@ export function createApp(deps: AppDeps): express.Express {
     if (!res.headersSent) res.status(500).json({ error: 'internal error' });
   });
   return app;
+}
+
+/** A body already encoded in pieces: sent with its length, the pieces written together (one write to the socket). */
+function sendBuffers(res: Response, contentType: string, pieces: readonly Buffer[]): void {
+  let length = 0;
+  for (const piece of pieces) length += piece.length;
+  res.type(contentType).set('Content-Length', String(length));
+  res.cork();
+  for (const piece of pieces) res.write(piece);
+  res.uncork();
+  res.end();
 }
