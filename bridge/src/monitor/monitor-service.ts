@@ -212,6 +212,7 @@ export class MonitorService {
       path: options.heartbeatReads,
       resyncEveryMs: options.heartbeatResyncEveryMs,
       quasarNodes: options.quasar?.maxNodes,
+      barrierAnswered: (roundTripMs) => this.liveness.answered(roundTripMs),
       log,
     });
     this.registry = new ServerRegistry({
@@ -338,20 +339,14 @@ export class MonitorService {
     try {
       if (!this.redis.ready()) throw new Error(`Redis not connected (${this.redis.client.status})`);
       // Sent first, so answered before the poll's reads, and not waited for: it only keeps the round-trip figure.
-      // A poll that reads changes sends a PING anyway, the feeds' barrier, and keeps that one's round trip instead.
-      const tracking = this.heartbeats.path === 'tracking';
-      if (!tracking) this.liveness.ping().catch(() => {});
+      // A poll that reads changes sends a PING anyway, the feeds' barrier, whose round trip liveness keeps instead.
+      if (this.heartbeats.path !== 'tracking') this.liveness.ping().catch(() => {});
       const memory = this.memoryWatch.check(now);
       // The apps known so far are followed while the heartbeat scan runs: both wait on Redis, not on the CPU.
       // An app first seen in this scan is followed from the next tick (its entries since start are not lost).
       // Only the feeds and agents' nodes Redis said changed, when tracking tells (HeartbeatSource.changes).
       const apps = this.registryApps;
       const changes = this.heartbeats.changes();
-      if (tracking)
-        void changes.then(() => {
-          const roundTripMs = this.heartbeats.barrierRoundTripMs;
-          if (roundTripMs !== undefined) this.liveness.answered(roundTripMs);
-        });
       const tail = withDeadline(
         changes.then((changed) => this.tailEntries(apps, this.everyFeedNext ? undefined : changed?.feeds)),
         this.options.tickTimeoutMs,

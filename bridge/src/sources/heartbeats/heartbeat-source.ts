@@ -39,6 +39,11 @@ export interface HeartbeatSourceOptions {
    * the most nodes that read keeps (so many more changed keys are collected before the feed overflows).
    */
   quasarNodes?: number;
+  /**
+   * Told the round trip (ms) of each poll's barrier PING on the feeds (the slowest master's): a PING timed on its
+   * own, which Redis answers after the invalidations it sent before it.
+   */
+  barrierAnswered?: (roundTripMs: number) => void;
   log: Logger;
 }
 
@@ -131,11 +136,6 @@ export class HeartbeatSource {
   private closes = 0;
   private lastEveryKeyAt = Number.NEGATIVE_INFINITY;
   private decided: HeartbeatReadPath | undefined;
-  /**
-   * Round trip of the feeds' barrier PING at the last take, in ms (the slowest master's); undefined when the last
-   * take sent none (it failed, or the path scans).
-   */
-  barrierRoundTripMs: number | undefined;
   private closed = false;
   /** Reads of every key while tracking, by why. */
   readonly resyncs: Record<ResyncReason, number> = { start: 0, reconnect: 0, flush: 0, overflow: 0, interval: 0, failure: 0, cap: 0 };
@@ -226,7 +226,6 @@ export class HeartbeatSource {
   /** Every change Redis announced before this call, split into heartbeat and feed keys, and whether every key is due. */
   private async take(): Promise<Taken> {
     const closes = this.closes;
-    this.barrierRoundTripMs = undefined;
     // Sent beside the feeds' barrier, so that both answers come back together (one wake of the loop, not two);
     // not when a read of every key is already due (its own SCAN tells the same).
     const probe = this.due === undefined && this.redis.masters().length > 0 ? this.probe() : Promise.resolve();
@@ -286,7 +285,8 @@ export class HeartbeatSource {
       }
       const feeds = [...this.feeds.values()];
       try {
-        this.barrierRoundTripMs = Math.max(...(await Promise.all(feeds.map((feed) => feed.barrier()))));
+        const roundTrips = await Promise.all(feeds.map((feed) => feed.barrier()));
+        this.options.barrierAnswered?.(Math.max(...roundTrips));
         return mergeInvalidations(feeds.map((feed) => feed.take()));
       } catch (err) {
         if (!feeds.some((feed) => feed.broken) || attempt > 0) throw err;
