@@ -11,9 +11,16 @@
 // same time as the read, and encodes the snapshot): timed within the ticks of two more bridges that follow no
 // app's feeds. Also what Redis spends sending invalidations as heartbeats are written, and ways to read a
 // realistic tick's changed heartbeats with their times to live side by side (the bridge's read and alternatives).
+// With --baseline <checkout>, the two more bridges run another checkout's code (a git worktree of another commit,
+// with node_modules) as whole ticks instead, side by side with this one's in the same run: how a change to the
+// tick compares. Runs differ from each other far more than the bridges of one run do (docs/benchmarks.md), so
+// a change is judged within a run; `--baseline .` (this checkout against itself) shows what differs by chance.
 //   npm run bench -- bridge-tick        (ROUNDS=<n> for more rounds; TICK_GC=first: each bridge collects before each tick)
+//   node --import tsx --expose-gc bench/bridge-tick.ts --baseline ../base
 
 import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
 import { errorsKey, HEARTBEAT_SCAN_PATTERN, heartbeatKey, MAX_HEARTBEAT_BYTES, slowKey, slowStreamFields } from '@gravito/pulse-protocol';
 import { startRedis } from '@gravito/pulse-testkit';
 import type { Redis } from 'ioredis';
@@ -26,6 +33,9 @@ import { median } from './lib/median.js';
 import { redisCpuDuring } from './lib/redis-cpu.js';
 import { BridgeProcess, type TimedStep } from './tick/ipc.js';
 
+const { values: args } = parseArgs({ options: { baseline: { type: 'string' } } });
+/** The checkout whose bridges tick beside this one's, if any. */
+const BASELINE = args.baseline === undefined ? undefined : resolve(args.baseline);
 const SERVERS = 10_000;
 const OTHER_KEYS = 90_000;
 const APPS = 100;
@@ -120,16 +130,17 @@ async function rawFloor(count = 1000): Promise<number> {
 }
 
 // Each bridge in a process of its own, as in production (bench/tick/bridge-process.ts): its collections work on its
-// own heap. Two more bridges follow no app's feeds and time their heartbeat read within each tick: the read alone.
+// own heap. Two more bridges follow no app's feeds and time their heartbeat read within each tick: the read alone;
+// or, with --baseline, tick as a whole with the baseline's code.
 const [today, tracked, todayAlone, trackedAlone] = (await Promise.all(
   (
     [
-      ['scan', true],
-      ['tracking', true],
-      ['scan', false],
-      ['tracking', false],
+      ['scan', true, undefined],
+      ['tracking', true, undefined],
+      ['scan', BASELINE !== undefined, BASELINE],
+      ['tracking', BASELINE !== undefined, BASELINE],
     ] as const
-  ).map(([path, feeds]) => BridgeProcess.start({ url: redis.url, path, feeds, collectFirst: TICK_GC === 'first' })),
+  ).map(([path, feeds, root]) => BridgeProcess.start({ url: redis.url, path, feeds, collectFirst: TICK_GC === 'first' }, root)),
 )) as [BridgeProcess, BridgeProcess, BridgeProcess, BridgeProcess];
 const bridges = [today, tracked, todayAlone, trackedAlone];
 await new Promise((r) => setTimeout(r, 200));
@@ -151,8 +162,11 @@ const cases = [
   { name: 'nothing changed', changed: 0 },
   { name: 'all changed', changed: SERVERS },
 ] as const;
-type Rows = { floor: Measured[]; today: Measured[]; tracked: Measured[]; todayRead: Measured[]; trackedRead: Measured[] };
-const results = new Map<string, Rows>(cases.map((c) => [c.name, { floor: [], today: [], tracked: [], todayRead: [], trackedRead: [] }]));
+/** `todayBeside`, `trackedBeside`: what the two more bridges measure (their read alone, or the baseline's tick). */
+type Rows = { floor: Measured[]; today: Measured[]; tracked: Measured[]; todayBeside: Measured[]; trackedBeside: Measured[] };
+const results = new Map<string, Rows>(
+  cases.map((c) => [c.name, { floor: [], today: [], tracked: [], todayBeside: [], trackedBeside: [] }]),
+);
 const writesTracked: number[] = [];
 /** A tracking bridge's loop busy from the writes' start until 100 ms after them: receiving their invalidations. */
 const invalidationBusy = new Map<string, number[]>(cases.map((c) => [c.name, []]));
@@ -176,7 +190,7 @@ for (let round = 0; round <= ROUNDS; round++) {
       const { tick, read } = await tickOf(b);
       if (b === today) keep(r.today, tick);
       else if (b === tracked) keep(r.tracked, tick);
-      else keep(b === todayAlone ? r.todayRead : r.trackedRead, read as Measured);
+      else keep(b === todayAlone ? r.todayBeside : r.trackedBeside, (BASELINE === undefined ? read : tick) as Measured);
     }
   }
 }
@@ -209,6 +223,7 @@ const row = (name: string, xs: Measured[]) =>
       )}, worst ${ms(Math.max(...xs.map((x) => x.maxCpuBlockMs)), 5)}`,
   );
 const ratio = (a: Measured[], b: Measured[], f: (x: Measured) => number) => (med(a, f) / med(b, f)).toFixed(3);
+if (BASELINE !== undefined) console.log(`\nbaseline: ${BASELINE}`);
 console.log(
   `\n${ROUNDS} rounds per case, medians: time; this process's event loop busy; Redis's CPU; the longest event-loop block (GC included), median and worst round, and the main thread's time on a CPU within it:`,
 );
@@ -217,14 +232,28 @@ for (const [name, r] of results) {
   row('floor: SCAN COUNT 1000 + MGET 500', r.floor);
   row("today's tick (scan every key)", r.today);
   row('tracked tick (only what changed)', r.tracked);
-  row("  today's heartbeat read alone", r.todayRead);
-  row('  tracked heartbeat read alone', r.trackedRead);
-  for (const [what, t, base] of [
+  if (BASELINE === undefined) {
+    row("  today's heartbeat read alone", r.todayBeside);
+    row('  tracked heartbeat read alone', r.trackedBeside);
+  } else {
+    row("baseline's today's tick", r.todayBeside);
+    row("baseline's tracked tick", r.trackedBeside);
+  }
+  const ratios: [string, Measured[], Measured[]][] = [
     ['tracked tick / floor', r.tracked, r.floor],
     ["tracked tick / today's tick", r.tracked, r.today],
-    ['tracked read / floor', r.trackedRead, r.floor],
-    ["tracked read / today's read", r.trackedRead, r.todayRead],
-  ] as const)
+    ...((BASELINE === undefined
+      ? [
+          ['tracked read / floor', r.trackedBeside, r.floor],
+          ["tracked read / today's read", r.trackedBeside, r.todayBeside],
+        ]
+      : [
+          ["baseline's tracked / today's", r.trackedBeside, r.todayBeside],
+          ["tracked tick / baseline's", r.tracked, r.trackedBeside],
+          ["today's tick / baseline's", r.today, r.todayBeside],
+        ]) as [string, Measured[], Measured[]][]),
+  ];
+  for (const [what, t, base] of ratios)
     console.log(
       `  ${what.padEnd(30)} Redis CPU ${ratio(t, base, (x) => x.redisCpuMs)}×, loop busy ${ratio(t, base, (x) => x.busyMs)}× (main thread on a CPU ${ratio(t, base, (x) => x.cpuMs)}×), time ${ratio(t, base, (x) => x.ms)}×`,
     );

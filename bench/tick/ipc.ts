@@ -1,5 +1,6 @@
 // What bench/bridge-tick.ts and the bridge processes it ticks (bridge-process.ts) say to each other over IPC.
 import { type ChildProcess, fork } from 'node:child_process';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { HeartbeatReadPath } from '../../bridge/src/sources/heartbeats/heartbeat-source.js';
 import type { timeWithLoopBlock } from '../lib/loop-block.js';
@@ -41,8 +42,12 @@ export class BridgeProcess {
     private readonly child: ChildProcess,
   ) {}
 
-  static async start(spec: BridgeSpec): Promise<BridgeProcess> {
-    const child = fork(BRIDGE_PROCESS, {
+  /**
+   * `root`: the checkout whose bridge runs (its `bench/tick/bridge-process.ts`, and so its bridge code); this one's
+   * by default.
+   */
+  static async start(spec: BridgeSpec, root?: string): Promise<BridgeProcess> {
+    const child = fork(root === undefined ? BRIDGE_PROCESS : join(root, 'bench/tick/bridge-process.ts'), {
       execArgv: ['--import', 'tsx', '--expose-gc'],
       env: { ...process.env, BENCH_BRIDGE: JSON.stringify(spec) },
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
