@@ -39,7 +39,12 @@ const BASELINE = args.baseline === undefined ? undefined : resolve(args.baseline
 const SERVERS = 10_000;
 const OTHER_KEYS = 90_000;
 const APPS = 100;
-const ROUNDS = Number(process.env.ROUNDS ?? 7);
+/**
+ * A tick's time varies from round to round by as much as 2× (where collections fall, what else holds the cores):
+ * the medians of 7–9 rounds put one run's realistic ratio anywhere in 0.33–0.85, those of 15 or 16 in 0.38–0.58
+ * (docs/benchmarks.md).
+ */
+const ROUNDS = Number(process.env.ROUNDS ?? 15);
 /**
  * `none` (the default): no collection forced, as in production, so that a tick pays for whatever collection falls
  * in it; `first`: each bridge collects its garbage before each timed tick, outside the measure, as this bench did
