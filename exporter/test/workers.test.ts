@@ -76,10 +76,16 @@ describe('worker processes: children found in /proc, and pids the app tells abou
     const child = spawn('sh', ['-c', 'sleep 30 & echo $!; wait'], { stdio: ['ignore', 'pipe', 'ignore'] });
     const [line] = (await once(child.stdout, 'data')) as [Buffer];
     const grandchild = Number(line.toString().trim());
-    // The subshell prints the pid as it forks: until `sleep` has started and touched its memory, /proc reads its
-    // RSS as 0 (a third of tries here), a true reading that the check below would take for a fault.
-    const rssPages = async () => Number((await readFile(`/proc/${grandchild}/stat`, 'utf8')).split(') ')[1]?.split(' ')[21]);
-    await waitFor('the grandchild to run sleep', async () => ((await rssPages()) > 0 ? true : undefined), 5_000);
+    // The subshell prints the pid as it forks. The fork is a copy of the shell, with memory; while it execs `sleep`,
+    // /proc reads its RSS as 0 for a moment (a true reading, which the check below would take for a fault). So the
+    // wait is for `sleep` itself (its command name in /proc) with memory: from then on its RSS stays above 0.
+    const runsSleep = async () => {
+      const stat = await readFile(`/proc/${grandchild}/stat`, 'utf8');
+      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const rssPages = Number(stat.slice(stat.lastIndexOf(') ') + 2).split(' ')[21]);
+      return comm === 'sleep' && rssPages > 0;
+    };
+    await waitFor('the grandchild to run sleep', async () => ((await runsSleep()) ? true : undefined), 5_000);
     collector.track(grandchild, 'sleeper');
     // Only ours: the test runner may have children of its own.
     const ours = (list: Awaited<ReturnType<WorkerCollector['sample']>>) => list.filter((p) => p.pid === child.pid || p.pid === grandchild);
