@@ -16,7 +16,12 @@ import { errorEntry, slowEntry, suiteRedis } from './helpers.js';
 const CAPS = { slowGroups: 2, exceptionGroups: 2 };
 const ROUTES = ['GET /a', 'GET /b', 'GET /c'];
 const FINGERPRINTS = ['f1', 'f2', 'f3'];
-const T0 = Date.UTC(2026, 11, 7, 10);
+/**
+ * The current whole minute. Near the real clock, because each bucket expires (PEXPIREAT) one period and one bucket
+ * after its start: a fixed date made every bucket expire as it was written, once that date was an hour old. Whole,
+ * so that a pass's entries (a few seconds apart) share their buckets.
+ */
+const T0 = Math.floor(Date.now() / 60_000) * 60_000;
 
 /** Pass `n` of an app: a few slow entries and exceptions over the routes and fingerprints, some past the caps. */
 function passDeltas(app: string, n: number): BucketDeltas {
