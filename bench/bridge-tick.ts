@@ -137,7 +137,7 @@ async function rawFloor(count = 1000): Promise<number> {
 // Each bridge in a process of its own, as in production (bench/tick/bridge-process.ts): its collections work on its
 // own heap. Two more bridges follow no app's feeds and time their heartbeat read within each tick: the read alone;
 // or, with --baseline, tick as a whole with the baseline's code.
-const [today, tracked, todayAlone, trackedAlone] = (await Promise.all(
+const [today, tracked, todayBeside, trackedBeside] = (await Promise.all(
   (
     [
       ['scan', true, undefined],
@@ -147,11 +147,11 @@ const [today, tracked, todayAlone, trackedAlone] = (await Promise.all(
     ] as const
   ).map(([path, feeds, root]) => BridgeProcess.start({ url: redis.url, path, feeds, collectFirst: TICK_GC === 'first' }, root)),
 )) as [BridgeProcess, BridgeProcess, BridgeProcess, BridgeProcess];
-const bridges = [today, tracked, todayAlone, trackedAlone];
+const bridges = [today, tracked, todayBeside, trackedBeside];
 await new Promise((r) => setTimeout(r, 200));
 // Warm-up (JIT, connections; a tracking bridge's first read is of every key).
 for (const b of bridges) for (let i = 0; i < 2; i++) await b.ask('warm');
-for (const b of [tracked, trackedAlone]) {
+for (const b of [tracked, trackedBeside]) {
   const { path } = await b.ask('state');
   if (path !== 'tracking') throw new Error(`a tracking bridge reads by ${path}`);
 }
@@ -190,12 +190,12 @@ for (let round = 0; round <= ROUNDS; round++) {
     }
     keep(r.floor, await measure(() => rawFloor(1000)));
     // Alternated, so that neither always runs first after the writes.
-    const order = round % 2 === 0 ? [today, tracked, todayAlone, trackedAlone] : [trackedAlone, todayAlone, tracked, today];
+    const order = round % 2 === 0 ? [today, tracked, todayBeside, trackedBeside] : [trackedBeside, todayBeside, tracked, today];
     for (const b of order) {
       const { tick, read } = await tickOf(b);
       if (b === today) keep(r.today, tick);
       else if (b === tracked) keep(r.tracked, tick);
-      else keep(b === todayAlone ? r.todayBeside : r.trackedBeside, (BASELINE === undefined ? read : tick) as Measured);
+      else keep(b === todayBeside ? r.todayBeside : r.trackedBeside, (BASELINE === undefined ? read : tick) as Measured);
     }
   }
 }
