@@ -167,8 +167,29 @@ const cases = [
   { name: 'nothing changed', changed: 0 },
   { name: 'all changed', changed: SERVERS },
 ] as const;
-/** `todayBeside`, `trackedBeside`: what the two more bridges measure (their read alone, or the baseline's tick). */
+/** `todayBeside`, `trackedBeside`: what the two more bridges measure (`beside`). */
 type Rows = { floor: Measured[]; today: Measured[]; tracked: Measured[]; todayBeside: Measured[]; trackedBeside: Measured[] };
+type Ratio = [what: string, measured: Measured[], base: Measured[]];
+/** What the two more bridges measure: their heartbeat read alone, or, with --baseline, the baseline's whole tick. */
+const beside =
+  BASELINE === undefined
+    ? {
+        rows: { today: "  today's heartbeat read alone", tracked: '  tracked heartbeat read alone' },
+        measured: (step: { tick: Measured; read: Measured | undefined }) => step.read as Measured,
+        ratios: (r: Rows): Ratio[] => [
+          ['tracked read / floor', r.trackedBeside, r.floor],
+          ["tracked read / today's read", r.trackedBeside, r.todayBeside],
+        ],
+      }
+    : {
+        rows: { today: "baseline's today's tick", tracked: "baseline's tracked tick" },
+        measured: (step: { tick: Measured }) => step.tick,
+        ratios: (r: Rows): Ratio[] => [
+          ["baseline's tracked / today's", r.trackedBeside, r.todayBeside],
+          ["tracked tick / baseline's", r.tracked, r.trackedBeside],
+          ["today's tick / baseline's", r.today, r.todayBeside],
+        ],
+      };
 const results = new Map<string, Rows>(
   cases.map((c) => [c.name, { floor: [], today: [], tracked: [], todayBeside: [], trackedBeside: [] }]),
 );
@@ -192,10 +213,10 @@ for (let round = 0; round <= ROUNDS; round++) {
     // Alternated, so that neither always runs first after the writes.
     const order = round % 2 === 0 ? [today, tracked, todayBeside, trackedBeside] : [trackedBeside, todayBeside, tracked, today];
     for (const b of order) {
-      const { tick, read } = await tickOf(b);
-      if (b === today) keep(r.today, tick);
-      else if (b === tracked) keep(r.tracked, tick);
-      else keep(b === todayBeside ? r.todayBeside : r.trackedBeside, (BASELINE === undefined ? read : tick) as Measured);
+      const step = await tickOf(b);
+      if (b === today) keep(r.today, step.tick);
+      else if (b === tracked) keep(r.tracked, step.tick);
+      else keep(b === todayBeside ? r.todayBeside : r.trackedBeside, beside.measured(step));
     }
   }
 }
@@ -237,26 +258,12 @@ for (const [name, r] of results) {
   row('floor: SCAN COUNT 1000 + MGET 500', r.floor);
   row("today's tick (scan every key)", r.today);
   row('tracked tick (only what changed)', r.tracked);
-  if (BASELINE === undefined) {
-    row("  today's heartbeat read alone", r.todayBeside);
-    row('  tracked heartbeat read alone', r.trackedBeside);
-  } else {
-    row("baseline's today's tick", r.todayBeside);
-    row("baseline's tracked tick", r.trackedBeside);
-  }
-  const ratios: [string, Measured[], Measured[]][] = [
+  row(beside.rows.today, r.todayBeside);
+  row(beside.rows.tracked, r.trackedBeside);
+  const ratios: Ratio[] = [
     ['tracked tick / floor', r.tracked, r.floor],
     ["tracked tick / today's tick", r.tracked, r.today],
-    ...((BASELINE === undefined
-      ? [
-          ['tracked read / floor', r.trackedBeside, r.floor],
-          ["tracked read / today's read", r.trackedBeside, r.todayBeside],
-        ]
-      : [
-          ["baseline's tracked / today's", r.trackedBeside, r.todayBeside],
-          ["tracked tick / baseline's", r.tracked, r.trackedBeside],
-          ["today's tick / baseline's", r.today, r.todayBeside],
-        ]) as [string, Measured[], Measured[]][]),
+    ...beside.ratios(r),
   ];
   for (const [what, t, base] of ratios)
     console.log(
