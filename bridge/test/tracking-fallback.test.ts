@@ -1,5 +1,6 @@
 // Where Redis refuses client-side tracking (an ACL user without CLIENT), the bridge reads every heartbeat every
-// poll, as before: it says so once in the log, exports the path it runs, and still sees every write and delete.
+// poll, as before: it says so once in the log, exports the path it runs, and still sees every write and delete;
+// it asks again after a reconnect and at the safety interval, and tracks once Redis allows it.
 // Elsewhere it tracks, and says that too; on a Redis Cluster on each master (tracking is per node), through a
 // resharding, and anew after a failover.
 import assert from 'node:assert/strict';
@@ -8,6 +9,9 @@ import { heartbeatKey } from '@gravito/pulse-protocol';
 import { addUserWithoutClient, asUserWithoutClient, startRedis, type TestRedis } from '@gravito/pulse-testkit';
 import calculateSlot from 'cluster-key-slot';
 import type { Cluster, Redis } from 'ioredis';
+import { pino } from 'pino';
+import { connectRedis } from '../src/redis/connection.js';
+import { HeartbeatSource } from '../src/sources/heartbeats/heartbeat-source.js';
 import { everyKeyReads, heartbeat, moveSlot, startBridge, startLoggedBridge, suiteCluster, waitFor, writeHeartbeat } from './helpers.js';
 
 type Bridge = Awaited<ReturnType<typeof startLoggedBridge>>;
@@ -94,6 +98,69 @@ describe('heartbeat read path', () => {
       assert.match(String(lines[0]?.msg), /refuses tracking \(NOPERM/);
     } finally {
       await bridge.stop();
+    }
+  });
+
+  it('asks for tracking again after a reconnect, and tracks once Redis allows it, saying so once each way', async () => {
+    const app = 'granted-later';
+    const user = new URL(asUserWithoutClient(server.url)).username;
+    const bridge = await startLoggedBridge({ redisUrl: asUserWithoutClient(server.url) });
+    try {
+      await waitFor(() => bridge.bridge.monitor.heartbeats.path === 'scan' || undefined, 5_000, 'the scan path');
+      // Refused again after a reconnect: nothing new to say.
+      const reconnectsAfter = async (ticks: number) => {
+        await redis.call('CLIENT', 'KILL', 'USER', user);
+        await waitFor(() => bridge.bridge.monitor.ticks >= ticks + 3 || undefined, 5_000, 'three polls after the reconnect');
+      };
+      const resyncs = bridge.bridge.monitor.heartbeats.resyncs.start;
+      await reconnectsAfter(bridge.bridge.monitor.ticks);
+      assert.equal(bridge.bridge.monitor.heartbeats.path, 'scan');
+      assert.equal(fallbackLines(bridge).length, 1, JSON.stringify(fallbackLines(bridge)));
+      // Granted, then seen at the next reconnect: a read of every key, then only what changed.
+      await redis.call('ACL', 'SETUSER', user, '+client');
+      await reconnectsAfter(bridge.bridge.monitor.ticks);
+      assert.equal(bridge.bridge.monitor.heartbeats.path, 'tracking');
+      assert.equal(bridge.bridge.monitor.heartbeats.resyncs.start, resyncs + 1);
+      await seesChanges(
+        bridge,
+        (id) => writeHeartbeat(redis, app, id),
+        (id) => redis.del(heartbeatKey(app, id)),
+        app,
+      );
+      assert.deepEqual(await readPath(bridge.url), { tracking: 1, scan: 0 });
+      const lines = fallbackLines(bridge).map((line) => String(line.msg));
+      assert.equal(lines.length, 2, JSON.stringify(lines));
+      assert.match(lines[0] as string, /refuses tracking \(NOPERM/);
+      assert.match(lines[1] as string, /reading only what changed \(redis client-side tracking\)/);
+    } finally {
+      await redis.call('ACL', 'SETUSER', user, '-client');
+      await bridge.stop();
+    }
+  });
+
+  it('asks for tracking again at the safety interval, without a reconnect', async () => {
+    const user = new URL(asUserWithoutClient(server.url)).username;
+    const handle = connectRedis(asUserWithoutClient(server.url), { timeoutMs: 2_000 });
+    const source = new HeartbeatSource(handle, { maxServers: 100, resyncEveryMs: 300, log: pino({ level: 'silent' }) });
+    const everyKey: boolean[] = [];
+    const read = () => source.read({ begin: (all) => everyKey.push(all), values: () => {}, malformed: () => {} });
+    try {
+      await waitFor(() => handle.ready() || undefined, 5_000, 'the connection');
+      await read();
+      assert.equal(source.path, 'scan');
+      await redis.call('ACL', 'SETUSER', user, '+client');
+      // Within the interval, still the scan path; past it, tracking, starting with a read of every key.
+      await read();
+      assert.equal(source.path, 'scan');
+      await new Promise((resolve) => setTimeout(resolve, 350));
+      await read();
+      await read();
+      assert.equal(source.path, 'tracking');
+      assert.deepEqual(everyKey, [true, true, true, false]);
+    } finally {
+      await redis.call('ACL', 'SETUSER', user, '-client');
+      source.close();
+      await handle.close();
     }
   });
 

@@ -117,7 +117,8 @@ type Deadline = number;
  * added or removed) or any feed closes, every feed is opened anew and the read covers every key.
  *
  * Where Redis refuses tracking (an ACL without CLIENT, Redis < 6, a proxy), every read scans, as before: said
- * once in the log, and in `path`.
+ * once in the log, and in `path`. Tracking is asked for again after any close and every `resyncEveryMs`: once
+ * granted, reads follow changes again (said once in the log too).
  */
 export class HeartbeatSource {
   /** One feed per master (the one Redis when standalone), by address: tracking is per node. */
@@ -136,6 +137,12 @@ export class HeartbeatSource {
   private closes = 0;
   private lastEveryKeyAt = Number.NEGATIVE_INFINITY;
   private decided: HeartbeatReadPath | undefined;
+  /**
+   * When Redis last refused tracking, and the count of closes then: tracking is asked for again after any close
+   * (Redis restarted, upgraded or failed over) and every `resyncEveryMs`, so that an ACL granted later, a Redis
+   * upgraded or a proxy taken away is followed without a restart of the bridge.
+   */
+  private refused: { at: number; closes: number } | undefined;
   private closed = false;
   /** Reads of every key while tracking, by why. */
   readonly resyncs: Record<ResyncReason, number> = { start: 0, reconnect: 0, flush: 0, overflow: 0, interval: 0, failure: 0, cap: 0 };
@@ -168,7 +175,7 @@ export class HeartbeatSource {
     // Taken by this poll's `changes`, or now when the poll did not ask (a read on its own).
     const prepared = this.taking;
     this.taking = undefined;
-    if (this.decided === 'scan') return this.readEveryKey(sink, false, signal);
+    if (this.decided === 'scan' && !this.askAgain()) return this.readEveryKey(sink, false, signal);
     const taking = prepared ?? this.take();
     try {
       const taken = await taking;
@@ -277,7 +284,8 @@ export class HeartbeatSource {
           this.close();
           throw new Error('heartbeat source closed');
         }
-        if (this.decided === undefined)
+        this.refused = undefined;
+        if (this.decided !== 'tracking')
           this.options.log.info(
             `heartbeats: reading only what changed (redis client-side tracking${this.redis.cluster ? `, on each of ${masters.length} masters` : ''})`,
           );
@@ -449,10 +457,21 @@ export class HeartbeatSource {
     return node;
   }
 
+  /** Whether a poll on the scan path, taken because Redis refused tracking, asks for tracking again. */
+  private askAgain(): boolean {
+    if (this.refused === undefined) return false;
+    const { at, closes } = this.refused;
+    return this.closes !== closes || performance.now() - at >= (this.options.resyncEveryMs ?? DEFAULT_RESYNC_EVERY_MS);
+  }
+
   private fallBack(why: string): void {
+    this.refused = { at: performance.now(), closes: this.closes };
+    // Tracking, if asked for again and granted, starts afresh with a read of every key.
+    this.due = 'start';
+    this.closeFeeds();
+    // Said once: a refusal when asked again says nothing new.
     if (this.decided === 'scan') return;
     this.decided = 'scan';
-    this.closeFeeds();
     this.options.log.warn(`heartbeats: ${why}; every poll reads every key (pulse_bridge_heartbeat_read_path)`);
   }
 }
