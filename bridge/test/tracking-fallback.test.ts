@@ -12,7 +12,17 @@ import type { Cluster, Redis } from 'ioredis';
 import { pino } from 'pino';
 import { connectRedis } from '../src/redis/connection.js';
 import { HeartbeatSource } from '../src/sources/heartbeats/heartbeat-source.js';
-import { everyKeyReads, heartbeat, moveSlot, startBridge, startLoggedBridge, suiteCluster, waitFor, writeHeartbeat } from './helpers.js';
+import {
+  everyKeyReads,
+  heartbeat,
+  killClients,
+  moveSlot,
+  startBridge,
+  startLoggedBridge,
+  suiteCluster,
+  waitFor,
+  writeHeartbeat,
+} from './helpers.js';
 
 type Bridge = Awaited<ReturnType<typeof startLoggedBridge>>;
 
@@ -20,6 +30,14 @@ async function readPath(url: string): Promise<Record<string, number>> {
   const text = await (await fetch(`${url}/metrics`)).text();
   return Object.fromEntries(
     [...text.matchAll(/^pulse_bridge_heartbeat_read_path\{path="(\w+)"\} (\S+)$/gm)].map(([, path, v]) => [path, Number(v)]),
+  );
+}
+
+/** `pulse_bridge_heartbeat_full_reads_total` by reason, as /metrics says. */
+async function fullReads(url: string): Promise<Record<string, number>> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  return Object.fromEntries(
+    [...text.matchAll(/^pulse_bridge_heartbeat_full_reads_total\{reason="(\w+)"\} (\S+)$/gm)].map(([, reason, v]) => [reason, Number(v)]),
   );
 }
 
@@ -177,6 +195,14 @@ describe('heartbeat read path', () => {
       assert.deepEqual(await readPath(bridge.url), { tracking: 1, scan: 0 });
       assert.equal(fallbackLines(bridge).length, 1);
       assert.match(String(fallbackLines(bridge)[0]?.msg), /client-side tracking/);
+      // Every key read once, at start; then again after a reconnect (changes may have been missed meanwhile).
+      assert.deepEqual(await fullReads(bridge.url), { start: 1, reconnect: 0, flush: 0, overflow: 0, interval: 0, failure: 0, cap: 0 });
+      assert.equal(await killClients(redis, 'pulse-bridge'), 1);
+      await waitFor(
+        async () => ((await fullReads(bridge.url)).reconnect ?? 0) >= 1 || undefined,
+        5_000,
+        'a read of every key after the reconnect',
+      );
     } finally {
       await bridge.stop();
     }

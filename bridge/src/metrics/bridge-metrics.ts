@@ -3,6 +3,7 @@ import { type Logger, pino } from 'pino';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, type Metric, type OpenMetricsContentType, Registry } from 'prom-client';
 import type { CapName, Caps } from '../monitor/caps.js';
 import type { MonitorService, Snapshot } from '../monitor/monitor-service.js';
+import type { FullReadReason } from '../sources/heartbeats/heartbeat-source.js';
 import type { SseBroadcaster } from '../sse/broadcaster.js';
 import { LABEL_BYTES, LabelCap, methodLabel } from './label-cap.js';
 import { PULSE_METRICS as M, type MetricDefinition } from './names.js';
@@ -288,6 +289,12 @@ export class BridgeMetrics {
       syncs.push(mirror(capReached, () => monitor.caps.counts[cap], { cap }));
     for (const kind of ['heartbeat', 'slow', 'error'] as const)
       syncs.push(mirror(futureTimestamps, () => monitor.clock.future[kind], { kind }));
+    const fullReads = new Counter({ ...definition(M.heartbeatFullReads), registers });
+    for (const reason of Object.keys(monitor.heartbeats.resyncs) as FullReadReason[]) {
+      // Every reason from the start, at 0: a rate over it is then defined before its first read.
+      fullReads.inc({ reason }, 0);
+      syncs.push(mirror(fullReads, () => monitor.heartbeats.resyncs[reason], { reason }));
+    }
     const renderFailures = new Counter({ ...definition(M.renderFailures), registers });
     this.failures = new RenderFailures(options.log ?? pino({ level: 'silent' }), (family) => renderFailures.inc({ family }));
     this.renderers = [new SnapshotFamilies(), ...(options.extension?.renderers ?? [])];

@@ -289,8 +289,14 @@ export const PULSE_METRICS = {
   heartbeatReadPath: {
     name: 'pulse_bridge_heartbeat_read_path',
     type: 'gauge',
-    help: 'How heartbeats are read: 1 for the path in use, 0 for the other; tracking fetches only what changed (Redis client-side tracking), scan reads every key every poll (Redis refuses tracking, or a cluster); no value before the first poll',
+    help: 'How heartbeats are read: 1 for the path in use, 0 for the other; tracking fetches only what changed (Redis client-side tracking, on each master of a cluster), scan reads every key every poll (Redis refuses tracking); NaN before the first poll',
     labelNames: ['path'],
+  },
+  heartbeatFullReads: {
+    name: 'pulse_bridge_heartbeat_full_reads_total',
+    type: 'counter',
+    help: 'Reads of every heartbeat key while tracking, by why: start (tracking began, or began again once Redis allowed it), reconnect (a connection closed or the masters changed: changes may have been missed), flush (FLUSHDB or FLUSHALL), overflow (more keys changed than the feed keeps), interval (the safety read every 5 minutes), failure (a poll failed or passed its deadline), cap (changes past the most servers read)',
+    labelNames: ['reason'],
   },
   dataAge: {
     name: 'pulse_bridge_data_age_seconds',

@@ -61,7 +61,8 @@ const HEARTBEAT_PREFIX = HEARTBEAT_SCAN_PATTERN.slice(0, -1);
 /** `pulse:slow:` and `pulse:errors:`: the apps' feeds, tracked on the same connection so a poll reads only those that changed. */
 const FEED_PREFIXES = [SLOW_SCAN_PATTERN.slice(0, -1), ERRORS_SCAN_PATTERN.slice(0, -1)];
 
-type ResyncReason = 'start' | 'reconnect' | 'flush' | 'overflow' | 'interval' | 'failure' | 'cap';
+/** Why a poll on the tracking path reads every key (`HeartbeatSource.resyncs`). */
+export type FullReadReason = 'start' | 'reconnect' | 'flush' | 'overflow' | 'interval' | 'failure' | 'cap';
 
 /** What one poll took from the feed. */
 interface Taken {
@@ -72,7 +73,7 @@ interface Taken {
   /** Zenith agents' node keys changed since the last poll. */
   nodes: Set<string>;
   /** Why this poll reads every key (and every app's feeds), if it does; decided once, when taken. */
-  reason: ResyncReason | undefined;
+  reason: FullReadReason | undefined;
   /** The count of closes when taken: a close after it leaves the next read to cover every key. */
   closes: number;
   /** The SCAN probe sent with the take (`probe`): a read of changes awaits it. */
@@ -132,7 +133,7 @@ export class HeartbeatSource {
   /** No key in `known` has a deadline before this (it may be earlier than the earliest: then a walk finds none due). */
   private earliestDeadline = Number.NEGATIVE_INFINITY;
   /** Why the next read must cover every key, if it must. */
-  private due: ResyncReason | undefined = 'start';
+  private due: FullReadReason | undefined = 'start';
   /** Counts closes of the bridge's connections: a read that saw one go by leaves the next read to cover every key. */
   private closes = 0;
   private lastEveryKeyAt = Number.NEGATIVE_INFINITY;
@@ -145,7 +146,7 @@ export class HeartbeatSource {
   private refused: { at: number; closes: number } | undefined;
   private closed = false;
   /** Reads of every key while tracking, by why. */
-  readonly resyncs: Record<ResyncReason, number> = { start: 0, reconnect: 0, flush: 0, overflow: 0, interval: 0, failure: 0, cap: 0 };
+  readonly resyncs: Record<FullReadReason, number> = { start: 0, reconnect: 0, flush: 0, overflow: 0, interval: 0, failure: 0, cap: 0 };
 
   constructor(
     private readonly redis: RedisHandle,
@@ -307,7 +308,7 @@ export class HeartbeatSource {
     return [HEARTBEAT_PREFIX, ...FEED_PREFIXES, ...(this.options.quasarNodes === undefined ? [] : [QUASAR_NODE_KEY_PREFIX])];
   }
 
-  private everyKeyReason(resync: Invalidations['resync'], changed: readonly string[]): ResyncReason | undefined {
+  private everyKeyReason(resync: Invalidations['resync'], changed: readonly string[]): FullReadReason | undefined {
     if (this.due !== undefined) return this.due;
     if (resync) return resync;
     if (performance.now() - this.lastEveryKeyAt >= (this.options.resyncEveryMs ?? DEFAULT_RESYNC_EVERY_MS)) return 'interval';
