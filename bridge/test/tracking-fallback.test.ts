@@ -95,17 +95,19 @@ describe('heartbeat read path', () => {
   after(async () => {
     await server?.stop();
   });
+  const seesStandaloneChanges = (bridge: Bridge, app: string) =>
+    seesChanges(
+      bridge,
+      (id) => writeHeartbeat(redis, app, id),
+      (id) => redis.del(heartbeatKey(app, id)),
+      app,
+    );
 
   it('scans, says so once and exports it, for a user without CLIENT', async () => {
     const app = 'no-client';
     const bridge = await startLoggedBridge({ redisUrl: asUserWithoutClient(server.url) });
     try {
-      await seesChanges(
-        bridge,
-        (id) => writeHeartbeat(redis, app, id),
-        (id) => redis.del(heartbeatKey(app, id)),
-        app,
-      );
+      await seesStandaloneChanges(bridge, app);
       assert.deepEqual(await readPath(bridge.url), { tracking: 0, scan: 1 });
       assert.equal(bridge.bridge.monitor.heartbeats.path, 'scan');
       // Said once, however many polls.
@@ -139,12 +141,7 @@ describe('heartbeat read path', () => {
       await reconnectsAfter(bridge.bridge.monitor.ticks);
       assert.equal(bridge.bridge.monitor.heartbeats.path, 'tracking');
       assert.equal(bridge.bridge.monitor.heartbeats.resyncs.start, resyncs + 1);
-      await seesChanges(
-        bridge,
-        (id) => writeHeartbeat(redis, app, id),
-        (id) => redis.del(heartbeatKey(app, id)),
-        app,
-      );
+      await seesStandaloneChanges(bridge, app);
       assert.deepEqual(await readPath(bridge.url), { tracking: 1, scan: 0 });
       const lines = fallbackLines(bridge).map((line) => String(line.msg));
       assert.equal(lines.length, 2, JSON.stringify(lines));
@@ -186,12 +183,7 @@ describe('heartbeat read path', () => {
     const app = 'tracked';
     const bridge = await startLoggedBridge({ redisUrl: server.url });
     try {
-      await seesChanges(
-        bridge,
-        (id) => writeHeartbeat(redis, app, id),
-        (id) => redis.del(heartbeatKey(app, id)),
-        app,
-      );
+      await seesStandaloneChanges(bridge, app);
       assert.deepEqual(await readPath(bridge.url), { tracking: 1, scan: 0 });
       assert.equal(fallbackLines(bridge).length, 1);
       assert.match(String(fallbackLines(bridge)[0]?.msg), /client-side tracking/);
