@@ -1,18 +1,19 @@
 // The tracked heartbeat read on its pipelined connection, against a real redis-server: the same values in the
 // same words as the script, each with its time to live, with no script run; reached as an ACL user in another
-// database; the script's path where the ACL refuses GETRANGE; and a frozen Redis, an abort or a killed connection
+// database; the script's path where the ACL refuses GETRANGE, and the plain commands again once it grants them (past
+// the refusal's time, or after a reconnect); and a frozen Redis, an abort or a killed connection
 // fail the read at once and leave the next one working. On the real 3-master cluster: each key read on its slot's
 // master, and a key whose slot moved read through the cluster client.
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { after, before, describe, it, mock } from 'node:test';
 import { heartbeatKey, MAX_HEARTBEAT_BYTES } from '@gravito/pulse-protocol';
 import { startRedis, type TestRedis } from '@gravito/pulse-testkit';
 import calculateSlot from 'cluster-key-slot';
 import type { Redis } from 'ioredis';
 import { type BoundedValue, boundedGetChunkWithTtl } from '../src/redis/bounded-get.js';
 import { connectRedis, type RedisHandle } from '../src/redis/connection.js';
-import { readRefusal } from '../src/redis/refusals.js';
-import { commandCalls, killClients, moveSlot, suiteCluster } from './helpers.js';
+import { REFUSAL_STANDS_MS, readRefusal } from '../src/redis/refusals.js';
+import { commandCalls, killClients, moveSlot, suiteCluster, waitFor } from './helpers.js';
 
 async function connected(url: string, timeoutMs = 5_000): Promise<RedisHandle> {
   const handle = connectRedis(url, { timeoutMs });
@@ -111,7 +112,43 @@ describe('pipelined heartbeat read with times to live', { timeout: 60_000 }, () 
       // Kept, so that the monitor says it once, and the next reads go straight to the script.
       assert.match(readRefusal(refused, 'pipelined') ?? '', /NOPERM.*getrange/i);
       assert.equal(readRefusal(handle, 'pipelined'), undefined);
+      // Granted: the script still, while the refusal stands; past its time, the plain commands again.
+      await redis.call('ACL', 'SETUSER', 'pulse-no-getrange', '+getrange');
+      const standing = await commandCalls(redis, 'evalsha', 'eval');
+      assertRead(await boundedGetChunkWithTtl(refused, keys, MAX_HEARTBEAT_BYTES));
+      assert.ok((await commandCalls(redis, 'evalsha', 'eval')) > standing, 'the script, while the refusal stands');
+      mock.timers.enable({ apis: ['Date'], now: Date.now() + REFUSAL_STANDS_MS });
+      try {
+        const stood = await commandCalls(redis, 'evalsha', 'eval');
+        assertRead(await boundedGetChunkWithTtl(refused, keys, MAX_HEARTBEAT_BYTES));
+        assert.equal(await commandCalls(redis, 'evalsha', 'eval'), stood, 'the plain commands, once it no longer stands');
+        assert.equal(readRefusal(refused, 'pipelined'), undefined);
+      } finally {
+        mock.timers.reset();
+      }
     } finally {
+      await redis.call('ACL', 'SETUSER', 'pulse-no-getrange', '-getrange');
+      await refused.close();
+    }
+  });
+
+  it('asks again for what Redis refused once the connection reconnects', async () => {
+    await redis.call('ACL', 'SETUSER', 'pulse-no-getrange', 'on', '>no-getrange', '~*', '&*', '+@all', '-getrange');
+    const url = new URL(server.url);
+    url.username = 'pulse-no-getrange';
+    url.password = 'no-getrange';
+    const refused = await connected(url.href);
+    try {
+      assertRead(await boundedGetChunkWithTtl(refused, keys, MAX_HEARTBEAT_BYTES));
+      assert.match(readRefusal(refused, 'pipelined') ?? '', /NOPERM.*getrange/i);
+      await redis.call('ACL', 'SETUSER', 'pulse-no-getrange', '+getrange');
+      await redis.call('CLIENT', 'KILL', 'USER', 'pulse-no-getrange');
+      await waitFor(() => (readRefusal(refused, 'pipelined') === undefined && refused.ready()) || undefined, 5_000, 'a new connection');
+      const scripts = await commandCalls(redis, 'evalsha', 'eval');
+      assertRead(await boundedGetChunkWithTtl(refused, keys, MAX_HEARTBEAT_BYTES));
+      assert.equal(await commandCalls(redis, 'evalsha', 'eval'), scripts, 'the plain commands read them');
+    } finally {
+      await redis.call('ACL', 'SETUSER', 'pulse-no-getrange', '-getrange');
       await refused.close();
     }
   });
