@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it, mock } from 'node:test';
 import { heartbeatKey, MAX_HEARTBEAT_BYTES } from '@gravito/pulse-protocol';
-import { startRedis, type TestRedis } from '@gravito/pulse-testkit';
+import { addUserWithoutGetrange, asUserWithoutGetrange, changeUserOf, startRedis, type TestRedis } from '@gravito/pulse-testkit';
 import calculateSlot from 'cluster-key-slot';
 import type { Redis } from 'ioredis';
 import { type BoundedValue, boundedGetChunkWithTtl } from '../src/redis/bounded-get.js';
@@ -100,11 +100,9 @@ describe('pipelined heartbeat read with times to live', { timeout: 60_000 }, () 
   });
 
   it('reads through the script where the ACL refuses GETRANGE', async () => {
-    await redis.call('ACL', 'SETUSER', 'pulse-no-getrange', 'on', '>no-getrange', '~*', '&*', '+@all', '-getrange');
-    const url = new URL(server.url);
-    url.username = 'pulse-no-getrange';
-    url.password = 'no-getrange';
-    const refused = await connected(url.href);
+    await addUserWithoutGetrange(redis);
+    const url = asUserWithoutGetrange(server.url);
+    const refused = await connected(url);
     try {
       const scripts = await commandCalls(redis, 'evalsha', 'eval');
       assertRead(await boundedGetChunkWithTtl(refused, keys, MAX_HEARTBEAT_BYTES));
@@ -113,7 +111,7 @@ describe('pipelined heartbeat read with times to live', { timeout: 60_000 }, () 
       assert.match(readRefusal(refused, 'pipelined') ?? '', /NOPERM.*getrange/i);
       assert.equal(readRefusal(handle, 'pipelined'), undefined);
       // Granted: the script still, while the refusal stands; past its time, the plain commands again.
-      await redis.call('ACL', 'SETUSER', 'pulse-no-getrange', '+getrange');
+      await changeUserOf(redis, url, '+getrange');
       const standing = await commandCalls(redis, 'evalsha', 'eval');
       assertRead(await boundedGetChunkWithTtl(refused, keys, MAX_HEARTBEAT_BYTES));
       assert.ok((await commandCalls(redis, 'evalsha', 'eval')) > standing, 'the script, while the refusal stands');
@@ -127,28 +125,26 @@ describe('pipelined heartbeat read with times to live', { timeout: 60_000 }, () 
         mock.timers.reset();
       }
     } finally {
-      await redis.call('ACL', 'SETUSER', 'pulse-no-getrange', '-getrange');
+      await changeUserOf(redis, url, '-getrange');
       await refused.close();
     }
   });
 
   it('asks again for what Redis refused once the connection reconnects', async () => {
-    await redis.call('ACL', 'SETUSER', 'pulse-no-getrange', 'on', '>no-getrange', '~*', '&*', '+@all', '-getrange');
-    const url = new URL(server.url);
-    url.username = 'pulse-no-getrange';
-    url.password = 'no-getrange';
-    const refused = await connected(url.href);
+    await addUserWithoutGetrange(redis);
+    const url = asUserWithoutGetrange(server.url);
+    const refused = await connected(url);
     try {
       assertRead(await boundedGetChunkWithTtl(refused, keys, MAX_HEARTBEAT_BYTES));
       assert.match(readRefusal(refused, 'pipelined') ?? '', /NOPERM.*getrange/i);
-      await redis.call('ACL', 'SETUSER', 'pulse-no-getrange', '+getrange');
-      await redis.call('CLIENT', 'KILL', 'USER', 'pulse-no-getrange');
+      await changeUserOf(redis, url, '+getrange');
+      await redis.call('CLIENT', 'KILL', 'USER', new URL(url).username);
       await waitFor(() => (readRefusal(refused, 'pipelined') === undefined && refused.ready()) || undefined, 5_000, 'a new connection');
       const scripts = await commandCalls(redis, 'evalsha', 'eval');
       assertRead(await boundedGetChunkWithTtl(refused, keys, MAX_HEARTBEAT_BYTES));
       assert.equal(await commandCalls(redis, 'evalsha', 'eval'), scripts, 'the plain commands read them');
     } finally {
-      await redis.call('ACL', 'SETUSER', 'pulse-no-getrange', '-getrange');
+      await changeUserOf(redis, url, '-getrange');
       await refused.close();
     }
   });

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { heartbeatKey } from '@gravito/pulse-protocol';
-import { addUserWithoutClient, asUserWithoutClient, startRedis, type TestRedis } from '@gravito/pulse-testkit';
+import { addUserWithoutClient, asUserWithoutClient, changeUserOf, startRedis, type TestRedis } from '@gravito/pulse-testkit';
 import calculateSlot from 'cluster-key-slot';
 import type { Cluster, Redis } from 'ioredis';
 import { pino } from 'pino';
@@ -123,13 +123,13 @@ describe('heartbeat read path', () => {
 
   it('asks for tracking again after a reconnect, and tracks once Redis allows it, saying so once each way', async () => {
     const app = 'granted-later';
-    const user = new URL(asUserWithoutClient(server.url)).username;
-    const bridge = await startLoggedBridge({ redisUrl: asUserWithoutClient(server.url) });
+    const url = asUserWithoutClient(server.url);
+    const bridge = await startLoggedBridge({ redisUrl: url });
     try {
       await waitFor(() => bridge.bridge.monitor.heartbeats.path === 'scan' || undefined, 5_000, 'the scan path');
       // Refused again after a reconnect: nothing new to say.
       const reconnectsAfter = async (ticks: number) => {
-        await redis.call('CLIENT', 'KILL', 'USER', user);
+        await redis.call('CLIENT', 'KILL', 'USER', new URL(url).username);
         await waitFor(() => bridge.bridge.monitor.ticks >= ticks + 3 || undefined, 5_000, 'three polls after the reconnect');
       };
       const resyncs = bridge.bridge.monitor.heartbeats.resyncs.start;
@@ -137,7 +137,7 @@ describe('heartbeat read path', () => {
       assert.equal(bridge.bridge.monitor.heartbeats.path, 'scan');
       assert.equal(fallbackLines(bridge).length, 1, JSON.stringify(fallbackLines(bridge)));
       // Granted, then seen at the next reconnect: a read of every key, then only what changed.
-      await redis.call('ACL', 'SETUSER', user, '+client');
+      await changeUserOf(redis, url, '+client');
       await reconnectsAfter(bridge.bridge.monitor.ticks);
       assert.equal(bridge.bridge.monitor.heartbeats.path, 'tracking');
       assert.equal(bridge.bridge.monitor.heartbeats.resyncs.start, resyncs + 1);
@@ -148,14 +148,14 @@ describe('heartbeat read path', () => {
       assert.match(lines[0] as string, /refuses tracking \(NOPERM/);
       assert.match(lines[1] as string, /reading only what changed \(redis client-side tracking\)/);
     } finally {
-      await redis.call('ACL', 'SETUSER', user, '-client');
+      await changeUserOf(redis, url, '-client');
       await bridge.stop();
     }
   });
 
   it('asks for tracking again at the safety interval, without a reconnect', async () => {
-    const user = new URL(asUserWithoutClient(server.url)).username;
-    const handle = connectRedis(asUserWithoutClient(server.url), { timeoutMs: 2_000 });
+    const url = asUserWithoutClient(server.url);
+    const handle = connectRedis(url, { timeoutMs: 2_000 });
     const source = new HeartbeatSource(handle, { maxServers: 100, resyncEveryMs: 300, log: pino({ level: 'silent' }) });
     const everyKey: boolean[] = [];
     const read = () => source.read({ begin: (all) => everyKey.push(all), values: () => {}, malformed: () => {} });
@@ -163,7 +163,7 @@ describe('heartbeat read path', () => {
       await waitFor(() => handle.ready() || undefined, 5_000, 'the connection');
       await read();
       assert.equal(source.path, 'scan');
-      await redis.call('ACL', 'SETUSER', user, '+client');
+      await changeUserOf(redis, url, '+client');
       // Within the interval, still the scan path; past it, tracking, starting with a read of every key.
       await read();
       assert.equal(source.path, 'scan');
@@ -173,7 +173,7 @@ describe('heartbeat read path', () => {
       assert.equal(source.path, 'tracking');
       assert.deepEqual(everyKey, [true, true, true, false]);
     } finally {
-      await redis.call('ACL', 'SETUSER', user, '-client');
+      await changeUserOf(redis, url, '-client');
       source.close();
       await handle.close();
     }

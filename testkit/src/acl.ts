@@ -15,6 +15,8 @@ const USERS = {
   noExpiryNoScripts: { name: 'pulse-no-expiry-no-scripts', withheld: ['-pexpire', '-pexpireat', '-@scripting'] },
   /** No `CLIENT`, so no client-side tracking. */
   noClient: { name: 'pulse-no-client', withheld: ['-client'] },
+  /** No `GETRANGE`, so no pipelined heartbeat read. */
+  noGetrange: { name: 'pulse-no-getrange', withheld: ['-getrange'] },
 } as const;
 type User = (typeof USERS)[keyof typeof USERS];
 
@@ -46,3 +48,14 @@ export const asUserWithoutExpiry = (url: string, { scripts }: { scripts: boolean
 
 export const addUserWithoutClient = (node: Redis) => addUser(node, USERS.noClient);
 export const asUserWithoutClient = (url: string) => asUser(url, USERS.noClient);
+
+export const addUserWithoutGetrange = (node: Redis) => addUser(node, USERS.noGetrange);
+export const asUserWithoutGetrange = (url: string) => asUser(url, USERS.noGetrange);
+
+/**
+ * Changes the rules of the user `url` logs in as (`+client`, `-getrange`): an ACL changed while its clients stay
+ * connected.
+ */
+export async function changeUserOf(node: Redis, url: string, ...rules: string[]): Promise<void> {
+  await node.call('ACL', 'SETUSER', new URL(url).username, ...rules);
+}

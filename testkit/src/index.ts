@@ -5,12 +5,15 @@ import { findRedisServer, LocalRedisServer } from './local-redis.js';
 export {
   addUsersWithoutExpiry,
   addUserWithoutClient,
+  addUserWithoutGetrange,
   addUserWithoutScripts,
   addUserWithoutTransactions,
   asUserWithoutClient,
   asUserWithoutExpiry,
+  asUserWithoutGetrange,
   asUserWithoutScripts,
   asUserWithoutTransactions,
+  changeUserOf,
 } from './acl.js';
 export { findBun, NO_BUN } from './bun.js';
 export { findChromium, launchChromium, type PageLog, skipWithoutChromium, type TestBrowser } from './chromium.js';
