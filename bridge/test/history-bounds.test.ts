@@ -12,6 +12,7 @@ import {
   asUserWithoutExpiry,
   asUserWithoutScripts,
   asUserWithoutTransactions,
+  changeUserOf,
 } from '@gravito/pulse-testkit';
 import { slowEntry, suiteRedis, waitFor } from './helpers.js';
 import { countsOf, history, sleep, startHistoryBridge, WrittenTally } from './history-fixtures.js';
@@ -161,6 +162,31 @@ describe('history bounds', () => {
       assert.equal(await metric(bridge.url, 'transactions_refused'), 1);
       assert.equal(bridge.logs.filter((l) => /history does not count/.test(String(l.msg))).length, 1);
     } finally {
+      await bridge.stop();
+    }
+  });
+
+  it('counts again once Redis grants transactions: what was written while it was off, each entry once', async () => {
+    const app = `hist-granted-${process.pid}`;
+    await addUserWithoutTransactions(suite.client);
+    const url = asUserWithoutTransactions(suite.redis.url);
+    const bridge = await startHistoryBridge(url);
+    try {
+      const tally = new WrittenTally(suite.client, app);
+      await tally.heartbeat('web-0');
+      for (let round = 0; round < 5; round++) await tally.writeSlow(round);
+      await waitFor(async () => (await metric(bridge.url, 'transactions_refused')) === 1 || undefined, 5_000, 'counting off');
+      for (let round = 5; round < 10; round++) await tally.writeSlow(round);
+      await changeUserOf(suite.client, url, '+@transaction');
+      // Off while the refusal stands (5 minutes: 5 s at this time scale), then asked again, from the cursors.
+      const totalSlow = async () => countsOf(await history(bridge.url, `period=1h&app=${app}`), app).totalSlow;
+      await waitFor(async () => (await totalSlow()) === 10 || undefined, 15_000, 'all 10 entries counted');
+      await sleep(1_000);
+      assert.equal(await totalSlow(), 10, 'each entry once');
+      assert.equal(await metric(bridge.url, 'transactions_refused'), 1);
+      assert.equal(bridge.logs.filter((l) => /history does not count/.test(String(l.msg))).length, 1);
+    } finally {
+      await changeUserOf(suite.client, url, '-@transaction');
       await bridge.stop();
     }
   });

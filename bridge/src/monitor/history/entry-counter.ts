@@ -14,7 +14,7 @@ import type { Logger } from 'pino';
 import { commandRefusal } from '../../redis/command-refusal.js';
 import type { RedisHandle } from '../../redis/connection.js';
 import { mapLimited } from '../../redis/read.js';
-import { noteReadRefusal, readRefusal } from '../../redis/refusals.js';
+import { noteReadRefusal, REFUSAL_STANDS_MS, readRefusal } from '../../redis/refusals.js';
 import { TransactionLanes } from '../../redis/transaction-lanes.js';
 import { RepeatFilter } from '../repeat-filter.js';
 import { streamIdMillis } from '../tailers.js';
@@ -37,9 +37,9 @@ const REFUSALS = {
   script_refused:
     'redis refuses scripts: history counts slow entries and exceptions with WATCH and MULTI/EXEC instead (four round trips per app and pass, not two)',
   transactions_refused:
-    'redis refuses scripts and transactions: history does not count slow entries and exceptions (it needs a compare-and-set per pass); server and queue series are still written',
+    'redis refuses scripts and transactions: history does not count slow entries and exceptions (it needs a compare-and-set per pass; asked again every 5 minutes); server and queue series are still written',
   commands_refused:
-    'redis refuses a command the counting pass needs (its reads of the slow and error feeds, or HMGET, HSET, PEXPIREAT or PEXPIRE on pulse:history:* keys): history does not count slow entries and exceptions',
+    'redis refuses a command the counting pass needs (its reads of the slow and error feeds, or HMGET, HSET, PEXPIREAT or PEXPIRE on pulse:history:* keys): history does not count slow entries and exceptions (asked again every 5 minutes)',
 } as const;
 
 /** The commands of a compare-and-set without a script: refusing any of them is refusing transactions. */
@@ -57,11 +57,16 @@ const MAX_REMEMBERED_IDENTITIES = 1_000;
  * where it refuses those too, counting is off, said once and in `transactions_refused`; and where it refuses a
  * command the pass needs (reading the feeds, or reading and writing the buckets), also off, said once and in `commands_refused` (never half a
  * pass written: the script checks every write is allowed before it makes one, and a transaction is all or nothing).
+ * Off for as long as a refusal stands (`REFUSAL_STANDS_MS`, scaled as the periods are), then asked again: a grant
+ * meanwhile is followed without a restart, and the entries written while it was off count then, once, from the
+ * cursors (those the feeds no longer hold count as gaps).
  */
 export class EntryCounter {
   private readonly repeats = new Map<string, RepeatFilter>();
-  /** The refusals said so far (once each; once transactions or the pass's commands are refused, counting is off). */
+  /** The refusals said so far (once each). */
   private readonly refusalsSaid = new Set<keyof typeof REFUSALS>();
+  /** Until when counting is off (the history's clock): Redis refused transactions, or a command the pass needs. */
+  private offUntil = Number.NEGATIVE_INFINITY;
   private readonly commands: PassPipeline;
   /** Connections of their own for the transactions, opened only where Redis refuses scripts. */
   private readonly lanes: TransactionLanes;
@@ -104,7 +109,7 @@ export class EntryCounter {
 
   /** One pass over one app: whether it counted anything. Never throws (a failed pass moves nothing and is read again next time). */
   private async countApp(app: string, now: number): Promise<boolean> {
-    if (this.refusalsSaid.has('transactions_refused') || this.refusalsSaid.has('commands_refused')) return false;
+    if (now < this.offUntil) return false;
     // Learned by whichever script ran first on this connection (the monitor's bounded read, most often).
     const refusal = readRefusal(this.redis, 'scripts');
     if (refusal !== undefined) this.noteRefusal('script_refused', refusal);
@@ -116,12 +121,13 @@ export class EntryCounter {
       const refusal = commandRefusal(err);
       if (!watched && noteReadRefusal(this.redis, 'scripts', err)) this.noteRefusal('script_refused', (err as Error).message);
       // Passes of other apps in flight meanwhile may be refused too: said once all the same.
-      else if (refusal !== undefined)
+      else if (refusal !== undefined) {
+        this.offUntil = now + REFUSAL_STANDS_MS / this.options.timeScale;
         this.noteRefusal(
           watched && TRANSACTION_COMMANDS.has(refusal.command) ? 'transactions_refused' : 'commands_refused',
           refusal.message,
         );
-      else this.counts.add('passes_failed');
+      } else this.counts.add('passes_failed');
       return false;
     }
   }
