@@ -380,6 +380,24 @@ export async function killClients(redis: Redis, name: string): Promise<number> {
   return ids.length;
 }
 
+/**
+ * The rare cases of a randomized test, each once in about `every` steps, at a random step of each such span: met
+ * at least steps / every times whatever the seed. The schedule asks `next` only when it starts and when a case is
+ * due, so a seed replays it. Gives, at each step, the cases due then.
+ */
+export function rareSchedule(next: () => number, rare: readonly (readonly [name: string, every: number])[]): (step: number) => string[] {
+  const due = rare.map(([, every]) => Math.floor(next() * every));
+  return (step) => {
+    const names: string[] = [];
+    for (const [r, [name, every]] of rare.entries()) {
+      if (step % every !== due[r]) continue;
+      names.push(name);
+      due[r] = Math.floor(next() * every);
+    }
+    return names;
+  };
+}
+
 /** Reads of every heartbeat key a tracking monitor has made, whatever the reason. */
 export const everyKeyReads = (monitor: MonitorService): number => Object.values(monitor.heartbeats.resyncs).reduce((a, b) => a + b, 0);
 

@@ -10,7 +10,7 @@ import { seededRandom, startRedis, type TestRedis } from '@gravito/pulse-testkit
 import type { Redis } from 'ioredis';
 import { MonitorService } from '../src/monitor/monitor-service.js';
 import { connectRedis, type RedisHandle } from '../src/redis/connection.js';
-import { errorEntry, heartbeat, killClients, silentLogger, slowEntry } from './helpers.js';
+import { errorEntry, heartbeat, killClients, rareSchedule, silentLogger, slowEntry } from './helpers.js';
 
 const SEED = Number(process.env.TRACKING_SEED ?? Math.floor(Math.random() * 2 ** 31));
 const STEPS = Number(process.env.TRACKING_STEPS ?? 150);
@@ -93,30 +93,31 @@ describe('tracked feed reads and snapshot reuse', { timeout: 120_000 }, () => {
       },
       'feed connection killed': () => killClients(redis, 'pulse-bridge-track'),
     };
-    const weights: [string, number][] = [
-      ['slow entry', 30],
-      ['exception', 30],
-      ['delete a slow stream', 4],
-      ['delete an exception set', 4],
-      ['FLUSHDB', 2],
-      ['feed connection killed', 3],
-    ];
-    const total = weights.reduce((n, [, w]) => n + w, 0);
-    const choose = () => {
-      let r = next() * total;
-      for (const [name, w] of weights) {
-        r -= w;
-        if (r < 0) return name;
-      }
-      return 'slow entry';
-    };
+    // The common writes at random; each rare case once in about `every` steps, from a random step of each such span
+    // (at the first step from there that writes, at a random place among its writes), so that it is met about
+    // STEPS / every times whatever the seed, and the quiet steps stay quiet.
+    const common = ['slow entry', 'exception'];
+    const rare = [
+      ['delete a slow stream', 15],
+      ['delete an exception set', 15],
+      ['FLUSHDB', 25],
+      ['feed connection killed', 20],
+    ] as const;
+    const rareDue = rareSchedule(next, rare);
+    /** The rare cases whose step has come, waiting for a step that writes. */
+    const waiting = new Set<string>();
     const met = new Map<string, number>();
     let quiet = 0;
     let quietWithReads = 0;
     let resynced = true;
     for (let step = 0; step < STEPS; step++) {
-      // A third of the polls follow a step in which nothing was written.
-      const done = next() < 1 / 3 ? [] : Array.from({ length: 1 + Math.floor(next() * 4) }, choose);
+      // Every third poll follows a step in which nothing was written (all but those after a resync are quiet polls).
+      const done = step % 3 === 2 ? [] : Array.from({ length: 1 + Math.floor(next() * 4) }, () => pick(common));
+      for (const name of rareDue(step)) waiting.add(name);
+      if (done.length > 0) {
+        for (const name of waiting) done.splice(Math.floor(next() * (done.length + 1)), 0, name);
+        waiting.clear();
+      }
       for (const name of done) {
         await ops[name]?.();
         met.set(name, (met.get(name) ?? 0) + 1);
@@ -144,7 +145,8 @@ describe('tracked feed reads and snapshot reuse', { timeout: 120_000 }, () => {
     console.log(`seed ${SEED}, ${STEPS} steps, ${quiet} quiet polls (${quietWithReads} read a feed); met:`, Object.fromEntries(met));
     assert.ok(quiet >= STEPS / 5, `only ${quiet} quiet polls`);
     assert.equal(quietWithReads, 0, 'a poll after a step that changed no feed read one');
-    for (const [name] of weights) assert.ok((met.get(name) ?? 0) >= 2, `${name} met ${met.get(name) ?? 0} times (seed ${SEED})`);
+    for (const name of [...common, ...rare.map(([name]) => name)])
+      assert.ok((met.get(name) ?? 0) >= 2, `${name} met ${met.get(name) ?? 0} times (seed ${SEED})`);
     assert.ok(slowSeen.size > 50 && errorsSeen.size > 50, 'too few entries to mean anything');
   });
 

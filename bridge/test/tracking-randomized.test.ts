@@ -30,7 +30,7 @@ import { MonitorService } from '../src/monitor/monitor-service.js';
 import type { EncodedDocument } from '../src/monitor/snapshot-encoding.js';
 import { QuasarReader } from '../src/quasar/reader.js';
 import { connectRedis, type RedisHandle } from '../src/redis/connection.js';
-import { everyKeyReads, heartbeat, killClients } from './helpers.js';
+import { everyKeyReads, heartbeat, killClients, rareSchedule } from './helpers.js';
 
 /** A document's apps array without its brackets (its head differs between bridges: their own times). */
 const appsText = (document: EncodedDocument) => [...document.apps.values()].join(',');
@@ -235,7 +235,11 @@ describe('tracked heartbeat reads against a read of every key', { timeout: 120_0
       ['reading connection killed', 25, () => killClients(redis, pick(['pulse-bridge', 'pulse-bridge-scan', 'pulse-bridge-read']))],
     ];
 
-    const due = rare.map(([, every]) => Math.floor(next() * every));
+    const rareDue = rareSchedule(
+      next,
+      rare.map(([name, every]) => [name, every] as const),
+    );
+    const runRare = new Map(rare.map(([name, , run]) => [name, run]));
     let partial = 0;
     for (let step = 0; step < STEPS; step++) {
       const done: string[] = [];
@@ -245,11 +249,9 @@ describe('tracked heartbeat reads against a read of every key', { timeout: 120_0
         await ops[name]?.();
         done.push(name);
       }
-      for (const [r, [name, every, run]] of rare.entries()) {
-        if (step % every !== due[r]) continue;
-        await run();
+      for (const name of rareDue(step)) {
+        await runRare.get(name)?.();
         done.push(name);
-        due[r] = Math.floor(next() * every);
       }
       for (const name of done) meet(name);
       await new Promise((resolve) => setTimeout(resolve, 15));
