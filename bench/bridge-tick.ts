@@ -248,7 +248,9 @@ const row = (name: string, xs: Measured[]) =>
         5,
       )}, worst ${ms(Math.max(...xs.map((x) => x.maxCpuBlockMs)), 5)}`,
   );
-const ratio = (a: Measured[], b: Measured[], f: (x: Measured) => number) => (med(a, f) / med(b, f)).toFixed(3);
+/** The median of `a` over the median of `b`, by `f`. */
+const over = (a: Measured[], b: Measured[], f: (x: Measured) => number) => med(a, f) / med(b, f);
+const ratio = (a: Measured[], b: Measured[], f: (x: Measured) => number) => over(a, b, f).toFixed(3);
 if (BASELINE !== undefined) console.log(`\nbaseline: ${BASELINE}`);
 console.log(
   `\n${ROUNDS} rounds per case, medians: time; this process's event loop busy; Redis's CPU; the longest event-loop block (GC included), median and worst round, and the main thread's time on a CPU within it:`,
@@ -270,6 +272,23 @@ for (const [name, r] of results) {
       `  ${what.padEnd(30)} Redis CPU ${ratio(t, base, (x) => x.redisCpuMs)}×, loop busy ${ratio(t, base, (x) => x.busyMs)}× (main thread on a CPU ${ratio(t, base, (x) => x.cpuMs)}×), time ${ratio(t, base, (x) => x.ms)}×`,
     );
 }
+// Issue 26's acceptance, as this run's medians say: each with its bound, and whether it holds.
+const [realistic, nothingChanged, allChanged] = cases.map((c) => results.get(c.name) as Rows) as [Rows, Rows, Rows];
+const redisCpu = (x: Measured) => x.redisCpuMs;
+const busy = (x: Measured) => x.busyMs;
+const acceptance: [what: string, measured: number, bound: number][] = [
+  ['realistic: Redis CPU / the floor', over(realistic.tracked, realistic.floor, redisCpu), 0.25],
+  ["realistic: loop busy / today's tick", over(realistic.tracked, realistic.today, busy), 0.5],
+  ['realistic: longest on-CPU block (ms)', med(realistic.tracked, (x) => x.maxCpuBlockMs), 20],
+  ['realistic: longest on-CPU block, worst round (ms)', Math.max(...realistic.tracked.map((x) => x.maxCpuBlockMs)), 20],
+  ['nothing changed: Redis CPU / the floor', over(nothingChanged.tracked, nothingChanged.floor, redisCpu), 0.05],
+  ['nothing changed: loop busy / the floor', over(nothingChanged.tracked, nothingChanged.floor, busy), 0.05],
+  ["all changed: loop busy / today's tick", over(allChanged.tracked, allChanged.today, busy), 1.05],
+];
+console.log("\nissue 26's acceptance in this run (tracked tick):");
+for (const [what, measured, bound] of acceptance)
+  console.log(`  ${what.padEnd(50)} ${measured.toFixed(3).padStart(8)}  (at most ${bound}: ${measured <= bound ? 'met' : 'NOT met'})`);
+
 for (const [name, xs] of invalidationBusy)
   if (xs.length > 0)
     console.log(`\n${name}: a tracking bridge's loop busy receiving the invalidations: ${ms(median(xs))} (not in its tick)`);
