@@ -26,20 +26,15 @@ import {
 
 type Bridge = Awaited<ReturnType<typeof startLoggedBridge>>;
 
-async function readPath(url: string): Promise<Record<string, number>> {
+/** A family of one label from the bridge's /metrics, by that label's value. */
+async function seriesByLabel(url: string, family: string, label: string): Promise<Record<string, number>> {
   const text = await (await fetch(`${url}/metrics`)).text();
-  return Object.fromEntries(
-    [...text.matchAll(/^pulse_bridge_heartbeat_read_path\{path="(\w+)"\} (\S+)$/gm)].map(([, path, v]) => [path, Number(v)]),
-  );
+  const series = new RegExp(`^${family}\\{${label}="(\\w+)"\\} (\\S+)$`, 'gm');
+  return Object.fromEntries([...text.matchAll(series)].map(([, value, v]) => [value, Number(v)]));
 }
 
-/** `pulse_bridge_heartbeat_full_reads_total` by reason, as /metrics says. */
-async function fullReads(url: string): Promise<Record<string, number>> {
-  const text = await (await fetch(`${url}/metrics`)).text();
-  return Object.fromEntries(
-    [...text.matchAll(/^pulse_bridge_heartbeat_full_reads_total\{reason="(\w+)"\} (\S+)$/gm)].map(([, reason, v]) => [reason, Number(v)]),
-  );
-}
+const readPath = (url: string) => seriesByLabel(url, 'pulse_bridge_heartbeat_read_path', 'path');
+const fullReads = (url: string) => seriesByLabel(url, 'pulse_bridge_heartbeat_full_reads_total', 'reason');
 
 const servers = (bridge: Bridge, app: string) =>
   bridge.bridge.monitor
