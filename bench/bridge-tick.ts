@@ -248,6 +248,8 @@ const row = (name: string, xs: Measured[]) =>
         5,
       )}, worst ${ms(Math.max(...xs.map((x) => x.maxCpuBlockMs)), 5)}`,
   );
+const redisCpu = (x: Measured) => x.redisCpuMs;
+const busy = (x: Measured) => x.busyMs;
 /** The median of `a` over the median of `b`, by `f`. */
 const over = (a: Measured[], b: Measured[], f: (x: Measured) => number) => med(a, f) / med(b, f);
 const ratio = (a: Measured[], b: Measured[], f: (x: Measured) => number) => over(a, b, f).toFixed(3);
@@ -269,13 +271,11 @@ for (const [name, r] of results) {
   ];
   for (const [what, t, base] of ratios)
     console.log(
-      `  ${what.padEnd(30)} Redis CPU ${ratio(t, base, (x) => x.redisCpuMs)}×, loop busy ${ratio(t, base, (x) => x.busyMs)}× (main thread on a CPU ${ratio(t, base, (x) => x.cpuMs)}×), time ${ratio(t, base, (x) => x.ms)}×`,
+      `  ${what.padEnd(30)} Redis CPU ${ratio(t, base, redisCpu)}×, loop busy ${ratio(t, base, busy)}× (main thread on a CPU ${ratio(t, base, (x) => x.cpuMs)}×), time ${ratio(t, base, (x) => x.ms)}×`,
     );
 }
 // Issue 26's acceptance, as this run's medians say: each with its bound, and whether it holds.
 const [realistic, nothingChanged, allChanged] = cases.map((c) => results.get(c.name) as Rows) as [Rows, Rows, Rows];
-const redisCpu = (x: Measured) => x.redisCpuMs;
-const busy = (x: Measured) => x.busyMs;
 const acceptance: [what: string, measured: number, bound: number][] = [
   ['realistic: Redis CPU / the floor', over(realistic.tracked, realistic.floor, redisCpu), 0.25],
   ["realistic: loop busy / today's tick", over(realistic.tracked, realistic.today, busy), 0.5],
