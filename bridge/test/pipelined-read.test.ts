@@ -106,11 +106,21 @@ describe('pipelined heartbeat read with times to live', { timeout: 60_000 }, () 
     return (await commandCalls(redis, 'evalsha', 'eval')) > scripts;
   }
 
-  it('reads through the script where the ACL refuses GETRANGE', async () => {
+  /** Runs `test` on a connection as the ACL user without GETRANGE (`url`), who is without it again after. */
+  async function withoutGetrange(test: (refused: RedisHandle, url: string) => Promise<void>): Promise<void> {
     await addUserWithoutGetrange(redis);
     const url = asUserWithoutGetrange(server.url);
     const refused = await connected(url);
     try {
+      await test(refused, url);
+    } finally {
+      await changeUserOf(redis, url, '-getrange');
+      await refused.close();
+    }
+  }
+
+  it('reads through the script where the ACL refuses GETRANGE', () =>
+    withoutGetrange(async (refused, url) => {
       assert.equal(await readByScript(refused), true, 'the script read them');
       // Kept, so that the monitor says it once, and the next reads go straight to the script.
       assert.match(readRefusal(refused, 'pipelined') ?? '', /NOPERM.*getrange/i);
@@ -125,27 +135,16 @@ describe('pipelined heartbeat read with times to live', { timeout: 60_000 }, () 
       } finally {
         mock.timers.reset();
       }
-    } finally {
-      await changeUserOf(redis, url, '-getrange');
-      await refused.close();
-    }
-  });
+    }));
 
-  it('asks again for what Redis refused once the connection reconnects', async () => {
-    await addUserWithoutGetrange(redis);
-    const url = asUserWithoutGetrange(server.url);
-    const refused = await connected(url);
-    try {
+  it('asks again for what Redis refused once the connection reconnects', () =>
+    withoutGetrange(async (refused, url) => {
       assert.equal(await readByScript(refused), true, 'the script read them');
       await changeUserOf(redis, url, '+getrange');
       await redis.call('CLIENT', 'KILL', 'USER', new URL(url).username);
       await waitFor(() => (readRefusal(refused, 'pipelined') === undefined && refused.ready()) || undefined, 5_000, 'a new connection');
       assert.equal(await readByScript(refused), false, 'the plain commands read them');
-    } finally {
-      await changeUserOf(redis, url, '-getrange');
-      await refused.close();
-    }
-  });
+    }));
 
   it('fails at its timeout while Redis is frozen, and reads again once it is back', async () => {
     const quick = await connected(server.url, 300);
