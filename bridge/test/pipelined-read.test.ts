@@ -7,7 +7,14 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it, mock } from 'node:test';
 import { heartbeatKey, MAX_HEARTBEAT_BYTES } from '@gravito/pulse-protocol';
-import { addUserWithoutGetrange, asUserWithoutGetrange, changeUserOf, startRedis, type TestRedis } from '@gravito/pulse-testkit';
+import {
+  addUserWithoutGetrange,
+  asUserWithoutGetrange,
+  changeUserOf,
+  killConnectionsOf,
+  startRedis,
+  type TestRedis,
+} from '@gravito/pulse-testkit';
 import calculateSlot from 'cluster-key-slot';
 import type { Redis } from 'ioredis';
 import { type BoundedValue, boundedGetChunkWithTtl } from '../src/redis/bounded-get.js';
@@ -141,7 +148,7 @@ describe('pipelined heartbeat read with times to live', { timeout: 60_000 }, () 
     withoutGetrange(async (refused, url) => {
       assert.equal(await readByScript(refused), true, 'the script read them');
       await changeUserOf(redis, url, '+getrange');
-      await redis.call('CLIENT', 'KILL', 'USER', new URL(url).username);
+      await killConnectionsOf(redis, url);
       await waitFor(() => (readRefusal(refused, 'pipelined') === undefined && refused.ready()) || undefined, 5_000, 'a new connection');
       assert.equal(await readByScript(refused), false, 'the plain commands read them');
     }));

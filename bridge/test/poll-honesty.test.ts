@@ -4,16 +4,22 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { heartbeatKey, PULSE_EVENTS, type PulseStatusEvent, type SystemPulseEvent } from '@gravito/pulse-protocol';
-import { launchChromium, run, skipWithoutChromium, startRedis, type TestRedis } from '@gravito/pulse-testkit';
+import {
+  addUserToChange,
+  asUserToChange,
+  changeUserOf,
+  launchChromium,
+  run,
+  skipWithoutChromium,
+  startRedis,
+  type TestRedis,
+} from '@gravito/pulse-testkit';
 import type { Redis } from 'ioredis';
 import { assertEventsMatchProtocol, getJson, SseClient, startLoggedBridge, waitFor, writeHeartbeat } from './helpers.js';
 
 const INTERVAL = 400;
 /** The acceptance bound: a bridge whose polls fail says so within 3 intervals. */
 const WITHIN = 3 * INTERVAL;
-
-const USER = 'pulse-poller';
-const PASSWORD = 'poller-password';
 
 /** The value of an unlabelled series in a scrape. */
 async function gauge(url: string, name: string): Promise<number> {
@@ -36,11 +42,8 @@ describe('polls that fail while Redis answers PING are never shown as current', 
       // A private server: the test changes its ACL users.
       redis = await startRedis({ faults: true });
       admin = redis.client();
-      await admin.call('ACL', 'SETUSER', USER, 'on', `>${PASSWORD}`, '~*', '&*', '+@all');
-      const url = new URL(redis.url);
-      url.username = USER;
-      url.password = PASSWORD;
-      bridge = await startLoggedBridge({ redisUrl: url.href }, INTERVAL);
+      await addUserToChange(admin);
+      bridge = await startLoggedBridge({ redisUrl: asUserToChange(redis.url) }, INTERVAL);
     });
     after(async () => {
       await bridge?.stop();
@@ -62,7 +65,7 @@ describe('polls that fail while Redis answers PING are never shown as current', 
         const from = sse.events.length;
 
         // The permission goes; the server's key is deleted: a poll that read it would call it lost at once.
-        await admin.call('ACL', 'SETUSER', USER, '-scan');
+        await changeUserOf(admin, asUserToChange(redis.url), '-scan');
         await admin.del(heartbeatKey('honesty', 'web-1'));
         const ready = await waitFor(
           async () => {
@@ -119,7 +122,7 @@ describe('polls that fail while Redis answers PING are never shown as current', 
 
         // The permission returns: ready again, current again, and the deleted server is lost at once.
         const back = sse.events.length;
-        await admin.call('ACL', 'SETUSER', USER, '+scan');
+        await changeUserOf(admin, asUserToChange(redis.url), '+scan');
         await waitFor(async () => (await getJson(`${url}/readyz`)).status === 200 || undefined, WITHIN, '/readyz 200 again');
         const recovered = await sse.waitFor<PulseStatusEvent>(PULSE_EVENTS.status, (s) => s.poll_ok === true, WITHIN, back);
         assert.equal(recovered.poll_error, undefined);

@@ -7,7 +7,7 @@ import { get, type IncomingMessage } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { type PulseNode, quasarNodeKey, type SystemPulseEvent } from '@gravito/pulse-protocol';
-import { run, startRedis, type TestRedis } from '@gravito/pulse-testkit';
+import { addUserToChange, asUserToChange, changeUserOf, removeUserOf, run, startRedis, type TestRedis } from '@gravito/pulse-testkit';
 import type { Redis } from 'ioredis';
 import type { BridgeInternals as Bridge } from '../src/assemble.js';
 import { Clock } from '../src/monitor/clock.js';
@@ -221,23 +221,19 @@ describe('a Quasar read that fails', () => {
   let redis: TestRedis;
   let admin: Redis;
   let bridge: Awaited<ReturnType<typeof startBridge>>;
-  const user = 'pulse-quasar-test';
-  const limited = (url: string) => {
-    const asUser = new URL(url);
-    asUser.username = user;
-    asUser.password = 'quasar-test';
-    return asUser.href;
-  };
+  /** The URL of the bridge's user, whose keys the test narrows. */
+  let userUrl: string;
 
   before(async () => {
     redis = await startRedis();
     admin = redis.client();
-    await admin.call('ACL', 'SETUSER', user, 'on', '>quasar-test', '~*', '&*', '+@all');
-    bridge = await startBridge({ redisUrl: limited(redis.url) }, 200);
+    userUrl = asUserToChange(redis.url);
+    await addUserToChange(admin);
+    bridge = await startBridge({ redisUrl: userUrl }, 200);
   });
   after(async () => {
     await bridge?.stop();
-    await admin?.call('ACL', 'DELUSER', user);
+    if (userUrl !== undefined) await removeUserOf(admin, userUrl);
     await admin?.del(quasarNodeKey('agents', 'a-1'));
     await redis?.stop();
   });
@@ -259,7 +255,7 @@ describe('a Quasar read that fails', () => {
         5_000,
       );
       // The bridge may read pulse:* keys only: every Quasar read now fails (NOPERM), the heartbeat reads do not.
-      await admin.call('ACL', 'SETUSER', user, 'resetkeys', '~pulse:*');
+      await changeUserOf(admin, userUrl, 'resetkeys', '~pulse:*');
       const from = sse.events.length;
       await writeHeartbeat(admin, 'shop', 'web-2');
       const event = await sse.waitFor<SystemPulseEvent>('system_pulse', (e) => servers(e).includes('shop/web-2'), 5_000, from);
@@ -271,7 +267,7 @@ describe('a Quasar read that fails', () => {
       const metrics = await (await fetch(`${bridge.url}/metrics`)).text();
       assert.match(metrics, /^pulse_bridge_quasar_dropped_total\{kind="read"\} [1-9]/m);
       // Allowed again: the next read succeeds, and the agents are current.
-      await admin.call('ACL', 'SETUSER', user, 'resetkeys', '~*');
+      await changeUserOf(admin, userUrl, 'resetkeys', '~*');
       await waitFor(() => staleError(reader) === undefined, 5_000, 'a Quasar read that succeeds');
     } finally {
       await sse.close();

@@ -6,7 +6,14 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { heartbeatKey } from '@gravito/pulse-protocol';
-import { addUserWithoutClient, asUserWithoutClient, changeUserOf, startRedis, type TestRedis } from '@gravito/pulse-testkit';
+import {
+  addUserWithoutClient,
+  asUserWithoutClient,
+  changeUserOf,
+  killConnectionsOf,
+  startRedis,
+  type TestRedis,
+} from '@gravito/pulse-testkit';
 import calculateSlot from 'cluster-key-slot';
 import type { Cluster, Redis } from 'ioredis';
 import { pino } from 'pino';
@@ -124,7 +131,7 @@ describe('heartbeat read path', () => {
       await waitFor(() => bridge.bridge.monitor.heartbeats.path === 'scan' || undefined, 5_000, 'the scan path');
       // Refused again after a reconnect: nothing new to say.
       const reconnectsAfter = async (ticks: number) => {
-        await redis.call('CLIENT', 'KILL', 'USER', new URL(url).username);
+        await killConnectionsOf(redis, url);
         await waitFor(() => bridge.bridge.monitor.ticks >= ticks + 3 || undefined, 5_000, 'three polls after the reconnect');
       };
       const resyncs = bridge.bridge.monitor.heartbeats.resyncs.start;

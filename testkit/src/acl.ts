@@ -17,6 +17,8 @@ const USERS = {
   noClient: { name: 'pulse-no-client', withheld: ['-client'] },
   /** No `GETRANGE`, so no pipelined heartbeat read. */
   noGetrange: { name: 'pulse-no-getrange', withheld: ['-getrange'] },
+  /** Nothing withheld at first: a test takes rights away while its bridge runs (`changeUserOf`). */
+  changed: { name: 'pulse-changed', withheld: [] },
 } as const;
 type User = (typeof USERS)[keyof typeof USERS];
 
@@ -52,10 +54,23 @@ export const asUserWithoutClient = (url: string) => asUser(url, USERS.noClient);
 export const addUserWithoutGetrange = (node: Redis) => addUser(node, USERS.noGetrange);
 export const asUserWithoutGetrange = (url: string) => asUser(url, USERS.noGetrange);
 
+export const addUserToChange = (node: Redis) => addUser(node, USERS.changed);
+export const asUserToChange = (url: string) => asUser(url, USERS.changed);
+
 /**
  * Changes the rules of the user `url` logs in as (`+client`, `-getrange`): an ACL changed while its clients stay
  * connected.
  */
 export async function changeUserOf(node: Redis, url: string, ...rules: string[]): Promise<void> {
   await node.call('ACL', 'SETUSER', new URL(url).username, ...rules);
+}
+
+/** Removes the user `url` logs in as (a test's user on a server other tests share). */
+export async function removeUserOf(node: Redis, url: string): Promise<void> {
+  await node.call('ACL', 'DELUSER', new URL(url).username);
+}
+
+/** Closes every connection of the user `url` logs in as: its clients reconnect, as after a network failure. */
+export async function killConnectionsOf(node: Redis, url: string): Promise<void> {
+  await node.call('CLIENT', 'KILL', 'USER', new URL(url).username);
 }

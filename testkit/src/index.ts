@@ -4,16 +4,20 @@ import { findRedisServer, LocalRedisServer } from './local-redis.js';
 
 export {
   addUsersWithoutExpiry,
+  addUserToChange,
   addUserWithoutClient,
   addUserWithoutGetrange,
   addUserWithoutScripts,
   addUserWithoutTransactions,
+  asUserToChange,
   asUserWithoutClient,
   asUserWithoutExpiry,
   asUserWithoutGetrange,
   asUserWithoutScripts,
   asUserWithoutTransactions,
   changeUserOf,
+  killConnectionsOf,
+  removeUserOf,
 } from './acl.js';
 export { findBun, NO_BUN } from './bun.js';
 export { findChromium, launchChromium, type PageLog, skipWithoutChromium, type TestBrowser } from './chromium.js';
