@@ -10,6 +10,15 @@ export interface CommandRefusal {
   message: string;
 }
 
+/**
+ * Whether `err` is the server's answer, an error reply (`NOPERM …`, `ERR unknown command …`, or a Redis-compatible
+ * server's own words for what it does not do), as opposed to a connection that failed or a command that timed out.
+ * ioredis names every error reply `ReplyError`; its own failures are plain errors.
+ */
+export function isErrorReply(err: unknown): boolean {
+  return err instanceof Error && err.name === 'ReplyError';
+}
+
 export function commandRefusal(err: unknown): CommandRefusal | undefined {
   const message = err instanceof Error ? err.message : '';
   const unknown = /^ERR unknown command '([^']+)'/i.exec(message);

@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { isErrorReply } from '../../redis/command-refusal.js';
 
 /** The channel Redis publishes tracking invalidations on (RESP2: to the connection named by `REDIRECT`). */
 const INVALIDATE_CHANNEL = '__redis__:invalidate';
@@ -14,13 +15,12 @@ export interface Invalidations {
   resync: 'flush' | 'overflow' | undefined;
 }
 
-/** Redis refused tracking itself (an ACL without CLIENT, Redis < 6, a proxy): no use asking again. */
+/**
+ * The server declined tracking: an error reply to any of the feed's commands, whatever its words (`NOPERM` from an
+ * ACL without CLIENT, Redis < 6's `ERR unknown subcommand`, Dragonfly's `ERR Client tracking is currently not
+ * supported for RESP2`), or a proxy with which it is not in effect. Asked again at once, it would be declined alike.
+ */
 export class TrackingRefused extends Error {}
-
-function isRefusal(err: unknown): boolean {
-  const message = (err as Error)?.message ?? '';
-  return /^(NOPERM|ERR unknown (sub)?command|ERR syntax error)/i.test(message);
-}
 
 /**
  * Whether `CLIENT TRACKINGINFO` says tracking is on, in broadcast mode, redirected to `id`: a proxy that passes
@@ -83,7 +83,7 @@ export class InvalidationFeed {
       await connection.subscribe(INVALIDATE_CHANNEL);
     } catch (err) {
       feed.close();
-      throw isRefusal(err) ? new TrackingRefused((err as Error).message) : err;
+      throw isErrorReply(err) ? new TrackingRefused((err as Error).message) : err;
     }
     return feed;
   }
