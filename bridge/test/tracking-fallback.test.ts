@@ -1,6 +1,7 @@
 // Where Redis refuses client-side tracking (an ACL user without CLIENT), the bridge reads every heartbeat every
 // poll, as before: it says so once in the log, exports the path it runs, and still sees every write and delete;
 // it asks again after a reconnect and at the safety interval, and tracks once Redis allows it.
+// While only the feed's connection cannot be opened (Redis at maxclients), it reads every key and opens it again.
 // Elsewhere it tracks, and says that too; on a Redis Cluster on each master (tracking is per node), through a
 // resharding, and anew after a failover.
 import assert from 'node:assert/strict';
@@ -208,6 +209,57 @@ describe('heartbeat read path', () => {
       // The first poll waits for the connection; /metrics answers before it.
       const path = await readPath(bridge.url);
       if (bridge.bridge.monitor.ticks === 0) assert.deepEqual(path, { tracking: Number.NaN, scan: Number.NaN });
+    } finally {
+      await bridge.stop();
+    }
+  });
+});
+
+describe('heartbeat read path while the invalidation feed cannot be opened', () => {
+  let server: TestRedis;
+  let redis: Redis;
+  before(async () => {
+    // A private server: the test lowers its maxclients.
+    server = await startRedis({ faults: true });
+    redis = server.client();
+  });
+  after(async () => {
+    await server?.stop();
+  });
+
+  it('reads every key while Redis takes no new connection (maxclients), says so once, then follows changes again', async () => {
+    const app = 'crowded';
+    const bridge = await startLoggedBridge({ redisUrl: server.url });
+    try {
+      await writeHeartbeat(redis, app, 'web-1');
+      await waitFor(() => servers(bridge, app) === 'web-1:online' || undefined, 5_000, 'the first server');
+      const { failure } = await fullReads(bridge.url);
+      // Every connection of the bridge's is open; the feed's, killed, cannot come back while Redis is full.
+      const connected = Number(/connected_clients:(\d+)/.exec(await redis.info('clients'))?.[1]);
+      await redis.config('SET', 'maxclients', String(connected - 1));
+      try {
+        assert.equal(await killClients(redis, 'pulse-bridge-track'), 1);
+        await redis.del(heartbeatKey(app, 'web-1'));
+        await writeHeartbeat(redis, app, 'web-2');
+        await waitFor(() => servers(bridge, app) === 'web-1:lost web-2:online' || undefined, 5_000, 'the changes, read by scanning');
+        const ticks = bridge.bridge.monitor.ticks;
+        await waitFor(() => bridge.bridge.monitor.ticks >= ticks + 3 || undefined, 5_000, 'three polls more');
+        assert.equal(bridge.bridge.monitor.failedPolls, 0, 'no poll failed');
+        assert.ok(((await fullReads(bridge.url)).failure ?? 0) >= (failure ?? 0) + 4, 'each poll read every key');
+        const lines = fallbackLines(bridge).map((line) => String(line.msg));
+        assert.equal(lines.length, 2, JSON.stringify(lines));
+        assert.match(lines[1] as string, /the invalidation feed cannot be opened \(.+\); polls read every key until it can/);
+      } finally {
+        await redis.config('SET', 'maxclients', '10000');
+      }
+      // Open again: said once, and only what changed is read from then on.
+      await waitFor(() => fallbackLines(bridge).length === 3 || undefined, 5_000, 'the feed open again');
+      assert.match(String(fallbackLines(bridge)[2]?.msg), /reading only what changed/);
+      const after = (await fullReads(bridge.url)).failure;
+      await writeHeartbeat(redis, app, 'web-3');
+      await waitFor(() => servers(bridge, app) === 'web-1:lost web-2:online web-3:online' || undefined, 5_000, 'the new server');
+      assert.equal((await fullReads(bridge.url)).failure, after, 'read by change');
+      assert.deepEqual(await readPath(bridge.url), { tracking: 1, scan: 0 });
     } finally {
       await bridge.stop();
     }

@@ -64,6 +64,18 @@ const FEED_PREFIXES = [SLOW_SCAN_PATTERN.slice(0, -1), ERRORS_SCAN_PATTERN.slice
 /** Why a poll on the tracking path reads every key (`HeartbeatSource.resyncs`). */
 export type FullReadReason = 'start' | 'reconnect' | 'flush' | 'overflow' | 'interval' | 'failure' | 'cap';
 
+/**
+ * The feeds could not be opened, for a reason other than a refusal: a new connection refused (Redis at
+ * `maxclients`, a connection limit on the way) or lost while it was set up. The bridge's other connections, open
+ * already, may still read. (A feed open but slow to answer its barrier fails the poll instead: Redis is slow then,
+ * and a read of every key would only add to its load.)
+ */
+class FeedsUnavailable extends Error {
+  constructor(cause: unknown) {
+    super(cause instanceof Error ? cause.message : String(cause), { cause });
+  }
+}
+
 /** What one poll took from the feed. */
 interface Taken {
   /** Heartbeat keys written, deleted, expired or evicted since the last poll, each once. */
@@ -145,6 +157,8 @@ export class HeartbeatSource {
    */
   private refused: { at: number; closes: number } | undefined;
   private closed = false;
+  /** The last poll could not open the feeds and read every key instead (said once a streak in the log). */
+  private feedsUnavailable = false;
   /** Reads of every key while tracking, by why. */
   readonly resyncs: Record<FullReadReason, number> = { start: 0, reconnect: 0, flush: 0, overflow: 0, interval: 0, failure: 0, cap: 0 };
 
@@ -190,9 +204,19 @@ export class HeartbeatSource {
       return result;
     } catch (err) {
       this.due ??= 'failure';
-      if (!(err instanceof TrackingRefused)) throw err;
-      this.fallBack(`redis refuses tracking (${err.message})`);
-      return this.readEveryKey(sink, false, signal);
+      if (err instanceof TrackingRefused) {
+        this.fallBack(`redis refuses tracking (${err.message})`);
+        return this.readEveryKey(sink, false, signal);
+      }
+      if (!(err instanceof FeedsUnavailable)) throw err;
+      // Only the feeds' connections failed: this poll reads every key on the others, as the scan path does (it
+      // fails in turn if Redis is away), and the next asks for the feeds again.
+      const result = await this.readEveryKey(sink, true, signal);
+      this.resyncs.failure++;
+      if (!this.feedsUnavailable)
+        this.options.log.warn(`heartbeats: the invalidation feed cannot be opened (${err.message}); polls read every key until it can`);
+      this.feedsUnavailable = true;
+      return result;
     }
   }
 
@@ -279,18 +303,21 @@ export class HeartbeatSource {
         this.opening ??= openFeeds(masters, this.prefixes(), this.options.maxServers + (this.options.quasarNodes ?? 0)).finally(() => {
           this.opening = undefined;
         });
-        this.feeds = await this.opening;
+        this.feeds = await this.opening.catch((err: unknown) => {
+          throw err instanceof TrackingRefused ? err : new FeedsUnavailable(err);
+        });
         if (this.closed) {
           // Closed while they opened (the bridge stopping): nothing may stay connected.
           this.close();
           throw new Error('heartbeat source closed');
         }
         this.refused = undefined;
-        if (this.decided !== 'tracking')
+        if (this.decided !== 'tracking' || this.feedsUnavailable)
           this.options.log.info(
             `heartbeats: reading only what changed (redis client-side tracking${this.redis.cluster ? `, on each of ${masters.length} masters` : ''})`,
           );
         this.decided = 'tracking';
+        this.feedsUnavailable = false;
       }
       const feeds = [...this.feeds.values()];
       try {
