@@ -259,7 +259,7 @@ export const PULSE_METRICS = {
   redisPing: {
     name: 'pulse_bridge_redis_ping_seconds',
     type: 'gauge',
-    help: 'Round trip of the last PING that Redis answered (timed on its own, apart from the poll), seconds',
+    help: "Round trip of the last PING that Redis answered, timed apart from the poll's reads (while tracking, the invalidation feed's barrier, answered after the invalidations sent before it), seconds",
     labelNames: [],
   },
   failedPolls: {
