@@ -1,4 +1,5 @@
 import type { Cluster, Redis } from 'ioredis';
+import { isTimeout } from '../redis/command-refusal.js';
 
 /** A command timeout that fired this much later than due means the event loop was held, not that Redis was slow. */
 const LATE_TIMER_MS = 50;
@@ -37,7 +38,7 @@ export class RedisLiveness {
         return this.lastRoundTripMs;
       } catch (err) {
         const late = performance.now() - started - this.timeoutMs;
-        if (/timed out/i.test((err as Error).message) && late > LATE_TIMER_MS && attempt < RETRIES) continue;
+        if (isTimeout(err) && late > LATE_TIMER_MS && attempt < RETRIES) continue;
         throw err;
       }
     }

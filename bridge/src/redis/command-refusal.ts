@@ -10,13 +10,22 @@ export interface CommandRefusal {
   message: string;
 }
 
+/** Redis's error replies for a state that passes: a script running, a dataset loading, a failover or resharding under way. */
+const PASSING_STATE = /^(BUSY|LOADING|MASTERDOWN|TRYAGAIN|CLUSTERDOWN)\b/;
+
 /**
- * Whether `err` is the server's answer, an error reply (`NOPERM …`, `ERR unknown command …`, or a Redis-compatible
- * server's own words for what it does not do), as opposed to a connection that failed or a command that timed out.
- * ioredis names every error reply `ReplyError`; its own failures are plain errors.
+ * Whether `err` is the server declining what was asked, whatever its words (`NOPERM …`, `ERR unknown command …`, a
+ * Redis-compatible server's own for what it does not do): an error reply, which comes back at every try, as opposed
+ * to a connection that failed, a command that timed out, or a state that passes. ioredis names every error reply
+ * `ReplyError`; its own failures are plain errors.
  */
-export function isErrorReply(err: unknown): boolean {
-  return err instanceof Error && err.name === 'ReplyError';
+export function isDecline(err: unknown): boolean {
+  return err instanceof Error && err.name === 'ReplyError' && !PASSING_STATE.test(err.message);
+}
+
+/** Whether `err` is a command or a connect that timed out (ioredis's `Command timed out`, `connect ETIMEDOUT`). */
+export function isTimeout(err: unknown): boolean {
+  return err instanceof Error && /timed ?out/i.test(err.message);
 }
 
 export function commandRefusal(err: unknown): CommandRefusal | undefined {

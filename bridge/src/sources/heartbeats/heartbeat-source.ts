@@ -9,6 +9,7 @@ import {
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { type BoundedValue, ChunkFetcher } from '../../redis/bounded-get.js';
+import { isTimeout } from '../../redis/command-refusal.js';
 import type { RedisHandle } from '../../redis/connection.js';
 import { nodeAddress } from '../../redis/node-address.js';
 import { MGET_CHUNK, scanEach } from '../../redis/read.js';
@@ -65,10 +66,10 @@ const FEED_PREFIXES = [SLOW_SCAN_PATTERN.slice(0, -1), ERRORS_SCAN_PATTERN.slice
 export type FullReadReason = 'start' | 'reconnect' | 'flush' | 'overflow' | 'interval' | 'failure' | 'cap';
 
 /**
- * The feeds could not be opened, for a reason other than a refusal: a new connection refused (Redis at
- * `maxclients`, a connection limit on the way) or lost while it was set up. The bridge's other connections, open
- * already, may still read. (A feed open but slow to answer its barrier fails the poll instead: Redis is slow then,
- * and a read of every key would only add to its load.)
+ * A feed's connection could not be opened, for a reason other than a refusal or a timeout: refused (Redis at
+ * `maxclients`, a connection limit on the way) or closed while it was set up. The bridge's other connections, open
+ * already, may still read. (A feed slow to open, or to answer its barrier, fails the poll instead: Redis is slow
+ * then, and a read of every key would only add to its load.)
  */
 class FeedsUnavailable extends Error {
   constructor(cause: unknown) {
@@ -304,7 +305,7 @@ export class HeartbeatSource {
           this.opening = undefined;
         });
         this.feeds = await this.opening.catch((err: unknown) => {
-          throw err instanceof TrackingRefused ? err : new FeedsUnavailable(err);
+          throw err instanceof TrackingRefused || isTimeout(err) ? err : new FeedsUnavailable(err);
         });
         if (this.closed) {
           // Closed while they opened (the bridge stopping): nothing may stay connected.

@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { isErrorReply } from '../../redis/command-refusal.js';
+import { isDecline } from '../../redis/command-refusal.js';
 
 /** The channel Redis publishes tracking invalidations on (RESP2: to the connection named by `REDIRECT`). */
 const INVALIDATE_CHANNEL = '__redis__:invalidate';
@@ -16,9 +16,10 @@ export interface Invalidations {
 }
 
 /**
- * The server declined tracking: an error reply to any of the feed's commands, whatever its words (`NOPERM` from an
- * ACL without CLIENT, Redis < 6's `ERR unknown subcommand`, Dragonfly's `ERR Client tracking is currently not
- * supported for RESP2`), or a proxy with which it is not in effect. Asked again at once, it would be declined alike.
+ * The server declined tracking (`isDecline`): an error reply to any of the feed's commands, whatever its words
+ * (`NOPERM` from an ACL without CLIENT, Redis < 6's `ERR unknown subcommand`, Dragonfly's `ERR Client tracking is
+ * currently not supported for RESP2`), or a proxy with which it is not in effect. Asked again at once, it would be
+ * declined alike.
  */
 export class TrackingRefused extends Error {}
 
@@ -83,7 +84,7 @@ export class InvalidationFeed {
       await connection.subscribe(INVALIDATE_CHANNEL);
     } catch (err) {
       feed.close();
-      throw isErrorReply(err) ? new TrackingRefused((err as Error).message) : err;
+      throw isDecline(err) ? new TrackingRefused((err as Error).message) : err;
     }
     return feed;
   }

@@ -1,0 +1,74 @@
+// How the bridge tells Redis's answers apart, on errors a real redis-server gives: a decline (an error reply that
+// comes back at every try) from a state that passes (a script running), a connection that failed, a timeout.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { addUserWithoutClient, asUserWithoutClient, startRedis, type TestRedis } from '@gravito/pulse-testkit';
+import { Redis } from 'ioredis';
+import { isDecline, isTimeout } from '../src/redis/command-refusal.js';
+
+/** What `run` rejects with (it must reject). */
+async function rejection(run: () => Promise<unknown>): Promise<unknown> {
+  try {
+    await run();
+  } catch (err) {
+    return err;
+  }
+  assert.fail('it did not fail');
+}
+
+describe('Redis errors, told apart', () => {
+  let server: TestRedis;
+  let admin: Redis;
+  before(async () => {
+    // A private server: the test runs a script that holds it.
+    server = await startRedis({ faults: true });
+    admin = server.client();
+  });
+  after(async () => {
+    await server?.stop();
+  });
+
+  it('an ACL refusal, an unknown command and a wrong argument are declines', async () => {
+    await addUserWithoutClient(admin);
+    const declined = new Redis(asUserWithoutClient(server.url));
+    try {
+      const noperm = await rejection(() => declined.call('CLIENT', 'ID'));
+      assert.match(String(noperm), /NOPERM/);
+      assert.equal(isDecline(noperm), true);
+      assert.equal(isDecline(await rejection(() => admin.call('NO-SUCH-COMMAND'))), true);
+      assert.equal(isDecline(await rejection(() => admin.call('CLIENT', 'TRACKING', 'maybe'))), true);
+    } finally {
+      declined.disconnect();
+    }
+  });
+
+  it('a busy Redis (a script running), a closed connection and a timeout are not', async () => {
+    await admin.config('SET', 'busy-reply-threshold', '50');
+    const holder = server.client();
+    const held = holder.eval('while true do end', 0).catch(() => undefined);
+    const quick = new Redis(server.url, { commandTimeout: 100, maxRetriesPerRequest: 0 });
+    try {
+      // Past the threshold, Redis answers BUSY to every other command until the script is killed.
+      let busy: unknown;
+      for (let i = 0; i < 50 && !/^BUSY/.test(String((busy as Error)?.message)); i++) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        busy = await rejection(() => admin.ping());
+      }
+      assert.match(String((busy as Error).message), /^BUSY/);
+      assert.equal(isDecline(busy), false);
+      assert.equal(isTimeout(busy), false);
+      await admin.script('KILL');
+      await held;
+      // A command Redis holds past the client's timeout.
+      const blocked = await rejection(() => quick.blpop('pulse:test:never', 1));
+      assert.equal(isTimeout(blocked), true, String(blocked));
+      assert.equal(isDecline(blocked), false);
+      quick.disconnect();
+      const closed = await rejection(() => quick.ping());
+      assert.equal(isDecline(closed), false, String(closed));
+      assert.equal(isTimeout(closed), false, String(closed));
+    } finally {
+      quick.disconnect();
+    }
+  });
+});
