@@ -154,11 +154,14 @@ export function suiteCluster({ failover = false } = {}): { cluster: TestRedisClu
   return suite;
 }
 
-/** A suite's own Redis and a client of it, started before its tests and stopped after them (read them inside tests). */
-export function suiteRedis(): { redis: TestRedis; client: Redis } {
+/**
+ * A suite's own Redis and a client of it, started before its tests and stopped after them (read them inside tests).
+ * `private`: a redis-server of its own even where `REDIS_URL` names one, for tests that change the server's settings.
+ */
+export function suiteRedis({ private: own = false } = {}): { redis: TestRedis; client: Redis } {
   const suite = {} as { redis: TestRedis; client: Redis };
   before(async () => {
-    suite.redis = await startRedis();
+    suite.redis = await startRedis({ faults: own });
     suite.client = suite.redis.client();
   });
   after(async () => {

@@ -1,10 +1,11 @@
 // How the bridge tells Redis's answers apart, on errors a real redis-server gives: a decline (an error reply that
 // comes back at every try) from a state that passes (a script running), a connection that failed, a timeout.
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import { addUserWithoutClient, asUserWithoutClient, startRedis, type TestRedis } from '@gravito/pulse-testkit';
+import { describe, it } from 'node:test';
+import { addUserWithoutClient, asUserWithoutClient } from '@gravito/pulse-testkit';
 import { Redis } from 'ioredis';
 import { isDecline, isTimeout } from '../src/redis/command-refusal.js';
+import { suiteRedis } from './helpers.js';
 
 /** What `run` rejects with (it must reject). */
 async function rejection(run: () => Promise<unknown>): Promise<unknown> {
@@ -17,18 +18,11 @@ async function rejection(run: () => Promise<unknown>): Promise<unknown> {
 }
 
 describe('Redis errors, told apart', () => {
-  let server: TestRedis;
-  let admin: Redis;
-  before(async () => {
-    // A private server: the test runs a script that holds it.
-    server = await startRedis({ faults: true });
-    admin = server.client();
-  });
-  after(async () => {
-    await server?.stop();
-  });
+  // A server of its own: the test runs a script that holds it.
+  const suite = suiteRedis({ private: true });
 
   it('an ACL refusal, an unknown command and a wrong argument are declines', async () => {
+    const { redis: server, client: admin } = suite;
     await addUserWithoutClient(admin);
     const declined = new Redis(asUserWithoutClient(server.url));
     try {
@@ -43,6 +37,7 @@ describe('Redis errors, told apart', () => {
   });
 
   it('a busy Redis (a script running), a closed connection and a timeout are not', async () => {
+    const { redis: server, client: admin } = suite;
     await admin.config('SET', 'busy-reply-threshold', '50');
     const holder = server.client();
     const held = holder.eval('while true do end', 0).catch(() => undefined);

@@ -28,6 +28,7 @@ import {
   startBridge,
   startLoggedBridge,
   suiteCluster,
+  suiteRedis,
   waitFor,
   writeHeartbeat,
 } from './helpers.js';
@@ -216,20 +217,13 @@ describe('heartbeat read path', () => {
 });
 
 describe('heartbeat read path while the invalidation feed cannot be opened', () => {
-  let server: TestRedis;
-  let redis: Redis;
-  before(async () => {
-    // A private server: the test lowers its maxclients.
-    server = await startRedis({ faults: true });
-    redis = server.client();
-  });
-  after(async () => {
-    await server?.stop();
-  });
+  // A server of its own: the test lowers its maxclients.
+  const suite = suiteRedis({ private: true });
 
   it('reads every key while Redis takes no new connection (maxclients), says so once, then follows changes again', async () => {
+    const { client: redis } = suite;
     const app = 'crowded';
-    const bridge = await startLoggedBridge({ redisUrl: server.url });
+    const bridge = await startLoggedBridge({ redisUrl: suite.redis.url });
     try {
       await writeHeartbeat(redis, app, 'web-1');
       await waitFor(() => servers(bridge, app) === 'web-1:online' || undefined, 5_000, 'the first server');
