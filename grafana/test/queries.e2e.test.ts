@@ -256,7 +256,7 @@ test('every alert expression (comparisons made bool) returns at least one series
   const queries = rules.groups.flatMap((g: { rules: Array<{ alert: string; expr: string }> }) =>
     g.rules.map((r) => ({ what: `alert ${r.alert}`, expr: withBoolComparisons(r.expr) })),
   );
-  assert.equal(queries.length, 9);
+  assert.equal(queries.length, 10);
   const failures = await eventually(async () => {
     const vars = await currentVariables();
     return vars ? failingQueries(queries, vars) : ['variables'];

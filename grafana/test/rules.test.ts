@@ -18,7 +18,7 @@ async function promtoolOutput(...args: string[]): Promise<string> {
 }
 
 test('promtool check rules', { skip }, async () => {
-  assert.match(await promtoolOutput('check', 'rules', 'rules.yml'), /SUCCESS: 9 rules found/);
+  assert.match(await promtoolOutput('check', 'rules', 'rules.yml'), /SUCCESS: 10 rules found/);
 });
 
 test('promtool check config (scrapes the bridge, loads the rules)', { skip }, async () => {
@@ -46,6 +46,7 @@ test('every alert has a severity, a summary and a description, and is unit-teste
       'PulseBridgeRedisUnreachable',
       'PulseBridgePollsFailing',
       'PulseRedisOutOfMemory',
+      'PulseBridgeReadsEveryKey',
       'PulseBridgeDown',
     ],
   );
