@@ -2,7 +2,7 @@
 // same words as the script, each with its time to live, with no script run; reached as an ACL user in another
 // database; the script's path where the ACL refuses GETRANGE, and the plain commands again once it grants them (past
 // the refusal's time, or after a reconnect); and a frozen Redis, an abort or a killed connection
-// fail the read at once and leave the next one working. On the real 3-master cluster: each key read on its slot's
+// fail the read at once and leave the next one working; a connection Redis refuses says why. On the real 3-master cluster: each key read on its slot's
 // master, and a key whose slot moved read through the cluster client.
 import assert from 'node:assert/strict';
 import { after, before, describe, it, mock } from 'node:test';
@@ -182,6 +182,28 @@ describe('pipelined heartbeat read with times to live', { timeout: 60_000 }, () 
     await boundedGetChunkWithTtl(handle, keys, MAX_HEARTBEAT_BYTES).catch(() => {});
     assertRead(await boundedGetChunkWithTtl(handle, keys, MAX_HEARTBEAT_BYTES));
     assert.equal(await killClients(redis, 'pulse-bridge-read'), 1, 'one connection, opened again');
+  });
+
+  it('says why Redis closed a new connection (maxclients reached), and reads once it takes one again', async () => {
+    // The test before killed the read connection as it ended: a first read may still meet it.
+    await boundedGetChunkWithTtl(handle, keys, MAX_HEARTBEAT_BYTES).catch(() => {});
+    assertRead(await boundedGetChunkWithTtl(handle, keys, MAX_HEARTBEAT_BYTES));
+    const clients = Number(/connected_clients:(\d+)/.exec(await redis.info('clients'))?.[1]);
+    await redis.config('SET', 'maxclients', String(clients - 1));
+    try {
+      assert.equal(await killClients(redis, 'pulse-bridge-read'), 1);
+      // The first read may still meet the killed connection; the one after opens a new one, which Redis refuses.
+      let failure: unknown;
+      for (let i = 0; i < 3 && !/max number of clients/.test(String(failure)); i++)
+        failure = await boundedGetChunkWithTtl(handle, keys, MAX_HEARTBEAT_BYTES).then(
+          () => assert.fail('read while Redis took no new connection'),
+          (err: unknown) => err,
+        );
+      assert.match(String(failure), /ERR max number of clients reached/);
+    } finally {
+      await redis.config('SET', 'maxclients', '10000');
+    }
+    assertRead(await boundedGetChunkWithTtl(handle, keys, MAX_HEARTBEAT_BYTES));
   });
 });
 

@@ -2,6 +2,7 @@ import { connect as connectTcp, type Socket } from 'node:net';
 import { connect as connectTls } from 'node:tls';
 import type { RedisOptions } from 'ioredis';
 import RedisParser from 'redis-parser';
+import { commandRefusal } from './command-refusal.js';
 
 /** One reply: a bulk string's bytes, an integer, nil, an array, or the error Redis answered for that command. */
 export type PipelinedReply = Buffer | number | null | Error | PipelinedReply[];
@@ -150,7 +151,9 @@ export class PipelinedConnection {
     handshake.push(['CLIENT', 'SETNAME', this.name]);
     const text = handshake.map((args) => respCommand(...args.map(respArgument))).join('');
     const replies = await this.exchange(text, handshake.length, signal, true);
-    const refused = replies.slice(0, -1).find((reply) => reply instanceof Error);
+    // The name may be refused; any other error is Redis's reason to close the connection (`ERR max number of
+    // clients reached`), which the next write would only report as a broken pipe.
+    const refused = replies.find((reply, i) => reply instanceof Error && (i < replies.length - 1 || commandRefusal(reply) === undefined));
     if (refused) {
       this.fail(refused as Error);
       throw refused;
