@@ -143,7 +143,8 @@ export class PulseApi {
 export class RedisUnavailable extends Error {}
 
 async function redisCall<T>(redis: RedisHandle, call: () => Promise<T>): Promise<T> {
-  if (!redis.ready()) throw new RedisUnavailable(`Redis not connected (${redis.client.status})`);
+  const unready = redis.unready();
+  if (unready !== undefined) throw new RedisUnavailable(unready);
   try {
     return await call();
   } catch (err) {

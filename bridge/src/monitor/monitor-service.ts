@@ -337,7 +337,8 @@ export class MonitorService {
     const now = this.options.wallClock?.() ?? Date.now();
     this.clock.now = now;
     try {
-      if (!this.redis.ready()) throw new Error(`Redis not connected (${this.redis.client.status})`);
+      const unready = this.redis.unready();
+      if (unready !== undefined) throw new Error(unready);
       // Sent first, so answered before the poll's reads, and not waited for: it only keeps the round-trip figure.
       // A poll that reads changes sends a PING anyway, the feeds' barrier, whose round trip liveness keeps instead.
       if (this.heartbeats.path !== 'tracking') this.liveness.ping().catch(() => {});
@@ -393,7 +394,8 @@ export class MonitorService {
       this.built = undefined;
       // Shutting down: the bridge is closing its own connection, which is not an outage.
       if (this.stopped) return;
-      const up = this.redis.ready() && (await this.liveness.ping().catch(() => undefined)) !== undefined;
+      // Judged on the main connection, which the PING takes: the scan's away alone fails the poll, not Redis.
+      const up = this.redis.client.status === 'ready' && (await this.liveness.ping().catch(() => undefined)) !== undefined;
       const pollChanged = this.polls.failed(err, up);
       this.setStatus(up, up ? undefined : (err as Error).message, pollChanged);
       // Keep the last known state, flagged with its age (statuses frozen: without a poll, silence says nothing

@@ -9,6 +9,8 @@ export interface RedisHandle {
   readonly cluster: boolean;
   /** True when commands can be sent now (`ready`). */
   ready(): boolean;
+  /** Why commands cannot be sent now, naming the connection that is not ready; undefined when they can. */
+  unready(): string | undefined;
   /**
    * The connections to SCAN on. Standalone: a second connection to the server, so that a scan does not queue
    * behind the MGETs it feeds; cluster: every master it currently knows (empty until the slot map loads).
@@ -94,10 +96,17 @@ export function connectRedis(target: string, options: ConnectOptions): RedisHand
       ? standaloneRoutes(new PipelinedConnection(client.options, options.timeoutMs, READ_CONNECTION_NAME))
       : clusterRoutes(client, options.timeoutMs, READ_CONNECTION_NAME);
   let closed = false;
+  const unready = () => {
+    if (client.status !== 'ready') return `Redis not connected (${client.status})`;
+    // The main connection answers while the scan's is away (killed, or refused a new connection at maxclients).
+    if (scanner !== undefined && scanner.status !== 'ready') return `the scan connection to Redis is not connected (${scanner.status})`;
+    return undefined;
+  };
   return {
     client,
     cluster: parsed.cluster,
-    ready: () => client.status === 'ready' && (scanner === undefined || scanner.status === 'ready'),
+    ready: () => unready() === undefined,
+    unready,
     masters: () => (client instanceof Cluster ? client.nodes('master') : [scanner as Redis]),
     pipelined,
     async close() {
