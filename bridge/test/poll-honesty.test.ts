@@ -29,6 +29,17 @@ async function gauge(url: string, name: string): Promise<number> {
   return Number(line.slice(name.length + 1));
 }
 
+/** `/readyz` once its body's status is `status` (`ready`, `polls failing`), within `ms`. */
+const readyzOnce = (url: string, status: string, ms: number) =>
+  waitFor(
+    async () => {
+      const res = await getJson(`${url}/readyz`);
+      return res.body.status === status ? res : undefined;
+    },
+    ms,
+    `/readyz ${status}`,
+  );
+
 /** Log lines that name a refused command. */
 const refusals = (logs: Array<Record<string, unknown>>, command: string) =>
   logs.filter((line) => line.command === command && /refuses/.test(String(line.msg)));
@@ -123,7 +134,7 @@ describe('polls that fail while Redis answers PING are never shown as current', 
         // The permission returns: ready again, current again, and the deleted server is lost at once.
         const back = sse.events.length;
         await changeUserOf(admin, asUserToChange(redis.url), '+scan');
-        await waitFor(async () => (await getJson(`${url}/readyz`)).status === 200 || undefined, WITHIN, '/readyz 200 again');
+        await readyzOnce(url, 'ready', WITHIN);
         const recovered = await sse.waitFor<PulseStatusEvent>(PULSE_EVENTS.status, (s) => s.poll_ok === true, WITHIN, back);
         assert.equal(recovered.poll_error, undefined);
         const current = await sse.waitFor<SystemPulseEvent>(PULSE_EVENTS.systemPulse, (e) => e.poll_ok === undefined, WITHIN, back);
@@ -145,14 +156,7 @@ describe('polls that fail while Redis answers PING are never shown as current', 
     const sse = await SseClient.connect(`${bridge.url}/api/pulse/stream`);
     try {
       await writeHeartbeat(redis.client(), 'renamed', 'web-1');
-      const ready = await waitFor(
-        async () => {
-          const res = await getJson(`${bridge.url}/readyz`);
-          return res.body.status === 'polls failing' ? res : undefined;
-        },
-        WITHIN,
-        '/readyz polls failing',
-      );
+      const ready = await readyzOnce(bridge.url, 'polls failing', WITHIN);
       assert.equal(ready.status, 503);
       assert.match(ready.body.poll_error, /unknown command 'scan'/);
       assert.equal(ready.body.data_age_ms, undefined, 'no poll ever succeeded: the age is unknown');
@@ -198,25 +202,18 @@ describe('polls that fail while Redis answers PING are never shown as current', 
     const admin = redis.client();
     const bridge = await startLoggedBridge({ redisUrl: redis.url }, INTERVAL);
     try {
-      await waitFor(async () => (await getJson(`${bridge.url}/readyz`)).status === 200 || undefined, 5_000, 'ready');
+      await readyzOnce(bridge.url, 'ready', 5_000);
       const clients = Number(/connected_clients:(\d+)/.exec(await admin.info('clients'))?.[1]);
       await admin.config('SET', 'maxclients', String(clients - 1));
       try {
         assert.equal(await killClients(admin, 'pulse-bridge-scan'), 1);
-        const failing = await waitFor(
-          async () => {
-            const res = await getJson(`${bridge.url}/readyz`);
-            return res.body.status === 'polls failing' ? res : undefined;
-          },
-          WITHIN,
-          '/readyz polls failing',
-        );
+        const failing = await readyzOnce(bridge.url, 'polls failing', WITHIN);
         assert.equal(failing.body.redis_up, true, 'the main connection answers');
         assert.match(failing.body.poll_error, /^the scan connection to Redis is not connected \(\w+\)$/);
       } finally {
         await admin.config('SET', 'maxclients', '10000');
       }
-      await waitFor(async () => (await getJson(`${bridge.url}/readyz`)).status === 200 || undefined, 5_000, 'ready again');
+      await readyzOnce(bridge.url, 'ready', 5_000);
     } finally {
       await bridge.stop();
       await redis.stop();
