@@ -394,7 +394,7 @@ export class MonitorService {
       this.built = undefined;
       // Shutting down: the bridge is closing its own connection, which is not an outage.
       if (this.stopped) return;
-      // Judged on the main connection, which the PING takes: the scan's away alone fails the poll, not Redis.
+      // Judged on the main connection, which the PING takes: the scan connection away fails the poll, not Redis.
       const up = this.redis.client.status === 'ready' && (await this.liveness.ping().catch(() => undefined)) !== undefined;
       const pollChanged = this.polls.failed(err, up);
       this.setStatus(up, up ? undefined : (err as Error).message, pollChanged);
