@@ -384,6 +384,22 @@ export async function killClients(redis: Redis, name: string): Promise<number> {
 }
 
 /**
+ * Runs `test` while Redis takes no new connection (`maxclients` lowered to the clients connected less one), after
+ * killing the one connection named `name`: it cannot come back until `test` is over, when `maxclients` is as before.
+ */
+export async function withOneKilledAtMaxclients(redis: Redis, name: string, test: () => Promise<void>): Promise<void> {
+  const [, before] = (await redis.config('GET', 'maxclients')) as [string, string];
+  const connected = Number(/connected_clients:(\d+)/.exec(await redis.info('clients'))?.[1]);
+  await redis.config('SET', 'maxclients', String(connected - 1));
+  try {
+    assert.equal(await killClients(redis, name), 1, `one ${name} connection killed`);
+    await test();
+  } finally {
+    await redis.config('SET', 'maxclients', before);
+  }
+}
+
+/**
  * The rare cases of a randomized test, each once in about `every` steps, at a random step of each such span: met
  * at least steps / every times whatever the seed. The schedule asks `next` only when it starts and when a case is
  * due, so a seed replays it. Gives, at each step, the cases due then.

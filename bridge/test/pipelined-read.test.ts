@@ -20,7 +20,7 @@ import type { Redis } from 'ioredis';
 import { type BoundedValue, boundedGetChunkWithTtl } from '../src/redis/bounded-get.js';
 import { connectRedis, type RedisHandle } from '../src/redis/connection.js';
 import { REFUSAL_STANDS_MS, readRefusal } from '../src/redis/refusals.js';
-import { commandCalls, killClients, moveSlot, suiteCluster, waitFor } from './helpers.js';
+import { commandCalls, killClients, moveSlot, suiteCluster, waitFor, withOneKilledAtMaxclients } from './helpers.js';
 
 async function connected(url: string, timeoutMs = 5_000): Promise<RedisHandle> {
   const handle = connectRedis(url, { timeoutMs });
@@ -188,10 +188,7 @@ describe('pipelined heartbeat read with times to live', { timeout: 60_000 }, () 
     // The test before killed the read connection as it ended: a first read may still meet it.
     await boundedGetChunkWithTtl(handle, keys, MAX_HEARTBEAT_BYTES).catch(() => {});
     assertRead(await boundedGetChunkWithTtl(handle, keys, MAX_HEARTBEAT_BYTES));
-    const clients = Number(/connected_clients:(\d+)/.exec(await redis.info('clients'))?.[1]);
-    await redis.config('SET', 'maxclients', String(clients - 1));
-    try {
-      assert.equal(await killClients(redis, 'pulse-bridge-read'), 1);
+    await withOneKilledAtMaxclients(redis, 'pulse-bridge-read', async () => {
       // The first read may still meet the killed connection; the one after opens a new one, which Redis refuses.
       let failure: unknown;
       for (let i = 0; i < 3 && !/max number of clients/.test(String(failure)); i++)
@@ -200,9 +197,7 @@ describe('pipelined heartbeat read with times to live', { timeout: 60_000 }, () 
           (err: unknown) => err,
         );
       assert.match(String(failure), /ERR max number of clients reached/);
-    } finally {
-      await redis.config('SET', 'maxclients', '10000');
-    }
+    });
     assertRead(await boundedGetChunkWithTtl(handle, keys, MAX_HEARTBEAT_BYTES));
   });
 });

@@ -15,7 +15,15 @@ import {
   type TestRedis,
 } from '@gravito/pulse-testkit';
 import type { Redis } from 'ioredis';
-import { assertEventsMatchProtocol, getJson, killClients, SseClient, startLoggedBridge, waitFor, writeHeartbeat } from './helpers.js';
+import {
+  assertEventsMatchProtocol,
+  getJson,
+  SseClient,
+  startLoggedBridge,
+  waitFor,
+  withOneKilledAtMaxclients,
+  writeHeartbeat,
+} from './helpers.js';
 
 const INTERVAL = 400;
 /** The acceptance bound: a bridge whose polls fail says so within 3 intervals. */
@@ -203,16 +211,11 @@ describe('polls that fail while Redis answers PING are never shown as current', 
     const bridge = await startLoggedBridge({ redisUrl: redis.url }, INTERVAL);
     try {
       await readyzOnce(bridge.url, 'ready', 5_000);
-      const clients = Number(/connected_clients:(\d+)/.exec(await admin.info('clients'))?.[1]);
-      await admin.config('SET', 'maxclients', String(clients - 1));
-      try {
-        assert.equal(await killClients(admin, 'pulse-bridge-scan'), 1);
+      await withOneKilledAtMaxclients(admin, 'pulse-bridge-scan', async () => {
         const failing = await readyzOnce(bridge.url, 'polls failing', WITHIN);
         assert.equal(failing.body.redis_up, true, 'the main connection answers');
         assert.match(failing.body.poll_error, /^the scan connection to Redis is not connected \(\w+\)$/);
-      } finally {
-        await admin.config('SET', 'maxclients', '10000');
-      }
+      });
       await readyzOnce(bridge.url, 'ready', 5_000);
     } finally {
       await bridge.stop();
