@@ -1,7 +1,8 @@
 // Where Redis refuses client-side tracking (an ACL user without CLIENT), the bridge reads every heartbeat every
 // poll, as before: it says so once in the log, exports the path it runs, and still sees every write and delete;
 // it asks again after a reconnect and at the safety interval, and tracks once Redis allows it.
-// While only the feed's connection cannot be opened (Redis at maxclients), it reads every key and opens it again.
+// While only the feed's connection cannot be opened (Redis at maxclients), it reads every key and opens it again;
+// while the read's or the scans' cannot, the main connection carries their reads.
 // Elsewhere it tracks, and says that too; on a Redis Cluster on each master (tracking is per node), through a
 // resharding, and anew after a failover.
 import assert from 'node:assert/strict';
@@ -254,6 +255,65 @@ describe('heartbeat read path while the invalidation feed cannot be opened', () 
       await bridge.stop();
     }
   });
+});
+
+describe('reads while a connection of the bridge’s own cannot be opened', () => {
+  // A server of its own: the tests lower its maxclients.
+  const suite = suiteRedis({ private: true });
+  const standInLines = (bridge: Bridge) => bridge.logs.filter((line) => String(line.msg).startsWith('redis: '));
+
+  /**
+   * Kills the bridge's connection `name` while Redis takes no new one: the bridge must see the changes written
+   * meanwhile, fail no poll once it has, and say once that the main connection carries that one's reads
+   * (`said`); once Redis takes connections again, it reads on a new `name` connection and says so once.
+   */
+  async function carriedByTheMain(name: string, app: string, said: RegExp, meanwhile?: (bridge: Bridge) => Promise<void>) {
+    const { client: redis } = suite;
+    const bridge = await startLoggedBridge({ redisUrl: suite.redis.url });
+    try {
+      await writeHeartbeat(redis, app, 'web-1');
+      await waitFor(() => servers(bridge, app) === 'web-1:online' || undefined, 5_000, 'the first server');
+      await withOneKilledAtMaxclients(redis, name, async () => {
+        await redis.del(heartbeatKey(app, 'web-1'));
+        await writeHeartbeat(redis, app, 'web-2');
+        await waitFor(() => servers(bridge, app) === 'web-1:lost web-2:online' || undefined, 5_000, 'the changes');
+        const { ticks, failedPolls } = bridge.bridge.monitor;
+        await waitFor(() => bridge.bridge.monitor.ticks >= ticks + 3 || undefined, 5_000, 'three polls more');
+        assert.equal(bridge.bridge.monitor.failedPolls, failedPolls, 'no poll failed');
+        await meanwhile?.(bridge);
+        const lines = standInLines(bridge).map((line) => String(line.msg));
+        assert.equal(lines.length, 1, JSON.stringify(lines));
+        assert.match(lines[0] as string, said);
+        assert.equal(await killClients(redis, name), 0, `no ${name} connection`);
+      });
+      // The read connection is asked for at the next read: a change.
+      await writeHeartbeat(redis, app, 'web-3');
+      await waitFor(() => servers(bridge, app) === 'web-1:lost web-2:online web-3:online' || undefined, 5_000, 'the new server');
+      await waitFor(() => standInLines(bridge).length === 2 || undefined, 5_000, 'its own connection again');
+      assert.match(String(standInLines(bridge)[1]?.msg), /^redis: the bridge reads on its own connections again$/);
+      assert.equal(await killClients(redis, name), 1, `a new ${name} connection`);
+    } finally {
+      await bridge.stop();
+    }
+  }
+
+  it('reads the changed heartbeats through the main connection while the read connection cannot be opened', () =>
+    carriedByTheMain(
+      'pulse-bridge-read',
+      'unread',
+      /^redis: the read connection is away \(ERR max number of clients reached\); the main connection carries its reads until it is back$/,
+    ));
+
+  it('scans through the main connection while the scan connection cannot be opened', () =>
+    carriedByTheMain(
+      'pulse-bridge-scan',
+      'unscanned',
+      /^redis: the scan connection is away \((reconnecting|connecting|close)\); the main connection carries its reads until it is back$/,
+      async (bridge) => {
+        // Its close may have cut a read short: every key is read again, scanned on the main connection.
+        assert.ok(((await fullReads(bridge.url)).reconnect ?? 0) >= 1, 'a read of every key');
+      },
+    ));
 });
 
 describe('heartbeat read path on a Redis Cluster', () => {

@@ -184,6 +184,8 @@ export class MonitorService {
   private registryApps: string[] = [];
   /** The refusals already said in the log (`noteRefusals`: once each, it is a setting, not an event). */
   private readonly refusalsLogged = new Set<RefusedRead>();
+  /** The bridge's own connections the main one was last said to stand in for (`noteStandIns`): their names. */
+  private standingIn = '';
   /**
    * Identities whose record may have changed since the registry's last update, some perhaps twice (a list: no set
    * built per read); undefined: any (`changedSinceUpdate`).
@@ -361,6 +363,7 @@ export class MonitorService {
         reader && changes.then((changed) => reader.poll(this.redis, this.invalid, this.clock, this.options.tickTimeoutMs, changed?.nodes));
       const view = await withCancellingDeadline((signal) => this.scanHeartbeats(signal), this.options.tickTimeoutMs, 'heartbeat scan');
       this.noteRefusals();
+      this.noteStandIns();
       const agents = quasar && (await quasar);
       const found = reader && agents ? this.withAgents(reader, view, agents) : view;
       const reads = await tail;
@@ -394,8 +397,8 @@ export class MonitorService {
       this.built = undefined;
       // Shutting down: the bridge is closing its own connection, which is not an outage.
       if (this.stopped) return;
-      // Judged on the main connection, which the PING takes: the scan connection away fails the poll, not Redis.
-      const up = this.redis.client.status === 'ready' && (await this.liveness.ping().catch(() => undefined)) !== undefined;
+      // Judged on the main connection, which the PING takes.
+      const up = this.redis.ready() && (await this.liveness.ping().catch(() => undefined)) !== undefined;
       const pollChanged = this.polls.failed(err, up);
       this.setStatus(up, up ? undefined : (err as Error).message, pollChanged);
       // Keep the last known state, flagged with its age (statuses frozen: without a poll, silence says nothing
@@ -772,6 +775,22 @@ export class MonitorService {
       this.refusalsLogged.add(read);
       this.log.warn({ err: refusal }, REFUSAL_MESSAGES[read]);
     }
+  }
+
+  /**
+   * The bridge's own connections that are away while the main one carries their reads (`RedisHandle.standIns`):
+   * said when which ones changes, not at each poll (a refused connection is asked for again at every read).
+   */
+  private noteStandIns(): void {
+    const away = this.redis.standIns();
+    const names = away.map(({ connection }) => connection).join(' ');
+    if (names === this.standingIn) return;
+    this.standingIn = names;
+    if (away.length > 0)
+      this.log.warn(
+        `redis: ${away.map(({ connection, why }) => `the ${connection} connection is away (${why})`).join('; ')}; the main connection carries its reads until it is back`,
+      );
+    else this.log.info('redis: the bridge reads on its own connections again');
   }
 
   /** Redis started or stopped refusing writes: said once in the log, and to every SSE client in `pulse_status`. */

@@ -1,6 +1,12 @@
 import type { ChainableCommander, Cluster, Redis } from 'ioredis';
 import type { RedisHandle } from './connection.js';
-import { MAX_COMMANDS_PER_BATCH, type PipelinedConnection, respArgument, respCommand } from './pipelined-connection.js';
+import {
+  ConnectionNotOpened,
+  MAX_COMMANDS_PER_BATCH,
+  type PipelinedConnection,
+  respArgument,
+  respCommand,
+} from './pipelined-connection.js';
 import type { KeyGroup } from './pipelined-routes.js';
 import { isWrongType, yieldToLoop } from './read.js';
 import { noteReadRefusal, readRefusal } from './refusals.js';
@@ -142,8 +148,9 @@ async function boundedRead(
     try {
       read = await pipelinedChunk(redis, groups, keys, maxBytes, signal);
     } catch (err) {
-      // An ACL that grants EVAL but not GETRANGE or PTTL (or renamed them): the script's path from then on.
-      if (!noteReadRefusal(redis, 'pipelined', err)) throw err;
+      // An ACL that grants EVAL but not GETRANGE or PTTL (or renamed them): the script's path from then on. A
+      // connection Redis did not take (at maxclients): this chunk through the client, and the next asks again.
+      if (!noteReadRefusal(redis, 'pipelined', err) && !(err instanceof ConnectionNotOpened)) throw err;
     }
     if (read !== undefined) {
       if (read.redirected.length > 0)

@@ -9,19 +9,32 @@ export interface RedisHandle {
   readonly cluster: boolean;
   /** True when commands can be sent now (`ready`). */
   ready(): boolean;
-  /** Why commands cannot be sent now, naming the connection that is not ready; undefined when they can. */
+  /** Why commands cannot be sent now (the main connection is not ready); undefined when they can. */
   unready(): string | undefined;
   /**
    * The connections to SCAN on. Standalone: a second connection to the server, so that a scan does not queue
-   * behind the MGETs it feeds; cluster: every master it currently knows (empty until the slot map loads).
+   * behind the reads it feeds, or the main connection while that one is away (`standIns`); cluster: every master
+   * it currently knows (empty until the slot map loads).
    */
   masters(): Redis[];
+  /**
+   * The bridge's own connections beside the main one that are away while the main connection is up, each with why:
+   * the main connection carries their reads meanwhile. Redis at maxclients refuses a connection killed or dropped;
+   * the bridge goes on with the one it still has.
+   */
+  standIns(): StandIn[];
   /**
    * Connections of their own for large batches of plain reads, each opened at its first batch: one beside a
    * standalone client, one per master of a cluster (each key to its slot's master).
    */
   readonly pipelined: PipelinedRoutes;
   close(): Promise<void>;
+}
+
+/** A connection of the bridge's own that is away (`scan`: the scans'; `read`: the pipelined read's), and why. */
+export interface StandIn {
+  connection: 'scan' | 'read';
+  why: string;
 }
 
 export interface ConnectOptions {
@@ -86,9 +99,13 @@ export function connectRedis(target: string, options: ConnectOptions): RedisHand
     // The retry strategy keeps trying; the status is reported by the monitor.
   });
   let scanner: Redis | undefined;
+  /** The scan connection closed since it was last ready (not merely still opening, as at start). */
+  let scannerLost = false;
   if (client instanceof Redis) {
     scanner = client.duplicate({ connectionName: 'pulse-bridge-scan' });
     scanner.on('error', () => {}); // the main client reports the same failures
+    scanner.on('close', () => (scannerLost = true));
+    scanner.on('ready', () => (scannerLost = false));
     scanner.connect().catch(() => {});
   }
   const pipelined =
@@ -96,18 +113,23 @@ export function connectRedis(target: string, options: ConnectOptions): RedisHand
       ? standaloneRoutes(new PipelinedConnection(client.options, options.timeoutMs, READ_CONNECTION_NAME))
       : clusterRoutes(client, options.timeoutMs, READ_CONNECTION_NAME);
   let closed = false;
-  const unready = () => {
-    if (client.status !== 'ready') return `Redis not connected (${client.status})`;
-    // The main connection answers while the scan's is away (killed, or refused a new connection at maxclients).
-    if (scanner !== undefined && scanner.status !== 'ready') return `the scan connection to Redis is not connected (${scanner.status})`;
-    return undefined;
-  };
+  const unready = () => (client.status === 'ready' ? undefined : `Redis not connected (${client.status})`);
+  /** The scan connection is away while the main one answers (killed, or refused a new connection at maxclients). */
+  const scannerAway = () => scanner !== undefined && scanner.status !== 'ready' && client.status === 'ready';
   return {
     client,
     cluster: parsed.cluster,
     ready: () => unready() === undefined,
     unready,
-    masters: () => (client instanceof Cluster ? client.nodes('master') : [scanner as Redis]),
+    masters: () => (client instanceof Cluster ? client.nodes('master') : [scannerAway() ? client : (scanner as Redis)]),
+    standIns() {
+      const away: StandIn[] = [];
+      if (client.status !== 'ready') return away;
+      if (scannerAway() && scannerLost) away.push({ connection: 'scan', why: String(scanner?.status) });
+      const unopened = pipelined.unopened();
+      if (unopened !== undefined) away.push({ connection: 'read', why: unopened.message });
+      return away;
+    },
     pipelined,
     async close() {
       if (closed) return;

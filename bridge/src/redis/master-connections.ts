@@ -47,6 +47,11 @@ export class MasterConnections<T> {
     };
   }
 
+  /** The connections opened so far, to masters as last looked up. */
+  all(): Iterable<T> {
+    return this.opened.values();
+  }
+
   /** Closes every connection. */
   closeAll(): void {
     for (const connection of this.opened.values()) this.close(connection);

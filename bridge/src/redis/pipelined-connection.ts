@@ -23,6 +23,21 @@ interface Batch {
 /** The connection options a pipelined connection takes from the client it stands beside (so it reaches the same Redis, as the same user). */
 type Reach = Pick<RedisOptions, 'host' | 'port' | 'path' | 'family' | 'username' | 'password' | 'db' | 'tls'>;
 
+/**
+ * Redis could not be reached on a connection of the pipelined read's own, or closed it as it opened (`ERR max number
+ * of clients reached`, a proxy's limit): the reader can take the client's connection instead. Not for Redis being
+ * slow to answer the opening (that is a deadline: another connection would only add to its load).
+ */
+export class ConnectionNotOpened extends Error {
+  constructor(reason: Error) {
+    super(reason.message, { cause: reason });
+    this.name = 'ConnectionNotOpened';
+  }
+}
+
+/** Redis did not answer a batch (or the opening) within the timeout. */
+class Unanswered extends Error {}
+
 /** One argument of a command, as RESP writes it (a bulk string). */
 export function respArgument(arg: string | number): string {
   const text = String(arg);
@@ -48,6 +63,8 @@ export class PipelinedConnection {
   private readonly pending: Batch[] = [];
   private readonly parser: RedisParser;
   private closed = false;
+  /** Why the last opening failed, until one succeeds: the read then goes another way (ConnectionNotOpened). */
+  private notOpened: Error | undefined;
 
   constructor(
     private readonly reach: Reach,
@@ -74,6 +91,11 @@ export class PipelinedConnection {
     return this.exchange(text, count, signal, false);
   }
 
+  /** Why the connection could not be opened last time it was, until it is (ConnectionNotOpened); else undefined. */
+  get unopened(): Error | undefined {
+    return this.notOpened;
+  }
+
   /** Closes the connection; a batch in flight rejects. Idempotent. */
   close(): void {
     this.closed = true;
@@ -88,7 +110,10 @@ export class PipelinedConnection {
         this.fail(err);
         reject(err);
       };
-      const timer = setTimeout(() => stop(new Error(`redis did not answer ${expected} reads within ${this.timeoutMs} ms`)), this.timeoutMs);
+      const timer = setTimeout(
+        () => stop(new Unanswered(`redis did not answer ${expected} reads within ${this.timeoutMs} ms`)),
+        this.timeoutMs,
+      );
       timer.unref();
       const onAbort = () => stop(signal?.reason instanceof Error ? signal.reason : new Error('aborted'));
       signal?.addEventListener('abort', onAbort, { once: true });
@@ -112,10 +137,24 @@ export class PipelinedConnection {
     });
   }
 
-  /** The socket, connected and past its handshake (AUTH, SELECT, CLIENT SETNAME), opened now if there is none. */
+  /**
+   * The socket, connected and past its handshake (AUTH, SELECT, CLIENT SETNAME), opened now if there is none.
+   * Rejects with ConnectionNotOpened when Redis could not be reached or refused it; as is, when it did not answer in
+   * time or `signal` aborted.
+   */
   private connected(signal?: AbortSignal): Promise<Socket> {
     if (this.ready === undefined) {
-      const ready = this.open(signal);
+      const ready = this.open(signal).then(
+        (socket) => {
+          this.notOpened = undefined;
+          return socket;
+        },
+        (err: Error) => {
+          if (err instanceof Unanswered || signal?.aborted || this.closed) throw err;
+          this.notOpened = err;
+          throw new ConnectionNotOpened(err);
+        },
+      );
       this.ready = ready;
       // A failed opening is not kept: the next batch opens again.
       ready.catch(() => {

@@ -16,6 +16,8 @@ export interface KeyGroup {
 export interface PipelinedRoutes {
   /** The keys grouped by connection; undefined when some key's node is not known (the slot map not loaded yet). */
   route(keys: readonly string[]): KeyGroup[] | undefined;
+  /** Why a connection could not be opened, the last time one was, if it still cannot (reads then take the client's). */
+  unopened(): Error | undefined;
   /** Closes every connection; a batch in flight rejects. Idempotent. */
   close(): void;
 }
@@ -24,6 +26,7 @@ export interface PipelinedRoutes {
 export function standaloneRoutes(connection: PipelinedConnection): PipelinedRoutes {
   return {
     route: (keys) => [{ connection, indexes: keys.map((_, i) => i) }],
+    unopened: () => connection.unopened,
     close: () => connection.close(),
   };
 }
@@ -55,6 +58,10 @@ export function clusterRoutes(cluster: Cluster, timeoutMs: number, name: string)
         group.indexes.push(i);
       }
       return [...groups.values()];
+    },
+    unopened() {
+      for (const connection of connections.all()) if (connection.unopened) return connection.unopened;
+      return undefined;
     },
     close() {
       closed = true;
