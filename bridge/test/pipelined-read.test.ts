@@ -248,4 +248,30 @@ describe('pipelined heartbeat read on a Redis Cluster', { timeout: 60_000 }, () 
       await handle.close();
     }
   });
+
+  it('reads through the cluster client while a master takes no new read connection (maxclients)', async () => {
+    const keys = Array.from({ length: 200 }, (_, i) => heartbeatKey('crowded', `s-${i}`));
+    for (const [i, key] of keys.entries()) await suite.writer.set(key, `v${i}`, 'PX', 60_000);
+    const expected = keys.map((_, i) => `v${i}`);
+    const handle = connectRedis(suite.cluster.seeds, { timeoutMs: 5_000 });
+    try {
+      while (!handle.ready() || handle.masters().length < 3) await new Promise((resolve) => setTimeout(resolve, 10));
+      assert.deepEqual((await boundedGetChunkWithTtl(handle, keys, MAX_HEARTBEAT_BYTES)).values, expected);
+      const [crowded] = suite.writer.nodes('master');
+      await withOneKilledAtMaxclients(crowded as Redis, 'pulse-bridge-read', async () => {
+        // The first read may still meet the killed connection; the one after opens a new one, which Redis refuses.
+        await boundedGetChunkWithTtl(handle, keys, MAX_HEARTBEAT_BYTES).catch(() => {});
+        assert.deepEqual((await boundedGetChunkWithTtl(handle, keys, MAX_HEARTBEAT_BYTES)).values, expected);
+        const [away, ...more] = handle.standIns();
+        assert.deepEqual(more, []);
+        assert.equal(away?.connection, 'read');
+        // A cluster node's words: `ERR max number of clients + cluster connections reached`.
+        assert.match(away?.why ?? '', /^ERR max number of clients/);
+      });
+      assert.deepEqual((await boundedGetChunkWithTtl(handle, keys, MAX_HEARTBEAT_BYTES)).values, expected);
+      assert.deepEqual(handle.standIns(), []);
+    } finally {
+      await handle.close();
+    }
+  });
 });
