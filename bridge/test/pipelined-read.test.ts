@@ -210,13 +210,18 @@ describe('pipelined heartbeat read with times to live', { timeout: 60_000 }, () 
 describe('pipelined heartbeat read on a Redis Cluster', { timeout: 60_000 }, () => {
   const suite = suiteCluster();
 
-  it('reads each key on its slot’s master in plain commands, and a key whose slot moved through the client', async () => {
-    const keys = Array.from({ length: 200 }, (_, i) => heartbeatKey('pipelined', `s-${i}`));
+  /** 200 keys of `app`, on every master, each with its value (`expected`), and a handle that knows the masters. */
+  async function keysAcrossTheMasters(app: string) {
+    const keys = Array.from({ length: 200 }, (_, i) => heartbeatKey(app, `s-${i}`));
     for (const [i, key] of keys.entries()) await suite.writer.set(key, `v${i}`, 'PX', 60_000);
-    const expected = keys.map((_, i) => `v${i}`);
     const handle = connectRedis(suite.cluster.seeds, { timeoutMs: 5_000 });
+    while (!handle.ready() || handle.masters().length < 3) await new Promise((resolve) => setTimeout(resolve, 10));
+    return { keys, expected: keys.map((_, i) => `v${i}`), handle };
+  }
+
+  it('reads each key on its slot’s master in plain commands, and a key whose slot moved through the client', async () => {
+    const { keys, expected, handle } = await keysAcrossTheMasters('pipelined');
     try {
-      while (!handle.ready() || handle.masters().length < 3) await new Promise((resolve) => setTimeout(resolve, 10));
       const masters = suite.writer.nodes('master');
       const calls = async (...commands: string[]) =>
         (await Promise.all(masters.map((master) => commandCalls(master, ...commands)))).reduce((a, b) => a + b, 0);
@@ -250,12 +255,8 @@ describe('pipelined heartbeat read on a Redis Cluster', { timeout: 60_000 }, () 
   });
 
   it('reads through the cluster client while a master takes no new read connection (maxclients)', async () => {
-    const keys = Array.from({ length: 200 }, (_, i) => heartbeatKey('crowded', `s-${i}`));
-    for (const [i, key] of keys.entries()) await suite.writer.set(key, `v${i}`, 'PX', 60_000);
-    const expected = keys.map((_, i) => `v${i}`);
-    const handle = connectRedis(suite.cluster.seeds, { timeoutMs: 5_000 });
+    const { keys, expected, handle } = await keysAcrossTheMasters('crowded');
     try {
-      while (!handle.ready() || handle.masters().length < 3) await new Promise((resolve) => setTimeout(resolve, 10));
       assert.deepEqual((await boundedGetChunkWithTtl(handle, keys, MAX_HEARTBEAT_BYTES)).values, expected);
       const [crowded] = suite.writer.nodes('master');
       await withOneKilledAtMaxclients(crowded as Redis, 'pulse-bridge-read', async () => {
