@@ -254,15 +254,22 @@ describe('pipelined heartbeat read on a Redis Cluster', { timeout: 60_000 }, () 
     }
   });
 
-  it('reads through the cluster client while a master takes no new read connection (maxclients)', async () => {
+  it('reads a master’s keys through the cluster client while it takes no new read connection (maxclients), the others’ as before', async () => {
     const { keys, expected, handle } = await keysAcrossTheMasters('crowded');
     try {
       assert.deepEqual((await boundedGetChunkWithTtl(handle, keys, MAX_HEARTBEAT_BYTES)).values, expected);
-      const [crowded] = suite.writer.nodes('master');
+      const masters = suite.writer.nodes('master');
+      const [crowded] = masters;
+      const scripts = () => Promise.all(masters.map((master) => commandCalls(master, 'evalsha', 'eval')));
+      const scriptsBefore = await scripts();
       await withOneKilledAtMaxclients(crowded as Redis, 'pulse-bridge-read', async () => {
         // The first read may still meet the killed connection; the one after opens a new one, which Redis refuses.
         await boundedGetChunkWithTtl(handle, keys, MAX_HEARTBEAT_BYTES).catch(() => {});
         assert.deepEqual((await boundedGetChunkWithTtl(handle, keys, MAX_HEARTBEAT_BYTES)).values, expected);
+        // Only that master's keys through the cluster client (by the script): the others' on their own connections.
+        const scriptsNow = await scripts();
+        assert.ok((scriptsNow[0] as number) > (scriptsBefore[0] as number), 'scripts on the crowded master');
+        assert.deepEqual(scriptsNow.slice(1), scriptsBefore.slice(1), 'none on the others');
         const [away, ...more] = handle.standIns();
         assert.deepEqual(more, []);
         assert.equal(away?.connection, 'read');

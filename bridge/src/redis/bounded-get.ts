@@ -148,13 +148,11 @@ async function boundedRead(
     try {
       read = await pipelinedChunk(redis, groups, keys, maxBytes, signal);
     } catch (err) {
-      // An ACL that grants EVAL but not GETRANGE or PTTL (or renamed them): the script's path from then on. A
-      // connection Redis did not take (at maxclients): this chunk through the client, and the next asks again.
-      if (!noteReadRefusal(redis, 'pipelined', err) && !(err instanceof ConnectionNotOpened)) throw err;
+      // An ACL that grants EVAL but not GETRANGE or PTTL (or renamed them): the script's path from then on.
+      if (!noteReadRefusal(redis, 'pipelined', err)) throw err;
     }
     if (read !== undefined) {
-      if (read.redirected.length > 0)
-        placeAt(read, read.redirected, await clientRead(redis, keysAt(keys, read.redirected), maxBytes, true, signal));
+      if (read.unread.length > 0) placeAt(read, read.unread, await clientRead(redis, keysAt(keys, read.unread), maxBytes, true, signal));
       return read;
     }
   }
@@ -329,8 +327,11 @@ const isRedirect = (reply: unknown) => reply instanceof Error && /^(MOVED|ASK) /
 
 /** What the pipelined read found: each key's value and time to live, but for the keys whose slot moved. */
 interface PipelinedRead extends ValuesWithTtl {
-  /** Places of the keys a node redirected (`MOVED`, `ASK`), left unread. */
-  redirected: number[];
+  /**
+   * Places of the keys left unread, for the client to read: redirected by their node (`MOVED`, `ASK`), or on a node
+   * that did not take a connection (`ConnectionNotOpened`, at maxclients: the next read asks again).
+   */
+  unread: number[];
 }
 
 /**
@@ -338,7 +339,7 @@ interface PipelinedRead extends ValuesWithTtl {
  * per master of a cluster, all at once): `GETRANGE key 0 maxBytes` and `PTTL key` as plain commands, in batches
  * sent one after another on each. A script pays Redis ~1.5 µs per `redis.call` and copies each value twice; plain
  * commands cost it about half, and the pipelined connection parses their replies without ioredis's per-command
- * objects (bench/bridge-tick.ts, last table).
+ * objects (bench/bridge-tick.ts, last table). A node's keys are left `unread` when its connection could not be opened.
  */
 async function pipelinedChunk(
   redis: RedisHandle,
@@ -350,26 +351,40 @@ async function pipelinedChunk(
   // Standalone, the one group holds every key in order (its places are 0…n-1): its keys are the keys.
   const whole = groups.length === 1 && groups[0]?.indexes.length === keys.length;
   const byGroup = await Promise.all(
-    groups.map(async ({ connection, indexes }) => ({
-      indexes,
-      ...(await readRanges(connection, whole ? keys : keysAt(keys, indexes), maxBytes, signal)),
-    })),
+    groups.map(async ({ connection, indexes }) => {
+      try {
+        return { indexes, ...(await readRanges(connection, whole ? keys : keysAt(keys, indexes), maxBytes, signal)) };
+      } catch (err) {
+        if (err instanceof ConnectionNotOpened) return { indexes, notOpened: true as const };
+        throw err;
+      }
+    }),
   );
   const [only] = byGroup;
-  if (whole && only !== undefined && !only.ranges.some(isRedirect) && only.ttlMs.every((ttl) => typeof ttl === 'number')) {
+  if (
+    whole &&
+    only !== undefined &&
+    !('notOpened' in only) &&
+    !only.ranges.some(isRedirect) &&
+    only.ttlMs.every((ttl) => typeof ttl === 'number')
+  ) {
     // Nothing to sort out (the usual case): the values in the keys' order, as read.
     const ttlMs = only.ttlMs as number[];
-    return { values: await fromRanges(redis, keys, only.ranges, ttlMs, maxBytes, signal), ttlMs, redirected: [] };
+    return { values: await fromRanges(redis, keys, only.ranges, ttlMs, maxBytes, signal), ttlMs, unread: [] };
   }
   const direct: number[] = [];
   const ranges: RangeReply[] = [];
   const directTtlMs: number[] = [];
-  const redirected: number[] = [];
-  for (const group of byGroup)
+  const unread: number[] = [];
+  for (const group of byGroup) {
+    if ('notOpened' in group) {
+      unread.push(...group.indexes);
+      continue;
+    }
     group.indexes.forEach((index, j) => {
       const range = group.ranges[j] as RangeReply;
       const ttl = group.ttlMs[j] as number | Error;
-      if (isRedirect(range) || isRedirect(ttl)) redirected.push(index);
+      if (isRedirect(range) || isRedirect(ttl)) unread.push(index);
       else if (ttl instanceof Error) throw ttl;
       else {
         direct.push(index);
@@ -377,7 +392,8 @@ async function pipelinedChunk(
         directTtlMs.push(ttl);
       }
     });
-  const read: PipelinedRead = { values: new Array(keys.length), ttlMs: new Array(keys.length), redirected };
+  }
+  const read: PipelinedRead = { values: new Array(keys.length), ttlMs: new Array(keys.length), unread };
   const directValues = await fromRanges(redis, keysAt(keys, direct), ranges, directTtlMs, maxBytes, signal);
   placeAt(read, direct, { values: directValues, ttlMs: directTtlMs });
   return read;
