@@ -191,18 +191,18 @@ describe('pipelined heartbeat read with times to live', { timeout: 60_000 }, () 
     // The test before killed the read connection as it ended: a first read may still meet it.
     await boundedGetChunkWithTtl(handle, keys, MAX_HEARTBEAT_BYTES).catch(() => {});
     assertRead(await boundedGetChunkWithTtl(handle, keys, MAX_HEARTBEAT_BYTES));
-    assert.deepEqual(handle.standIns(), []);
+    assert.deepEqual(handle.awayConnections(), []);
     await withOneKilledAtMaxclients(redis, 'pulse-bridge-read', async () => {
       // The first read may still meet the killed connection; the one after opens a new one, which Redis refuses.
       await boundedGetChunkWithTtl(handle, keys, MAX_HEARTBEAT_BYTES).catch(() => {});
       assert.equal(await readByScript(handle), true, 'read through the client, by the script');
       assert.match(handle.pipelined.unopened()?.message ?? '', /ERR max number of clients reached/);
-      assert.deepEqual(handle.standIns(), [{ connection: 'read', why: 'ERR max number of clients reached' }]);
+      assert.deepEqual(handle.awayConnections(), [{ connection: 'read', why: 'ERR max number of clients reached' }]);
       assert.equal(await killClients(redis, 'pulse-bridge-read'), 0, 'no read connection');
     });
     assert.equal(await readByScript(handle), false, 'on its own connection again');
     assert.equal(handle.pipelined.unopened(), undefined);
-    assert.deepEqual(handle.standIns(), []);
+    assert.deepEqual(handle.awayConnections(), []);
     assert.equal(await killClients(redis, 'pulse-bridge-read'), 1);
   });
 });
@@ -270,14 +270,14 @@ describe('pipelined heartbeat read on a Redis Cluster', { timeout: 60_000 }, () 
         const scriptsNow = await scripts();
         assert.ok((scriptsNow[0] as number) > (scriptsBefore[0] as number), 'scripts on the crowded master');
         assert.deepEqual(scriptsNow.slice(1), scriptsBefore.slice(1), 'none on the others');
-        const [away, ...more] = handle.standIns();
+        const [away, ...more] = handle.awayConnections();
         assert.deepEqual(more, []);
         assert.equal(away?.connection, 'read');
         // A cluster node's words: `ERR max number of clients + cluster connections reached`.
         assert.match(away?.why ?? '', /^ERR max number of clients/);
       });
       assert.deepEqual((await boundedGetChunkWithTtl(handle, keys, MAX_HEARTBEAT_BYTES)).values, expected);
-      assert.deepEqual(handle.standIns(), []);
+      assert.deepEqual(handle.awayConnections(), []);
     } finally {
       await handle.close();
     }

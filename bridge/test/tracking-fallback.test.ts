@@ -260,7 +260,7 @@ describe('heartbeat read path while the invalidation feed cannot be opened', () 
 describe('reads while a connection of the bridge’s own cannot be opened', () => {
   // A server of its own: the tests lower its maxclients.
   const suite = suiteRedis({ private: true });
-  const standInLines = (bridge: Bridge) => bridge.logs.filter((line) => String(line.msg).startsWith('redis: '));
+  const awayLines = (bridge: Bridge) => bridge.logs.filter((line) => String(line.msg).startsWith('redis: '));
 
   /**
    * Kills the bridge's connection `name` while Redis takes no new one: the bridge must see the changes written
@@ -281,7 +281,7 @@ describe('reads while a connection of the bridge’s own cannot be opened', () =
         await waitFor(() => bridge.bridge.monitor.ticks >= ticks + 3 || undefined, 5_000, 'three polls more');
         assert.equal(bridge.bridge.monitor.failedPolls, failedPolls, 'no poll failed');
         await meanwhile?.(bridge);
-        const lines = standInLines(bridge).map((line) => String(line.msg));
+        const lines = awayLines(bridge).map((line) => String(line.msg));
         assert.equal(lines.length, 1, JSON.stringify(lines));
         assert.match(lines[0] as string, said);
         assert.equal(await killClients(redis, name), 0, `no ${name} connection`);
@@ -289,8 +289,8 @@ describe('reads while a connection of the bridge’s own cannot be opened', () =
       // The read connection is asked for at the next read: a change.
       await writeHeartbeat(redis, app, 'web-3');
       await waitFor(() => servers(bridge, app) === 'web-1:lost web-2:online web-3:online' || undefined, 5_000, 'the new server');
-      await waitFor(() => standInLines(bridge).length === 2 || undefined, 5_000, 'its own connection again');
-      assert.match(String(standInLines(bridge)[1]?.msg), /^redis: the bridge reads on its own connections again$/);
+      await waitFor(() => awayLines(bridge).length === 2 || undefined, 5_000, 'its own connection again');
+      assert.match(String(awayLines(bridge)[1]?.msg), /^redis: the bridge reads on its own connections again$/);
       assert.equal(await killClients(redis, name), 1, `a new ${name} connection`);
     } finally {
       await bridge.stop();

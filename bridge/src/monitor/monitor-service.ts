@@ -184,8 +184,8 @@ export class MonitorService {
   private registryApps: string[] = [];
   /** The refusals already said in the log (`noteRefusals`: once each, it is a setting, not an event). */
   private readonly refusalsLogged = new Set<RefusedRead>();
-  /** The bridge's own connections the main one was last said to stand in for (`noteStandIns`): their names. */
-  private standingIn = '';
+  /** The bridge's own connections last said to be away (`noteAwayConnections`): their names. */
+  private awaySaid = '';
   /**
    * Identities whose record may have changed since the registry's last update, some perhaps twice (a list: no set
    * built per read); undefined: any (`changedSinceUpdate`).
@@ -363,7 +363,7 @@ export class MonitorService {
         reader && changes.then((changed) => reader.poll(this.redis, this.invalid, this.clock, this.options.tickTimeoutMs, changed?.nodes));
       const view = await withCancellingDeadline((signal) => this.scanHeartbeats(signal), this.options.tickTimeoutMs, 'heartbeat scan');
       this.noteRefusals();
-      this.noteStandIns();
+      this.noteAwayConnections();
       const agents = quasar && (await quasar);
       const found = reader && agents ? this.withAgents(reader, view, agents) : view;
       const reads = await tail;
@@ -778,14 +778,14 @@ export class MonitorService {
   }
 
   /**
-   * The bridge's own connections that are away while the main one carries their reads (`RedisHandle.standIns`):
+   * The bridge's own connections that are away while the main one carries their reads (`RedisHandle.awayConnections`):
    * said when which ones changes, not at each poll (a refused connection is asked for again at every read).
    */
-  private noteStandIns(): void {
-    const away = this.redis.standIns();
+  private noteAwayConnections(): void {
+    const away = this.redis.awayConnections();
     const names = away.map(({ connection }) => connection).join(' ');
-    if (names === this.standingIn) return;
-    this.standingIn = names;
+    if (names === this.awaySaid) return;
+    this.awaySaid = names;
     if (away.length > 0)
       this.log.warn(
         `redis: ${away.map(({ connection, why }) => `the ${connection} connection is away (${why})`).join('; ')}; the main connection carries its reads until it is back`,

@@ -13,7 +13,7 @@ export interface RedisHandle {
   unready(): string | undefined;
   /**
    * The connections to SCAN on. Standalone: a second connection to the server, so that a scan does not queue
-   * behind the reads it feeds, or the main connection while that one is away (`standIns`); cluster: every master
+   * behind the reads it feeds, or the main connection while that one is away (`awayConnections`); cluster: every master
    * it currently knows (empty until the slot map loads).
    */
   masters(): Redis[];
@@ -22,7 +22,7 @@ export interface RedisHandle {
    * the main connection carries their reads meanwhile. Redis at maxclients refuses a connection killed or dropped;
    * the bridge goes on with the one it still has.
    */
-  standIns(): StandIn[];
+  awayConnections(): AwayConnection[];
   /**
    * Connections of their own for large batches of plain reads, each opened at its first batch: one beside a
    * standalone client, one per master of a cluster (each key to its slot's master).
@@ -32,7 +32,7 @@ export interface RedisHandle {
 }
 
 /** A connection of the bridge's own that is away (`scan`: the scans'; `read`: the pipelined read's), and why. */
-export interface StandIn {
+export interface AwayConnection {
   connection: 'scan' | 'read';
   why: string;
 }
@@ -122,9 +122,9 @@ export function connectRedis(target: string, options: ConnectOptions): RedisHand
     ready: () => unready() === undefined,
     unready,
     masters: () => (client instanceof Cluster ? client.nodes('master') : [scannerAway() ? client : (scanner as Redis)]),
-    standIns() {
-      const away: StandIn[] = [];
-      if (client.status !== 'ready') return away;
+    awayConnections() {
+      const away: AwayConnection[] = [];
+      if (unready() !== undefined) return away;
       if (scannerAway() && scannerLost) away.push({ connection: 'scan', why: String(scanner?.status) });
       const unopened = pipelined.unopened();
       if (unopened !== undefined) away.push({ connection: 'read', why: unopened.message });
