@@ -55,6 +55,9 @@ const servers = (bridge: Bridge, app: string) =>
     .sort()
     .join(' ');
 
+/** PINGs Redis has answered since it started (INFO commandstats). */
+const pings = async (redis: Redis) => Number(/^cmdstat_ping:calls=(\d+)/m.exec(await redis.info('commandstats'))?.[1] ?? 0);
+
 const fallbackLines = (bridge: Bridge) => bridge.logs.filter((line) => String(line.msg).startsWith('heartbeats: '));
 
 /** A heartbeat for `id` whose uptime tells this write apart from the others. */
@@ -236,9 +239,13 @@ describe('heartbeat read path while the invalidation feed cannot be opened', () 
         await writeHeartbeat(redis, app, 'web-2');
         await waitFor(() => servers(bridge, app) === 'web-1:lost web-2:online' || undefined, 5_000, 'the changes, read by scanning');
         const ticks = bridge.bridge.monitor.ticks;
+        const pingsBefore = await pings(redis);
         await waitFor(() => bridge.bridge.monitor.ticks >= ticks + 3 || undefined, 5_000, 'three polls more');
         assert.equal(bridge.bridge.monitor.failedPolls, 0, 'no poll failed');
         assert.ok(((await fullReads(bridge.url)).failure ?? 0) >= (failure ?? 0) + 4, 'each poll read every key');
+        assert.deepEqual(await readPath(bridge.url), { tracking: 0, scan: 1 }, 'the path reads take');
+        // Without the feed's barrier, each poll times a PING of its own (the round trip would otherwise stand still).
+        assert.ok((await pings(redis)) - pingsBefore >= 3, 'a PING per poll');
         const lines = fallbackLines(bridge).map((line) => String(line.msg));
         assert.equal(lines.length, 2, JSON.stringify(lines));
         assert.match(lines[1] as string, /the invalidation feed cannot be opened \(.+\); polls read every key until it can/);

@@ -289,7 +289,7 @@ export const PULSE_METRICS = {
   heartbeatReadPath: {
     name: 'pulse_bridge_heartbeat_read_path',
     type: 'gauge',
-    help: 'How heartbeats are read: 1 for the path in use, 0 for the other; tracking fetches only what changed (Redis client-side tracking, on each master of a cluster), scan reads every key every poll (Redis refuses tracking); NaN before the first poll',
+    help: 'How heartbeats are read: 1 for the path in use, 0 for the other; tracking fetches only what changed (Redis client-side tracking, on each master of a cluster), scan reads every key every poll (Redis refuses tracking, or the invalidation feed cannot be opened); NaN before the first poll',
     labelNames: ['path'],
   },
   heartbeatFullReads: {

@@ -178,9 +178,13 @@ export class HeartbeatSource {
     else for (const node of redis.masters()) node.on('close', reset);
   }
 
-  /** The path reads take; undefined until the first read decided it. */
+  /**
+   * The path reads take: scan while Redis refuses tracking, and while the invalidation feed cannot be opened (every
+   * poll then reads every key, as on the scan path, even before tracking was ever granted); undefined until the
+   * first read decided it.
+   */
   get path(): HeartbeatReadPath | undefined {
-    return this.decided;
+    return this.feedsUnavailable ? 'scan' : this.decided;
   }
 
   /**
