@@ -6,6 +6,7 @@
 //   stalled  10,000 servers, all changing, 10 readers alone for 30 s, then with 100 clients that never read (then
 //            60 s more to see memory come back to what the readers alone held)
 //   full-1k  1,000 servers, all changing, 1,000 readers in full mode
+//   zenith   10,000 servers, 40 % changing per tick, 1 reader in full mode (Zenith's own setting)
 // then the same readers against a bare Node server writing frames of the same size (the ceiling), and, with
 // `--baseline <cli.js>`, the phases the older bridge supports (full, stalled, full-1k) against it, in the same run.
 // Needs `npm run build` first. 10,000 heartbeats sit among 100,000 keys; the interval is 2 s. Each bridge runs with
@@ -479,6 +480,15 @@ async function phases(cli: string, label: string, current: boolean): Promise<voi
     const r = await runPhase(bridge, groups);
     frameSizes.set(10_000, r.groups[0]?.bytesPerTick ?? 0);
     report(`${label} · full: 10,000 servers all changing`, r);
+    await stopTarget(bridge);
+    await tenK.stop();
+  }
+  if (want('zenith')) {
+    // Zenith's own setting: one reader of the whole state, in full mode (its default), in a realistic fleet.
+    await tenK.start(0.2);
+    const bridge = await startBridge(cli);
+    const r = await runPhase(bridge, [{ name: 'full, all apps', count: 1, path: '/api/pulse/stream' }]);
+    report(`${label} · zenith: 10,000 servers, 40 % changing per tick, one full reader`, r);
     await stopTarget(bridge);
     await tenK.stop();
   }

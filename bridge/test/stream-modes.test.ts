@@ -10,6 +10,7 @@ import {
   slowStreamFields,
 } from '@gravito/pulse-protocol';
 import type { Redis } from 'ioredis';
+import { JOIN_FROM_CLIENTS } from '../src/sse/broadcaster.js';
 import {
   applyDelta,
   assertEventsMatchProtocol,
@@ -222,6 +223,50 @@ describe('stream subscriptions: app filter and delta mode', () => {
       assertEventsMatchProtocol(filtered);
     } finally {
       await Promise.all([full.close(), delta.close(), filtered.close()]);
+    }
+  });
+
+  it("a pulse is the same bytes whether its clients are handed the document's buffers or pieces joined for many", async () => {
+    await client.flushall();
+    // Several apps: the document holds each app's object in a buffer of its own. Online for the whole test, never
+    // rewritten: every pulse holds the same apps.
+    for (let a = 0; a < 6; a++)
+      for (let i = 0; i < 20; i++)
+        await client.set(
+          heartbeatKey(`joined-${a}`, `s${i}`),
+          JSON.stringify(
+            heartbeat(`joined-${a}`, `s${i}`, (h) => {
+              h.timestamp = Date.now() + 3_600_000;
+            }),
+          ),
+          'EX',
+          60,
+        );
+    // Only these six, every server of each (the apps of the tests before are forgotten once their time is up).
+    const ready = (apps: { app: string; servers: unknown[] }[]) =>
+      apps.length === 6 && apps.every((a) => a.app.startsWith('joined-') && a.servers.length === 20);
+    await waitFor(() => ready(bridge.bridge.monitor.getAggregateMetrics().apps) || undefined, 5_000, 'the six apps alone');
+    const pulses = (sse: SseClient) => sse.events.filter((e) => e.event === PULSE_EVENTS.systemPulse);
+    // A pulse's apps array (its head carries the tick's time).
+    const appsOf = (sse: SseClient) =>
+      pulses(sse)
+        .at(-1)
+        ?.data.replace(/^.*?"apps":/, '');
+    const alone = await SseClient.connect(`${bridge.url}/api/pulse/stream`);
+    const many: SseClient[] = [];
+    try {
+      await waitFor(() => pulses(alone).length >= 3 || undefined, 3_000, 'pulses to one client');
+      const handed = appsOf(alone) as string;
+      assert.equal(JSON.parse(handed.slice(0, -1)).length, 6);
+      many.push(
+        ...(await Promise.all(Array.from({ length: JOIN_FROM_CLIENTS }, () => SseClient.connect(`${bridge.url}/api/pulse/stream`)))),
+      );
+      const seen = pulses(alone).length;
+      await waitFor(() => many.every((sse) => pulses(sse).length >= 3) || undefined, 3_000, 'pulses to every client');
+      assert.ok(pulses(alone).length >= seen + 2, 'the first client was sent pulses with the others');
+      for (const sse of [alone, ...many]) assert.equal(appsOf(sse), handed);
+    } finally {
+      await Promise.all([alone, ...many].map((sse) => sse.close()));
     }
   });
 

@@ -84,6 +84,14 @@ const CLOCK_EVERY = 8;
  * cost a third of a core more at 385 MB/s (a write and a `drain` per piece) and cut throughput: 1 MiB keeps both.
  */
 const PIECE_BYTES = 1024 * 1024;
+/**
+ * Clients of one kind of subscription from which a pulse's buffers are joined into pieces of `PIECE_BYTES`, a copy
+ * of the whole state once per pulse: each write through an HTTP response costs its own turn, and at 1,000 clients
+ * a hundred buffers a client cost twice the CPU (bench/bridge-fanout.ts). Fewer clients are handed the document's
+ * own buffers: for Zenith alone, copying ~8 MB a pulse (fresh memory, faulted in page by page) costs more than
+ * the writes.
+ */
+export const JOIN_FROM_CLIENTS = 16;
 /** Slow and error events waiting to be written, at most (they come in bursts of a tick's reads). */
 const MAX_QUEUED_EVENTS = 10_000;
 /** A burst of drops is logged once, then once a minute at most, with the count. */
@@ -216,16 +224,21 @@ export class SseBroadcaster {
     return { id: this.nextEventId++, snapshot, variants: new Map(), delta: undefined };
   }
 
-  /** The buffers a subscription is sent for one pulse, built once per pulse and kind. */
-  private variant(frame: PulseFrame, sub: Subscription): { parts: Buffer[]; bytes: number } {
+  /**
+   * The buffers a subscription is sent for one pulse, built once per pulse and kind, for `clients` clients (the
+   * first build decides how).
+   */
+  private variant(frame: PulseFrame, sub: Subscription, clients = 1): { parts: Buffer[]; bytes: number } {
     let variant = frame.variants.get(sub.key);
     if (variant === undefined) {
       const delta = sub.mode === 'delta' ? frame.delta : undefined;
       const event = delta ? PULSE_EVENTS.systemPulseDelta : PULSE_EVENTS.systemPulse;
       const body = delta ? deltaParts(delta, sub.apps) : documentParts(frame.snapshot.document, sub.apps);
-      // The document holds each app's object apart (the tick writes only the changed ones): joined here into
-      // pieces a socket takes in one write, once per pulse and kind of subscription, for all its clients.
-      const parts = [Buffer.from(`id: ${frame.id}\nevent: ${event}\ndata: `), ...joinedParts(body, PIECE_BYTES), FRAME_END];
+      // The document holds each app's object apart (the tick writes only the changed ones). For many clients they
+      // are joined into pieces a socket takes in one write, once per pulse and kind of subscription; for a few,
+      // each client is handed the document's own buffers (see JOIN_FROM_CLIENTS).
+      const joined = clients >= JOIN_FROM_CLIENTS ? joinedParts(body, PIECE_BYTES) : body;
+      const parts = [Buffer.from(`id: ${frame.id}\nevent: ${event}\ndata: `), ...joined, FRAME_END];
       let bytes = 0;
       for (const part of parts) bytes += part.length;
       variant = { parts, bytes };
@@ -278,9 +291,15 @@ export class SseBroadcaster {
     const clients = [...this.clients];
     if (clients.some((c) => c.sub.mode === 'delta')) frame.delta = await encodeDelta(previous, snapshot);
     this.sent = frame;
+    // How many clients each kind of subscription goes to (a delta client's full state counts for its full kind).
+    const sharing = new Map<string, number>();
+    for (const { sub, full } of clients) {
+      sharing.set(sub.key, (sharing.get(sub.key) ?? 0) + 1);
+      if (full !== sub) sharing.set(full.key, (sharing.get(full.key) ?? 0) + 1);
+    }
     await this.eachClient((client) => {
-      const variant = this.variant(frame, client.sub);
-      this.write(client, variant.parts, this.variant(frame, client.full).bytes);
+      const variant = this.variant(frame, client.sub, sharing.get(client.sub.key));
+      this.write(client, variant.parts, this.variant(frame, client.full, sharing.get(client.full.key)).bytes);
     }, clients);
   }
 
