@@ -5,9 +5,9 @@ import { joinedParts } from '../src/sse/joined-parts.js';
 describe("an event's buffers, joined into pieces a socket takes in one write", () => {
   const bytes = (n: number, fill: string) => Buffer.alloc(n, fill);
 
-  it('joins consecutive buffers up to the bound, in order, with the same bytes', () => {
+  it('joins consecutive buffers up to the bound, in order, with the same bytes', async () => {
     const parts = [bytes(3, 'a'), bytes(4, 'b'), bytes(2, 'c'), bytes(5, 'd'), bytes(1, 'e')];
-    const joined = joinedParts(parts, 9);
+    const joined = await joinedParts(parts, 9);
     assert.deepEqual(
       joined.map((part) => part.toString()),
       ['aaabbbbcc', 'ddddde'],
@@ -15,11 +15,11 @@ describe("an event's buffers, joined into pieces a socket takes in one write", (
     assert.equal(Buffer.concat(joined).toString(), Buffer.concat(parts).toString());
   });
 
-  it('keeps a buffer at or over the bound as it is, not copied', () => {
+  it('keeps a buffer at or over the bound as it is, not copied', async () => {
     const large = bytes(10, 'x');
-    const joined = joinedParts([bytes(2, 'a'), large, bytes(2, 'b')], 8);
+    const joined = await joinedParts([bytes(2, 'a'), large, bytes(2, 'b')], 8);
     assert.equal(joined.length, 3);
     assert.equal(joined[1], large, 'the same buffer');
-    assert.deepEqual(joinedParts([], 8), []);
+    assert.deepEqual(await joinedParts([], 8), []);
   });
 });

@@ -54,8 +54,29 @@ interface PulseFrame {
   id: number;
   snapshot: Snapshot;
   /** Buffers to write, by subscription key; built on first use. */
-  variants: Map<string, { parts: Buffer[]; bytes: number }>;
+  variants: Map<string, Variant>;
   delta: EncodedDelta | undefined;
+}
+
+/** What one kind of subscription is sent for one pulse: the event's buffers, and their length. */
+interface Variant {
+  parts: Buffer[];
+  bytes: number;
+}
+
+/** The body of a pulse for one kind of subscription: the apps it follows, whole or as a delta. */
+function pulseBody(frame: PulseFrame, sub: Subscription): Buffer[] {
+  const delta = sub.mode === 'delta' ? frame.delta : undefined;
+  return delta ? deltaParts(delta, sub.apps) : documentParts(frame.snapshot.document, sub.apps);
+}
+
+/** A pulse's body as an event: its id and kind before, its end after. */
+function framed(frame: PulseFrame, sub: Subscription, body: readonly Buffer[]): Variant {
+  const event = sub.mode === 'delta' && frame.delta ? PULSE_EVENTS.systemPulseDelta : PULSE_EVENTS.systemPulse;
+  const parts = [Buffer.from(`id: ${frame.id}\nevent: ${event}\ndata: `), ...body, FRAME_END];
+  let bytes = 0;
+  for (const part of parts) bytes += part.length;
+  return { parts, bytes };
 }
 
 /** One encoded event about an app (undefined: about none, for every client). */
@@ -225,26 +246,37 @@ export class SseBroadcaster {
   }
 
   /**
-   * The buffers a subscription is sent for one pulse, built once per pulse and kind, for `clients` clients (the
-   * first build decides how).
+   * The buffers a subscription is sent for one pulse, built once per pulse and kind: the event's own buffers (the
+   * document holds each app's object apart, and the tick writes only the changed ones), unless `joinForMany`
+   * joined them first.
    */
-  private variant(frame: PulseFrame, sub: Subscription, clients = 1): { parts: Buffer[]; bytes: number } {
+  private variant(frame: PulseFrame, sub: Subscription): Variant {
     let variant = frame.variants.get(sub.key);
     if (variant === undefined) {
-      const delta = sub.mode === 'delta' ? frame.delta : undefined;
-      const event = delta ? PULSE_EVENTS.systemPulseDelta : PULSE_EVENTS.systemPulse;
-      const body = delta ? deltaParts(delta, sub.apps) : documentParts(frame.snapshot.document, sub.apps);
-      // The document holds each app's object apart (the tick writes only the changed ones). For many clients they
-      // are joined into pieces a socket takes in one write, once per pulse and kind of subscription; for a few,
-      // each client is handed the document's own buffers (see JOIN_FROM_CLIENTS).
-      const joined = clients >= JOIN_FROM_CLIENTS ? joinedParts(body, PIECE_BYTES) : body;
-      const parts = [Buffer.from(`id: ${frame.id}\nevent: ${event}\ndata: `), ...joined, FRAME_END];
-      let bytes = 0;
-      for (const part of parts) bytes += part.length;
-      variant = { parts, bytes };
+      variant = framed(frame, sub, pulseBody(frame, sub));
       frame.variants.set(sub.key, variant);
     }
     return variant;
+  }
+
+  /**
+   * For each kind of subscription with `JOIN_FROM_CLIENTS` clients or more, the pulse's buffers joined into pieces
+   * a socket takes in one write, once for all its clients, giving the event loop back between pieces. A delta
+   * client counts for its full kind too: a client that connects is sent that.
+   */
+  private async joinForMany(frame: PulseFrame, clients: readonly Client[]): Promise<void> {
+    const kinds = new Map<string, { sub: Subscription; clients: number }>();
+    const count = (sub: Subscription) => {
+      const kind = kinds.get(sub.key);
+      if (kind === undefined) kinds.set(sub.key, { sub, clients: 1 });
+      else kind.clients++;
+    };
+    for (const { sub, full } of clients) {
+      count(sub);
+      if (full !== sub) count(full);
+    }
+    for (const { sub, clients: n } of kinds.values())
+      if (n >= JOIN_FROM_CLIENTS) frame.variants.set(sub.key, framed(frame, sub, await joinedParts(pulseBody(frame, sub), PIECE_BYTES)));
   }
 
   private drain(): void {
@@ -291,15 +323,10 @@ export class SseBroadcaster {
     const clients = [...this.clients];
     if (clients.some((c) => c.sub.mode === 'delta')) frame.delta = await encodeDelta(previous, snapshot);
     this.sent = frame;
-    // How many clients each kind of subscription goes to (a delta client's full state counts for its full kind).
-    const sharing = new Map<string, number>();
-    for (const { sub, full } of clients) {
-      sharing.set(sub.key, (sharing.get(sub.key) ?? 0) + 1);
-      if (full !== sub) sharing.set(full.key, (sharing.get(full.key) ?? 0) + 1);
-    }
+    await this.joinForMany(frame, clients);
     await this.eachClient((client) => {
-      const variant = this.variant(frame, client.sub, sharing.get(client.sub.key));
-      this.write(client, variant.parts, this.variant(frame, client.full, sharing.get(client.full.key)).bytes);
+      const variant = this.variant(frame, client.sub);
+      this.write(client, variant.parts, this.variant(frame, client.full).bytes);
     }, clients);
   }
 
