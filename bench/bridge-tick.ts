@@ -288,6 +288,17 @@ const acceptance: [what: string, measured: number, bound: number][] = [
 console.log("\nissue 26's acceptance in this run (tracked tick):");
 for (const [what, measured, bound] of acceptance)
   console.log(`  ${what.padEnd(50)} ${measured.toFixed(3).padStart(8)}  (at most ${bound}: ${measured <= bound ? 'met' : 'NOT met'})`);
+/** The median of each round's own ratio: `a` over `b` as measured in the same round, one after the other. */
+const paired = (a: Measured[], b: Measured[], f: (x: Measured) => number) => median(a.map((x, i) => f(x) / f(b[i] as Measured)));
+// The machine's load drifts from round to round: a ratio taken within each round leaves most of that drift out,
+// where the medians' ratio above pairs ticks of different rounds.
+console.log("\nthe same loop-busy ratios, as the median of each round's own:");
+for (const [what, a, b] of [
+  ["realistic: tracked / today's tick", realistic.tracked, realistic.today],
+  ['nothing changed: tracked / the floor', nothingChanged.tracked, nothingChanged.floor],
+  ["all changed: tracked / today's tick", allChanged.tracked, allChanged.today],
+] as const)
+  console.log(`  ${what.padEnd(50)} ${paired(a, b, busy).toFixed(3).padStart(8)}`);
 
 for (const [name, xs] of invalidationBusy)
   if (xs.length > 0)
