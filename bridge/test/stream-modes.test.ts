@@ -10,7 +10,8 @@ import {
   slowStreamFields,
 } from '@gravito/pulse-protocol';
 import type { Redis } from 'ioredis';
-import { JOIN_FROM_CLIENTS } from '../src/sse/broadcaster.js';
+import { documentParts } from '../src/monitor/snapshot-encoding.js';
+import { joinPays } from '../src/sse/joined-parts.js';
 import {
   applyDelta,
   assertEventsMatchProtocol,
@@ -252,15 +253,17 @@ describe('stream subscriptions: app filter and delta mode', () => {
       pulses(sse)
         .at(-1)
         ?.data.replace(/^.*?"apps":/, '');
+    // One client is handed the document's buffers, and as many as these share joined pieces.
+    const parts = documentParts(bridge.bridge.monitor.lastSnapshot().document);
+    const joinedFor = Array.from({ length: 64 }, (_, i) => i + 1).find((clients) => joinPays(parts, clients)) as number;
+    assert.ok(!joinPays(parts, 1) && joinedFor > 1, `one client is handed ${parts.length} buffers as they are`);
     const alone = await SseClient.connect(`${bridge.url}/api/pulse/stream`);
     const many: SseClient[] = [];
     try {
       await waitFor(() => pulses(alone).length >= 3 || undefined, 3_000, 'pulses to one client');
       const handed = appsOf(alone) as string;
       assert.equal(JSON.parse(handed.slice(0, -1)).length, 6);
-      many.push(
-        ...(await Promise.all(Array.from({ length: JOIN_FROM_CLIENTS }, () => SseClient.connect(`${bridge.url}/api/pulse/stream`)))),
-      );
+      many.push(...(await Promise.all(Array.from({ length: joinedFor - 1 }, () => SseClient.connect(`${bridge.url}/api/pulse/stream`)))));
       const seen = pulses(alone).length;
       await waitFor(() => many.every((sse) => pulses(sse).length >= 3) || undefined, 3_000, 'pulses to every client');
       assert.ok(pulses(alone).length >= seen + 2, 'the first client was sent pulses with the others');

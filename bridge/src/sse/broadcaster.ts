@@ -7,7 +7,7 @@ import { yieldToLoop } from '../redis/read.js';
 import { unsentBudget } from './client-budget.js';
 import { deltaParts, type EncodedDelta, encodeDelta } from './delta.js';
 import { openEventStream } from './event-stream.js';
-import { joinedParts } from './joined-parts.js';
+import { joinedParts, joinPays } from './joined-parts.js';
 import { asFull, type Subscription, wants } from './subscription.js';
 
 export interface BroadcasterOptions {
@@ -105,14 +105,6 @@ const CLOCK_EVERY = 8;
  * cost a third of a core more at 385 MB/s (a write and a `drain` per piece) and cut throughput: 1 MiB keeps both.
  */
 const PIECE_BYTES = 1024 * 1024;
-/**
- * Clients of one kind of subscription from which a pulse's buffers are joined into pieces of `PIECE_BYTES`, a copy
- * of the whole state once per pulse: each write through an HTTP response costs its own turn, and at 1,000 clients
- * a hundred buffers a client cost twice the CPU (bench/bridge-fanout.ts). Fewer clients are handed the document's
- * own buffers: for Zenith alone, copying ~8 MB a pulse (fresh memory, faulted in page by page) costs more than
- * the writes.
- */
-export const JOIN_FROM_CLIENTS = 16;
 /** Slow and error events waiting to be written, at most (they come in bursts of a tick's reads). */
 const MAX_QUEUED_EVENTS = 10_000;
 /** A burst of drops is logged once, then once a minute at most, with the count. */
@@ -260,9 +252,11 @@ export class SseBroadcaster {
   }
 
   /**
-   * For each kind of subscription with `JOIN_FROM_CLIENTS` clients or more, the pulse's buffers joined into pieces
-   * a socket takes in one write, once for all its clients, giving the event loop back between pieces. A delta
-   * client counts for its full kind too: a client that connects is sent that.
+   * For each kind of subscription whose clients are many for its buffers (`joinPays`), the pulse's buffers joined
+   * into pieces a socket takes in one write, once for all its clients, giving the event loop back between pieces.
+   * Otherwise each client is handed the document's own buffers: for Zenith alone, a copy of the whole state every
+   * pulse (~8 MB at 10,000 servers, into fresh memory) costs more than their writes. A delta client counts for its
+   * full kind too: a client that connects is sent that.
    */
   private async joinForMany(frame: PulseFrame, clients: readonly Client[]): Promise<void> {
     const kinds = new Map<string, { sub: Subscription; clients: number }>();
@@ -275,8 +269,10 @@ export class SseBroadcaster {
       count(sub);
       if (full !== sub) count(full);
     }
-    for (const { sub, clients: n } of kinds.values())
-      if (n >= JOIN_FROM_CLIENTS) frame.variants.set(sub.key, framed(frame, sub, await joinedParts(pulseBody(frame, sub), PIECE_BYTES)));
+    for (const { sub, clients: n } of kinds.values()) {
+      const body = pulseBody(frame, sub);
+      if (joinPays(body, n)) frame.variants.set(sub.key, framed(frame, sub, await joinedParts(body, PIECE_BYTES)));
+    }
   }
 
   private drain(): void {
