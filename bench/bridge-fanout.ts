@@ -7,6 +7,7 @@
 //            60 s more to see memory come back to what the readers alone held)
 //   full-1k  1,000 servers, all changing, 1,000 readers in full mode
 //   zenith   10,000 servers, 40 % changing per tick, 1 reader in full mode (Zenith's own setting)
+//   many-apps  the same, the servers in 5,000 apps of two (a pulse of ~10,000 small buffers)
 // then the same readers against a bare Node server writing frames of the same size (the ceiling), and, with
 // `--baseline <cli.js>`, the phases the older bridge supports (full, stalled, full-1k) against it, in the same run.
 // Needs `npm run build` first. 10,000 heartbeats sit among 100,000 keys; the interval is 2 s. Each bridge runs with
@@ -67,11 +68,12 @@ class HeartbeatWriter {
   constructor(
     private readonly client: Redis,
     readonly servers: number,
+    private readonly apps = APPS,
   ) {
     this.parts = Array.from({ length: servers }, (_, i) => {
       const hb = structuredClone(template);
       hb.timestamp = 1_111_111_111_111;
-      hb.meta.app_name = `app-${i % APPS}`;
+      hb.meta.app_name = `app-${i % apps}`;
       hb.meta.instance_id = `server-${i}`;
       hb.system.cpu_usage = i % 100;
       return JSON.stringify(hb).split('1111111111111') as [string, string];
@@ -87,7 +89,7 @@ class HeartbeatWriter {
     let p = this.client.pipeline();
     let n = 0;
     for (const i of indexes) {
-      p.set(heartbeatKey(`app-${i % APPS}`, `server-${i}`), this.json(i), 'EX', 600);
+      p.set(heartbeatKey(`app-${i % this.apps}`, `server-${i}`), this.json(i), 'EX', 600);
       if (++n % 1_000 === 0) {
         await p.exec();
         p = this.client.pipeline();
@@ -491,6 +493,16 @@ async function phases(cli: string, label: string, current: boolean): Promise<voi
     report(`${label} · zenith: 10,000 servers, 40 % changing per tick, one full reader`, r);
     await stopTarget(bridge);
     await tenK.stop();
+  }
+  if (want('many-apps')) {
+    // Zenith alone again, but the same servers in 5,000 apps of two: a pulse is ~10,000 small buffers.
+    const manyApps = new HeartbeatWriter(writer, 10_000, 5_000);
+    await manyApps.start(0.2);
+    const bridge = await startBridge(cli);
+    const r = await runPhase(bridge, [{ name: 'full, all apps', count: 1, path: '/api/pulse/stream' }]);
+    report(`${label} · many-apps: 10,000 servers in 5,000 apps, 40 % changing per tick, one full reader`, r);
+    await stopTarget(bridge);
+    await manyApps.stop();
   }
   if (want('delta') && current) {
     await tenK.start(0.05);
