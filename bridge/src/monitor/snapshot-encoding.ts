@@ -73,6 +73,8 @@ const CLOSE_APPS = Buffer.from(']}');
 
 /** Pieces written between two looks at the clock. */
 const COPY_CLOCK_EVERY = 256;
+/** Apps listed between two looks at the clock. */
+const APP_CLOCK_EVERY = 16;
 /** Longest run of encoding before the event loop is given back. */
 const ENCODE_BUDGET_MS = 2;
 
@@ -216,14 +218,22 @@ export async function encodeApps<T extends { app: string }>(
   encoded?: (app: T) => Buffer | undefined,
 ): Promise<Map<string, Buffer>> {
   const out = new SlicedWriter();
-  const kept = apps.map((app) => {
+  const kept: (Buffer | undefined)[] = [];
+  let started = performance.now();
+  for (let i = 0; i < apps.length; i++) {
+    // Thousands of small apps take as long to list as a few large ones to copy (~20 ms at 5,000 apps of two servers).
+    if (i % APP_CLOCK_EVERY === 0 && performance.now() - started >= ENCODE_BUDGET_MS) {
+      await yieldToLoop();
+      started = performance.now();
+    }
+    const app = apps[i] as T;
     const bytes = encoded?.(app);
     if (bytes === undefined) {
       write(out, app);
       out.cut();
     }
-    return bytes;
-  });
+    kept.push(bytes);
+  }
   const written = await out.finish();
   let next = 0;
   return new Map(apps.map((app, i) => [app.app, kept[i] ?? (written[next++] as Buffer)]));
