@@ -1,6 +1,5 @@
-import { performance } from 'node:perf_hooks';
 import type { BoundedValue } from '../redis/bounded-get.js';
-import { yieldToLoop } from '../redis/read.js';
+import { LoopSlice } from './loop-slice.js';
 
 /**
  * Longest run of parsing before the event loop is given back (SSE writes, /metrics, and the SCAN replies the
@@ -41,18 +40,11 @@ export class SlicedParser {
 
   private async run(): Promise<void> {
     try {
-      let sliceStart = performance.now();
-      let sinceClock = 0;
+      const slice = new LoopSlice(PARSE_BUDGET_MS, CLOCK_EVERY);
       for (let c = 0; c < this.chunks.length; c++) {
         const { keys, values } = this.chunks[c] as { keys: readonly string[]; values: readonly BoundedValue[] };
         for (let i = 0; i < keys.length; i++) {
-          if (++sinceClock >= CLOCK_EVERY) {
-            sinceClock = 0;
-            if (performance.now() - sliceStart >= PARSE_BUDGET_MS) {
-              await yieldToLoop();
-              sliceStart = performance.now();
-            }
-          }
+          if (slice.due()) await slice.yield();
           this.parse(keys[i] as string, values[i]);
         }
       }

@@ -1,5 +1,5 @@
 import type { ServerSnapshot, ServerStatus, SystemPulseEvent } from '@gravito/pulse-protocol';
-import { yieldToLoop } from '../redis/read.js';
+import { LoopSlice } from './loop-slice.js';
 import type { ServerRecord } from './server-registry.js';
 
 /**
@@ -128,15 +128,12 @@ export class SlicedWriter {
   async finish(): Promise<Buffer[]> {
     const buffers: Buffer[] = [];
     let i = 0;
-    let started = performance.now();
+    const slice = new LoopSlice(ENCODE_BUDGET_MS, COPY_CLOCK_EVERY);
     for (const { end, length } of this.segments) {
       const out = Buffer.allocUnsafe(length);
       let at = 0;
       for (; i < end; i++) {
-        if (i % COPY_CLOCK_EVERY === 0 && performance.now() - started >= ENCODE_BUDGET_MS) {
-          await yieldToLoop();
-          started = performance.now();
-        }
+        if (slice.due()) await slice.yield();
         const piece = this.pieces[i] as string | Buffer;
         at += typeof piece === 'string' ? out.write(piece, at, this.utf8[i] ? 'utf8' : 'latin1') : piece.copy(out, at);
       }
@@ -219,14 +216,10 @@ export async function encodeApps<T extends { app: string }>(
 ): Promise<Map<string, Buffer>> {
   const out = new SlicedWriter();
   const kept: (Buffer | undefined)[] = [];
-  let started = performance.now();
-  for (let i = 0; i < apps.length; i++) {
-    // Thousands of small apps take as long to list as a few large ones to copy (~20 ms at 5,000 apps of two servers).
-    if (i % APP_CLOCK_EVERY === 0 && performance.now() - started >= ENCODE_BUDGET_MS) {
-      await yieldToLoop();
-      started = performance.now();
-    }
-    const app = apps[i] as T;
+  // Thousands of small apps take as long to list as a few large ones to copy (~20 ms at 5,000 apps of two servers).
+  const slice = new LoopSlice(ENCODE_BUDGET_MS, APP_CLOCK_EVERY);
+  for (const app of apps) {
+    if (slice.due()) await slice.yield();
     const bytes = encoded?.(app);
     if (bytes === undefined) {
       write(out, app);

@@ -1,9 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { PULSE_EVENTS } from '@gravito/pulse-protocol';
 import type { Logger } from 'pino';
+import { LoopSlice } from '../monitor/loop-slice.js';
 import type { Snapshot } from '../monitor/monitor-service.js';
 import { documentParts } from '../monitor/snapshot-encoding.js';
-import { yieldToLoop } from '../redis/read.js';
 import { unsentBudget } from './client-budget.js';
 import { deltaParts, type EncodedDelta, encodeDelta } from './delta.js';
 import { openEventStream } from './event-stream.js';
@@ -328,13 +328,9 @@ export class SseBroadcaster {
 
   /** Calls `fn` for each client, giving the event loop back every `WRITE_BUDGET_MS`. */
   private async eachClient(fn: (client: Client) => void, clients = [...this.clients]): Promise<void> {
-    let started = performance.now();
-    for (let i = 0; i < clients.length; i++) {
-      if (i % CLOCK_EVERY === 0 && performance.now() - started >= WRITE_BUDGET_MS) {
-        await yieldToLoop();
-        started = performance.now();
-      }
-      const client = clients[i] as Client;
+    const slice = new LoopSlice(WRITE_BUDGET_MS, CLOCK_EVERY);
+    for (const client of clients) {
+      if (slice.due()) await slice.yield();
       if (this.clients.has(client)) fn(client);
     }
   }
