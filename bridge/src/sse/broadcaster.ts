@@ -7,7 +7,7 @@ import { documentParts } from '../monitor/snapshot-encoding.js';
 import { unsentBudget } from './client-budget.js';
 import { deltaParts, type EncodedDelta, encodeDelta } from './delta.js';
 import { openEventStream } from './event-stream.js';
-import { joinedParts, joinPays } from './joined-parts.js';
+import { byteLength, joinedParts, joinPays } from './joined-parts.js';
 import { asFull, type Subscription, wants } from './subscription.js';
 
 export interface BroadcasterOptions {
@@ -74,9 +74,7 @@ function pulseBody(frame: PulseFrame, sub: Subscription): Buffer[] {
 function framed(frame: PulseFrame, sub: Subscription, body: readonly Buffer[]): Variant {
   const event = sub.mode === 'delta' && frame.delta ? PULSE_EVENTS.systemPulseDelta : PULSE_EVENTS.systemPulse;
   const parts = [Buffer.from(`id: ${frame.id}\nevent: ${event}\ndata: `), ...body, FRAME_END];
-  let bytes = 0;
-  for (const part of parts) bytes += part.length;
-  return { parts, bytes };
+  return { parts, bytes: byteLength(parts) };
 }
 
 /** One encoded event about an app (undefined: about none, for every client). */
@@ -238,9 +236,8 @@ export class SseBroadcaster {
   }
 
   /**
-   * The buffers a subscription is sent for one pulse, built once per pulse and kind: the event's own buffers (the
-   * document holds each app's object apart, and the tick writes only the changed ones), unless `joinForMany`
-   * joined them first.
+   * The buffers a subscription is sent for one pulse, built once per pulse and kind: by `buildVariants` for the
+   * kinds its clients had then; for a kind first seen later (a client that connects), the event's own buffers.
    */
   private variant(frame: PulseFrame, sub: Subscription): Variant {
     let variant = frame.variants.get(sub.key);
@@ -252,13 +249,14 @@ export class SseBroadcaster {
   }
 
   /**
-   * For each kind of subscription whose clients are many for its buffers (`joinPays`), the pulse's buffers joined
-   * into pieces a socket takes in one write, once for all its clients, giving the event loop back between pieces.
-   * Otherwise each client is handed the document's own buffers: for Zenith alone, a copy of the whole state every
-   * pulse (~8 MB at 10,000 servers, into fresh memory) costs more than their writes. A delta client counts for its
-   * full kind too: a client that connects is sent that.
+   * The pulse's buffers for each kind of subscription of `clients`, once per kind. The document holds each app's
+   * object apart (the tick writes only the changed ones): where a kind's clients are many for its buffers
+   * (`joinPays`), they are joined into pieces a socket takes in one write, shared by all its clients, giving the
+   * event loop back between pieces; otherwise each client is handed the event's own buffers (for Zenith alone, a
+   * copy of the whole state every pulse, ~8 MB at 10,000 servers into fresh memory, costs more than their writes).
+   * A delta client counts for its full kind too: a client that connects is sent that.
    */
-  private async joinForMany(frame: PulseFrame, clients: readonly Client[]): Promise<void> {
+  private async buildVariants(frame: PulseFrame, clients: readonly Client[]): Promise<void> {
     const kinds = new Map<string, { sub: Subscription; clients: number }>();
     const count = (sub: Subscription) => {
       const kind = kinds.get(sub.key);
@@ -271,7 +269,7 @@ export class SseBroadcaster {
     }
     for (const { sub, clients: n } of kinds.values()) {
       const body = pulseBody(frame, sub);
-      if (joinPays(body, n)) frame.variants.set(sub.key, framed(frame, sub, await joinedParts(body, PIECE_BYTES)));
+      frame.variants.set(sub.key, framed(frame, sub, joinPays(body, n) ? await joinedParts(body, PIECE_BYTES) : body));
     }
   }
 
@@ -319,7 +317,7 @@ export class SseBroadcaster {
     const clients = [...this.clients];
     if (clients.some((c) => c.sub.mode === 'delta')) frame.delta = await encodeDelta(previous, snapshot);
     this.sent = frame;
-    await this.joinForMany(frame, clients);
+    await this.buildVariants(frame, clients);
     await this.eachClient((client) => {
       const variant = this.variant(frame, client.sub);
       this.write(client, variant.parts, this.variant(frame, client.full).bytes);

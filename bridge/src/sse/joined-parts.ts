@@ -13,9 +13,14 @@ const WRITE_COST_BYTES = 2048;
  * apps of one server each).
  */
 export function joinPays(parts: readonly Buffer[], clients: number): boolean {
+  return byteLength(parts) < clients * parts.length * WRITE_COST_BYTES;
+}
+
+/** The bytes of all `parts`. */
+export function byteLength(parts: readonly Buffer[]): number {
   let bytes = 0;
   for (const part of parts) bytes += part.length;
-  return bytes < clients * parts.length * WRITE_COST_BYTES;
+  return bytes;
 }
 
 /**
