@@ -13,6 +13,7 @@ import { after, before, describe, it } from 'node:test';
 import { errorsKey, parseErrorMember, parseHeartbeat, parseHeartbeatKey, parseSlowStreamFields, slowKey } from '@gravito/pulse-protocol';
 import { eventually, launchChromium, run, skipWithoutChromium, startRedis, type TestRedis } from '@gravito/pulse-testkit';
 import type { Redis } from 'ioredis';
+import { OTLP_APP_DIR } from '../../bridge/test/fixtures/otlp-app/launch.js';
 import { Child } from '../demo/processes.js';
 import { ROOT } from '../demo/stack.js';
 import { publicTypeImports } from './public-types.js';
@@ -31,19 +32,26 @@ const binOf = (name: string, bin: string): string => {
 };
 
 const README = readFileSync(join(ROOT, 'README.md'), 'utf8');
-/** The command lines of the README's block marked `<!-- readme-step: name -->`, without comments and blank lines. */
+/**
+ * The command lines of the README's block marked `<!-- readme-step: name -->`, without comments and blank lines, a
+ * line that ends in a backslash joined to the next.
+ */
 function readmeStep(name: string): string[] {
   const block = README.match(new RegExp(`<!-- readme-step: ${name} -->\\s*\`\`\`sh\\n([\\s\\S]*?)\`\`\``))?.[1];
   assert.ok(block, `README.md has a "readme-step: ${name}" block`);
   return block
+    .replace(/\\\n\s*/g, ' ')
     .split('\n')
     .map((line) => line.replace(/\s+#.*$/, '').trim())
     .filter((line) => line !== '' && !line.startsWith('#'));
 }
 
-/** `A=1 B=2 node --import x app.mjs` → its environment and its argv (the README's lines quote nothing). */
+/**
+ * `A=1 B='x y' node --import x app.mjs` → its environment and its argv. The README's lines quote only with single
+ * quotes, which a shell takes as they are.
+ */
 function parseCommandLine(line: string): { env: Record<string, string>; argv: string[] } {
-  const words = line.split(/\s+/);
+  const words = (line.match(/(?:[^\s']+|'[^']*')+/g) ?? []).map((word) => word.replaceAll("'", ''));
   const env: Record<string, string> = {};
   for (let word = words[0]; word !== undefined && /^[A-Z_][A-Z0-9_]*=/.test(word); word = words[0]) {
     const at = word.indexOf('=');
@@ -225,18 +233,37 @@ describe('the README installs packed packages into fresh apps, and they run', ()
     assert.equal(await exitCode(app), 0, app.recentOutput);
   });
 
-  it("the README's bridge lines install and start the packed bridge, and its page shows what the apps wrote", async (t) => {
-    // A folder of its own: with no package.json, npm would install into the apps' folder above it.
-    const bridgeDir = join(dir, 'bridge');
-    mkdirSync(bridgeDir);
-    writeFileSync(join(bridgeDir, 'package.json'), JSON.stringify({ name: 'pulse-bridge-service', private: true }));
-    const [install, startLine, ...rest] = readmeStep('see');
-    assert.ok(install && startLine && rest.length === 0, 'an install line and a start line');
-    await run('bash', ['-euo', 'pipefail', '-c', sub(install)], { cwd: bridgeDir, env: { ...process.env, PULSE: ROOT } });
-    // The README's start line as written; only the port differs: any free one, not 9464.
-    const bridge = start('pulse-bridge', startLine, bridgeDir, { PULSE_BRIDGE_PORT: '0' });
+  /** The README's bridge install line run once, in a folder of its own; the bridge's start line. */
+  let bridgeInstall: Promise<{ bridgeDir: string; startLine: string }> | undefined;
+  const installBridge = () => {
+    bridgeInstall ??= (async () => {
+      // A folder of its own: with no package.json, npm would install into the apps' folder above it.
+      const bridgeDir = join(dir, 'bridge');
+      mkdirSync(bridgeDir);
+      writeFileSync(join(bridgeDir, 'package.json'), JSON.stringify({ name: 'pulse-bridge-service', private: true }));
+      const [install, startLine, ...rest] = readmeStep('see');
+      assert.ok(install && startLine && rest.length === 0, 'an install line and a start line');
+      await run('bash', ['-euo', 'pipefail', '-c', sub(install)], { cwd: bridgeDir, env: { ...process.env, PULSE: ROOT } });
+      return { bridgeDir, startLine };
+    })();
+    return bridgeInstall;
+  };
+  /** A bridge started from a README line as written; only the port differs (any free one, not 9464). Its URL. */
+  const startBridge = async (line: string, bridgeDir: string): Promise<{ bridge: Child; base: string }> => {
+    const bridge = start('pulse-bridge', line, bridgeDir, { PULSE_BRIDGE_PORT: '0' });
     const listening = await bridge.waitForLine(/pulse-bridge listening/, 30_000);
-    const base = `http://127.0.0.1:${JSON.parse(listening.input ?? '{}').port as number}`;
+    return { bridge, base: `http://127.0.0.1:${JSON.parse(listening.input ?? '{}').port as number}` };
+  };
+  /** A clean stop, as a terminal's Ctrl-C does it: SIGINT to the whole process group (npx, its shell, the bridge). */
+  const stopCleanly = async (child: Child) => {
+    if (child.process.pid) process.kill(-child.process.pid, 'SIGINT');
+    await exitCode(child);
+    assert.doesNotMatch(child.recentOutput, /"level":(?:40|50|60)/, 'no warning or error on the way');
+  };
+
+  it("the README's bridge lines install and start the packed bridge, and its page shows what the apps wrote", async (t) => {
+    const { bridgeDir, startLine } = await installBridge();
+    const { bridge, base } = await startBridge(startLine, bridgeDir);
     const api = async <T>(path: string): Promise<T> => (await (await fetch(`${base}${path}`)).json()) as T;
     const context = { context: () => bridge.recentOutput };
 
@@ -281,10 +308,50 @@ describe('the README installs packed packages into fresh apps, and they run', ()
       }
     });
 
-    // A clean stop, as a terminal's Ctrl-C does it: SIGINT to the whole process group (npx, its shell, the bridge).
-    if (bridge.process.pid) process.kill(-bridge.process.pid, 'SIGINT');
-    await exitCode(bridge);
-    assert.doesNotMatch(bridge.recentOutput, /"level":(?:40|50|60)/, 'no warning or error on the way');
+    await stopCleanly(bridge);
+  });
+
+  it("the README's OTLP lines: the packed bridge takes an OpenTelemetry-only app's exports, behind its token", async () => {
+    const { bridgeDir } = await installBridge();
+    const [bridgeLine, appLine, ...rest] = readmeStep('otlp');
+    assert.ok(bridgeLine && appLine && rest.length === 0, "the bridge's line and the app's");
+    const { bridge, base } = await startBridge(bridgeLine, bridgeDir);
+    const { env } = parseCommandLine(bridgeLine);
+    const auth = { authorization: `Bearer ${env.PULSE_BRIDGE_TOKEN}` };
+    const refused = await fetch(`${base}/v1/traces`, { method: 'POST', headers: { 'content-type': 'application/x-protobuf' }, body: '' });
+    assert.equal(refused.status, 401, 'an export without the token is refused');
+    // The app's line as written, its endpoint the bridge's port; `your-app` is an app with OpenTelemetry's SDK, its
+    // OTLP exporters and host-metrics only (bridge/test/fixtures/otlp-app).
+    const app = start('otlp-app', appLine.replace('http://127.0.0.1:9464', base).replace(/your-app$/, 'node app.mjs'), OTLP_APP_DIR);
+    await app.waitForLine(/^ready$/, 20_000);
+    const service = parseCommandLine(appLine).env.OTEL_SERVICE_NAME;
+    const context = { context: () => `${bridge.recentOutput}\n${app.recentOutput}` };
+    const api = async <T>(path: string): Promise<T> => (await (await fetch(`${base}${path}`, { headers: auth })).json()) as T;
+    // The zero-code apps above wrote `GET /slow/:id` and TypeErrors at `/boom` under the same name: theirs are left out.
+    await eventually(
+      'its slow request, query and outgoing call, and its exception',
+      async () => {
+        const { entries } = await api<{ entries: { entry: { name: string; kind: string } }[] }>(`/api/pulse/slow?app=${service}&limit=100`);
+        const kinds = new Set(entries.filter((e) => e.entry.name !== 'GET /slow/:id').map((e) => e.entry.kind));
+        const errors = await api<{ groups: { sample: { message: string } }[] }>(`/api/pulse/errors?app=${service}`);
+        const declined = errors.groups.some((group) => group.sample.message.includes('declined'));
+        return (declined && ['request', 'query', 'outgoing'].every((kind) => kinds.has(kind))) || undefined;
+      },
+      20_000,
+      context,
+    );
+    // Its heartbeat: the first export of host metrics, after OTEL_METRIC_EXPORT_INTERVAL.
+    await eventually(
+      'its server, from its host metrics',
+      async () => {
+        const { apps } = await api<{ apps: { app: string; servers: { heartbeat: { meta: { sdk?: string } } }[] }[] }>('/api/pulse/servers');
+        return apps.find((a) => a.app === service)?.servers.some((s) => s.heartbeat.meta.sdk?.startsWith('otlp ')) || undefined;
+      },
+      Number(parseCommandLine(appLine).env.OTEL_METRIC_EXPORT_INTERVAL) + 15_000,
+      context,
+    );
+    await app.stop();
+    await stopCleanly(bridge);
   });
 
   /** A heartbeat of the app's process, a slow entry named by its route template, and its exception, in Redis. */
