@@ -4,6 +4,7 @@ import { suppressTracing } from '@opentelemetry/core';
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
 import { DiagOnce, errorMessage } from '../diag-once.js';
 import { deadline } from './deadline.js';
+import { letHostExit } from './let-host-exit.js';
 
 /** A Redis or Cluster client, as Pulse uses it. */
 export type PulseRedisClient = Redis | Cluster;
@@ -98,6 +99,7 @@ export function connect(
     const options = { ...safeRedisOptions(settings), ...overrides };
     client = typeof target === 'string' ? clientForUrl(target, options) : new Redis({ ...options, ...target });
     owned = true;
+    letHostExit(client);
     // Without an 'error' listener ioredis prints "[ioredis] Unhandled error event" on every
     // reconnect attempt. Loud (stderr even with diag off), once per outage of this connection.
     client.on('error', (err: Error & { code?: string }) => {
