@@ -37,13 +37,18 @@ const README = readFileSync(join(ROOT, 'README.md'), 'utf8');
  * line that ends in a backslash joined to the next.
  */
 function readmeStep(name: string): string[] {
-  const block = README.match(new RegExp(`<!-- readme-step: ${name} -->\\s*\`\`\`sh\\n([\\s\\S]*?)\`\`\``))?.[1];
-  assert.ok(block, `README.md has a "readme-step: ${name}" block`);
-  return block
+  return readmeBlock(README, name, 'sh')
     .replace(/\\\n\s*/g, ' ')
     .split('\n')
     .map((line) => line.replace(/\s+#.*$/, '').trim())
     .filter((line) => line !== '' && !line.startsWith('#'));
+}
+
+/** The code of a README's block marked `<!-- readme-step: name -->`, in `language`. */
+function readmeBlock(readme: string, name: string, language: string): string {
+  const block = readme.match(new RegExp(`<!-- readme-step: ${name} -->\\s*\`\`\`${language}\\n([\\s\\S]*?)\`\`\``))?.[1];
+  assert.ok(block, `the README has a "readme-step: ${name}" block`);
+  return block;
 }
 
 /**
@@ -142,7 +147,7 @@ describe('the README installs packed packages into fresh apps, and they run', ()
     // whose types the TypeScript app checks too.
     writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'pulse-packed-apps', private: true }));
     await shell(readmeStep('install'), dir);
-    const own = ['express', '@types/express', 'typescript', '@types/node'].map((name) => `${name}@${pinned(name)}`);
+    const own = ['express', '@types/express', 'typescript', '@types/node', '@types/bun'].map((name) => `${name}@${pinned(name)}`);
     own.push(join(PACKED, 'gravito-pulse-bridge.tgz'));
     await run('npm', ['i', '--no-audit', '--no-fund', '--loglevel=error', ...own], { cwd: dir });
   });
@@ -231,6 +236,25 @@ describe('the README installs packed packages into fresh apps, and they run', ()
     await assertRecorded('packed-ts', app, { pid: app.process.pid });
     app.process.kill('SIGTERM');
     assert.equal(await exitCode(app), 0, app.recentOutput);
+  });
+
+  it("exporter/README's Bun setup compiles in a strict Bun app against the published .d.ts and Bun's types", async () => {
+    const appDir = join(dir, 'bun');
+    mkdirSync(appDir);
+    const readme = readFileSync(join(ROOT, 'exporter', 'README.md'), 'utf8');
+    // What the snippet leaves to the app: its own data and router.
+    const app = `declare function getOrder(id: string): { id: string };
+declare function handleOther(request: Request): Response;
+declare const myRouter: { match(request: Request): { template: string } | undefined };
+${readmeBlock(readme, 'bun', 'ts')}`;
+    writeFileSync(join(appDir, 'app.ts'), app);
+    writeFileSync(join(appDir, 'package.json'), JSON.stringify({ name: 'pulse-packed-bun', private: true, type: 'module' }));
+    // skipLibCheck: Bun's own typings do not compile against the @types/node these apps pin (Node 20's); every
+    // published .d.ts of ours is checked by the strict app above. The snippet itself is checked here, strict.
+    const compilerOptions = { ...TSCONFIG.compilerOptions, types: ['bun'], noEmit: true, skipLibCheck: true };
+    const tsconfig = { compilerOptions, files: ['app.ts'] };
+    writeFileSync(join(appDir, 'tsconfig.json'), JSON.stringify(tsconfig, null, 2));
+    await run(process.execPath, [join(dir, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', '.'], { cwd: appDir });
   });
 
   /** The README's bridge install line run once, in a folder of its own; the bridge's start line. */

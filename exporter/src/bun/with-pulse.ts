@@ -23,8 +23,11 @@ export interface WithPulseOptions {
   tracerProvider?: TracerProvider;
 }
 
-/** A handler as `Bun.serve` calls it: the request, then the server (or nothing). */
-export type FetchHandler<Rest extends unknown[]> = (request: Request, ...rest: Rest) => Response | Promise<Response>;
+/**
+ * A handler as `Bun.serve` calls it: the request, then the server (or nothing). `R` is the request as the caller
+ * types it (Bun's `BunRequest<'/orders/:id'>` in a `routes` entry, with its `params`).
+ */
+export type FetchHandler<Rest extends unknown[], R extends Request = Request> = (request: R, ...rest: Rest) => Response | Promise<Response>;
 
 const headers: TextMapGetter<Headers> = {
   get: (carrier, key) => carrier.get(key) ?? undefined,
@@ -51,7 +54,10 @@ function routeOf(option: WithPulseOptions['route'], request: Request): string | 
  * The handler runs inside the span's context (child spans nest under it), and an incoming `traceparent` is
  * continued. The span ends when the handler returns its Response, before a streamed body is sent.
  */
-export function withPulse<Rest extends unknown[]>(handler: FetchHandler<Rest>, options: WithPulseOptions = {}): FetchHandler<Rest> {
+export function withPulse<Rest extends unknown[], R extends Request = Request>(
+  handler: FetchHandler<Rest, R>,
+  options: WithPulseOptions = {},
+): FetchHandler<Rest, R> {
   // The global API hands out a proxy tracer, so wrapping before the provider is registered is fine.
   const tracer = (options.tracerProvider ?? trace.getTracerProvider()).getTracer(SDK_NAME, SDK_VERSION);
   return async (request, ...rest) => {
