@@ -154,3 +154,34 @@ describe('loud once: unknown service name, Redis unreachable (default settings, 
     assert.doesNotMatch(app.stderr(), /PeriodicExportingMetricReader|\n\s+at /);
   });
 });
+
+describe('diag on (OTEL_LOG_LEVEL=info): each Redis outage is said once, and so is each return', nodeOnly, () => {
+  let redis: TestRedis;
+  let app: AppProcess;
+
+  before(async () => {
+    redis = await startRedis({ faults: true });
+    app = await startNode(
+      ['--import', '@gravito/pulse-node/register', 'app.mjs'],
+      { OTEL_SERVICE_NAME: uniqueApp('diag-outages'), OTEL_LOG_LEVEL: 'info', REDIS_URL: redis.url, PULSE_INTERVAL_MS: '200' },
+      EXAMPLES,
+    );
+  });
+  after(async () => {
+    await app?.stop();
+    await redis?.stop();
+  });
+
+  it('"Redis is unreachable" and "Redis is back" once per outage, over two outages', async () => {
+    const count = (pattern: RegExp) => pulseLines(`${app.stdout()}\n${app.stderr()}`).filter((line) => pattern.test(line)).length;
+    for (const outage of [1, 2]) {
+      await redis.kill();
+      await waitFor('the outage said', async () => (count(/Redis is unreachable/) === outage ? true : undefined), 5_000);
+      await redis.restart();
+      await waitFor('the return said', async () => (count(/Redis is back/) === outage ? true : undefined), 10_000);
+    }
+    await sleep(1_000); // 5 intervals with Redis up: nothing more is said
+    assert.equal(count(/Redis is unreachable/), 2, app.stderr());
+    assert.equal(count(/Redis is back/), 2, app.stdout());
+  });
+});

@@ -42,7 +42,8 @@ function isClient(value: unknown): value is PulseRedisClient {
  * - `commandTimeout`: a command that gets no answer fails after `writeTimeoutMs`;
  * - `socketTimeout`: a socket that stops answering (a SIGSTOPped or wedged server) is destroyed
  *   and reconnected; `connectTimeout` bounds the TCP connect;
- * - capped exponential backoff, and a reconnect on `READONLY` (we talk to a replica after a failover).
+ * - capped exponential backoff, and a reconnect on `READONLY` (we talk to a replica after a failover);
+ * - `disconnectTimeout`: a close waits 200 ms at most for the socket to end.
  */
 export function safeRedisOptions(settings: ConnectionSettings): RedisOptions {
   return {
@@ -55,6 +56,9 @@ export function safeRedisOptions(settings: ConnectionSettings): RedisOptions {
     retryStrategy: (times: number) => Math.min(50 * 2 ** Math.min(times, 10), settings.maxBackoffMs),
     reconnectOnError: (err: Error) => (err.message.startsWith('READONLY') ? 1 : false),
     connectionName: 'gravito-pulse',
+    // How long a close waits for the socket to end before destroying it. ioredis's timer for it (2 s by default) is
+    // not unref'd and is never cleared when the socket was already gone: it held a process ending while Redis was away.
+    disconnectTimeout: 200,
     // Connect at the first write, under suppressTracing (see `connect` below), not at construction:
     // createPulse usually runs before NodeSDK has installed its context manager.
     lazyConnect: true,
@@ -111,7 +115,11 @@ export function connect(
   }
   let wasReady = client.status === 'ready';
   const onReady = () => {
-    if (wasReady) diag.info('back', 'Redis is back');
+    if (wasReady) {
+      // Every ready after the first ends an outage: each is said.
+      diag.info('back', 'Redis is back');
+      diag.clear('back');
+    }
     wasReady = true;
     diag.clear('unreachable');
     for (const listener of listeners) {
