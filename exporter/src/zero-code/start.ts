@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module';
+import { isMainThread } from 'node:worker_threads';
 import { diag } from '@opentelemetry/api';
 import type { Instrumentation } from '@opentelemetry/instrumentation';
 import { defaultResource, detectResources, envDetector, hostDetector, processDetector } from '@opentelemetry/resources';
@@ -54,7 +55,11 @@ export function startZeroCode(): ZeroCode {
     '@opentelemetry/instrumentation-express',
   );
   const resource = defaultResource().merge(detectResources({ detectors: [envDetector, processDetector, hostDetector] }));
-  const recorder = pulseDisabled() ? undefined : new PulseRecorder({ ...pulseOptionsFromEnv(), resource }).start();
+  const recorder = pulseDisabled() ? undefined : new PulseRecorder({ ...pulseOptionsFromEnv(), resource });
+  // `--import` runs in every worker thread too. The heartbeat describes the process, so only the main thread
+  // writes it (a worker's would overwrite it with the worker's heap, and say `stopped` when the worker ends); a
+  // worker's slow requests, queries, outgoing calls and exceptions are recorded all the same.
+  if (isMainThread) recorder?.start();
   const clients = clientInstrumentations();
   const instrumentations: Instrumentation[] = [new HttpInstrumentation(), new ExpressInstrumentation(), ...clients.instrumentations];
   const sdk = new NodeSDK({
