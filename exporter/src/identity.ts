@@ -1,9 +1,11 @@
 import { hostname } from 'node:os';
 import { TEXT_LIMITS, toSafeKeyPart, truncateText } from '@gravito/pulse-protocol';
+import type { Attributes } from '@opentelemetry/api';
 import type { Resource } from '@opentelemetry/resources';
 import type { ResolvedOptions } from './config/options.js';
 import { claimIdentity, releaseIdentities } from './identity-claims.js';
 import { processWarnings } from './loud.js';
+import { settledAttributes } from './resource-attributes.js';
 
 /** Who is reporting: the same answer for heartbeats, slow entries and errors of one Resource. */
 export interface Identity {
@@ -19,8 +21,8 @@ export interface Identity {
 
 type IdentityOptions = Pick<ResolvedOptions, 'appName' | 'environment' | 'version' | 'instanceId'>;
 
-function attr(resource: Resource | undefined, name: string): string | undefined {
-  const value = resource?.attributes[name];
+function attr(attributes: Attributes | undefined, name: string): string | undefined {
+  const value = attributes?.[name];
   if (value === undefined || value === null) return undefined;
   const text = String(value);
   return text === '' ? undefined : text;
@@ -30,12 +32,13 @@ function attr(resource: Resource | undefined, name: string): string | undefined 
 export const truncate = truncateText;
 
 export function resolveIdentity(resource: Resource | undefined, options: IdentityOptions): Identity {
-  const appName = options.appName ?? attr(resource, 'service.name') ?? 'unknown_service';
-  const instance = options.instanceId ?? attr(resource, 'service.instance.id') ?? `${hostname()}-${process.pid}`;
+  const attributes = resource && settledAttributes(resource);
+  const appName = options.appName ?? attr(attributes, 'service.name') ?? 'unknown_service';
+  const instance = options.instanceId ?? attr(attributes, 'service.instance.id') ?? `${hostname()}-${process.pid}`;
   const environment =
     options.environment ??
-    attr(resource, 'deployment.environment.name') ??
-    attr(resource, 'deployment.environment') ??
+    attr(attributes, 'deployment.environment.name') ??
+    attr(attributes, 'deployment.environment') ??
     process.env.NODE_ENV ??
     'production';
   return {
@@ -43,7 +46,7 @@ export function resolveIdentity(resource: Resource | undefined, options: Identit
     serverId: toSafeKeyPart(instance),
     appName: truncate(appName, TEXT_LIMITS.appName),
     environment: truncate(environment, TEXT_LIMITS.environment),
-    version: truncate(options.version ?? attr(resource, 'service.version') ?? '0.0.0', TEXT_LIMITS.version),
+    version: truncate(options.version ?? attr(attributes, 'service.version') ?? '0.0.0', TEXT_LIMITS.version),
   };
 }
 
@@ -66,7 +69,8 @@ export class IdentityCache {
   constructor(private readonly options: IdentityOptions) {}
 
   get(resource: Resource | undefined): Identity | undefined {
-    if (this.last === undefined || resource !== this.lastResource) {
+    // Computed again while the Resource's async attributes are pending: one of them may name the service.
+    if (this.last === undefined || resource !== this.lastResource || resource?.asyncAttributesPending) {
       this.last = resolveIdentity(resource, this.options);
       this.lastResource = resource;
       this.owned = claimIdentity(this.last.app, this.last.serverId, this);

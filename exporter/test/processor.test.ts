@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { errorsKey, parseErrorMember, validateHeartbeat } from '@gravito/pulse-protocol';
 import { startRedis, type TestRedis } from '@gravito/pulse-testkit';
-import { context, SpanKind, trace } from '@opentelemetry/api';
-import { resourceFromAttributes } from '@opentelemetry/resources';
+import { context, DiagLogLevel, diag, SpanKind, trace } from '@opentelemetry/api';
+import { detectResources, resourceFromAttributes } from '@opentelemetry/resources';
 import { AggregationTemporality, DataPointType, MeterProvider, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import type { Redis } from 'ioredis';
 import { IdentityCache, resolveIdentity } from '../src/identity.js';
@@ -60,6 +60,29 @@ describe('naming and fingerprints', () => {
     assert.equal(id.app, 'my_app__1_');
     assert.equal(id.serverId, 'pod_7');
     assert.equal(id.appName, 'my app:{1}');
+  });
+
+  it("names a span's server while a detector's attribute is pending, without OpenTelemetry's error for it", async () => {
+    const errors: string[] = [];
+    diag.setLogger({ error: (message) => errors.push(message), warn() {}, info() {}, debug() {}, verbose() {} }, DiagLogLevel.ERROR);
+    let settle: (value: string) => void = () => {};
+    // As the host detector's host.id is for the first milliseconds of a process.
+    const pending = new Promise<string>((resolve) => {
+      settle = resolve;
+    });
+    const detector = { detect: () => ({ attributes: { 'service.name': 'checkout', 'host.id': pending } }) };
+    const resource = detectResources({ detectors: [detector] });
+    try {
+      assert.equal(resource.asyncAttributesPending, true);
+      const identities = new IdentityCache({ appName: undefined, environment: undefined, version: undefined, instanceId: 'web-1' });
+      assert.equal(identities.get(resource)?.app, 'checkout');
+      settle('machine-1');
+      await resource.waitForAsyncAttributes?.();
+      assert.equal(identities.get(resource)?.app, 'checkout');
+      assert.deepEqual(errors, []);
+    } finally {
+      diag.disable();
+    }
   });
 });
 

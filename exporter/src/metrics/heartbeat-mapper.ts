@@ -11,6 +11,7 @@ import type { Attributes } from '@opentelemetry/api';
 import type { MetricData, ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import type { Identity } from '../identity.js';
 import { truncate } from '../identity.js';
+import { settledAttributes } from '../resource-attributes.js';
 import { RUNTIME } from '../runtime/detect.js';
 import { PULSE_SCOPE, SDK_ID } from '../version.js';
 import { A, M, R } from './names.js';
@@ -102,7 +103,7 @@ function workers(metrics: Map<string, Points>): WorkerProcess[] {
 }
 
 function resourceText(rm: ResourceMetrics, name: string): string | undefined {
-  const v = rm.resource.attributes[name];
+  const v = settledAttributes(rm.resource)[name];
   return v === undefined || v === null || v === '' ? undefined : String(v);
 }
 
