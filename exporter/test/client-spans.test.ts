@@ -57,6 +57,18 @@ describe('options of queries and outgoing requests', () => {
       },
     );
   });
+
+  it('out of range, name the variable set, as a value that does not parse does', () => {
+    assert.throws(
+      () => pulseOptionsFromEnv({ PULSE_INTERVAL_MS: '-5' }),
+      /PULSE_INTERVAL_MS \(intervalMs\) must be an integer from 100 to/,
+    );
+    assert.throws(
+      () => pulseOptionsFromEnv({ PULSE_INTERVAL_MS: '5000', PULSE_TTL_SECONDS: '2' }),
+      /PULSE_TTL_SECONDS \(ttlSeconds\) \(2 s\) must be longer than PULSE_INTERVAL_MS \(intervalMs\)/,
+    );
+    assert.throws(() => pulseOptionsFromEnv({ PULSE_QUERY_THRESHOLD_MS: 'soon' }), /PULSE_QUERY_THRESHOLD_MS must be a number/);
+  });
 });
 
 describe('slow CLIENT spans: queries and outgoing requests', () => {

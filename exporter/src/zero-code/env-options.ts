@@ -1,11 +1,11 @@
 import { parseEnvList, SPAN_RULE_ENV } from '@gravito/pulse-protocol';
-import { PulseConfigError, type PulseOptions } from '../config/options.js';
+import { PulseConfigError, type PulseOptions, resolveOptions } from '../config/options.js';
 
 /**
  * The `PULSE_*` environment variables the register entry reads, next to OpenTelemetry's own
  * `OTEL_*` ones (which NodeSDK reads: `OTEL_SERVICE_NAME`, `OTEL_RESOURCE_ATTRIBUTES`, …).
- * Unset or empty means "Pulse's default". A value that cannot be parsed is a `PulseConfigError`
- * naming the variable; ranges are checked by `createPulse` like any other option.
+ * Unset or empty means "Pulse's default". A value that cannot be parsed, or that is out of its option's range, is a
+ * `PulseConfigError` naming the variable.
  */
 const NUMBERS = {
   PULSE_INTERVAL_MS: 'intervalMs',
@@ -84,7 +84,26 @@ export function pulseOptionsFromEnv(env: Env = process.env): PulseOptions {
     const value = set(name);
     if (value !== undefined) options[key] = parseEnvBoolean(name, value);
   }
+  checkRanges(options as PulseOptions);
   return options as PulseOptions;
+}
+
+/** Each option's variable, to name it where `createPulse` would name the option. */
+const VARIABLE_OF: ReadonlyMap<string, string> = new Map(
+  [NUMBERS, TEXTS, LISTS, BOOLEANS].flatMap((table) => Object.entries(table).map(([name, option]) => [option, name] as const)),
+);
+
+/** The options' own checks, their errors naming the variables set (`PULSE_INTERVAL_MS (intervalMs) must be…`). */
+function checkRanges(options: PulseOptions): void {
+  try {
+    resolveOptions(options);
+  } catch (err) {
+    if (!(err instanceof PulseConfigError)) throw err;
+    const named = err.message.replace(/\b[a-z][A-Za-z]+\b/g, (word) =>
+      word in options && VARIABLE_OF.has(word) ? `${VARIABLE_OF.get(word)} (${word})` : word,
+    );
+    throw new PulseConfigError(named);
+  }
 }
 
 /** `PULSE_DISABLED=true`: the register entry starts OpenTelemetry without Pulse (a baseline, or an off switch). */
