@@ -65,9 +65,9 @@ export function assembleBridge(partial: Partial<BridgeConfig> = {}, options: Ass
       }
     },
   });
+  // The socket is open (with no ready check, 'ready' says no more): said as `redis reachable` by the monitor only once
+  // Redis answers. A frozen Redis reopens sockets every few seconds that never answer.
   redis.client.on('ready', () => {
-    lastRedisError = '';
-    log.info('redis connected');
     // Back from an outage (or just connected): poll at once rather than at the next interval.
     if (!monitorRef?.isRedisUp()) setTimeout(() => monitorRef?.requestTick(), 50).unref();
   });
@@ -103,7 +103,11 @@ export function assembleBridge(partial: Partial<BridgeConfig> = {}, options: Ass
         PULSE_EVENTS.error,
         events.map((event) => ({ app: event.app, data: JSON.stringify(event) })),
       ),
-    status: (status) => sse.events(PULSE_EVENTS.status, [{ data: JSON.stringify(status) }]),
+    status: (status) => {
+      // Redis answers again: the next outage's connection error is logged, even if it is the last one's.
+      if (status.redis_up) lastRedisError = '';
+      sse.events(PULSE_EVENTS.status, [{ data: JSON.stringify(status) }]);
+    },
   });
   // The mirror writes to Redis only when asked for (history, on by default, writes its own keys: see below).
   const mirror = config.zenithMirror ? new ZenithMirror(redis, log) : undefined;

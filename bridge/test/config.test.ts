@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { PULSE_EVENTS } from '@gravito/pulse-protocol';
+import { PULSE_EVENTS, type SystemPulseEvent } from '@gravito/pulse-protocol';
 import { eventually, run, startRedis, type TestRedis } from '@gravito/pulse-testkit';
 import { ConfigError, DEFAULTS, loadConfig } from '../src/index.js';
 import { SseClient, waitFor } from './helpers.js';
@@ -114,7 +114,8 @@ describe('cli', () => {
           { everyMs: 25, context: output },
         );
         const sse = await SseClient.connect(`http://127.0.0.1:${port}/api/pulse/stream`);
-        await sse.waitFor(PULSE_EVENTS.systemPulse, () => true, 3_000);
+        // A poll has read Redis (said as `redis reachable`) before the signal.
+        await sse.waitFor<SystemPulseEvent>(PULSE_EVENTS.systemPulse, (e) => e.redis_up, 3_000);
         const started = Date.now();
         proc.kill(signal);
         const code = await exited;
@@ -124,7 +125,7 @@ describe('cli', () => {
         const lines = out.trim().split('\n');
         for (const line of lines) assert.doesNotThrow(() => JSON.parse(line), line);
         assert.ok(lines.some((l) => JSON.parse(l).msg === 'pulse-bridge stopped'));
-        assert.ok(lines.some((l) => JSON.parse(l).msg === 'redis connected'));
+        assert.ok(lines.some((l) => JSON.parse(l).msg === 'redis reachable'));
         // Closing its own connection on the way out is not an outage.
         assert.ok(!lines.some((l) => JSON.parse(l).msg === 'redis unreachable'), out);
         child = undefined;

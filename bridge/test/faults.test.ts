@@ -5,7 +5,16 @@ import { startRedis, type TestRedis } from '@gravito/pulse-testkit';
 import { MonitorService } from '../src/monitor/monitor-service.js';
 import { documentBytes } from '../src/monitor/snapshot-encoding.js';
 import { connectRedis } from '../src/redis/connection.js';
-import { assertEventsMatchProtocol, getJson, SseClient, silentLogger, startBridge, waitFor, writeHeartbeat } from './helpers.js';
+import {
+  assertEventsMatchProtocol,
+  getJson,
+  SseClient,
+  silentLogger,
+  startBridge,
+  startLoggedBridge,
+  waitFor,
+  writeHeartbeat,
+} from './helpers.js';
 
 const INTERVAL = 200;
 
@@ -89,10 +98,10 @@ describe('faults: the bridge stays up and recovers', () => {
   });
 
   describe('with a running bridge', () => {
-    let bridge: Awaited<ReturnType<typeof startBridge>>;
+    let bridge: Awaited<ReturnType<typeof startLoggedBridge>>;
     let sse: SseClient;
     before(async () => {
-      bridge = await startBridge({ redisUrl: redis.url }, INTERVAL);
+      bridge = await startLoggedBridge({ redisUrl: redis.url }, INTERVAL);
       sse = await SseClient.connect(`${bridge.url}/api/pulse/stream`);
       await writeHeartbeat(redis.client(), 'fault-before', 'web-1');
       await sse.waitFor<SystemPulseEvent>(
@@ -120,6 +129,8 @@ describe('faults: the bridge stays up and recovers', () => {
 
     it('Redis paused with SIGSTOP', async () => {
       const from = sse.events.length;
+      const logsFrom = bridge.logs.length;
+      const said = (msg: string) => bridge.logs.slice(logsFrom).filter((line) => line.msg === msg).length;
       await redis.pause();
       try {
         await expectDown(bridge.url, sse, from);
@@ -128,10 +139,16 @@ describe('faults: the bridge stays up and recovers', () => {
         const slow = await getJson(`${bridge.url}/api/pulse/slow?app=fault-killed`);
         assert.equal(slow.status, 503);
         assert.ok(Date.now() - started < 2_000);
+        // Sockets to a frozen Redis open and time out every ~1.5 s here: one outage, said once, never as reachable.
+        await new Promise((resolve) => setTimeout(resolve, 5_000));
+        assert.equal(said('redis unreachable'), 1, JSON.stringify(bridge.logs.slice(logsFrom)));
+        assert.ok(said('redis connection error') <= 1, JSON.stringify(bridge.logs.slice(logsFrom)));
+        assert.equal(said('redis reachable'), 0, JSON.stringify(bridge.logs.slice(logsFrom)));
       } finally {
         await redis.resume();
       }
       await expectRecovered(bridge.url, sse, redis, 'fault-paused', sse.events.length - 1);
+      assert.equal(said('redis reachable'), 1);
     });
   });
 });
