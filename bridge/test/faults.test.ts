@@ -88,6 +88,8 @@ describe('faults: the bridge stays up and recovers', () => {
     try {
       assert.equal(sse.status, 200);
       await expectDown(bridge.url, sse, 0);
+      // No poll has succeeded: how long one takes is not known.
+      assert.match(await scrapeWithin2s(bridge.url), /\npulse_bridge_poll_duration_seconds nan\n/i);
       const from = sse.events.length;
       await redis.restart();
       await expectRecovered(bridge.url, sse, redis, 'fault-start', from);
@@ -116,12 +118,22 @@ describe('faults: the bridge stays up and recovers', () => {
     });
 
     it('Redis killed', async () => {
+      await waitFor(
+        async () => (await scrapeWithin2s(bridge.url)).includes('\npulse_bridge_redis_oom 0\n'),
+        5_000,
+        'Redis read as not full',
+      );
       const from = sse.events.length;
       await redis.kill();
       await expectDown(bridge.url, sse, from);
       // the last state is still served while Redis is away
       const metrics = await scrapeWithin2s(bridge.url);
       assert.match(metrics, /pulse_server_up\{app="fault-before",server="web-1"\} 1/);
+      // whether Redis is full is not known while it is away: never the last read's "not full"
+      assert.match(metrics, /\npulse_bridge_redis_oom nan\n/i);
+      const statuses = sse.events.slice(from).filter((e) => e.event === PULSE_EVENTS.status);
+      const down = statuses.map((e) => JSON.parse(e.data) as PulseStatusEvent).filter((status) => !status.redis_up);
+      assert.ok(down.length > 0 && down.every((status) => !('redis_oom' in status)), JSON.stringify(down));
       const back = sse.events.length;
       await redis.restart();
       await expectRecovered(bridge.url, sse, redis, 'fault-killed', back);

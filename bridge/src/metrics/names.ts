@@ -271,7 +271,7 @@ export const PULSE_METRICS = {
   pollDuration: {
     name: 'pulse_bridge_poll_duration_seconds',
     type: 'gauge',
-    help: 'Duration of the last Redis poll, seconds',
+    help: 'Duration of the last Redis poll that succeeded, seconds (NaN before the first)',
     labelNames: [],
   },
   lastPoll: {

@@ -78,7 +78,7 @@ export interface Snapshot {
   document: EncodedDocument;
   /** The apps and servers it was encoded from: the delta stream compares them between ticks. */
   apps: readonly EncodedApp[];
-  /** How long the tick that produced it took. */
+  /** How long the tick that produced it took; NaN before the first poll that succeeded (not known, never 0). */
   tickMs: number;
 }
 
@@ -223,7 +223,7 @@ export class MonitorService {
       maxRemembered: options.maxServers ?? DEFAULT_MAX_SERVERS,
     });
     const head = this.head(Date.now());
-    this.last = { event: { ...head, apps: [] }, document: emptySystemPulse(head), apps: [], tickMs: 0 };
+    this.last = { event: { ...head, apps: [] }, document: emptySystemPulse(head), apps: [], tickMs: Number.NaN };
   }
 
   subscribe(listener: MonitorListener): () => void {
@@ -259,17 +259,22 @@ export class MonitorService {
   }
 
   /** Redis's memory as last read (`INFO memory`, at a low rate); undefined until the first read. */
+  /**
+   * Redis's memory as last read, while Redis answers: during an outage whether it is full is not known (the last
+   * read may be long past), so there is none.
+   */
   redisMemory(): RedisMemory | undefined {
-    return this.memoryWatch.memory;
+    return this.redisUp ? this.memoryWatch.memory : undefined;
   }
 
   statusEvent(): PulseStatusEvent {
     const now = Date.now();
+    const memory = this.redisMemory();
     return {
       timestamp: now,
       redis_up: this.redisUp,
-      // Absent while unknown (not read yet, or Redis refuses INFO): never false for a state nobody read.
-      ...(this.memoryWatch.memory ? { redis_oom: this.memoryWatch.memory.oom } : {}),
+      // Absent while unknown (not read yet, Redis away, or refusing INFO): never false for a state nobody read.
+      ...(memory ? { redis_oom: memory.oom } : {}),
       ...(this.redisUp || !this.lastError ? {} : { error: this.lastError.slice(0, 512) }),
       poll_ok: this.polls.ok,
       ...this.polls.failureFields(now),
