@@ -2,9 +2,11 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { PULSE_EVENTS, type PulseStatusEvent, type SystemPulseEvent } from '@gravito/pulse-protocol';
 import { startRedis, type TestRedis } from '@gravito/pulse-testkit';
+import { Redis } from 'ioredis';
 import { MonitorService } from '../src/monitor/monitor-service.js';
 import { documentBytes } from '../src/monitor/snapshot-encoding.js';
 import { connectRedis } from '../src/redis/connection.js';
+import { redisErrorText } from '../src/redis/error-text.js';
 import {
   assertEventsMatchProtocol,
   getJson,
@@ -78,6 +80,23 @@ describe('faults: the bridge stays up and recovers', () => {
       assert.deepEqual(json.apps, []);
     } finally {
       await handle.close();
+    }
+  });
+
+  it("says ioredis's refusals in an operator's words: a command with no connection open, one whose connection closed", async () => {
+    // Its first command starts the connection, and is refused before it is open.
+    const closed = new Redis(redis.url, { lazyConnect: true, enableOfflineQueue: false });
+    const client = new Redis(redis.url, { maxRetriesPerRequest: 0 });
+    try {
+      assert.equal(redisErrorText(await closed.get('k').catch((err: unknown) => err)), 'Redis not connected');
+      await client.ping();
+      // Its connection closes under a command (as a socket timeout closes it), and ioredis gives up at once.
+      const pending = client.blpop('never-filled', 5).catch((err: unknown) => err);
+      client.stream.destroy();
+      assert.equal(redisErrorText(await pending), 'the connection to Redis closed before it answered');
+    } finally {
+      closed.disconnect();
+      client.disconnect();
     }
   });
 

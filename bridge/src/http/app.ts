@@ -4,6 +4,7 @@ import type { BridgeMetrics } from '../metrics/bridge-metrics.js';
 import type { MonitorService } from '../monitor/monitor-service.js';
 import { documentParts } from '../monitor/snapshot-encoding.js';
 import { ZENITH_STREAM_PATH, type ZenithRoutes } from '../quasar/zenith-routes.js';
+import { redisErrorText } from '../redis/error-text.js';
 import type { SseBroadcaster } from '../sse/broadcaster.js';
 import { MAX_STREAM_APPS, STREAM_MODES, subscription } from '../sse/subscription.js';
 import { type PulseApi, RedisUnavailable } from './api.js';
@@ -147,7 +148,7 @@ export function createApp(deps: AppDeps): express.Express {
       res.status(503).set('Retry-After', '1').json({ error: 'busy', detail: err.message });
       return;
     }
-    const message = (err as Error)?.message ?? String(err);
+    const message = redisErrorText(err);
     if (err instanceof RedisUnavailable || /took longer than/.test(message)) {
       res.status(503).json({ error: 'redis unavailable', detail: message.slice(0, 200) });
       return;

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import { commandRefusal } from '../redis/command-refusal.js';
+import { redisErrorText } from '../redis/error-text.js';
 
 /** The longest failure reason carried in events (the protocol's bound). */
 const MAX_ERROR_CHARS = 512;
@@ -63,7 +64,7 @@ export class PollHealth {
    * down is that outage, logged as such elsewhere). Says whether this starts a failure (the status changed).
    */
   failed(err: unknown, redisUp: boolean): boolean {
-    const message = err instanceof Error ? err.message : String(err);
+    const message = redisErrorText(err);
     this.error = message.slice(0, MAX_ERROR_CHARS);
     const starts = !this.streak;
     this.streak = true;

@@ -17,6 +17,7 @@ import { SlicedParser } from '../monitor/sliced-parser.js';
 import { textHash } from '../monitor/text-hash.js';
 import { type BoundedValue, CHUNKS_IN_FLIGHT, ChunkFetcher, measureChunk, unreadReason } from '../redis/bounded-get.js';
 import type { RedisHandle } from '../redis/connection.js';
+import { redisErrorText } from '../redis/error-text.js';
 import { MGET_CHUNK, mapLimited, scanEach, withCancellingDeadline } from '../redis/read.js';
 import { type QuasarLimits, ReadBudget } from './read-budget.js';
 
@@ -474,7 +475,7 @@ export class QuasarReader {
     this.complete = false;
     this.counts.failedReads++;
     if (!this.stale) {
-      const error = err instanceof Error ? err.message : String(err);
+      const error = redisErrorText(err);
       this.stale = { since: now, error };
       this.log.warn(
         { err: error },
