@@ -258,10 +258,9 @@ export class MonitorService {
     return { status, redis_up: this.redisUp, poll_ok: this.polls.ok, ...this.polls.failureFields(Date.now()) };
   }
 
-  /** Redis's memory as last read (`INFO memory`, at a low rate); undefined until the first read. */
   /**
-   * Redis's memory as last read, while Redis answers: during an outage whether it is full is not known (the last
-   * read may be long past), so there is none.
+   * Redis's memory as last read (`INFO memory`, at a low rate), while Redis answers: undefined until the first read,
+   * and during an outage, when whether it is full is not known (the last read may be long past).
    */
   redisMemory(): RedisMemory | undefined {
     return this.redisUp ? this.memoryWatch.memory : undefined;
