@@ -158,14 +158,18 @@ describe('loud once: unknown service name, Redis unreachable (default settings, 
 describe('diag on (OTEL_LOG_LEVEL=info): each Redis outage is said once, and so is each return', nodeOnly, () => {
   let redis: TestRedis;
   let app: AppProcess;
+  const appName = uniqueApp('diag-outages');
 
   before(async () => {
     redis = await startRedis({ faults: true });
     app = await startNode(
       ['--import', '@gravito/pulse-node/register', 'app.mjs'],
-      { OTEL_SERVICE_NAME: uniqueApp('diag-outages'), OTEL_LOG_LEVEL: 'info', REDIS_URL: redis.url, PULSE_INTERVAL_MS: '200' },
+      { OTEL_SERVICE_NAME: appName, OTEL_LOG_LEVEL: 'info', REDIS_URL: redis.url, PULSE_INTERVAL_MS: '200' },
       EXAMPLES,
     );
+    // Connected once before the first outage: a first connection made after it is not a return.
+    const client = redis.client();
+    await waitFor('a first heartbeat', async () => ((await client.keys(`pulse:server:${appName}:*`)).length > 0 ? true : undefined), 8_000);
   });
   after(async () => {
     await app?.stop();
