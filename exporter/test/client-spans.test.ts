@@ -16,7 +16,7 @@ import {
 import { SpanKind } from '@opentelemetry/api';
 import type { Redis } from 'ioredis';
 import { createPulse, PulseConfigError, pulseOptionsFromEnv } from '../src/index.js';
-import { type AppProcess, get, NEEDS_REGISTER_ENTRY, sleep, startNode, uniqueApp } from './helpers.js';
+import { type AppProcess, get, NEEDS_REGISTER_ENTRY, OTEL3_LEG_ZERO_CODE, sleep, startNode, uniqueApp } from './helpers.js';
 import { pulseWithTracer, slowEntries } from './pulse-under-test.js';
 
 describe('options of queries and outgoing requests', () => {
@@ -214,15 +214,6 @@ describe('slow CLIENT spans: queries and outgoing requests', () => {
 // The register entry as a user runs it, in an ES module app with no OpenTelemetry or Pulse code: real PostgreSQL, a
 // second Redis for the app's own commands, and a slow HTTP server.
 const APP = fileURLToPath(new URL('./fixtures/client-spans-app.mjs', import.meta.url));
-
-/**
- * In CI's Node 22 + OpenTelemetry 3.x leg, the resolver hook redirects `import`s but not the register entry's
- * `require()`s: its NodeSDK is the workspace's 2.x one, whose diag logger sits on the 2.x API's global, which the 3.x
- * API that Pulse imports there does not read. Pulse's diag line is then not printed; everything else runs.
- */
-const OTEL3_LEG_ZERO_CODE = process.env.NODE_OPTIONS?.includes('resolve-otel3')
-  ? "the .ci/otel3 leg loads the register entry's NodeSDK from the 2.x install (see OTEL3_LEG_ZERO_CODE)"
-  : false;
 
 describe('zero-code app: slow SQL, Redis and fetch', { skip: NEEDS_REGISTER_ENTRY || skipWithoutPostgres() }, () => {
   let redis: TestRedis;

@@ -13,6 +13,15 @@ export const FAULT_APP = fileURLToPath(new URL('./fixtures/fault-app.ts', import
  */
 export const NEEDS_REGISTER_ENTRY = RUNTIME.name === 'bun' ? 'the register entry is for Node' : false;
 
+/**
+ * In CI's Node 22 + OpenTelemetry 3.x leg, the resolver hook redirects `import`s but not the register entry's
+ * `require()`s: its NodeSDK is the workspace's 2.x one, whose diag logger sits on the 2.x API's global, which the 3.x
+ * API that Pulse imports there does not read. Pulse's diag lines are then not printed (the loud ones too: a logger is installed); everything else runs.
+ */
+export const OTEL3_LEG_ZERO_CODE = process.env.NODE_OPTIONS?.includes('resolve-otel3')
+  ? "the .ci/otel3 leg loads the register entry's NodeSDK from the 2.x install (see OTEL3_LEG_ZERO_CODE)"
+  : false;
+
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 let counter = 0;

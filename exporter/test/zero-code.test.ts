@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { errorsKey, parseErrorMember, parseHeartbeat, parseSlowStreamFields, slowKey } from '@gravito/pulse-protocol';
 import { startRedis, type TestRedis } from '@gravito/pulse-testkit';
 import type { Redis } from 'ioredis';
-import { type AppProcess, get, NEEDS_REGISTER_ENTRY, sleep, startNode, uniqueApp, waitFor } from './helpers.js';
+import { type AppProcess, get, NEEDS_REGISTER_ENTRY, OTEL3_LEG_ZERO_CODE, sleep, startNode, uniqueApp, waitFor } from './helpers.js';
 
 // The zero-code entry as a user runs it: a plain Express app (no OpenTelemetry, no Pulse in its
 // code) started with `node --import @gravito/pulse-node/register` (ES module) or `--require`
@@ -155,7 +155,9 @@ describe('loud once: unknown service name, Redis unreachable (default settings, 
   });
 });
 
-describe('diag on (OTEL_LOG_LEVEL=info): each Redis outage is said once, and so is each return', nodeOnly, () => {
+describe('diag on (OTEL_LOG_LEVEL=info): each Redis outage is said once, and so is each return', {
+  skip: NEEDS_REGISTER_ENTRY || OTEL3_LEG_ZERO_CODE,
+}, () => {
   let redis: TestRedis;
   let app: AppProcess;
   const appName = uniqueApp('diag-outages');
