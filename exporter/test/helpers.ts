@@ -13,6 +13,9 @@ export const FAULT_APP = fileURLToPath(new URL('./fixtures/fault-app.ts', import
  */
 export const NEEDS_REGISTER_ENTRY = RUNTIME.name === 'bun' ? 'the register entry is for Node' : false;
 
+/** The zero-code example app's folder: `@gravito/pulse-node/register` resolves from it, as from an app that installed it. */
+export const ZERO_CODE_EXAMPLES = fileURLToPath(new URL('../examples/zero-code/', import.meta.url));
+
 /**
  * In CI's Node 22 + OpenTelemetry 3.x leg, the resolver hook redirects `import`s but not the register entry's
  * `require()`s: its NodeSDK is the workspace's 2.x one, whose diag logger sits on the 2.x API's global, which the 3.x

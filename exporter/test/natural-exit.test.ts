@@ -2,13 +2,11 @@
 // the connection Pulse opened holds no process, and the natural exit (`beforeExit`) still writes the last heartbeat.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { heartbeatKey, parseHeartbeat } from '@gravito/pulse-protocol';
 import { freePort, run, startRedis, startRedisCluster, type TestRedis, type TestRedisCluster } from '@gravito/pulse-testkit';
 import { Cluster, type Redis } from 'ioredis';
-import { NEEDS_REGISTER_ENTRY, uniqueApp } from './helpers.js';
+import { NEEDS_REGISTER_ENTRY, uniqueApp, ZERO_CODE_EXAMPLES } from './helpers.js';
 
-const EXAMPLES = fileURLToPath(new URL('../examples/zero-code/', import.meta.url));
 /** Its work: 2 s, long enough for Pulse to connect and write heartbeats first. */
 const SCRIPT = "setTimeout(() => console.log('done'), 2000)";
 /** Far beyond the ~3 s such a script takes with Pulse (its SDK's start included): a process held open is killed. */
@@ -17,7 +15,7 @@ const WITHIN_MS = 20_000;
 /** Runs the script under the register entry to its end; what it printed. */
 const runScript = (app: string, redisUrl: string) =>
   run(process.execPath, ['--import', '@gravito/pulse-node/register', '--input-type=module', '-e', SCRIPT], {
-    cwd: EXAMPLES,
+    cwd: ZERO_CODE_EXAMPLES,
     env: {
       ...process.env,
       OTEL_SERVICE_NAME: app,

@@ -5,9 +5,8 @@ import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { heartbeatKey, parseHeartbeat, parseSlowStreamFields, slowKey } from '@gravito/pulse-protocol';
 import { run, startRedis, type TestRedis } from '@gravito/pulse-testkit';
-import { NEEDS_REGISTER_ENTRY, sleep, uniqueApp } from './helpers.js';
+import { NEEDS_REGISTER_ENTRY, sleep, uniqueApp, ZERO_CODE_EXAMPLES } from './helpers.js';
 
-const EXAMPLES = fileURLToPath(new URL('../examples/zero-code/', import.meta.url));
 const APP = fileURLToPath(new URL('./fixtures/worker-thread-app.mjs', import.meta.url));
 
 describe('an app with a worker thread, under the register entry', { skip: NEEDS_REGISTER_ENTRY }, () => {
@@ -32,7 +31,11 @@ describe('an app with a worker thread, under the register entry', { skip: NEEDS_
       PULSE_THRESHOLD_MS: '100',
       PULSE_OUTGOING_THRESHOLD_MS: '100',
     };
-    const running = run(process.execPath, ['--import', '@gravito/pulse-node/register', APP], { cwd: EXAMPLES, env, timeoutMs: 30_000 });
+    const running = run(process.execPath, ['--import', '@gravito/pulse-node/register', APP], {
+      cwd: ZERO_CODE_EXAMPLES,
+      env,
+      timeoutMs: 30_000,
+    });
     let ended = false;
     void running.finally(() => {
       ended = true;

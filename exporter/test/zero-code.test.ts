@@ -1,16 +1,24 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { errorsKey, parseErrorMember, parseHeartbeat, parseSlowStreamFields, slowKey } from '@gravito/pulse-protocol';
 import { startRedis, type TestRedis } from '@gravito/pulse-testkit';
 import type { Redis } from 'ioredis';
-import { type AppProcess, get, NEEDS_REGISTER_ENTRY, OTEL3_LEG_ZERO_CODE, sleep, startNode, uniqueApp, waitFor } from './helpers.js';
+import {
+  type AppProcess,
+  get,
+  NEEDS_REGISTER_ENTRY,
+  OTEL3_LEG_ZERO_CODE,
+  sleep,
+  startNode,
+  uniqueApp,
+  waitFor,
+  ZERO_CODE_EXAMPLES,
+} from './helpers.js';
 
 // The zero-code entry as a user runs it: a plain Express app (no OpenTelemetry, no Pulse in its
 // code) started with `node --import @gravito/pulse-node/register` (ES module) or `--require`
 // (CommonJS), configured by environment variables only; real HTTP, real Redis.
-const EXAMPLES = fileURLToPath(new URL('../examples/zero-code/', import.meta.url));
 
 const cases = [
   { kind: 'ES module', args: ['--import', '@gravito/pulse-node/register', 'app.mjs'] },
@@ -35,7 +43,7 @@ for (const { kind, args } of cases) {
       app = await startNode(
         args,
         { OTEL_SERVICE_NAME: appName, REDIS_URL: redis.url, PULSE_INTERVAL_MS: '500', PULSE_FLUSH_INTERVAL_MS: '100' },
-        EXAMPLES,
+        ZERO_CODE_EXAMPLES,
       );
     });
     after(async () => {
@@ -114,7 +122,7 @@ describe('loud once: unknown service name, Redis unreachable (default settings, 
     app = await startNode(
       ['--import', '@gravito/pulse-node/register', 'app.mjs'],
       { OTEL_SERVICE_NAME: undefined, OTEL_LOG_LEVEL: undefined, REDIS_URL: redis.url, PULSE_INTERVAL_MS: '200' },
-      EXAMPLES,
+      ZERO_CODE_EXAMPLES,
     );
   });
   after(async () => {
@@ -167,7 +175,7 @@ describe('diag on (OTEL_LOG_LEVEL=info): each Redis outage is said once, and so 
     app = await startNode(
       ['--import', '@gravito/pulse-node/register', 'app.mjs'],
       { OTEL_SERVICE_NAME: appName, OTEL_LOG_LEVEL: 'info', REDIS_URL: redis.url, PULSE_INTERVAL_MS: '200' },
-      EXAMPLES,
+      ZERO_CODE_EXAMPLES,
     );
     // Connected once before the first outage: a first connection made after it is not a return.
     const client = redis.client();
