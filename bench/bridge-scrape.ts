@@ -211,11 +211,10 @@ async function queues(): Promise<void> {
   );
   const { url } = await bridge.start();
   const { monitor } = bridge;
-  const reader = bridge.quasar.reader;
   // Until the reader keeps as many agents two polls in a row (its own caps decide how many).
   let read = -1;
-  while ((reader?.counts.nodes ?? 0) !== read || read <= 0) {
-    read = reader?.counts.nodes ?? 0;
+  while (monitor.agents.counts.nodes !== read || read <= 0) {
+    read = monitor.agents.counts.nodes;
     await new Promise((r) => setTimeout(r, 100));
     await monitor.tick();
   }

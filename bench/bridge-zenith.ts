@@ -11,13 +11,14 @@ import { heartbeatKey, heartbeatToPulseNode, QUASAR_NODE_SCAN_PATTERN, quasarNod
 import { addUserWithoutScripts, asUserWithoutScripts, startRedis } from '@gravito/pulse-testkit';
 import type { Redis } from 'ioredis';
 import { pino } from 'pino';
+import { InvalidValues } from '../bridge/src/lib/invalid-values.js';
+import { AgentRecords } from '../bridge/src/monitor/agent-records.js';
 import { Clock } from '../bridge/src/monitor/clock.js';
-import { InvalidValues } from '../bridge/src/monitor/invalid-values.js';
 import { MonitorService } from '../bridge/src/monitor/monitor-service.js';
-import { ZenithMirror } from '../bridge/src/quasar/mirror.js';
-import { QuasarReader } from '../bridge/src/quasar/reader.js';
+import { ZenithMirror } from '../bridge/src/outputs/zenith/mirror.js';
 import { connectRedis } from '../bridge/src/redis/connection.js';
 import { MGET_CHUNK, scanEach } from '../bridge/src/redis/read.js';
+import { QuasarReader } from '../bridge/src/sources/quasar/reader.js';
 import { heartbeatTemplate, inPipelines } from './lib/bridge-setup.js';
 import { timeWithLoopBlock } from './lib/loop-block.js';
 import { median } from './lib/median.js';
@@ -82,6 +83,8 @@ for (let round = 0; round < ROUNDS; round++) {
 const reader = new QuasarReader();
 const invalid = new InvalidValues(log);
 const clock = new Clock(log);
+// The reader's heartbeats as the monitor makes them records: what a poll pays for the agents.
+const agents = new AgentRecords(clock);
 const readAll: number[] = [];
 const readSame: number[] = [];
 const floor: number[] = [];
@@ -96,8 +99,8 @@ for (let round = 0; round < ROUNDS; round++) {
       await Promise.all(chunks);
     }),
   );
-  readAll.push(await time(() => reader.read(handle, invalid, clock), 'read'));
-  readSame.push(await time(() => reader.read(handle, invalid, clock)));
+  readAll.push(await time(async () => agents.of(await reader.read(handle, invalid)), 'read'));
+  readSame.push(await time(async () => agents.of(await reader.read(handle, invalid))));
 }
 if (reader.counts.ownMirrors !== 0 || invalid.counts.heartbeat !== 0) throw new Error('unexpected skips');
 await client.eval("for _, k in ipairs(redis.call('KEYS', ARGV[1])) do redis.call('DEL', k) end", 0, QUASAR_NODE_SCAN_PATTERN);

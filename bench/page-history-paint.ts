@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { launchChromium } from '@gravito/pulse-testkit';
 import { build } from 'esbuild';
-import { PAGE_CSP } from '../bridge/src/web/routes.js';
+import { PAGE_CSP } from '../bridge/src/outputs/web/routes.js';
 import { median } from './lib/median.js';
 
 const SERVERS = 100;

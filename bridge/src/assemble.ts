@@ -2,28 +2,28 @@ import type { AddressInfo } from 'node:net';
 import { PULSE_EVENTS, type SpanRules } from '@gravito/pulse-protocol';
 import { pino } from 'pino';
 import type { Bridge, BridgeOptions } from './bridge-api.js';
-import { type BridgeConfig, DEFAULTS } from './config/config.js';
-import { PulseApi } from './http/api.js';
-import { createApp } from './http/app.js';
-import type { GuessPolicy } from './http/guess-limiter.js';
-import { historyRoutes } from './http/history-route.js';
-import { createLimitedServer, isLoopback } from './http/server-limits.js';
-import { BridgeMetrics } from './metrics/bridge-metrics.js';
-import { withHistoryMetrics } from './metrics/history-metrics.js';
+import { type BridgeConfig, DEFAULTS, otlpSpanRules } from './config/config.js';
 import { HISTORY_DEFAULTS, type HistoryOptions } from './monitor/history/history-options.js';
 import { HistoryReader } from './monitor/history/history-reader.js';
 import { HistoryService } from './monitor/history/history-service.js';
 import { MonitorService } from './monitor/monitor-service.js';
-import { ZenithMirror } from './quasar/mirror.js';
-import { quasarMetrics } from './quasar/quasar-metrics.js';
-import { QuasarReader } from './quasar/reader.js';
-import { ZenithRoutes } from './quasar/zenith-routes.js';
-import { ZenithView } from './quasar/zenith-view.js';
+import { PulseApi } from './outputs/http/api.js';
+import { createApp } from './outputs/http/app.js';
+import type { GuessPolicy } from './outputs/http/guess-limiter.js';
+import { historyRoutes } from './outputs/http/history-route.js';
+import { createLimitedServer, isLoopback } from './outputs/http/server-limits.js';
+import { BridgeMetrics } from './outputs/metrics/bridge-metrics.js';
+import { withHistoryMetrics } from './outputs/metrics/history-metrics.js';
+import { withOtlpMetrics } from './outputs/metrics/otlp-metrics.js';
+import { quasarMetrics } from './outputs/metrics/quasar-metrics.js';
+import { SseBroadcaster } from './outputs/sse/broadcaster.js';
+import { webRoutes } from './outputs/web/routes.js';
+import { ZenithMirror } from './outputs/zenith/mirror.js';
+import { ZenithRoutes } from './outputs/zenith/zenith-routes.js';
+import { ZenithView } from './outputs/zenith/zenith-view.js';
 import { connectRedis, type RedisHandle } from './redis/connection.js';
-import { withOtlpMetrics } from './sources/otlp/otlp-metrics.js';
-import { createOtlpSource, type OtlpSource, otlpSpanRules } from './sources/otlp/source.js';
-import { SseBroadcaster } from './sse/broadcaster.js';
-import { webRoutes } from './web/routes.js';
+import { createOtlpSource, type OtlpSource } from './sources/otlp/source.js';
+import { QuasarReader } from './sources/quasar/reader.js';
 
 /** A bridge with its parts, as the tests and benchmarks reach into them. */
 export interface BridgeInternals extends Bridge {
@@ -134,7 +134,7 @@ export function assembleBridge(partial: Partial<BridgeConfig> = {}, options: Ass
   const metrics = new BridgeMetrics(monitor, sse, {
     maxRoutesPerApp: config.metricsMaxRoutes,
     extension: withHistoryMetrics(
-      withOtlpMetrics(quasarMetrics(quasarReader, mirror, zenith.stream), otlp?.receiver.counts),
+      withOtlpMetrics(quasarMetrics(quasarReader, monitor.agents.counts, mirror, zenith.stream), otlp?.receiver.counts),
       history?.counts,
     ),
     log,

@@ -9,9 +9,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { startRedis, type TestRedis } from '@gravito/pulse-testkit';
 import { pino } from 'pino';
 import { assembleBridge, type BridgeInternals } from '../src/assemble.js';
-import { clientKey } from '../src/http/client-key.js';
-import { GUESS_POLICY, type GuessPolicy } from '../src/http/guess-limiter.js';
-import { tokenMatcher } from '../src/http/token-match.js';
+import { clientKey } from '../src/outputs/http/client-key.js';
+import { GUESS_POLICY, type GuessPolicy } from '../src/outputs/http/guess-limiter.js';
+import { tokenMatcher } from '../src/outputs/http/token-match.js';
 
 const TOKEN = 'right-token-0123456789abcdef';
 const ATTACKER = '127.0.0.1';

@@ -31,11 +31,11 @@ import { Cluster, type Redis } from 'ioredis';
 import { pino } from 'pino';
 import { type AssembleOptions, assembleBridge, type BridgeInternals } from '../src/assemble.js';
 import type { BridgeConfig } from '../src/index.js';
-import { BridgeMetrics, type MetricsOptions } from '../src/metrics/bridge-metrics.js';
 import { MonitorService } from '../src/monitor/monitor-service.js';
+import { BridgeMetrics, type MetricsOptions } from '../src/outputs/metrics/bridge-metrics.js';
+import { SseBroadcaster } from '../src/outputs/sse/broadcaster.js';
 import { connectRedis } from '../src/redis/connection.js';
 import { nodeAddress } from '../src/redis/node-address.js';
-import { SseBroadcaster } from '../src/sse/broadcaster.js';
 
 const vectors = (name: string) => JSON.parse(readFileSync(new URL(`../../protocol/vectors/${name}.json`, import.meta.url), 'utf8')).cases;
 

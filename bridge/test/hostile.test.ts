@@ -20,8 +20,13 @@ import {
 import { startRedis, type TestRedis } from '@gravito/pulse-testkit';
 import type { Redis } from 'ioredis';
 import type { BridgeInternals as Bridge } from '../src/assemble.js';
-import { API_READ_BYTES } from '../src/http/api.js';
-import { HEADERS_TIMEOUT_MS, IDLE_SOCKET_TIMEOUT_MS, REQUEST_TIMEOUT_MS, TIMEOUT_CHECK_INTERVAL_MS } from '../src/http/server-limits.js';
+import { API_READ_BYTES } from '../src/outputs/http/api.js';
+import {
+  HEADERS_TIMEOUT_MS,
+  IDLE_SOCKET_TIMEOUT_MS,
+  REQUEST_TIMEOUT_MS,
+  TIMEOUT_CHECK_INTERVAL_MS,
+} from '../src/outputs/http/server-limits.js';
 import { errorEntry, getJson, heartbeat, SseClient, slowEntry, startLoggedBridge, waitFor, writeHeartbeat } from './helpers.js';
 
 const INTERVAL_MS = 200;

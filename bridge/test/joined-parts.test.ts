@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { joinedParts, joinPays } from '../src/sse/joined-parts.js';
+import { joinedParts, joinPays } from '../src/outputs/sse/joined-parts.js';
 
 describe("an event's buffers, joined into pieces a socket takes in one write", () => {
   const bytes = (n: number, fill: string) => Buffer.alloc(n, fill);

@@ -1,9 +1,9 @@
-// The /metrics contract: the pulse_* families a live bridge exposes are exactly those of src/metrics/names.ts,
+// The /metrics contract: the pulse_* families a live bridge exposes are exactly those of src/outputs/metrics/names.ts,
 // with the same type and help text (dashboards and alert rules take their names from that module).
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { PULSE_METRICS } from '../src/metrics/names.js';
-import { SLOW_ROUTE_WINDOW_MS } from '../src/metrics/window-max.js';
+import { PULSE_METRICS } from '../src/outputs/metrics/names.js';
+import { SLOW_ROUTE_WINDOW_MS } from '../src/outputs/metrics/window-max.js';
 import { suiteRedisAndBridge, waitFor, writeHeartbeat } from './helpers.js';
 
 describe('/metrics contract', () => {

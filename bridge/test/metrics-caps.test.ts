@@ -6,12 +6,13 @@ import { after, before, describe, it } from 'node:test';
 import { PULSE_EVENTS, type PulseNode, type PulseStatusEvent, quasarNodeKey } from '@gravito/pulse-protocol';
 import { run, startRedis, type TestRedis } from '@gravito/pulse-testkit';
 import type { Redis } from 'ioredis';
-import { BridgeMetrics } from '../src/metrics/bridge-metrics.js';
-import { PULSE_METRICS } from '../src/metrics/names.js';
-import { SnapshotFamilies } from '../src/metrics/snapshot-families.js';
+import { MAX_QUEUES_PER_APP } from '../src/monitor/caps.js';
 import type { MonitorService } from '../src/monitor/monitor-service.js';
-import { DEFAULT_QUEUE_LIMITS, MAX_QUEUES_PER_APP } from '../src/quasar/queue-families.js';
-import { SseBroadcaster } from '../src/sse/broadcaster.js';
+import { BridgeMetrics } from '../src/outputs/metrics/bridge-metrics.js';
+import { PULSE_METRICS } from '../src/outputs/metrics/names.js';
+import { DEFAULT_QUEUE_LIMITS } from '../src/outputs/metrics/queue-families.js';
+import { SnapshotFamilies } from '../src/outputs/metrics/snapshot-families.js';
+import { SseBroadcaster } from '../src/outputs/sse/broadcaster.js';
 import { manualMonitor, SseClient, silentLogger, startLoggedBridge, waitFor, writeHeartbeat } from './helpers.js';
 
 const AGENTS = 4_000;
@@ -66,7 +67,7 @@ async function agentsSettled(bridge: Awaited<ReturnType<typeof startLoggedBridge
     async () => {
       const ticks = bridge.bridge.monitor.ticks;
       await waitFor(() => bridge.bridge.monitor.ticks > ticks || undefined, 10_000, 'a new poll');
-      const now = bridge.bridge.quasar.reader?.counts.nodes ?? 0;
+      const now = bridge.bridge.monitor.agents.counts.nodes;
       const settled = now > 0 && now === last;
       last = now;
       return settled || undefined;
@@ -181,7 +182,7 @@ describe('apps and queues past the caps in count', () => {
       return node;
     });
     await writeAgents(redis.client(), nodes);
-    await waitFor(() => bridge.bridge.quasar.reader?.counts.nodes === APPS || undefined, 10_000, 'every agent read');
+    await waitFor(() => bridge.bridge.monitor.agents.counts.nodes === APPS || undefined, 10_000, 'every agent read');
     for (const { status, text } of await scrapesAfterPolls(bridge, 3)) {
       assert.equal(status, 200);
       assert.equal(sample(text, 'pulse_bridge_cap_reached_total{cap="queue_apps"}'), 100);
@@ -201,7 +202,7 @@ describe('queues past the per-app cap', () => {
     const a = agent('wide', 'w-1', 120);
     const b = agent('wide', 'w-2', 150);
     await writeAgents(redis.client(), [a, b]);
-    await waitFor(() => bridge.bridge.quasar.reader?.counts.nodes === 2 || undefined, 5_000, 'both agents read');
+    await waitFor(() => bridge.bridge.monitor.agents.counts.nodes === 2 || undefined, 5_000, 'both agents read');
     const scrapes = await scrapesAfterPolls(bridge, 4);
     for (const { text } of scrapes) {
       assert.equal(sample(text, 'pulse_bridge_quasar_dropped_total{kind="queue"}'), 150 - MAX_QUEUES_PER_APP);

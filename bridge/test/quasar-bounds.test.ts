@@ -10,11 +10,10 @@ import { type PulseNode, quasarNodeKey, type SystemPulseEvent } from '@gravito/p
 import { addUserToChange, asUserToChange, changeUserOf, removeUserOf, run, startRedis, type TestRedis } from '@gravito/pulse-testkit';
 import type { Redis } from 'ioredis';
 import type { BridgeInternals as Bridge } from '../src/assemble.js';
-import { Clock } from '../src/monitor/clock.js';
-import { InvalidValues } from '../src/monitor/invalid-values.js';
-import { QuasarReader } from '../src/quasar/reader.js';
+import { InvalidValues } from '../src/lib/invalid-values.js';
 import { CHUNKS_IN_FLIGHT } from '../src/redis/bounded-get.js';
 import { connectRedis, type RedisHandle } from '../src/redis/connection.js';
+import { QuasarReader } from '../src/sources/quasar/reader.js';
 import { commandCalls, getJson, SseClient, silentLogger, startBridge, waitFor, writeHeartbeat } from './helpers.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -149,7 +148,6 @@ describe('a Quasar read past its deadline', () => {
   let redis: TestRedis;
   let admin: Redis;
   let handle: RedisHandle;
-  const clock = new Clock(silentLogger);
   const invalid = new InvalidValues(silentLogger);
   const NODES = 1_000;
 
@@ -168,12 +166,12 @@ describe('a Quasar read past its deadline', () => {
   it('is cancelled: the poll settles at its deadline with the last state, marked stale, and no further chunk is sent', async () => {
     // No byte cap: a whole read of the 1,000 nodes (62 MB) takes far longer than the deadline.
     const reader = new QuasarReader({ limits: { maxBytes: 2 ** 30 } });
-    const first = await reader.poll(handle, invalid, clock, 60_000);
+    const first = await reader.poll(handle, invalid, Date.now(), 60_000);
     assert.equal(first.size, NODES);
     assert.equal(staleError(reader), undefined);
     await writeBigNodes(admin, NODES); // every value changed: the next read must fetch and parse them all
     const before = await commandCalls(admin, 'evalsha');
-    const second = await reader.poll(handle, invalid, clock, 50);
+    const second = await reader.poll(handle, invalid, Date.now(), 50);
     assert.equal(second, first, "the last read's agents");
     assert.match(staleError(reader) ?? '', /Quasar node read took longer than 50 ms/);
     assert.equal(reader.counts.failedReads, 1);
@@ -184,20 +182,20 @@ describe('a Quasar read past its deadline', () => {
     assert.ok(after - atDeadline <= CHUNKS_IN_FLIGHT, `${after - atDeadline} script calls after the deadline`);
     assert.ok(after - before < NODES / 4, `${after - before} script calls in all: the read did not run on`);
     // The next poll reads in full again, and the agents are current.
-    const third = await reader.poll(handle, invalid, clock, 60_000);
+    const third = await reader.poll(handle, invalid, Date.now(), 60_000);
     assert.equal(third.size, NODES);
     assert.equal(staleError(reader), undefined);
   });
 
   it('is never overlapped: a poll that finds the last read still running starts none, and keeps the last state', async () => {
     const reader = new QuasarReader();
-    const first = await reader.poll(handle, invalid, clock, 60_000);
+    const first = await reader.poll(handle, invalid, Date.now(), 60_000);
     const scansBefore = await commandCalls(admin, 'scan');
     // A frozen Redis: the read's SCAN waits for an answer past the deadline, and is still waiting at the next poll.
     await redis.pause();
     try {
-      assert.equal(await reader.poll(handle, invalid, clock, 100), first);
-      assert.equal(await reader.poll(handle, invalid, clock, 100), first);
+      assert.equal(await reader.poll(handle, invalid, Date.now(), 100), first);
+      assert.equal(await reader.poll(handle, invalid, Date.now(), 100), first);
       assert.match(staleError(reader) ?? '', /took longer than 100 ms/, 'stale since the first failure');
       assert.equal(reader.counts.failedReads, 2);
     } finally {
@@ -207,7 +205,7 @@ describe('a Quasar read past its deadline', () => {
     // Once that read has wound down, the next poll reads again.
     const fresh = await waitFor(
       async () => {
-        const found = await reader.poll(handle, invalid, clock, 60_000);
+        const found = await reader.poll(handle, invalid, Date.now(), 60_000);
         return staleError(reader) === undefined ? found : undefined;
       },
       15_000,
@@ -288,7 +286,7 @@ describe("Zenith's stream with pulses of many megabytes", () => {
     client = redis.client();
     await writeBigNodes(client, NODES);
     ({ bridge, url, stop: stopBridge } = await startBridge({ redisUrl: redis.url }, 500));
-    await waitFor(() => (bridge.quasar.reader?.counts.nodes ?? 0) >= NODES, 20_000, 'the nodes read');
+    await waitFor(() => bridge.monitor.agents.counts.nodes >= NODES, 20_000, 'the nodes read');
   });
   after(async () => {
     await stopBridge?.();

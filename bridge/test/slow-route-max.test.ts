@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { type SlowEntry, slowKey, slowStreamFields } from '@gravito/pulse-protocol';
 import { run, startRedis, type TestRedis } from '@gravito/pulse-testkit';
 import type { Redis } from 'ioredis';
-import { SLOW_ROUTE_SLOT_MS, SLOW_ROUTE_WINDOW_MS, WindowMax } from '../src/metrics/window-max.js';
+import { SLOW_ROUTE_SLOT_MS, SLOW_ROUTE_WINDOW_MS, WindowMax } from '../src/outputs/metrics/window-max.js';
 import { manualMetrics, manualMonitor, slowEntry, startBridgeSeeing, waitFor, writeHeartbeat } from './helpers.js';
 
 const GAUGE = 'pulse_slow_route_max_duration_seconds';

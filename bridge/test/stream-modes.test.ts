@@ -11,7 +11,7 @@ import {
 } from '@gravito/pulse-protocol';
 import type { Redis } from 'ioredis';
 import { documentParts } from '../src/monitor/snapshot-encoding.js';
-import { joinPays } from '../src/sse/joined-parts.js';
+import { joinPays } from '../src/outputs/sse/joined-parts.js';
 import {
   applyDelta,
   assertEventsMatchProtocol,

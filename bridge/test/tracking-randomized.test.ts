@@ -28,8 +28,8 @@ import { pino } from 'pino';
 import { healthScore } from '../src/monitor/health.js';
 import { MonitorService } from '../src/monitor/monitor-service.js';
 import type { EncodedDocument } from '../src/monitor/snapshot-encoding.js';
-import { QuasarReader } from '../src/quasar/reader.js';
 import { connectRedis, type RedisHandle } from '../src/redis/connection.js';
+import { QuasarReader } from '../src/sources/quasar/reader.js';
 import { everyKeyReads, heartbeat, killClients, rareSchedule } from './helpers.js';
 
 /** A document's apps array without its brackets (its head differs between bridges: their own times). */

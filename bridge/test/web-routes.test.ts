@@ -8,8 +8,8 @@ import { describe, it } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import express from 'express';
 import { pino } from 'pino';
-import { loadWebAssets } from '../src/web/assets.js';
-import { webRoutes } from '../src/web/routes.js';
+import { loadWebAssets } from '../src/outputs/web/assets.js';
+import { webRoutes } from '../src/outputs/web/routes.js';
 
 async function serve(router: express.Router): Promise<{ url: string; close: () => void }> {
   const app = express();

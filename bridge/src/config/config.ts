@@ -1,4 +1,12 @@
-import { DEFAULT_THRESHOLD_MS, MAX_THRESHOLD_MS, parseEnvList, parseRedisTarget, SPAN_RULE_ENV } from '@gravito/pulse-protocol';
+import {
+  DEFAULT_THRESHOLD_MS,
+  MAX_THRESHOLD_MS,
+  parseEnvList,
+  parseRedisTarget,
+  SPAN_RULE_ENV,
+  type SpanRules,
+  spanRules,
+} from '@gravito/pulse-protocol';
 import { type HistoryRetention, parseHistoryRetention } from '../monitor/history/history-options.js';
 
 /**
@@ -312,4 +320,20 @@ export function usage(): string {
       `  ${o.env.padEnd(28)} ${flagsOf(o).join(', ').padEnd(58)} ${o.describe} (default: ${String(DEFAULTS[key] ?? 'unset') || 'none'})`,
   );
   return ['Usage: pulse-bridge [flags]   (every flag also reads from its environment variable)', ...rows].join('\n');
+}
+
+/** The receiver's rules from the bridge's settings (`PULSE_RECORD_QUERIES`, `PULSE_THRESHOLD_MS`, `PULSE_IGNORE`, …). */
+export function otlpSpanRules(config: BridgeConfig): SpanRules {
+  return spanRules({
+    recordSlow: config.otlpRecordSlow,
+    recordQueries: config.otlpRecordQueries,
+    recordOutgoing: config.otlpRecordOutgoing,
+    recordErrors: config.otlpRecordErrors,
+    thresholdMs: config.otlpThresholdMs,
+    queryThresholdMs: config.otlpQueryThresholdMs,
+    outgoingThresholdMs: config.otlpOutgoingThresholdMs,
+    ignore: config.otlpIgnore,
+    queryIgnore: config.otlpQueryIgnore,
+    outgoingIgnore: config.otlpOutgoingIgnore,
+  });
 }

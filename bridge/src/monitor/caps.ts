@@ -11,6 +11,12 @@ import type { Logger } from 'pino';
  */
 export type CapName = 'apps' | 'exceptions' | 'heartbeat_keys' | 'api_reads' | 'metrics_servers' | 'queue_apps' | 'queues';
 
+/**
+ * Most queues of one app that /metrics exports and the period views keep (the first seen); /metrics counts the rest
+ * in `pulse_bridge_quasar_dropped_total{kind="queue"}`.
+ */
+export const MAX_QUEUES_PER_APP = 100;
+
 /** Counts what every cap leaves out, and logs the first time each cap bites (a cap that bites once bites often). */
 export class Caps {
   readonly counts: Record<CapName, number> = {

@@ -1,6 +1,6 @@
+import type { InvalidValues } from '../lib/invalid-values.js';
 import { isWrongType } from '../redis/read.js';
 import { type FeedRead, NOTHING_READ } from './feed-read.js';
-import type { InvalidValues } from './invalid-values.js';
 
 export type Feed = 'slow' | 'errors';
 

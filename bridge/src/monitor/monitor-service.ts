@@ -10,25 +10,27 @@ import {
   type SystemPulseEvent,
 } from '@gravito/pulse-protocol';
 import type { Logger } from 'pino';
-import type { QuasarReader } from '../quasar/reader.js';
+import { InvalidValues } from '../lib/invalid-values.js';
+import { LeftOutTally } from '../lib/left-out-tally.js';
+import { yieldToLoop } from '../lib/loop-slice.js';
+import { SlicedParser } from '../lib/sliced-parser.js';
 import { type BoundedValue, unreadReason } from '../redis/bounded-get.js';
 import type { RedisHandle } from '../redis/connection.js';
 import { MemoryWatch, type RedisMemory } from '../redis/memory-watch.js';
-import { mapLimited, withCancellingDeadline, withDeadline, yieldToLoop } from '../redis/read.js';
+import { mapLimited, withCancellingDeadline, withDeadline } from '../redis/read.js';
 import { type RefusedRead, readRefusal } from '../redis/refusals.js';
 import { type HeartbeatReadPath, HeartbeatSource } from '../sources/heartbeats/heartbeat-source.js';
+import type { QuasarReader } from '../sources/quasar/reader.js';
+import { AgentRecords } from './agent-records.js';
 import { appTotals, Pace, placeOf, recordsByApp } from './app-servers.js';
 import { Caps } from './caps.js';
 import { Clock } from './clock.js';
 import { type FeedRead, NOTHING_READ } from './feed-read.js';
 import { healthOfTotals } from './health.js';
 import { InvalidFeeds } from './invalid-feeds.js';
-import { InvalidValues } from './invalid-values.js';
-import { LeftOutTally } from './left-out-tally.js';
 import { PollHealth } from './poll-health.js';
 import { RedisLiveness } from './redis-liveness.js';
 import { createRecord, heartbeatIdentity, type ServerRecord, ServerRegistry } from './server-registry.js';
-import { SlicedParser } from './sliced-parser.js';
 import {
   type EncodedApp,
   type EncodedDocument,
@@ -195,6 +197,8 @@ export class MonitorService {
   private appliedAgents: Map<string, ServerRecord> | undefined;
   /** The last poll's heartbeats and agents, and the two merged (`withAgents`). */
   private merged: { view: number; agents: Map<string, ServerRecord>; found: Map<string, ServerRecord> } | undefined;
+  /** Zenith's agents as records, and how many the last snapshot holds. */
+  readonly agents: AgentRecords;
   readonly liveness: RedisLiveness;
 
   constructor(
@@ -204,6 +208,7 @@ export class MonitorService {
   ) {
     this.invalid = new InvalidValues(log);
     this.clock = new Clock(log);
+    this.agents = new AgentRecords(this.clock);
     this.caps = new Caps(log);
     this.feeds = new InvalidFeeds(this.invalid);
     this.polls = new PollHealth(log);
@@ -364,12 +369,13 @@ export class MonitorService {
       // last state, marked stale, and never holds or fails this poll.
       const reader = this.options.quasar;
       const quasar =
-        reader && changes.then((changed) => reader.poll(this.redis, this.invalid, this.clock, this.options.tickTimeoutMs, changed?.nodes));
+        reader && changes.then((changed) => reader.poll(this.redis, this.invalid, now, this.options.tickTimeoutMs, changed?.nodes));
       const view = await withCancellingDeadline((signal) => this.scanHeartbeats(signal), this.options.tickTimeoutMs, 'heartbeat scan');
       this.noteRefusals();
       this.noteAwayConnections();
-      const agents = quasar && (await quasar);
-      const found = reader && agents ? this.withAgents(reader, view, agents) : view;
+      const read = quasar && (await quasar);
+      const agents = read && this.agents.of(read);
+      const found = agents ? this.withAgents(view, agents) : view;
       const reads = await tail;
       // Every read of this poll succeeded: from here on nothing fails, and what was read is delivered.
       this.everyFeedNext = false;
@@ -424,7 +430,7 @@ export class MonitorService {
     let found = this.heartbeatView;
     // Changes only: the servers this read may have changed, for the registry (`changedSinceUpdate`).
     let touched: string[] | undefined;
-    const parser = new SlicedParser((key, raw) => {
+    const parser = new SlicedParser<BoundedValue>((key, raw) => {
       const identity = heartbeatIdentity(key);
       touched?.push(identity);
       this.parseValue(key, identity, raw, found);
@@ -488,15 +494,15 @@ export class MonitorService {
   }
 
   /**
-   * The heartbeats with Zenith's agents added (`QuasarReader.mergeInto`): the same map as the last poll's while
+   * The heartbeats with Zenith's agents added (`AgentRecords.mergeInto`): the same map as the last poll's while
    * neither changed, so that an unchanged poll is seen as one (the registry and snapshot are not rebuilt).
    */
-  private withAgents(reader: QuasarReader, view: Map<string, ServerRecord>, agents: Map<string, ServerRecord>): Map<string, ServerRecord> {
+  private withAgents(view: Map<string, ServerRecord>, agents: Map<string, ServerRecord>): Map<string, ServerRecord> {
     const last = this.merged;
     if (last?.view === this.viewVersion && last.agents === agents) return last.found;
     // No agent: the heartbeats as they are (not a copy of every server, every poll).
     const found = agents.size === 0 ? view : new Map(view);
-    reader.mergeInto(found, agents);
+    this.agents.mergeInto(found, agents);
     this.merged = { view: this.viewVersion, agents, found };
     return found;
   }

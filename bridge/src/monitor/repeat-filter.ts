@@ -1,4 +1,4 @@
-import { textHash } from './text-hash.js';
+import { textHash } from '../lib/text-hash.js';
 
 /**
  * Identities read lately, to tell a writer's repeat of a slow entry (protocol: `slowEntryIdentity`) from a new

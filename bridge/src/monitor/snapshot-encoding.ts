@@ -1,5 +1,5 @@
 import type { ServerSnapshot, ServerStatus, SystemPulseEvent } from '@gravito/pulse-protocol';
-import { LoopSlice } from './loop-slice.js';
+import { LoopSlice } from '../lib/loop-slice.js';
 import type { ServerRecord } from './server-registry.js';
 
 /**

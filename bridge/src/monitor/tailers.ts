@@ -8,14 +8,14 @@ import {
   slowEntryIdentity,
   slowKey,
 } from '@gravito/pulse-protocol';
+import type { InvalidValues } from '../lib/invalid-values.js';
+import { textHash } from '../lib/text-hash.js';
 import type { RedisHandle } from '../redis/connection.js';
 import type { Caps } from './caps.js';
 import type { Clock } from './clock.js';
 import type { FeedRead } from './feed-read.js';
-import type { InvalidValues } from './invalid-values.js';
 import { RateWindow } from './rate-window.js';
 import { RepeatFilter } from './repeat-filter.js';
-import { textHash } from './text-hash.js';
 
 /** Stream entries per XRANGE page: a page of hostile 100 KB entries is ~10 MB in flight, not ~100 MB. */
 export const SLOW_PAGE = 100;

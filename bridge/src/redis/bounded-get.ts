@@ -1,4 +1,5 @@
 import type { ChainableCommander, Cluster, Redis } from 'ioredis';
+import { yieldToLoop } from '../lib/loop-slice.js';
 import type { RedisHandle } from './connection.js';
 import {
   ConnectionNotOpened,
@@ -8,7 +9,7 @@ import {
   respCommand,
 } from './pipelined-connection.js';
 import type { KeyGroup } from './pipelined-routes.js';
-import { isWrongType, yieldToLoop } from './read.js';
+import { isWrongType } from './read.js';
 import { noteReadRefusal, readRefusal } from './refusals.js';
 
 /**

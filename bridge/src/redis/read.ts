@@ -82,9 +82,6 @@ export function withDeadline<T>(promise: Promise<T>, ms: number, what: string): 
   return withCancellingDeadline(() => promise, ms, what);
 }
 
-/** Lets pending I/O (SSE writes, /metrics requests) run between slices of CPU work. */
-export const yieldToLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
-
 /**
  * `fn` over every item, at most `limit` at a time, results in item order. Bounds what is in flight at once:
  * Redis holds every reply of a pipelined burst in its output buffer for the bridge until the bridge reads it.

@@ -31,7 +31,7 @@ export const EVENTS: typeof PULSE_EVENTS = {
   status: 'pulse_status',
 };
 
-/** `GET /api/pulse/errors` answers these groups (bridge/src/http/api.ts). */
+/** `GET /api/pulse/errors` answers these groups (bridge/src/outputs/http/api.ts). */
 export interface ErrorGroupJson {
   fingerprint: string;
   type: string;

@@ -1,8 +1,8 @@
 import type { Logger } from 'pino';
-import { MAX_QUEUES_PER_APP } from '../../quasar/queue-families.js';
-import type { QuasarReader } from '../../quasar/reader.js';
-import { yieldToLoop } from '../../redis/read.js';
-import { LeftOutTally } from '../left-out-tally.js';
+import { LeftOutTally } from '../../lib/left-out-tally.js';
+import { yieldToLoop } from '../../lib/loop-slice.js';
+import type { QuasarReader } from '../../sources/quasar/reader.js';
+import { MAX_QUEUES_PER_APP } from '../caps.js';
 import type { Snapshot } from '../monitor-service.js';
 import type { GaugeBuckets, OpenBucket } from './gauge-buckets.js';
 import { addSample, sampleServer } from './gauge-figures.js';

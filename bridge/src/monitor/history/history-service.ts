@@ -1,8 +1,8 @@
 import type { HistoryPeriod, PulseSlowEvent } from '@gravito/pulse-protocol';
 import type { Logger } from 'pino';
-import type { QuasarReader } from '../../quasar/reader.js';
+import { yieldToLoop } from '../../lib/loop-slice.js';
 import type { RedisHandle } from '../../redis/connection.js';
-import { yieldToLoop } from '../../redis/read.js';
+import type { QuasarReader } from '../../sources/quasar/reader.js';
 import type { Snapshot } from '../monitor-service.js';
 import { EntryCounter } from './entry-counter.js';
 import { FiguresStore } from './figures-store.js';

@@ -1,7 +1,6 @@
-import { type SpanRules, spanRules } from '@gravito/pulse-protocol';
+import type { SpanRules } from '@gravito/pulse-protocol';
 import type { Router } from 'express';
 import type { Logger } from 'pino';
-import type { BridgeConfig } from '../../config/config.js';
 import type { RedisHandle } from '../../redis/connection.js';
 import { loadOtlpSchema } from './proto-schema.js';
 import { OtlpReceiver } from './receiver.js';
@@ -19,20 +18,4 @@ export function createOtlpSource(redis: RedisHandle, writeTimeoutMs: number, log
   const receiver = new OtlpReceiver(schema, new OtlpRedisWriter(redis, writeTimeoutMs), rules);
   log.info('OTLP/HTTP receiver on POST /v1/metrics and /v1/traces');
   return { receiver, routes: otlpRoutes(schema, receiver, log) };
-}
-
-/** The receiver's rules from the bridge's settings (`PULSE_RECORD_QUERIES`, `PULSE_THRESHOLD_MS`, `PULSE_IGNORE`, …). */
-export function otlpSpanRules(config: BridgeConfig): SpanRules {
-  return spanRules({
-    recordSlow: config.otlpRecordSlow,
-    recordQueries: config.otlpRecordQueries,
-    recordOutgoing: config.otlpRecordOutgoing,
-    recordErrors: config.otlpRecordErrors,
-    thresholdMs: config.otlpThresholdMs,
-    queryThresholdMs: config.otlpQueryThresholdMs,
-    outgoingThresholdMs: config.otlpOutgoingThresholdMs,
-    ignore: config.otlpIgnore,
-    queryIgnore: config.otlpQueryIgnore,
-    outgoingIgnore: config.otlpOutgoingIgnore,
-  });
 }

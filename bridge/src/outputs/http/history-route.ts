@@ -1,8 +1,8 @@
 import { HISTORY_PERIOD_MS, HISTORY_PERIODS, type HistoryPeriod } from '@gravito/pulse-protocol';
 import { Router } from 'express';
-import type { HistoryRetention } from '../monitor/history/history-options.js';
-import type { HistoryReader, HistorySort } from '../monitor/history/history-reader.js';
-import { withDeadline } from '../redis/read.js';
+import type { HistoryRetention } from '../../monitor/history/history-options.js';
+import type { HistoryReader, HistorySort } from '../../monitor/history/history-reader.js';
+import { withDeadline } from '../../redis/read.js';
 import { RedisUnavailable } from './api.js';
 import { appListParam, enumParam, QueryError } from './query.js';
 import { ReadGate } from './read-gate.js';

@@ -1,9 +1,9 @@
 import { SlowKind } from '@gravito/pulse-protocol';
 import { type Logger, pino } from 'pino';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, type Metric, type OpenMetricsContentType, Registry } from 'prom-client';
-import type { CapName, Caps } from '../monitor/caps.js';
-import type { MonitorService, Snapshot } from '../monitor/monitor-service.js';
-import type { FullReadReason } from '../sources/heartbeats/heartbeat-source.js';
+import type { CapName, Caps } from '../../monitor/caps.js';
+import type { MonitorService, Snapshot } from '../../monitor/monitor-service.js';
+import type { FullReadReason } from '../../sources/heartbeats/heartbeat-source.js';
 import type { SseBroadcaster } from '../sse/broadcaster.js';
 import { LABEL_BYTES, LabelCap, methodLabel } from './label-cap.js';
 import { PULSE_METRICS as M, type MetricDefinition } from './names.js';

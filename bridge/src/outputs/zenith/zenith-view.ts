@@ -1,6 +1,6 @@
 import { type PulseNode, QUASAR_NODE_STALE_MS } from '@gravito/pulse-protocol';
-import type { Snapshot } from '../monitor/monitor-service.js';
-import type { QuasarReader } from './reader.js';
+import type { Snapshot } from '../../monitor/monitor-service.js';
+import type { QuasarReader } from '../../sources/quasar/reader.js';
 import { serverNodeJson } from './server-node.js';
 
 /** One node of the envelope: where it sorts, and its JSON text. */

@@ -1,7 +1,7 @@
 import { Counter, type Registry } from 'prom-client';
-import type { MetricsExtension } from '../../metrics/bridge-metrics.js';
-import { PULSE_METRICS as M } from '../../metrics/names.js';
-import { OTLP_EVENTS, OTLP_SIGNALS, type OtlpCounts } from './counts.js';
+import { OTLP_EVENTS, OTLP_SIGNALS, type OtlpCounts } from '../../sources/otlp/counts.js';
+import type { MetricsExtension } from './bridge-metrics.js';
+import { PULSE_METRICS as M } from './names.js';
 
 /**
  * `base` (the Quasar family set) plus `pulse_bridge_otlp_events_total{signal, event}`: every label pair from the first

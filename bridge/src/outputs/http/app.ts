@@ -1,12 +1,12 @@
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import type { Logger } from 'pino';
+import type { MonitorService } from '../../monitor/monitor-service.js';
+import { documentParts } from '../../monitor/snapshot-encoding.js';
+import { redisErrorText } from '../../redis/error-text.js';
 import type { BridgeMetrics } from '../metrics/bridge-metrics.js';
-import type { MonitorService } from '../monitor/monitor-service.js';
-import { documentParts } from '../monitor/snapshot-encoding.js';
-import { ZENITH_STREAM_PATH, type ZenithRoutes } from '../quasar/zenith-routes.js';
-import { redisErrorText } from '../redis/error-text.js';
 import type { SseBroadcaster } from '../sse/broadcaster.js';
 import { MAX_STREAM_APPS, STREAM_MODES, subscription } from '../sse/subscription.js';
+import { ZENITH_STREAM_PATH, type ZenithRoutes } from '../zenith/zenith-routes.js';
 import { type PulseApi, RedisUnavailable } from './api.js';
 import { auth } from './auth.js';
 import type { GuessPolicy } from './guess-limiter.js';

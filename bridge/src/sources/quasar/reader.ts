@@ -9,16 +9,14 @@ import {
   toSafeKeyPart,
 } from '@gravito/pulse-protocol';
 import { type Logger, pino } from 'pino';
-import type { Clock } from '../monitor/clock.js';
-import type { InvalidValues } from '../monitor/invalid-values.js';
-import { LeftOutTally } from '../monitor/left-out-tally.js';
-import { createRecord, type ServerRecord } from '../monitor/server-registry.js';
-import { SlicedParser } from '../monitor/sliced-parser.js';
-import { textHash } from '../monitor/text-hash.js';
-import { type BoundedValue, CHUNKS_IN_FLIGHT, ChunkFetcher, measureChunk, unreadReason } from '../redis/bounded-get.js';
-import type { RedisHandle } from '../redis/connection.js';
-import { redisErrorText } from '../redis/error-text.js';
-import { MGET_CHUNK, mapLimited, scanEach, withCancellingDeadline } from '../redis/read.js';
+import type { InvalidValues } from '../../lib/invalid-values.js';
+import { LeftOutTally } from '../../lib/left-out-tally.js';
+import { SlicedParser } from '../../lib/sliced-parser.js';
+import { textHash } from '../../lib/text-hash.js';
+import { type BoundedValue, CHUNKS_IN_FLIGHT, ChunkFetcher, measureChunk, unreadReason } from '../../redis/bounded-get.js';
+import type { RedisHandle } from '../../redis/connection.js';
+import { redisErrorText } from '../../redis/error-text.js';
+import { MGET_CHUNK, mapLimited, scanEach, withCancellingDeadline } from '../../redis/read.js';
 import { type QuasarLimits, ReadBudget } from './read-budget.js';
 
 /** Most agents' nodes kept per poll (the count cap); valid nodes past it are left out and counted. */
@@ -46,12 +44,8 @@ const chunksOf = (keys: readonly string[], size: number): string[][] => {
 };
 
 export interface QuasarReadCounts {
-  /** Agents' nodes in the last poll's snapshot. */
-  nodes: number;
   /** Nodes a Pulse bridge mirrored (skipped: they are already read from `pulse:server:*`). */
   ownMirrors: number;
-  /** Nodes left out of the last poll because a server of the same app and id was already there. */
-  duplicates: number;
   /**
    * Node keys the caps left out: not fetched past the byte cap, or past the count cap (valid, or not fetched once it
    * was reached). Counted once: grows when a poll leaves out more than the poll before, not again at every poll.
@@ -63,10 +57,27 @@ export interface QuasarReadCounts {
   failedReads: number;
 }
 
+/**
+ * One agent's node as a GPP heartbeat: what a read gives for each key, the same object from read to read while the
+ * node's text stays the same (so whoever keeps work per heartbeat keeps it for an unchanged node).
+ */
+export interface AgentHeartbeat {
+  /** The `gravito:quasar:node:*` key it was read from. */
+  readonly key: string;
+  /** Its service and id as key parts (`toSafeKeyPart`), as a `pulse:server:*` key would name them. */
+  readonly app: string;
+  readonly id: string;
+  readonly heartbeat: PulseHeartbeat;
+  /** The heartbeat's JSON, one line. */
+  readonly json: string;
+  /** The node's text as read. */
+  readonly raw: string;
+}
+
 /** What a read keeps between polls, by key. */
 interface ReaderState {
-  /** The agents' records. */
-  found: Map<string, ServerRecord>;
+  /** The agents' heartbeats. */
+  found: Map<string, AgentHeartbeat>;
   /** Keys holding a node a Pulse bridge mirrored (skipped). */
   mirrors: Set<string>;
   /** Each fetched key's measured length: its share of the byte cap. */
@@ -101,7 +112,7 @@ const ignore = () => {};
 /**
  * Reads the nodes Zenith's agents (Quasar for Node and Bun, the Laravel and Go agents) write to
  * `gravito:quasar:node:*`, as Zenith itself does (SCAN, then the values), and turns each into a GPP heartbeat
- * record (`pulseNodeToHeartbeat`), so that they join the same snapshot as `pulse:server:*` servers.
+ * (`pulseNodeToHeartbeat`, an AgentHeartbeat), which the monitor adds to the same snapshot as `pulse:server:*` servers.
  *
  * - Bounded as heartbeats are, with the same reads: every value's length is measured in Redis first
  *   (`measureChunk`), so a read fetches at most `maxBytes` (planned, not found out) in chunks of about 1 MiB, few
@@ -114,12 +125,12 @@ const ignore = () => {};
  * - A node a Pulse bridge mirrored (its top-level `meta.gravito_pulse.mirror`) is skipped: never counted twice.
  * - An invalid node is skipped, counted as an invalid heartbeat, and logged once while its value stays the same
  *   (remembered by a hash, not by its text).
- * - An unchanged value keeps its record, so the registry and the snapshot reuse their work.
+ * - An unchanged value keeps its AgentHeartbeat (the same object), so the monitor, the registry and the snapshot reuse their work.
  * - The node stays reachable from its heartbeat, for its queues (`nodeOf`, without its `meta`) and for Zenith's
  *   routes (`nodeJsonOf`: the text as read, so a node's `meta` is held once, as text, never also parsed).
  */
 export class QuasarReader {
-  readonly counts: QuasarReadCounts = { nodes: 0, ownMirrors: 0, duplicates: 0, leftOut: 0, truncatedScans: 0, failedReads: 0 };
+  readonly counts: QuasarReadCounts = { ownMirrors: 0, leftOut: 0, truncatedScans: 0, failedReads: 0 };
   /** Reads that fetched only the nodes that changed (the others read every key). */
   readsOfChanges = 0;
   /** Set while the snapshot holds the last read's agents rather than this poll's. */
@@ -168,40 +179,24 @@ export class QuasarReader {
   }
 
   /**
-   * Adds one read's records to a poll's `pulse:server:*` records, which are keyed by server identity
-   * (`serverIdentity`). Two records of the same app and id would be one Prometheus series twice (a scrape
-   * Prometheus rejects), e.g. a process that runs both a Pulse SDK and a Quasar agent: the `pulse:server:*` one
-   * is kept, as is the first of two agents' names that escape alike.
-   */
-  mergeInto(found: Map<string, ServerRecord>, agents: Map<string, ServerRecord>): void {
-    let duplicates = 0;
-    for (const record of agents.values()) {
-      if (found.has(record.identity)) duplicates++;
-      else found.set(record.identity, record);
-    }
-    this.counts.duplicates = duplicates;
-    this.counts.nodes = agents.size - duplicates;
-  }
-
-  /**
-   * One poll's agents, by key: this poll's read, or the last read's records, marked `stale`, when the read fails,
+   * One poll's agents, by key: this poll's read, or the last read's agents, marked `stale`, when the read fails,
    * passes `deadlineMs` (then it is cancelled), or the previous read is still winding down. Never rejects, and
    * settles by the deadline: a Quasar failure never holds or fails the poll of `pulse:server:*`.
    */
   async poll(
     redis: RedisHandle,
     invalid: InvalidValues,
-    clock: Clock,
+    now: number,
     deadlineMs: number,
     changed?: ReadonlySet<string>,
-  ): Promise<Map<string, ServerRecord>> {
-    if (this.reading) return this.keepLast(new Error('the previous Quasar node read is still winding down'), clock.now);
+  ): Promise<ReadonlyMap<string, AgentHeartbeat>> {
+    if (this.reading) return this.keepLast(new Error('the previous Quasar node read is still winding down'), now);
     // Nothing changed and no node known (no agent writes here): nothing to read, or to probe.
     if (changed?.size === 0 && this.complete && this.state.bytes.size === 0) return this.state.found;
     try {
       const found = await withCancellingDeadline(
         (signal) => {
-          const read = this.read(redis, invalid, clock, signal, changed);
+          const read = this.read(redis, invalid, signal, changed);
           this.reading = read.then(ignore, ignore).finally(() => {
             this.reading = undefined;
           });
@@ -211,12 +206,12 @@ export class QuasarReader {
         'Quasar node read',
       );
       if (this.stale) {
-        this.log.info({ staleForMs: clock.now - this.stale.since }, 'Quasar node read succeeded again: agents are current');
+        this.log.info({ staleForMs: now - this.stale.since }, 'Quasar node read succeeded again: agents are current');
         this.stale = undefined;
       }
       return found;
     } catch (err) {
-      return this.keepLast(err, clock.now);
+      return this.keepLast(err, now);
     }
   }
 
@@ -225,21 +220,20 @@ export class QuasarReader {
    * changed since the last read, HeartbeatSource), only those and the nodes whose time to live ran out are read,
    * into the last read's state, when that gives what a read of every key would: the last read left nothing out
    * and completed, and the changes keep within the caps. Otherwise every key is read. Throws when Redis fails or
-   * `signal` aborts; a read that throws changes no record (only what it reported is remembered, so it is not
+   * `signal` aborts; a read that throws changes no agent (only what it reported is remembered, so it is not
    * reported again).
    */
   async read(
     redis: RedisHandle,
     invalid: InvalidValues,
-    clock: Clock,
     signal?: AbortSignal,
     changed?: ReadonlySet<string>,
-  ): Promise<Map<string, ServerRecord>> {
+  ): Promise<ReadonlyMap<string, AgentHeartbeat>> {
     // Until this read succeeds, the next one reads every key: what this one took from the feed is lost if it fails.
     const complete = this.complete;
     this.complete = false;
     if (changed !== undefined && complete) {
-      const applied = await this.readChanged(redis, invalid, clock, changed, signal);
+      const applied = await this.readChanged(redis, invalid, changed, signal);
       if (applied !== undefined) {
         this.complete = true;
         this.readsOfChanges++;
@@ -248,7 +242,7 @@ export class QuasarReader {
     }
     const keys: string[] = [];
     const scan = await scanEach(redis, QUASAR_NODE_SCAN_PATTERN, this.limits.maxKeys, (key) => keys.push(key), signal);
-    const read = await this.readKeys(redis, invalid, clock, this.readingOrder(keys), new ReadBudget(this.limits), signal);
+    const read = await this.readKeys(redis, invalid, this.readingOrder(keys), new ReadBudget(this.limits), signal);
     this.noteCaps(read.leftOut, scan.truncated);
     this.state = { found: read.found, mirrors: read.mirrors, bytes: read.bytes, deadlines: read.deadlines };
     this.invalidSeen = read.invalid;
@@ -265,10 +259,9 @@ export class QuasarReader {
   private async readChanged(
     redis: RedisHandle,
     invalid: InvalidValues,
-    clock: Clock,
     changed: ReadonlySet<string>,
     signal?: AbortSignal,
-  ): Promise<Map<string, ServerRecord> | undefined> {
+  ): Promise<ReadonlyMap<string, AgentHeartbeat> | undefined> {
     const last = this.state;
     const keys = new Set(changed);
     const now = performance.now();
@@ -282,17 +275,10 @@ export class QuasarReader {
     for (const [key, bytes] of last.bytes) if (!keys.has(key)) planned += bytes;
     let kept = 0;
     for (const key of last.found.keys()) if (!keys.has(key)) kept++;
-    const read = await this.readKeys(
-      redis,
-      invalid,
-      clock,
-      this.readingOrder([...keys]),
-      new ReadBudget(this.limits, planned, kept),
-      signal,
-    );
+    const read = await this.readKeys(redis, invalid, this.readingOrder([...keys]), new ReadBudget(this.limits, planned, kept), signal);
     if (read.leftOut > 0) return undefined;
     this.noteCaps(0, false);
-    // Every key read as it was (the probe, a node rewritten the same): the same state, and the same records map.
+    // Every key read as it was (the probe, a node rewritten the same): the same state, and the same agents map.
     const same = (key: string) =>
       read.found.get(key) === last.found.get(key) &&
       read.mirrors.has(key) === last.mirrors.has(key) &&
@@ -316,7 +302,7 @@ export class QuasarReader {
       deadlines.delete(key);
       if (!read.invalid.has(key)) this.invalidSeen.delete(key);
     }
-    for (const [key, record] of read.found) found.set(key, record);
+    for (const [key, agent] of read.found) found.set(key, agent);
     for (const key of read.mirrors) mirrors.add(key);
     for (const [key, size] of read.bytes) bytes.set(key, size);
     for (const [key, deadline] of read.deadlines) deadlines.set(key, deadline);
@@ -327,13 +313,12 @@ export class QuasarReader {
 
   /**
    * Reads `ordered` keys within `budget`: every value's length measured in Redis first (nothing read), what the
-   * caps let through fetched with its time to live, and each value validated into a record, or skipped and
+   * caps let through fetched with its time to live, and each value validated into a heartbeat, or skipped and
    * reported. Throws when Redis fails or `signal` aborts.
    */
   private async readKeys(
     redis: RedisHandle,
     invalid: InvalidValues,
-    clock: Clock,
     ordered: readonly string[],
     budget: ReadBudget,
     signal?: AbortSignal,
@@ -357,7 +342,6 @@ export class QuasarReader {
       const known = this.state.found.get(key);
       if (known && known.raw === raw) {
         if (!budget.keep()) return;
-        known.gone = false;
         read.found.set(key, known);
         return;
       }
@@ -381,11 +365,10 @@ export class QuasarReader {
       const { meta: _served, ...node } = parsed.value;
       this.nodes.set(heartbeat, { node, json: raw });
       const app = toSafeKeyPart(parsed.value.service);
-      const lastSeen = clock.clamp('heartbeat', app, heartbeat.timestamp);
-      read.found.set(key, createRecord(key, app, toSafeKeyPart(parsed.value.id), heartbeat, lastSeen, JSON.stringify(heartbeat), raw));
+      read.found.set(key, { key, app, id: toSafeKeyPart(parsed.value.id), heartbeat, json: JSON.stringify(heartbeat), raw });
     };
     // Parsed in slices, as chunks arrive; the fetching stops once no further node could be kept.
-    const parser = new SlicedParser((key, raw) => {
+    const parser = new SlicedParser<BoundedValue>((key, raw) => {
       take(key, raw);
       if (budget.full) fetcher.stop();
     });
@@ -436,7 +419,7 @@ export class QuasarReader {
     fetcher.add(chunk);
     await fetcher.done();
     await parser.done();
-    // Cancelled at its deadline: this read changes no record.
+    // Cancelled at its deadline: this read changes no agent.
     signal?.throwIfAborted();
     // Planned keys never fetched: the count cap was reached first.
     read.leftOut = budget.leftOut + unfetched;
@@ -470,7 +453,7 @@ export class QuasarReader {
   }
 
   /** The poll goes on with the last read's agents, marked stale; logged once per run of failures, always counted. */
-  private keepLast(err: unknown, now: number): Map<string, ServerRecord> {
+  private keepLast(err: unknown, now: number): ReadonlyMap<string, AgentHeartbeat> {
     // The changes this poll took are not in the state: the next read reads every key.
     this.complete = false;
     this.counts.failedReads++;

@@ -1,15 +1,12 @@
 import type { QueueSnapshot } from '@gravito/pulse-protocol';
-import type { SnapshotFamilyRenderer } from '../metrics/bridge-metrics.js';
-import { escapeLabelValue } from '../metrics/exposition.js';
-import { PULSE_METRICS as M } from '../metrics/names.js';
-import { SlicedText } from '../metrics/sliced-text.js';
-import type { Caps } from '../monitor/caps.js';
-import { LeftOutTally } from '../monitor/left-out-tally.js';
-import type { Snapshot } from '../monitor/monitor-service.js';
-import type { QuasarReader } from './reader.js';
-
-/** Most queues exported per app; the rest are counted in `pulse_bridge_quasar_dropped_total{kind="queue"}`. */
-export const MAX_QUEUES_PER_APP = 100;
+import { LeftOutTally } from '../../lib/left-out-tally.js';
+import { type Caps, MAX_QUEUES_PER_APP } from '../../monitor/caps.js';
+import type { Snapshot } from '../../monitor/monitor-service.js';
+import type { QuasarReader } from '../../sources/quasar/reader.js';
+import type { SnapshotFamilyRenderer } from './bridge-metrics.js';
+import { escapeLabelValue } from './exposition.js';
+import { PULSE_METRICS as M } from './names.js';
+import { SlicedText } from './sliced-text.js';
 
 /**
  * Walking past one server or one queue report (to find each queue's newest, and to count what is left out), in

@@ -1,10 +1,11 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
-import type { MetricsExtension } from '../metrics/bridge-metrics.js';
-import { PULSE_METRICS as M, type MetricDefinition } from '../metrics/names.js';
-import type { ZenithMirror } from './mirror.js';
+import type { AgentCounts } from '../../monitor/agent-records.js';
+import type { QuasarReader } from '../../sources/quasar/reader.js';
+import type { ZenithMirror } from '../zenith/mirror.js';
+import type { ZenithStream } from '../zenith/zenith-stream.js';
+import type { MetricsExtension } from './bridge-metrics.js';
+import { PULSE_METRICS as M, type MetricDefinition } from './names.js';
 import { QueueFamilies } from './queue-families.js';
-import type { QuasarReader } from './reader.js';
-import type { ZenithStream } from './zenith-stream.js';
 
 /** A counter fed from plain numbers that only grow: each collect adds the differences, one label value each. */
 function countFrom({ name, help, labelNames }: MetricDefinition, read: () => Record<string, number>, registry: Registry): void {
@@ -26,10 +27,16 @@ function countFrom({ name, help, labelNames }: MetricDefinition, read: () => Rec
 }
 
 /**
- * The /metrics side of Zenith compatibility: the reader's and the mirror's own health, and agents' queues. Every
- * family is there whether the reader and the mirror run or not (at 0 when off), as the contract lists them.
+ * The /metrics side of Zenith compatibility: the reader's and the mirror's own health, the agents in the snapshot
+ * (`agents`), and agents' queues. Every family is there whether the reader and the mirror run or not (at 0 when
+ * off), as the contract lists them.
  */
-export function quasarMetrics(reader: QuasarReader | undefined, mirror: ZenithMirror | undefined, stream: ZenithStream): MetricsExtension {
+export function quasarMetrics(
+  reader: QuasarReader | undefined,
+  agents: AgentCounts,
+  mirror: ZenithMirror | undefined,
+  stream: ZenithStream,
+): MetricsExtension {
   const queues = new QueueFamilies(reader);
   return {
     register(registry: Registry) {
@@ -39,9 +46,9 @@ export function quasarMetrics(reader: QuasarReader | undefined, mirror: ZenithMi
         labelNames: M.quasarNodes.labelNames,
         registers: [registry],
         collect() {
-          this.set({ writer: 'agent' }, reader?.counts.nodes ?? 0);
+          this.set({ writer: 'agent' }, agents.nodes);
           this.set({ writer: 'mirror' }, reader?.counts.ownMirrors ?? 0);
-          this.set({ writer: 'duplicate' }, reader?.counts.duplicates ?? 0);
+          this.set({ writer: 'duplicate' }, agents.duplicates);
         },
       });
       countFrom(

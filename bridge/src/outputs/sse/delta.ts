@@ -1,7 +1,7 @@
-import type { Snapshot } from '../monitor/monitor-service.js';
-import type { EncodedApp, EncodedDocument, EncodedServer, SlicedWriter } from '../monitor/snapshot-encoding.js';
-import { documentParts, encodeApps, writeServers } from '../monitor/snapshot-encoding.js';
-import { yieldToLoop } from '../redis/read.js';
+import { yieldToLoop } from '../../lib/loop-slice.js';
+import type { Snapshot } from '../../monitor/monitor-service.js';
+import type { EncodedApp, EncodedDocument, EncodedServer, SlicedWriter } from '../../monitor/snapshot-encoding.js';
+import { documentParts, encodeApps, writeServers } from '../../monitor/snapshot-encoding.js';
 
 /** What changed in one app between two snapshots. */
 interface AppChange {

@@ -1,9 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { PULSE_EVENTS } from '@gravito/pulse-protocol';
 import type { Logger } from 'pino';
-import { LoopSlice } from '../monitor/loop-slice.js';
-import type { Snapshot } from '../monitor/monitor-service.js';
-import { documentParts } from '../monitor/snapshot-encoding.js';
+import { LoopSlice } from '../../lib/loop-slice.js';
+import type { Snapshot } from '../../monitor/monitor-service.js';
+import { documentParts } from '../../monitor/snapshot-encoding.js';
 import { unsentBudget } from './client-budget.js';
 import { deltaParts, type EncodedDelta, encodeDelta } from './delta.js';
 import { openEventStream } from './event-stream.js';

@@ -1,4 +1,4 @@
-import { yieldToLoop } from '../redis/read.js';
+import { yieldToLoop } from '../../lib/loop-slice.js';
 import { familyHead, sampleLines } from './exposition.js';
 import { PULSE_METRICS, type PulseMetricKey } from './names.js';
 

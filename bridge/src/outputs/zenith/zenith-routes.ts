@@ -1,6 +1,6 @@
 import type express from 'express';
 import type { Logger } from 'pino';
-import type { MonitorService } from '../monitor/monitor-service.js';
+import type { MonitorService } from '../../monitor/monitor-service.js';
 import { ZenithStream } from './zenith-stream.js';
 import type { ZenithView } from './zenith-view.js';
 

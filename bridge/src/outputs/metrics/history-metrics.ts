@@ -1,5 +1,5 @@
 import { Counter, type Registry } from 'prom-client';
-import { HISTORY_EVENTS, type HistoryCounts } from '../monitor/history/history-counts.js';
+import { HISTORY_EVENTS, type HistoryCounts } from '../../monitor/history/history-counts.js';
 import type { MetricsExtension } from './bridge-metrics.js';
 import { PULSE_METRICS as M } from './names.js';
 

@@ -9,11 +9,11 @@ import {
 import calculateSlot from 'cluster-key-slot';
 import type { ChainableCommander, Cluster, Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import type { Snapshot } from '../monitor/monitor-service.js';
-import { boundedGetChunk } from '../redis/bounded-get.js';
-import type { RedisHandle } from '../redis/connection.js';
-import { yieldToLoop } from '../redis/read.js';
-import { noteReadRefusal, readRefusal } from '../redis/refusals.js';
+import { yieldToLoop } from '../../lib/loop-slice.js';
+import type { Snapshot } from '../../monitor/monitor-service.js';
+import { boundedGetChunk } from '../../redis/bounded-get.js';
+import type { RedisHandle } from '../../redis/connection.js';
+import { noteReadRefusal, readRefusal } from '../../redis/refusals.js';
 import { serverNodeJson } from './server-node.js';
 
 /** Most nodes written per poll; the servers past it are counted, not written. */

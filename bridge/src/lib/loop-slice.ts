@@ -1,4 +1,5 @@
-import { yieldToLoop } from '../redis/read.js';
+/** Lets pending I/O (SSE writes, /metrics requests) run between slices of CPU work. */
+export const yieldToLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 /**
  * A run of CPU work cut into slices of about `budgetMs`, so that pending I/O (SSE writes, /metrics requests, the

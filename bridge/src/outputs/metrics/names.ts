@@ -138,7 +138,7 @@ export const PULSE_METRICS = {
     labelNames: ['app', 'type'],
   },
 
-  // Queues watched by Zenith's agents (read from gravito:quasar:node:*, see bridge/src/quasar/).
+  // Queues watched by Zenith's agents (read from gravito:quasar:node:*, see bridge/src/sources/quasar/).
   queueJobs: {
     name: 'pulse_queue_jobs',
     type: 'gauge',

@@ -1,4 +1,4 @@
-import { yieldToLoop } from '../redis/read.js';
+import { yieldToLoop } from '../../lib/loop-slice.js';
 
 /**
  * What handing a socket one more buffer costs (its own write through the HTTP response: a call, a chunk's framing),

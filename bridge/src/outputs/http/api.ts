@@ -9,10 +9,10 @@ import {
   slowEntryIdentity,
   slowKey,
 } from '@gravito/pulse-protocol';
-import { RepeatFilter } from '../monitor/repeat-filter.js';
-import { streamIdMillis } from '../monitor/tailers.js';
-import type { RedisHandle } from '../redis/connection.js';
-import { withDeadline } from '../redis/read.js';
+import { RepeatFilter } from '../../monitor/repeat-filter.js';
+import { streamIdMillis } from '../../monitor/tailers.js';
+import type { RedisHandle } from '../../redis/connection.js';
+import { withDeadline } from '../../redis/read.js';
 import { ReadGate } from './read-gate.js';
 
 export interface SlowListItem {

@@ -1,7 +1,7 @@
 import { heartbeatSource, REPORTED_STATUSES } from '@gravito/pulse-protocol';
-import type { Caps } from '../monitor/caps.js';
-import { LeftOutTally } from '../monitor/left-out-tally.js';
-import type { Snapshot } from '../monitor/monitor-service.js';
+import { LeftOutTally } from '../../lib/left-out-tally.js';
+import type { Caps } from '../../monitor/caps.js';
+import type { Snapshot } from '../../monitor/monitor-service.js';
 import type { SnapshotFamilyRenderer } from './bridge-metrics.js';
 import { escapeLabelValue } from './exposition.js';
 import { PULSE_METRICS, type PulseMetricKey } from './names.js';

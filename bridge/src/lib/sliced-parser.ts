@@ -1,4 +1,3 @@
-import type { BoundedValue } from '../redis/bounded-get.js';
 import { LoopSlice } from './loop-slice.js';
 
 /**
@@ -16,16 +15,16 @@ const CLOCK_EVERY = 16;
  * the event loop for `PARSE_BUDGET_MS`, and goes on after `setImmediate`. (Slicing each chunk on its own let
  * every chunk in flight take a slice in the same turn of the loop, so a turn grew with the number of chunks.)
  */
-export class SlicedParser {
-  private readonly chunks: { keys: readonly string[]; values: readonly BoundedValue[] }[] = [];
+export class SlicedParser<V> {
+  private readonly chunks: { keys: readonly string[]; values: readonly V[] }[] = [];
   /** The last run: a run may finish before its promise is even assigned, so `active` tells whether one is going. */
   private running: Promise<void> = Promise.resolve();
   private active = false;
   private failure: unknown;
 
-  constructor(private readonly parse: (key: string, raw: BoundedValue | undefined) => void) {}
+  constructor(private readonly parse: (key: string, raw: V | undefined) => void) {}
 
-  add(keys: readonly string[], values: readonly BoundedValue[]): void {
+  add(keys: readonly string[], values: readonly V[]): void {
     this.chunks.push({ keys, values });
     if (this.active) return;
     this.active = true;
@@ -42,7 +41,7 @@ export class SlicedParser {
     try {
       const slice = new LoopSlice(PARSE_BUDGET_MS, CLOCK_EVERY);
       for (let c = 0; c < this.chunks.length; c++) {
-        const { keys, values } = this.chunks[c] as { keys: readonly string[]; values: readonly BoundedValue[] };
+        const { keys, values } = this.chunks[c] as { keys: readonly string[]; values: readonly V[] };
         for (let i = 0; i < keys.length; i++) {
           if (slice.due()) await slice.yield();
           this.parse(keys[i] as string, values[i]);

@@ -13,8 +13,8 @@ export interface WebAssets {
   files: ReadonlyMap<string, WebAsset>;
 }
 
-/** Where `npm run build` (bridge/scripts/build-web.mjs) writes the bundle, from src/web or dist/web alike. */
-export const DEFAULT_WEB_ROOT = new URL('../../dist/public/', import.meta.url);
+/** Where `npm run build` (bridge/scripts/build-web.mjs) writes the bundle, from src/outputs/web or dist/outputs/web alike. */
+export const DEFAULT_WEB_ROOT = new URL('../../../dist/public/', import.meta.url);
 
 const HASHED_NAME = /^[A-Za-z0-9_-]+\.(js|css)(\.map)?$/;
 const CONTENT_TYPES: Record<string, string> = {
