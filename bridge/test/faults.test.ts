@@ -100,6 +100,31 @@ describe('faults: the bridge stays up and recovers', () => {
     }
   });
 
+  it("says an outage's cause where an operator looks: /readyz, pulse_status and a 503's detail", async () => {
+    // A port nobody listens on, and a name that never resolves (.invalid, RFC 6761): each cause as the socket said it.
+    for (const [target, cause] of [
+      ['redis://127.0.0.1:1', /: connect ECONNREFUSED 127\.0\.0\.1:1$/],
+      ['redis://no-such-host.invalid:6379', /: getaddrinfo (ENOTFOUND|EAI_AGAIN) no-such-host\.invalid$/],
+    ] as const) {
+      const bridge = await startBridge({ redisUrl: target }, INTERVAL);
+      const sse = await SseClient.connect(`${bridge.url}/api/pulse/stream`);
+      try {
+        const status = await sse.waitFor<PulseStatusEvent>(PULSE_EVENTS.status, (s) => !s.redis_up && s.error !== undefined, 5_000);
+        assert.match(status.error ?? '', cause, `${target}: pulse_status error`);
+        assert.match(status.poll_error ?? '', cause, `${target}: pulse_status poll_error`);
+        const ready = await getJson(`${bridge.url}/readyz`);
+        assert.equal(ready.status, 503);
+        assert.match(String(ready.body.poll_error), cause, `${target}: /readyz`);
+        const slow = await getJson(`${bridge.url}/api/pulse/slow?app=web`);
+        assert.equal(slow.status, 503);
+        assert.match(String(slow.body.detail), cause, `${target}: the JSON API's 503`);
+      } finally {
+        await sse.close();
+        await bridge.stop();
+      }
+    }
+  });
+
   it('Redis down at start', async () => {
     await redis.kill();
     const bridge = await startBridge({ redisUrl: redis.url }, INTERVAL);

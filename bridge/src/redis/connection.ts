@@ -9,7 +9,10 @@ export interface RedisHandle {
   readonly cluster: boolean;
   /** True when commands can be sent now (`ready`). */
   ready(): boolean;
-  /** Why commands cannot be sent now (the main connection is not ready); undefined when they can. */
+  /**
+   * Why commands cannot be sent now (the main connection is not ready), with the cause of the outage when a
+   * connection error said it; undefined when they can.
+   */
   unready(): string | undefined;
   /**
    * The connections to SCAN on. Standalone: a second connection to the server, so that a scan does not queue
@@ -93,8 +96,17 @@ export function connectRedis(target: string, options: ConnectOptions): RedisHand
   } else {
     client = new Redis(parsed.url, base);
   }
+  /**
+   * The main connection's last error since it was last ready: the cause of an outage (a refused port, a name that
+   * does not resolve, a TLS or AUTH failure), which a command refused meanwhile does not say.
+   */
+  let cause: string | undefined;
   // Without a listener ioredis prints every reconnect failure; the monitor logs state changes once instead.
-  client.on('error', (err: Error) => options.onError?.(err));
+  client.on('error', (err: Error) => {
+    cause = err.message;
+    options.onError?.(err);
+  });
+  client.on('ready', () => (cause = undefined));
   client.connect().catch(() => {
     // The retry strategy keeps trying; the status is reported by the monitor.
   });
@@ -113,7 +125,10 @@ export function connectRedis(target: string, options: ConnectOptions): RedisHand
       ? standaloneRoutes(new PipelinedConnection(client.options, options.timeoutMs, READ_CONNECTION_NAME))
       : clusterRoutes(client, options.timeoutMs, READ_CONNECTION_NAME);
   let closed = false;
-  const unready = () => (client.status === 'ready' ? undefined : `Redis not connected (${client.status})`);
+  const unready = () => {
+    if (client.status === 'ready') return undefined;
+    return `Redis not connected (${client.status})${cause === undefined ? '' : `: ${cause}`}`;
+  };
   /** The scan connection is away while the main one answers (killed, or refused a new connection at maxclients). */
   const scannerAway = () => scanner !== undefined && scanner.status !== 'ready' && client.status === 'ready';
   return {
