@@ -1,20 +1,8 @@
-import {
-  type AppSnapshot,
-  type AppSummary,
-  MAX_HEARTBEAT_BYTES,
-  type PulseErrorEvent,
-  type PulseSlowEvent,
-  type PulseStatusEvent,
-  parseHeartbeat,
-  parseHeartbeatKey,
-  type SystemPulseEvent,
-} from '@gravito/pulse-protocol';
+import type { AppSnapshot, AppSummary, PulseErrorEvent, PulseSlowEvent, PulseStatusEvent, SystemPulseEvent } from '@gravito/pulse-protocol';
 import type { Logger } from 'pino';
 import { InvalidValues } from '../lib/invalid-values.js';
 import { LeftOutTally } from '../lib/left-out-tally.js';
 import { yieldToLoop } from '../lib/loop-slice.js';
-import { SlicedParser } from '../lib/sliced-parser.js';
-import { type BoundedValue, unreadReason } from '../redis/bounded-get.js';
 import type { RedisHandle } from '../redis/connection.js';
 import { MemoryWatch, type RedisMemory } from '../redis/memory-watch.js';
 import { mapLimited, withCancellingDeadline, withDeadline } from '../redis/read.js';
@@ -27,10 +15,11 @@ import { Caps } from './caps.js';
 import { Clock } from './clock.js';
 import { type FeedRead, NOTHING_READ } from './feed-read.js';
 import { healthOfTotals } from './health.js';
+import { HeartbeatView } from './heartbeat-view.js';
 import { InvalidFeeds } from './invalid-feeds.js';
 import { PollHealth } from './poll-health.js';
 import { RedisLiveness } from './redis-liveness.js';
-import { createRecord, heartbeatIdentity, type ServerRecord, ServerRegistry } from './server-registry.js';
+import { type ServerRecord, ServerRegistry } from './server-registry.js';
 import {
   type EncodedApp,
   type EncodedDocument,
@@ -93,7 +82,7 @@ export interface MonitorListener {
 
 /** What the last snapshot was built from: while it stays the same, a new build would say what the last one did. */
 interface BuiltFrom {
-  /** The heartbeats read, as of this version of the view (`viewVersion`). */
+  /** The heartbeats read, as of this version of the view (`HeartbeatView.version`). */
   view: number;
   /** Zenith's agents read (the same map while the reads found none changed). */
   agents: Map<string, ServerRecord> | undefined;
@@ -109,11 +98,6 @@ interface BuiltFrom {
   apps: Map<string, { feeds: string; until: number }>;
   /** Until when every app's rates stay as built unless a feed is read: the first moment one falls (`RateWindow.steadyUntil`). */
   ratesSteadyUntil: number;
-}
-
-/** Tells a changed value from the same one without hashing megabytes: its length and its ends. */
-function valueFingerprint(raw: string): string {
-  return raw.length <= 2_048 ? raw : `${raw.length}:${raw.slice(0, 1_024)}${raw.slice(-1_024)}`;
 }
 
 /** What the log says, once, when Redis refuses a way of reading (the reads take their other path from then on). */
@@ -159,21 +143,10 @@ export class MonitorService {
   private running: Promise<void> | undefined;
   private stopped = false;
   private tickCount = 0;
-  /**
-   * Invalid heartbeat keys of the last scan → a fingerprint of their value. An invalid value is counted and
-   * logged when it first appears (or changes), not again on every poll while it sits in Redis.
-   */
-  private invalidSeen = new Map<string, string>();
-  private invalidNext = new Map<string, string>();
   /** Reads the heartbeat keys: all of them, or only those changed since the last read (its `path` says which). */
   readonly heartbeats: HeartbeatSource;
-  /** The valid heartbeats as of the last read, by server identity: a read of changes only is applied to it. */
-  private heartbeatView = new Map<string, ServerRecord>();
-  /**
-   * Counts the reads that changed `heartbeatView`: a read of changes applies them in place rather than to a copy of
-   * every server's entry (a copy of 10,000 cost 2–5 ms a poll), so this, not the map, tells a changed view.
-   */
-  private viewVersion = 0;
+  /** The valid heartbeats as records, as of the last read. */
+  private readonly heartbeatView: HeartbeatView;
   /** Slow entries dropped as a writer's repeat of one already read (protocol: `slowEntryIdentity`). */
   slowRepeats = 0;
   /** Whether polls succeed, and how old the state served is. */
@@ -188,11 +161,6 @@ export class MonitorService {
   private readonly refusalsLogged = new Set<RefusedRead>();
   /** The bridge's own connections last said to be away (`noteAwayConnections`): their names. */
   private awaySaid = '';
-  /**
-   * Identities whose record may have changed since the registry's last update, some perhaps twice (a list: no set
-   * built per read); undefined: any (`changedSinceUpdate`).
-   */
-  private unapplied: string[] | undefined;
   /** Zenith's agents as the registry was last updated with them. */
   private appliedAgents: Map<string, ServerRecord> | undefined;
   /** The last poll's heartbeats and agents, and the two merged (`withAgents`). */
@@ -226,6 +194,9 @@ export class MonitorService {
       lostAfterMs: options.lostAfterMs,
       forgetAfterMs: options.forgetAfterMs,
       maxRemembered: options.maxServers ?? DEFAULT_MAX_SERVERS,
+    });
+    this.heartbeatView = new HeartbeatView(this.heartbeats, this.registry, this.invalid, this.clock, this.caps, {
+      maxServers: options.maxServers ?? DEFAULT_MAX_SERVERS,
     });
     const head = this.head(Date.now());
     this.last = { event: { ...head, apps: [] }, document: emptySystemPulse(head), apps: [], tickMs: Number.NaN };
@@ -382,7 +353,10 @@ export class MonitorService {
       // The heartbeats the last snapshot was built from, before any status or memory is due to change: updating
       // the registry would change nothing (a walk of every server saved).
       const same =
-        this.built !== undefined && this.built.view === this.viewVersion && this.built.agents === agents && now <= this.built.until;
+        this.built !== undefined &&
+        this.built.view === this.heartbeatView.version &&
+        this.built.agents === agents &&
+        now <= this.built.until;
       // The servers to look at in the build (their records as they now are): none when the registry is as built;
       // every one after it gained or lost a server, or after a read of every key (`applied` is undefined then).
       let changed: readonly ServerRecord[] | undefined = [];
@@ -420,56 +394,9 @@ export class MonitorService {
     }
   }
 
-  /**
-   * The valid heartbeats by server identity (`app:id`, see `serverIdentity`): every key read again, or only the
-   * keys changed since the last read applied to the last view, in place (HeartbeatSource). Values are validated as
-   * they arrive, in slices that give the event loop back. Once `signal` aborts, nothing further is read, and the
-   * next read covers every key (this one's changes may be applied in part).
-   */
-  async scanHeartbeats(signal?: AbortSignal): Promise<Map<string, ServerRecord>> {
-    let found = this.heartbeatView;
-    // Changes only: the servers this read may have changed, for the registry (`changedSinceUpdate`).
-    let touched: string[] | undefined;
-    const parser = new SlicedParser<BoundedValue>((key, raw) => {
-      const identity = heartbeatIdentity(key);
-      touched?.push(identity);
-      this.parseValue(key, identity, raw, found);
-    });
-    try {
-      const { truncated } = await this.heartbeats.read(
-        {
-          begin: (everyKey) => {
-            found = everyKey ? new Map() : this.heartbeatView;
-            touched = everyKey ? undefined : [];
-            this.invalidNext = everyKey ? new Map() : new Map(this.invalidSeen);
-          },
-          values: (keys, values) => parser.add(keys, values),
-          malformed: (key) => this.reportInvalid(key, 'key', 'not a pulse:server:{app}:{id} key with safe parts'),
-        },
-        signal,
-      );
-      if (truncated) this.caps.reached('heartbeat_keys', 1, { maxServers: this.options.maxServers ?? DEFAULT_MAX_SERVERS });
-      await parser.done();
-      signal?.throwIfAborted();
-    } catch (err) {
-      // Changes taken from Redis's feed may be applied in part, or not at all: what the view holds is unknown.
-      this.heartbeats.readEveryKeyNext();
-      throw err;
-    }
-    this.invalidSeen = this.invalidNext;
-    if (found !== this.heartbeatView || (touched?.length ?? 0) > 0) this.viewVersion++;
-    this.heartbeatView = found;
-    if (touched === undefined) this.unapplied = undefined;
-    // Usually none is left from before (the registry took them): this read's list as it is, not copied in.
-    else if (this.unapplied?.length === 0) this.unapplied = touched;
-    // Reads whose changes no update took (failed polls) add up: past as many as the most servers read, the
-    // registry looks at every server instead.
-    else if (this.unapplied !== undefined)
-      this.unapplied =
-        this.unapplied.length + touched.length > (this.options.maxServers ?? DEFAULT_MAX_SERVERS)
-          ? undefined
-          : this.unapplied.concat(touched);
-    return found;
+  /** The valid heartbeats by server identity, read again (HeartbeatView.read). */
+  scanHeartbeats(signal?: AbortSignal): Promise<Map<string, ServerRecord>> {
+    return this.heartbeatView.read(signal);
   }
 
   /**
@@ -478,9 +405,8 @@ export class MonitorService {
    * after a read of every key: then the registry looks at every server. Taken: the next call starts afresh.
    */
   private changedSinceUpdate(agents: Map<string, ServerRecord> | undefined): readonly string[] | undefined {
-    const changed = this.unapplied;
+    const changed = this.heartbeatView.takeChanged();
     const applied = this.appliedAgents;
-    this.unapplied = [];
     this.appliedAgents = agents;
     if (changed === undefined || agents === applied) return changed;
     if (agents === undefined || applied === undefined) return undefined;
@@ -499,66 +425,12 @@ export class MonitorService {
    */
   private withAgents(view: Map<string, ServerRecord>, agents: Map<string, ServerRecord>): Map<string, ServerRecord> {
     const last = this.merged;
-    if (last?.view === this.viewVersion && last.agents === agents) return last.found;
+    if (last?.view === this.heartbeatView.version && last.agents === agents) return last.found;
     // No agent: the heartbeats as they are (not a copy of every server, every poll).
     const found = agents.size === 0 ? view : new Map(view);
     this.agents.mergeInto(found, agents);
-    this.merged = { view: this.viewVersion, agents, found };
+    this.merged = { view: this.heartbeatView.version, agents, found };
     return found;
-  }
-
-  private reportInvalid(key: string, fingerprint: string, reason: string): void {
-    this.invalidNext.set(key, fingerprint);
-    if (this.invalidSeen.get(key) === fingerprint) return;
-    this.invalid.report('heartbeat', key, reason);
-  }
-
-  /** One fetched value into `into`: its record, reused when unchanged, else validated anew; none when gone or invalid. */
-  private parseValue(key: string, identity: string, raw: BoundedValue | undefined, into: Map<string, ServerRecord>): void {
-    // What this key said before (a read of changes starts from the last view) is replaced by what it says now.
-    const record = this.recordOf(key, identity, raw);
-    if (record === undefined) into.delete(identity);
-    else into.set(identity, record);
-  }
-
-  /** The record a fetched value makes: undefined when it is gone, or invalid (then skipped and reported). */
-  private recordOf(key: string, identity: string, raw: BoundedValue | undefined): ServerRecord | undefined {
-    this.invalidNext.delete(key);
-    if (raw === null || raw === undefined) return undefined; // gone (deleted, expired, evicted; or between SCAN and GET)
-    if (typeof raw !== 'string') {
-      // Only the length or type was read: reported when it first shows (or changes), then skipped unread.
-      const reason = unreadReason(raw, MAX_HEARTBEAT_BYTES);
-      this.reportInvalid(key, reason, reason);
-      return undefined;
-    }
-    // The server's record, whichever source it came from; reused only when it is this key's and its value is the same.
-    const known = this.registry.get(identity);
-    if (known && known.key === key && known.raw === raw) {
-      known.gone = false;
-      return known;
-    }
-    // Hashed only for a key whose value was invalid last time (rare): a valid value is parsed at once.
-    const invalidBefore = this.invalidSeen.get(key);
-    const fingerprint = invalidBefore === undefined ? undefined : valueFingerprint(raw);
-    if (fingerprint !== undefined && fingerprint === invalidBefore) {
-      // The same invalid value as last time: skipped without parsing it again, and not counted again.
-      this.invalidNext.set(key, fingerprint);
-      return undefined;
-    }
-    const parsed = parseHeartbeat(raw);
-    if (!parsed.ok) {
-      this.reportInvalid(key, fingerprint ?? valueFingerprint(raw), parsed.error);
-      return undefined;
-    }
-    // A known record has this server's identity: its parts are the key's.
-    const parts = known ?? (parseHeartbeatKey(key) as { app: string; id: string });
-    // The validated raw text is served as is (a closed schema, so it says exactly what the parsed value says),
-    // unless it holds a line break, which would split an SSE `data:` line.
-    const json = raw.includes('\n') || raw.includes('\r') ? JSON.stringify(parsed.value) : raw;
-    const lastSeen = this.clock.clamp('heartbeat', parts.app, parsed.value.timestamp);
-    const record = createRecord(key, parts.app, parts.id, parsed.value, lastSeen, json, raw);
-    if (known) record.place = known.place;
-    return record;
   }
 
   /**
@@ -660,7 +532,7 @@ export class MonitorService {
     const apps: AppSnapshot[] = [];
     const encoded: EncodedApp[] = [];
     const built: BuiltFrom = {
-      view: this.viewVersion,
+      view: this.heartbeatView.version,
       agents,
       until: Number.POSITIVE_INFINITY,
       apps: new Map(),
