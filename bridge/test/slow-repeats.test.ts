@@ -62,7 +62,7 @@ describe("a writer's repeated slow entries", () => {
       [first, unspannedFirst],
       'the first of each pair is the one kept',
     );
-    assert.equal(bridge.bridge.monitor.slowRepeats, 2);
+    assert.equal(bridge.bridge.monitor.appFeeds.slowRepeats, 2);
     const metrics = await (await fetch(`${bridge.url}/metrics`)).text();
     assert.match(metrics, /\npulse_bridge_slow_repeats_total 2\n/);
     assert.match(metrics, new RegExp(`\\npulse_slow_entry_duration_seconds_count\\{[^}]*app="${app}"[^}]*\\} 4\\n`));

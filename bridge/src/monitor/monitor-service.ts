@@ -1,19 +1,18 @@
 import type { AppSnapshot, AppSummary, PulseErrorEvent, PulseSlowEvent, PulseStatusEvent, SystemPulseEvent } from '@gravito/pulse-protocol';
 import type { Logger } from 'pino';
 import { InvalidValues } from '../lib/invalid-values.js';
-import { LeftOutTally } from '../lib/left-out-tally.js';
 import { yieldToLoop } from '../lib/loop-slice.js';
 import type { RedisHandle } from '../redis/connection.js';
 import { MemoryWatch, type RedisMemory } from '../redis/memory-watch.js';
-import { mapLimited, withCancellingDeadline, withDeadline } from '../redis/read.js';
+import { withCancellingDeadline, withDeadline } from '../redis/read.js';
 import { type RefusedRead, readRefusal } from '../redis/refusals.js';
 import { type HeartbeatReadPath, HeartbeatSource } from '../sources/heartbeats/heartbeat-source.js';
 import type { QuasarReader } from '../sources/quasar/reader.js';
 import { AgentRecords } from './agent-records.js';
+import { AppFeeds } from './app-feeds.js';
 import { appTotals, Pace, placeOf, recordsByApp } from './app-servers.js';
 import { Caps } from './caps.js';
 import { Clock } from './clock.js';
-import { type FeedRead, NOTHING_READ } from './feed-read.js';
 import { healthOfTotals } from './health.js';
 import { HeartbeatView } from './heartbeat-view.js';
 import { InvalidFeeds } from './invalid-feeds.js';
@@ -30,7 +29,6 @@ import {
   servedAs,
   withHead,
 } from './snapshot-encoding.js';
-import { ErrorTailer, SlowTailer } from './tailers.js';
 
 export interface MonitorOptions {
   intervalMs: number;
@@ -113,7 +111,7 @@ const SNAPSHOT_SLICE = 250;
 const DEFAULT_MAX_SERVERS = 200_000;
 const DEFAULT_MAX_APPS = 1_000;
 /** Apps whose slow and error reads are in flight at once (each read is one page of at most a few MB). */
-const TAIL_CONCURRENCY = 64;
+const _TAIL_CONCURRENCY = 64;
 
 /**
  * MonitorService: the one poller. Every interval it reads Redis once (heartbeats, then each app's new slow
@@ -130,12 +128,9 @@ export class MonitorService {
   readonly feeds: InvalidFeeds;
   private readonly memoryWatch: MemoryWatch;
   private readonly registry: ServerRegistry;
-  /** Apps past `maxApps`, counted once rather than at every poll. */
-  private readonly appsLeftOut = new LeftOutTally();
-  private readonly slowTailers = new Map<string, SlowTailer>();
-  private readonly errorTailers = new Map<string, ErrorTailer>();
+  /** Every followed app's slow and error feeds. */
+  readonly appFeeds: AppFeeds;
   private readonly listeners = new Set<MonitorListener>();
-  private readonly startedAt = Date.now();
   private last: Snapshot;
   private redisUp = false;
   private lastError: string | undefined;
@@ -147,8 +142,6 @@ export class MonitorService {
   readonly heartbeats: HeartbeatSource;
   /** The valid heartbeats as records, as of the last read. */
   private readonly heartbeatView: HeartbeatView;
-  /** Slow entries dropped as a writer's repeat of one already read (protocol: `slowEntryIdentity`). */
-  slowRepeats = 0;
   /** Whether polls succeed, and how old the state served is. */
   readonly polls: PollHealth;
   /** A poll failed since the feeds were last read in full: the next reads every app's feeds, changed or not. */
@@ -179,6 +172,10 @@ export class MonitorService {
     this.agents = new AgentRecords(this.clock);
     this.caps = new Caps(log);
     this.feeds = new InvalidFeeds(this.invalid);
+    this.appFeeds = new AppFeeds(redis, this.feeds, this.invalid, this.clock, this.caps, {
+      maxApps: options.maxApps ?? DEFAULT_MAX_APPS,
+      startedAt: Date.now(),
+    });
     this.polls = new PollHealth(log);
     this.memoryWatch = new MemoryWatch(redis, options.tickTimeoutMs, log);
     this.liveness = new RedisLiveness(() => redis.client, options.redisTimeoutMs ?? options.tickTimeoutMs);
@@ -331,7 +328,7 @@ export class MonitorService {
       const apps = this.registryApps;
       const changes = this.heartbeats.changes();
       const tail = withDeadline(
-        changes.then((changed) => this.tailEntries(apps, this.everyFeedNext ? undefined : changed?.feeds)),
+        changes.then((changed) => this.appFeeds.read(apps, this.everyFeedNext ? undefined : changed?.feeds)),
         this.options.tickTimeoutMs,
         'slow and error reads',
       );
@@ -434,66 +431,6 @@ export class MonitorService {
   }
 
   /**
-   * Each followed app's slow and error reads of this poll, not yet taken. With `changed` (the feed keys Redis said
-   * changed since the last poll), a feed is read only if it changed, was never read, or is unreadable (its key
-   * holds another type: read every poll, to see it fixed); skipping an unchanged feed's read leaves its cursor
-   * where it is, as a read that found nothing new would.
-   */
-  private async tailEntries(
-    apps: readonly string[],
-    changed: ReadonlySet<string> | undefined,
-  ): Promise<{ slow: FeedRead<PulseSlowEvent>; errors: FeedRead<PulseErrorEvent> }[]> {
-    const maxApps = this.options.maxApps ?? DEFAULT_MAX_APPS;
-    const followed = apps.slice(0, maxApps);
-    this.appsLeftOut.add('apps', apps.length - followed.length);
-    this.caps.reached('apps', this.appsLeftOut.settle(), { maxApps, apps: apps.length });
-    for (const app of followed) {
-      if (!this.slowTailers.has(app)) this.slowTailers.set(app, new SlowTailer(app, this.startedAt, () => this.slowRepeats++));
-      if (!this.errorTailers.has(app)) this.errorTailers.set(app, new ErrorTailer(app, this.startedAt));
-    }
-    const wanted = new Set(followed);
-    for (const app of this.slowTailers.keys()) if (!wanted.has(app)) this.slowTailers.delete(app);
-    for (const app of this.errorTailers.keys()) if (!wanted.has(app)) this.errorTailers.delete(app);
-    this.feeds.retain(wanted);
-    // Each app's reads on their own: a key of the wrong type takes out that app's feed only (InvalidFeeds).
-    const due = (app: string, feed: 'slow' | 'errors', tailer: SlowTailer | ErrorTailer) =>
-      changed === undefined || changed.has(tailer.key) || !tailer.following || this.feeds.of(app)?.includes(feed) === true;
-    const read = async ({ app, slowDue, errorsDue }: { app: string; slowDue: boolean; errorsDue: boolean }) => {
-      const slowTailer = this.slowTailers.get(app) as SlowTailer;
-      const errorTailer = this.errorTailers.get(app) as ErrorTailer;
-      const [slow, errors] = await Promise.all([
-        slowDue ? this.feeds.read(app, 'slow', slowTailer.key, () => slowTailer.read(this.redis, this.invalid, this.clock)) : NOTHING_READ,
-        errorsDue
-          ? this.feeds.read(app, 'errors', errorTailer.key, () => errorTailer.read(this.redis, this.invalid, this.clock, this.caps))
-          : NOTHING_READ,
-      ]);
-      return { slow, errors };
-    };
-    // Only the apps with a feed to read: a poll in which nothing changed starts no read at all.
-    const reads: { app: string; slowDue: boolean; errorsDue: boolean }[] = [];
-    for (const app of followed) {
-      const slowDue = due(app, 'slow', this.slowTailers.get(app) as SlowTailer);
-      const errorsDue = due(app, 'errors', this.errorTailers.get(app) as ErrorTailer);
-      if (slowDue || errorsDue) reads.push({ app, slowDue, errorsDue });
-    }
-    return mapLimited(reads, TAIL_CONCURRENCY, read);
-  }
-
-  /** What an app's summary takes from its feeds at `now`: its rates and its unreadable feeds. */
-  private feedSummary(app: string, now: number) {
-    const slowPerMinute = this.slowTailers.get(app)?.rate.perMinute(now) ?? 0;
-    const errorsPerMinute = this.errorTailers.get(app)?.rate.perMinute(now) ?? 0;
-    const invalidFeeds = this.feeds.of(app);
-    return { slowPerMinute, errorsPerMinute, invalidFeeds, text: `${slowPerMinute} ${errorsPerMinute} ${invalidFeeds ?? ''}` };
-  }
-
-  /** Until when an app's rates read the same unless its feeds are read. */
-  private ratesSteadyUntil(app: string): number {
-    const slow = this.slowTailers.get(app)?.rate.steadyUntil() ?? Number.POSITIVE_INFINITY;
-    return Math.min(slow, this.errorTailers.get(app)?.rate.steadyUntil() ?? Number.POSITIVE_INFINITY);
-  }
-
-  /**
    * With the registry as built last (the same heartbeats, no status due to change yet): the last snapshot under a
    * new head, when every app's rates and feeds are as they were too, so that a new build would say exactly what it
    * does. Else undefined (build anew). A tick in which nothing changed then costs a walk of the apps, not of the
@@ -505,8 +442,8 @@ export class MonitorService {
     if (feedsRead || now > built.ratesSteadyUntil) {
       let steadyUntil = Number.POSITIVE_INFINITY;
       for (const [app, { feeds }] of built.apps) {
-        if (this.feedSummary(app, now).text !== feeds) return undefined;
-        steadyUntil = Math.min(steadyUntil, this.ratesSteadyUntil(app));
+        if (this.appFeeds.summary(app, now).text !== feeds) return undefined;
+        steadyUntil = Math.min(steadyUntil, this.appFeeds.steadyUntil(app));
       }
       built.ratesSteadyUntil = steadyUntil;
     }
@@ -560,8 +497,8 @@ export class MonitorService {
       // Each app's servers are walked once more for its totals.
       if (pace.counts(servers.length)) await yieldToLoop();
       const old = before.get(app);
-      const { slowPerMinute, errorsPerMinute, invalidFeeds, text } = this.feedSummary(app, now);
-      built.ratesSteadyUntil = Math.min(built.ratesSteadyUntil, this.ratesSteadyUntil(app));
+      const { slowPerMinute, errorsPerMinute, invalidFeeds, text } = this.appFeeds.summary(app, now);
+      built.ratesSteadyUntil = Math.min(built.ratesSteadyUntil, this.appFeeds.steadyUntil(app));
       const lastBuilt = last?.apps.get(app);
       // Served as built last, with the same feeds: the same app, without a walk of its servers.
       if (old !== undefined && lastBuilt !== undefined && servers === old.encoded.servers && lastBuilt.feeds === text) {

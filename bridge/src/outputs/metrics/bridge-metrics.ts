@@ -173,7 +173,7 @@ export class BridgeMetrics {
       mirror(invalidHeartbeats, () => monitor.invalid.counts.heartbeat),
       mirror(invalidEntries, () => monitor.invalid.counts.slow, { kind: 'slow' }),
       mirror(invalidEntries, () => monitor.invalid.counts.error, { kind: 'error' }),
-      mirror(slowRepeats, () => monitor.slowRepeats),
+      mirror(slowRepeats, () => monitor.appFeeds.slowRepeats),
     ];
     new Gauge({
       ...definition(M.sseClients),
