@@ -9,7 +9,7 @@ import { loadOtlpSchema } from '../bridge/src/sources/otlp/proto-schema.js';
 import { OtlpReceiver } from '../bridge/src/sources/otlp/receiver.js';
 import type { OtlpRedisWriter } from '../bridge/src/sources/otlp/redis-writer.js';
 import { createPulse } from '../exporter/src/index.js';
-import { entryCommands } from '../exporter/src/redis/entry-commands.js';
+import { entryCommands } from '../exporter/src/spans/entry-commands.js';
 import { median } from './lib/median.js';
 
 const BATCH = 512; // an SDK's default batch

@@ -9,8 +9,8 @@ import {
   validateErrorEntry,
   validateSlowEntry,
 } from '@gravito/pulse-protocol';
-import type { QueuedEntry } from '../spans/entry-queue.js';
-import type { RedisCommand } from './writer.js';
+import type { RedisCommand } from '../redis/writer.js';
+import type { QueuedEntry } from './entry-queue.js';
 
 export interface EntryCommands {
   commands: RedisCommand[];
