@@ -2,9 +2,10 @@
 // the protocol's mapping, with Redis writes counted instead of sent, and the bytes each slow span writes to Redis, side
 // by side with the Node exporter's own path (PulseSpanProcessor.onEnd and its XADD) for the same spans.
 //   node --import tsx --expose-gc bench/bridge-otlp.ts
+
+import type { WriteCommand } from '@gravito/pulse-protocol';
 import { SpanKind } from '@opentelemetry/api';
 import { BasicTracerProvider } from '@opentelemetry/sdk-trace-base';
-import type { OtlpCommand } from '../bridge/src/sources/otlp/commands.js';
 import { loadOtlpSchema } from '../bridge/src/sources/otlp/proto-schema.js';
 import { OtlpReceiver } from '../bridge/src/sources/otlp/receiver.js';
 import type { OtlpRedisWriter } from '../bridge/src/sources/otlp/redis-writer.js';
@@ -17,10 +18,10 @@ const SLOW_SHARE = 0.1;
 const ROUNDS = 7;
 const schema = loadOtlpSchema();
 
-let written: OtlpCommand[] = [];
+let written: WriteCommand[] = [];
 const countingWriter = {
   ready: () => true,
-  write: async (c: readonly OtlpCommand[]) => {
+  write: async (c: readonly WriteCommand[]) => {
     written = [...c];
     return true;
   },

@@ -1,4 +1,13 @@
-import { MAX_HOST_STATE_BYTES, MAX_SLOW_ENTRY_BYTES, SLOW_STREAM_FIELD, SLOW_STREAM_HOST_FIELD } from './constants.js';
+import {
+  ERRORS_MAX_MEMBERS,
+  ERRORS_WINDOW_MS,
+  MAX_HOST_STATE_BYTES,
+  MAX_SLOW_ENTRY_BYTES,
+  SLOW_STREAM_FIELD,
+  SLOW_STREAM_HOST_FIELD,
+  SLOW_STREAM_MAXLEN,
+} from './constants.js';
+import { errorsKey, slowKey } from './keys.js';
 import type { ErrorEntry, SlowEntry } from './schema/entries.js';
 import { errorEntryValidator, parseJson, slowEntryValidator, type Validation } from './validate.js';
 
@@ -46,6 +55,34 @@ export function errorMember(entry: ErrorEntry): { score: number; member: string 
 
 export function parseErrorMember(member: string): Validation<ErrorEntry> {
   return errorEntryValidator.parse(member);
+}
+
+/** A Redis command as a writer sends it: name, key, arguments. */
+export type WriteCommand = readonly [name: string, key: string, ...args: Array<string | number>];
+
+/** A writer's write of one slow entry (validated first): `XADD pulse:slow:{app} MAXLEN ~ 1000 * entry <json> [host <json>]`. */
+export function slowEntryWrite(app: string, entry: SlowEntry): WriteCommand {
+  return ['xadd', slowKey(app), 'MAXLEN', '~', SLOW_STREAM_MAXLEN, '*', ...slowStreamFields(entry)];
+}
+
+/** A writer's write of one exception (validated first): `ZADD pulse:errors:{app} <timestamp> <json>`. */
+export function errorEntryWrite(app: string, entry: ErrorEntry): WriteCommand {
+  const { score, member } = errorMember(entry);
+  return ['zadd', errorsKey(app), score, member];
+}
+
+/**
+ * What a writer sends once per app and flush after its exceptions, at `now` (ms): the members older than the window
+ * and past the cap removed, and the set's expiry renewed, so that an idle app's set is gone an hour after its last
+ * exception.
+ */
+export function errorSetTrims(app: string, now: number): WriteCommand[] {
+  const key = errorsKey(app);
+  return [
+    ['zremrangebyscore', key, '-inf', `(${now - ERRORS_WINDOW_MS}`],
+    ['zremrangebyrank', key, 0, -(ERRORS_MAX_MEMBERS + 1)],
+    ['expire', key, Math.ceil(ERRORS_WINDOW_MS / 1000)],
+  ];
 }
 
 /**

@@ -3,11 +3,14 @@ import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import {
   type ErrorEntry,
+  errorEntryWrite,
   errorMember,
+  errorSetTrims,
   parseErrorMember,
   parseSlowStreamFields,
   type SlowEntry,
   slowEntryIdentity,
+  slowEntryWrite,
   slowStreamFields,
 } from '../src/index.js';
 
@@ -56,5 +59,26 @@ describe('storage encoding', () => {
     const { span_id: _, ...noSpan } = entry;
     assert.equal(slowEntryIdentity({ ...noSpan }), slowEntryIdentity(noSpan), 'without a span id: the same JSON');
     assert.notEqual(slowEntryIdentity({ ...noSpan, duration_ms: noSpan.duration_ms + 1 }), slowEntryIdentity(noSpan));
+  });
+
+  it("gives a writer the README's commands: XADD with MAXLEN ~ 1000, ZADD, and the set's three trims", () => {
+    const slow = firstValid<SlowEntry>('slow-entry.json');
+    assert.deepEqual(slowEntryWrite('checkout', slow), [
+      'xadd',
+      'pulse:slow:checkout',
+      'MAXLEN',
+      '~',
+      1000,
+      '*',
+      ...slowStreamFields(slow),
+    ]);
+    const error = firstValid<ErrorEntry>('error-entry.json');
+    assert.deepEqual(errorEntryWrite('checkout', error), ['zadd', 'pulse:errors:checkout', error.timestamp, JSON.stringify(error)]);
+    assert.deepEqual(errorSetTrims('checkout', 1_764_400_000_000), [
+      ['zremrangebyscore', 'pulse:errors:checkout', '-inf', '(1764396400000'],
+      ['zremrangebyrank', 'pulse:errors:checkout', 0, -1001],
+      ['expire', 'pulse:errors:checkout', 3600],
+    ]);
+    assert.throws(() => slowEntryWrite('my app', slow), /key/i, 'an unsafe app name is refused, as by the key builders');
   });
 });

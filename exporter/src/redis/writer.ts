@@ -1,11 +1,9 @@
+import type { WriteCommand } from '@gravito/pulse-protocol';
 import { context } from '@opentelemetry/api';
 import { suppressTracing } from '@opentelemetry/core';
 import type { RecorderStats } from '../stats.js';
 import type { PulseRedisClient, RedisConnection } from './connection.js';
 import { deadline } from './deadline.js';
-
-/** One Redis command: name, then its key, then the other arguments. */
-export type RedisCommand = readonly [name: string, key: string, ...args: Array<string | number>];
 
 export interface WriteOutcome {
   /** Commands that did not succeed (all of them when nothing was sent). */
@@ -47,7 +45,7 @@ export class RedisWriter {
     return this.connection.ensureConnected(this.timeoutMs);
   }
 
-  async write(commands: readonly RedisCommand[]): Promise<WriteOutcome> {
+  async write(commands: readonly WriteCommand[]): Promise<WriteOutcome> {
     if (commands.length === 0) return { failed: 0, results: [] };
     await this.ensureConnected();
     if (!this.connection.ready()) return this.failAll(commands.length);
@@ -72,14 +70,14 @@ export class RedisWriter {
    * failed, or is still running) false. Never rejects.
    */
   private async runPipeline(
-    commands: readonly RedisCommand[],
+    commands: readonly WriteCommand[],
     indexes: readonly number[],
     results: boolean[],
     bound: Promise<PipelineReplies>,
   ): Promise<void> {
     let replies: PipelineReplies = null;
     try {
-      const pipeline = this.connection.client.pipeline(indexes.map((i) => [...(commands[i] as RedisCommand)]));
+      const pipeline = this.connection.client.pipeline(indexes.map((i) => [...(commands[i] as WriteCommand)]));
       // A pipeline still running at the bound settles later (ioredis' own timeouts): its rejection is handled here.
       replies = await Promise.race([pipeline.exec().catch(() => null), bound]);
     } catch {
@@ -96,7 +94,7 @@ export class RedisWriter {
   }
 }
 
-function groupByKey(commands: readonly RedisCommand[]): number[][] {
+function groupByKey(commands: readonly WriteCommand[]): number[][] {
   const byKey = new Map<string, number[]>();
   commands.forEach((command, i) => {
     const list = byKey.get(command[1]);

@@ -1,19 +1,15 @@
 import {
-  ERRORS_MAX_MEMBERS,
-  ERRORS_WINDOW_MS,
-  errorMember,
-  errorsKey,
-  SLOW_STREAM_MAXLEN,
-  slowKey,
-  slowStreamFields,
+  errorEntryWrite,
+  errorSetTrims,
+  slowEntryWrite,
   validateErrorEntry,
   validateSlowEntry,
+  type WriteCommand,
 } from '@gravito/pulse-protocol';
-import type { RedisCommand } from '../redis/writer.js';
 import type { QueuedEntry } from './entry-queue.js';
 
 export interface EntryCommands {
-  commands: RedisCommand[];
+  commands: WriteCommand[];
   /** For each command, the index of the entry it writes, or -1 for housekeeping (trim, expire). */
   entryOf: number[];
   /** Entries that failed the protocol schema and were left out. */
@@ -30,9 +26,9 @@ export interface EntryCommands {
  * Every entry is checked against the protocol schema first; an invalid one is never written.
  */
 export function entryCommands(batch: readonly QueuedEntry[], now: number): EntryCommands {
-  const commands: RedisCommand[] = [];
+  const commands: WriteCommand[] = [];
   const entryOf: number[] = [];
-  const errorKeys = new Set<string>();
+  const errorApps = new Set<string>();
   let invalid = 0;
   let firstInvalidError: string | undefined;
   batch.forEach((item, i) => {
@@ -43,20 +39,18 @@ export function entryCommands(batch: readonly QueuedEntry[], now: number): Entry
       return;
     }
     if (item.type === 'slow') {
-      commands.push(['xadd', slowKey(item.app), 'MAXLEN', '~', SLOW_STREAM_MAXLEN, '*', ...slowStreamFields(item.entry)]);
+      commands.push(slowEntryWrite(item.app, item.entry));
     } else {
-      const key = errorsKey(item.app);
-      const { score, member } = errorMember(item.entry);
-      commands.push(['zadd', key, score, member]);
-      errorKeys.add(key);
+      commands.push(errorEntryWrite(item.app, item.entry));
+      errorApps.add(item.app);
     }
     entryOf.push(i);
   });
-  for (const key of errorKeys) {
-    commands.push(['zremrangebyscore', key, '-inf', `(${now - ERRORS_WINDOW_MS}`]);
-    commands.push(['zremrangebyrank', key, 0, -(ERRORS_MAX_MEMBERS + 1)]);
-    commands.push(['expire', key, Math.ceil(ERRORS_WINDOW_MS / 1000)]);
-    entryOf.push(-1, -1, -1);
+  for (const app of errorApps) {
+    for (const trim of errorSetTrims(app, now)) {
+      commands.push(trim);
+      entryOf.push(-1);
+    }
   }
   return { commands, entryOf, invalid, firstInvalidError };
 }

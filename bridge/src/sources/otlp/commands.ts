@@ -1,25 +1,19 @@
 import {
-  ERRORS_MAX_MEMBERS,
-  ERRORS_WINDOW_MS,
-  errorMember,
-  errorsKey,
+  errorEntryWrite,
+  errorSetTrims,
   heartbeatKey,
   type OtlpEntry,
   otlpHeartbeatTtlSeconds,
   type PulseHeartbeat,
-  SLOW_STREAM_MAXLEN,
-  slowKey,
-  slowStreamFields,
+  slowEntryWrite,
   validateErrorEntry,
   validateHeartbeat,
   validateSlowEntry,
+  type WriteCommand,
 } from '@gravito/pulse-protocol';
 
-/** One Redis command: name, key, arguments. */
-export type OtlpCommand = readonly [name: string, key: string, ...args: Array<string | number>];
-
-export interface OtlpCommands {
-  commands: OtlpCommand[];
+export interface WriteCommands {
+  commands: WriteCommand[];
   heartbeats: number;
   entries: number;
   /** Payloads the mapping built that fail GPP's schema: never written, counted. */
@@ -39,8 +33,8 @@ export function otlpCommands(
   heartbeats: ReadonlyArray<{ app: string; id: string; heartbeat: PulseHeartbeat }>,
   entries: readonly OtlpEntry[],
   now: number,
-): OtlpCommands {
-  const commands: OtlpCommand[] = [];
+): WriteCommands {
+  const commands: WriteCommand[] = [];
   let invalid = 0;
   let heartbeatCount = 0;
   let entryCount = 0;
@@ -53,30 +47,24 @@ export function otlpCommands(
     commands.push(['set', heartbeatKey(app, id), JSON.stringify(heartbeat), 'EX', ttl]);
     heartbeatCount++;
   }
-  const errorKeys = new Set<string>();
+  const errorApps = new Set<string>();
   for (const item of entries) {
     if (item.type === 'slow') {
       if (!validateSlowEntry(item.entry).ok) {
         invalid++;
         continue;
       }
-      commands.push(['xadd', slowKey(item.app), 'MAXLEN', '~', SLOW_STREAM_MAXLEN, '*', ...slowStreamFields(item.entry)]);
+      commands.push(slowEntryWrite(item.app, item.entry));
     } else {
       if (!validateErrorEntry(item.entry).ok) {
         invalid++;
         continue;
       }
-      const key = errorsKey(item.app);
-      const { score, member } = errorMember(item.entry);
-      commands.push(['zadd', key, score, member]);
-      errorKeys.add(key);
+      commands.push(errorEntryWrite(item.app, item.entry));
+      errorApps.add(item.app);
     }
     entryCount++;
   }
-  for (const key of errorKeys) {
-    commands.push(['zremrangebyscore', key, '-inf', `(${now - ERRORS_WINDOW_MS}`]);
-    commands.push(['zremrangebyrank', key, 0, -(ERRORS_MAX_MEMBERS + 1)]);
-    commands.push(['expire', key, Math.ceil(ERRORS_WINDOW_MS / 1000)]);
-  }
+  for (const app of errorApps) commands.push(...errorSetTrims(app, now));
   return { commands, heartbeats: heartbeatCount, entries: entryCount, invalid };
 }

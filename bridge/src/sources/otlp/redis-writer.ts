@@ -1,5 +1,5 @@
+import type { WriteCommand } from '@gravito/pulse-protocol';
 import type { RedisHandle } from '../../redis/connection.js';
-import type { OtlpCommand } from './commands.js';
 
 /**
  * The transport: runs one request's commands, all at once, within a deadline. Standalone: one pipeline. Cluster: one
@@ -18,10 +18,10 @@ export class OtlpRedisWriter {
     return this.redis.client.status === 'ready';
   }
 
-  async write(commands: readonly OtlpCommand[]): Promise<boolean> {
+  async write(commands: readonly WriteCommand[]): Promise<boolean> {
     if (commands.length === 0) return true;
     if (!this.ready()) return false;
-    const groups = new Map<string, OtlpCommand[]>();
+    const groups = new Map<string, WriteCommand[]>();
     if (this.redis.cluster) {
       for (const command of commands) {
         const group = groups.get(command[1]);
