@@ -1,5 +1,4 @@
 import type { PulseHeartbeat } from '../schema/heartbeat.js';
-import type { PulseNode } from './pulse-node.js';
 
 /**
  * How a PulseNode written by a Pulse bridge (the Zenith mirror) is told apart from one a Quasar agent wrote:
@@ -25,7 +24,7 @@ export interface MirrorMeta {
 export const MIRROR_MARK_JSON = `"${MIRROR_META_KEY}":{"mirror":true`;
 
 /** A node the mirror wrote: its top-level `meta.gravito_pulse.mirror` is `true` (a mark nested deeper is not one). */
-export function isMirroredNode(node: Pick<PulseNode, 'meta'>): boolean {
+export function isMirroredNode(node: { readonly meta?: unknown }): boolean {
   const meta = node.meta as Record<string, unknown> | null | undefined;
   if (typeof meta !== 'object' || meta === null) return false;
   const mark = meta[MIRROR_META_KEY] as Partial<MirrorMeta> | null | undefined;
@@ -45,7 +44,7 @@ export function isMirroredNodeJson(raw: string): boolean {
   } catch {
     return false;
   }
-  return typeof parsed === 'object' && parsed !== null && isMirroredNode(parsed as Pick<PulseNode, 'meta'>);
+  return typeof parsed === 'object' && parsed !== null && isMirroredNode(parsed);
 }
 
 /** `meta.sdk` of a heartbeat mapped from a PulseNode starts with this: the reader's own mark of its source. */

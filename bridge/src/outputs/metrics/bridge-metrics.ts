@@ -1,10 +1,11 @@
 import { SlowKind } from '@gravito/pulse-protocol';
 import { type Logger, pino } from 'pino';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, type Metric, type OpenMetricsContentType, Registry } from 'prom-client';
-import type { CapName, Caps } from '../../monitor/caps.js';
+import type { CapName } from '../../monitor/caps.js';
 import type { MonitorService, Snapshot } from '../../monitor/monitor-service.js';
 import type { FullReadReason } from '../../sources/heartbeats/heartbeat-source.js';
 import type { SseBroadcaster } from '../sse/broadcaster.js';
+import type { MetricsExtension, SnapshotFamilyRenderer } from './extension.js';
 import { LABEL_BYTES, LabelCap, methodLabel } from './label-cap.js';
 import { PULSE_METRICS as M, type MetricDefinition } from './names.js';
 import { RenderFailures, renderRegistry } from './render-failures.js';
@@ -22,19 +23,6 @@ export interface MetricsOptions {
   extension?: MetricsExtension;
   /** Where a family whose render failed is reported (once per family); silent when not given. */
   log?: Logger;
-}
-
-export interface MetricsExtension {
-  register(registry: Registry): void;
-  renderers: readonly SnapshotFamilyRenderer[];
-}
-
-/** Families written straight from a snapshot, once per snapshot, in slices that give the event loop back. */
-export interface SnapshotFamilyRenderer {
-  /** The families it renders: left out together when its render fails. */
-  readonly families: readonly MetricDefinition[];
-  /** The families' text; what a cap leaves out is counted in `caps`. */
-  render(snapshot: Snapshot, caps: Caps): Promise<Buffer[]>;
 }
 
 type RouteLabels = { app: string; kind: string; method: string; route: string };

@@ -1,6 +1,6 @@
 import { Counter, type Registry } from 'prom-client';
 import { HISTORY_EVENTS, type HistoryCounts } from '../../monitor/history/history-counts.js';
-import type { MetricsExtension } from './bridge-metrics.js';
+import type { MetricsExtension } from './extension.js';
 import { PULSE_METRICS as M } from './names.js';
 
 /** `base` plus `pulse_bridge_history_events_total{event}`: every event from the first scrape, at 0 with history off. */

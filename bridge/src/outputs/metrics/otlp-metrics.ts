@@ -1,6 +1,6 @@
 import { Counter, type Registry } from 'prom-client';
 import { OTLP_EVENTS, OTLP_SIGNALS, type OtlpCounts } from '../../sources/otlp/counts.js';
-import type { MetricsExtension } from './bridge-metrics.js';
+import type { MetricsExtension } from './extension.js';
 import { PULSE_METRICS as M } from './names.js';
 
 /**

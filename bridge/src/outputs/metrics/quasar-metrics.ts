@@ -3,7 +3,7 @@ import type { AgentCounts } from '../../monitor/agent-records.js';
 import type { QuasarReader } from '../../sources/quasar/reader.js';
 import type { ZenithMirror } from '../zenith/mirror.js';
 import type { ZenithStream } from '../zenith/zenith-stream.js';
-import type { MetricsExtension } from './bridge-metrics.js';
+import type { MetricsExtension } from './extension.js';
 import { PULSE_METRICS as M, type MetricDefinition } from './names.js';
 import { QueueFamilies } from './queue-families.js';
 

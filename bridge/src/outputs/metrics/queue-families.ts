@@ -3,8 +3,8 @@ import { LeftOutTally } from '../../lib/left-out-tally.js';
 import { type Caps, MAX_QUEUES_PER_APP } from '../../monitor/caps.js';
 import type { Snapshot } from '../../monitor/monitor-service.js';
 import type { QuasarReader } from '../../sources/quasar/reader.js';
-import type { SnapshotFamilyRenderer } from './bridge-metrics.js';
 import { escapeLabelValue } from './exposition.js';
+import type { SnapshotFamilyRenderer } from './extension.js';
 import { PULSE_METRICS as M } from './names.js';
 import { SlicedText } from './sliced-text.js';
 

@@ -2,8 +2,8 @@ import { heartbeatSource, REPORTED_STATUSES } from '@gravito/pulse-protocol';
 import { LeftOutTally } from '../../lib/left-out-tally.js';
 import type { Caps } from '../../monitor/caps.js';
 import type { Snapshot } from '../../monitor/monitor-service.js';
-import type { SnapshotFamilyRenderer } from './bridge-metrics.js';
 import { escapeLabelValue } from './exposition.js';
+import type { SnapshotFamilyRenderer } from './extension.js';
 import { PULSE_METRICS, type PulseMetricKey } from './names.js';
 import { SlicedText } from './sliced-text.js';
 
