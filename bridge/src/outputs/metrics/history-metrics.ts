@@ -1,5 +1,6 @@
-import { Counter, type Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
 import { HISTORY_EVENTS, type HistoryCounts } from '../../monitor/history/history-counts.js';
+import { countFrom } from './count-from.js';
 import type { MetricsExtension } from './extension.js';
 import { PULSE_METRICS as M } from './names.js';
 
@@ -8,20 +9,7 @@ export function withHistoryMetrics(base: MetricsExtension, counts: HistoryCounts
   return {
     register(registry: Registry) {
       base.register(registry);
-      const last = new Map<string, number>();
-      new Counter({
-        name: M.historyEvents.name,
-        help: M.historyEvents.help,
-        labelNames: M.historyEvents.labelNames,
-        registers: [registry],
-        collect() {
-          for (const event of HISTORY_EVENTS) {
-            const now = counts?.values[event] ?? 0;
-            this.inc({ event }, Math.max(0, now - (last.get(event) ?? 0)));
-            last.set(event, now);
-          }
-        },
-      });
+      countFrom(M.historyEvents, () => HISTORY_EVENTS.map((event) => [{ event }, counts?.values[event] ?? 0] as const), registry);
     },
     renderers: base.renderers,
   };

@@ -1,5 +1,6 @@
-import { Counter, type Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
 import { OTLP_EVENTS, OTLP_SIGNALS, type OtlpCounts } from '../../sources/otlp/counts.js';
+import { countFrom } from './count-from.js';
 import type { MetricsExtension } from './extension.js';
 import { PULSE_METRICS as M } from './names.js';
 
@@ -11,23 +12,12 @@ export function withOtlpMetrics(base: MetricsExtension, counts: OtlpCounts | und
   return {
     register(registry: Registry) {
       base.register(registry);
-      const last = new Map<string, number>();
-      new Counter({
-        name: M.otlpEvents.name,
-        help: M.otlpEvents.help,
-        labelNames: M.otlpEvents.labelNames,
-        registers: [registry],
-        collect() {
-          for (const signal of OTLP_SIGNALS) {
-            for (const event of OTLP_EVENTS) {
-              const now = counts?.values[signal][event] ?? 0;
-              const key = `${signal}/${event}`;
-              this.inc({ signal, event }, Math.max(0, now - (last.get(key) ?? 0)));
-              last.set(key, now);
-            }
-          }
-        },
-      });
+      countFrom(
+        M.otlpEvents,
+        () =>
+          OTLP_SIGNALS.flatMap((signal) => OTLP_EVENTS.map((event) => [{ signal, event }, counts?.values[signal][event] ?? 0] as const)),
+        registry,
+      );
     },
     renderers: base.renderers,
   };

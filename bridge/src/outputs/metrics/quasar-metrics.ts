@@ -1,30 +1,12 @@
-import { Counter, Gauge, type Registry } from 'prom-client';
+import { Gauge, type Registry } from 'prom-client';
 import type { AgentCounts } from '../../monitor/agent-records.js';
 import type { QuasarReader } from '../../sources/quasar/reader.js';
 import type { ZenithMirror } from '../zenith/mirror.js';
 import type { ZenithStream } from '../zenith/zenith-stream.js';
+import { byLabel, countFrom } from './count-from.js';
 import type { MetricsExtension } from './extension.js';
-import { PULSE_METRICS as M, type MetricDefinition } from './names.js';
+import { PULSE_METRICS as M } from './names.js';
 import { QueueFamilies } from './queue-families.js';
-
-/** A counter fed from plain numbers that only grow: each collect adds the differences, one label value each. */
-function countFrom({ name, help, labelNames }: MetricDefinition, read: () => Record<string, number>, registry: Registry): void {
-  const [label] = labelNames as [string];
-  const last = new Map<string, number>();
-  new Counter({
-    name,
-    help,
-    labelNames: [label],
-    registers: [registry],
-    collect() {
-      for (const [value, now] of Object.entries(read())) {
-        // Every label value is present from the first scrape, at 0 until it happens.
-        this.inc({ [label]: value }, Math.max(0, now - (last.get(value) ?? 0)));
-        last.set(value, now);
-      }
-    },
-  });
-}
 
 /**
  * The /metrics side of Zenith compatibility: the reader's and the mirror's own health, the agents in the snapshot
@@ -53,12 +35,13 @@ export function quasarMetrics(
       });
       countFrom(
         M.quasarDropped,
-        () => ({
-          node: reader?.counts.leftOut ?? 0,
-          scan: reader?.counts.truncatedScans ?? 0,
-          read: reader?.counts.failedReads ?? 0,
-          queue: queues.overflow,
-        }),
+        () =>
+          byLabel('kind', {
+            node: reader?.counts.leftOut ?? 0,
+            scan: reader?.counts.truncatedScans ?? 0,
+            read: reader?.counts.failedReads ?? 0,
+            queue: queues.overflow,
+          }),
         registry,
       );
       new Gauge({
@@ -69,16 +52,21 @@ export function quasarMetrics(
           this.set(stream.size);
         },
       });
-      countFrom(M.zenithStreamDropped, () => ({ rejected: stream.counts.rejected, slow: stream.counts.slowClientsDropped }), registry);
+      countFrom(
+        M.zenithStreamDropped,
+        () => byLabel('reason', { rejected: stream.counts.rejected, slow: stream.counts.slowClientsDropped }),
+        registry,
+      );
       countFrom(
         M.zenithMirrorWrites,
-        () => ({
-          written: mirror?.counts.written ?? 0,
-          agent_owned: mirror?.counts.agentOwned ?? 0,
-          failed: mirror?.counts.failed ?? 0,
-          over_cap: mirror?.counts.overCap ?? 0,
-          busy: mirror?.counts.busy ?? 0,
-        }),
+        () =>
+          byLabel('result', {
+            written: mirror?.counts.written ?? 0,
+            agent_owned: mirror?.counts.agentOwned ?? 0,
+            failed: mirror?.counts.failed ?? 0,
+            over_cap: mirror?.counts.overCap ?? 0,
+            busy: mirror?.counts.busy ?? 0,
+          }),
         registry,
       );
     },
