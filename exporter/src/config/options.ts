@@ -235,69 +235,77 @@ function redisUrl(value: string, name: string): string {
   return value;
 }
 
-function redisTarget(value: unknown): ResolvedOptions['redis'] {
+function redisTarget(value: unknown, name: string): ResolvedOptions['redis'] {
   if (value === undefined) return process.env.REDIS_URL ? redisUrl(process.env.REDIS_URL, 'REDIS_URL') : DEFAULTS.redisUrl;
-  if (typeof value === 'string') return redisUrl(value, 'redis');
+  if (typeof value === 'string') return redisUrl(value, name);
   if (typeof value === 'object' && value !== null) return value as ResolvedOptions['redis'];
-  return fail(`redis must be a URL, ioredis options or an ioredis client, got ${String(value)}`);
+  return fail(`${name} must be a URL, ioredis options or an ioredis client, got ${String(value)}`);
 }
 
-/** Applies defaults and checks every option, so that a mistake fails at `createPulse`, not at 3 a.m. */
-export function resolveOptions(options: PulseOptions = {}): ResolvedOptions {
+/**
+ * Applies defaults and checks every option, so that a mistake fails at `createPulse`, not at 3 a.m. Errors name each
+ * option as `label` says (the register entry names the `PULSE_*` variable it came from).
+ */
+export function resolveOptions(
+  options: PulseOptions = {},
+  label: (option: keyof PulseOptions) => string = (option) => option,
+): ResolvedOptions {
   if (typeof options !== 'object' || options === null) fail('options must be an object');
   for (const key of Object.keys(options)) {
     if (!KNOWN_KEYS.has(key)) fail(`unknown option ${JSON.stringify(key)}; known options: ${[...KNOWN_KEYS].join(', ')}`);
   }
-  const intervalMs = number(options.intervalMs, 'intervalMs', DEFAULTS.intervalMs, 100, 3_600_000, true);
-  const ttlSeconds = number(options.ttlSeconds, 'ttlSeconds', DEFAULTS.ttlSeconds, 1, 86_400, true);
+  const intervalMs = number(options.intervalMs, label('intervalMs'), DEFAULTS.intervalMs, 100, 3_600_000, true);
+  const ttlSeconds = number(options.ttlSeconds, label('ttlSeconds'), DEFAULTS.ttlSeconds, 1, 86_400, true);
   if (ttlSeconds * 1000 <= intervalMs) {
-    fail(`ttlSeconds (${ttlSeconds} s) must be longer than intervalMs (${intervalMs} ms), or heartbeats expire between writes`);
+    fail(
+      `${label('ttlSeconds')} (${ttlSeconds} s) must be longer than ${label('intervalMs')} (${intervalMs} ms), or heartbeats expire between writes`,
+    );
   }
   const disks = options.disks ?? [...DEFAULTS.disks];
   if (!Array.isArray(disks) || disks.length > 64 || disks.some((d) => typeof d !== 'string' || d === '' || d.length > 255)) {
-    fail(`disks must be an array of at most 64 mount points, got ${JSON.stringify(disks)}`);
+    fail(`${label('disks')} must be an array of at most 64 mount points, got ${JSON.stringify(disks)}`);
   }
   if (options.redisOptions !== undefined && (typeof options.redisOptions !== 'object' || options.redisOptions === null)) {
-    fail('redisOptions must be an ioredis options object');
+    fail(`${label('redisOptions')} must be an ioredis options object`);
   }
-  const thresholdMs = number(options.thresholdMs, 'thresholdMs', DEFAULTS.thresholdMs, 0, MAX_THRESHOLD_MS);
+  const thresholdMs = number(options.thresholdMs, label('thresholdMs'), DEFAULTS.thresholdMs, 0, MAX_THRESHOLD_MS);
   const recorded = recordedSlowKinds({
-    recordSlow: bool(options.recordSlow, 'recordSlow', true),
-    recordQueries: bool(options.recordQueries, 'recordQueries', true),
-    recordOutgoing: bool(options.recordOutgoing, 'recordOutgoing', true),
+    recordSlow: bool(options.recordSlow, label('recordSlow'), true),
+    recordQueries: bool(options.recordQueries, label('recordQueries'), true),
+    recordOutgoing: bool(options.recordOutgoing, label('recordOutgoing'), true),
   });
-  const queryThresholdMs = number(options.queryThresholdMs, 'queryThresholdMs', DEFAULTS.thresholdMs, 0, MAX_THRESHOLD_MS);
-  const outgoingThresholdMs = number(options.outgoingThresholdMs, 'outgoingThresholdMs', DEFAULTS.thresholdMs, 0, MAX_THRESHOLD_MS);
+  const queryThresholdMs = number(options.queryThresholdMs, label('queryThresholdMs'), DEFAULTS.thresholdMs, 0, MAX_THRESHOLD_MS);
+  const outgoingThresholdMs = number(options.outgoingThresholdMs, label('outgoingThresholdMs'), DEFAULTS.thresholdMs, 0, MAX_THRESHOLD_MS);
   return {
-    redis: redisTarget(options.redis),
+    redis: redisTarget(options.redis, label('redis')),
     redisOptions: options.redisOptions ?? {},
-    appName: optionalText(options.appName, 'appName'),
-    environment: optionalText(options.environment, 'environment'),
-    version: optionalText(options.version, 'version'),
-    instanceId: optionalText(options.instanceId, 'instanceId'),
+    appName: optionalText(options.appName, label('appName')),
+    environment: optionalText(options.environment, label('environment')),
+    version: optionalText(options.version, label('version')),
+    instanceId: optionalText(options.instanceId, label('instanceId')),
     intervalMs,
     ttlSeconds,
     disks: [...disks],
-    processes: bool(options.processes, 'processes', true),
-    thresholds: thresholdMatcher(options.thresholds, 'thresholds', thresholdMs),
-    ignore: nameFilter(options.ignore, 'ignore'),
+    processes: bool(options.processes, label('processes'), true),
+    thresholds: thresholdMatcher(options.thresholds, label('thresholds'), thresholdMs),
+    ignore: nameFilter(options.ignore, label('ignore')),
     queries: {
       record: recorded.queries,
-      thresholds: thresholdMatcher(options.queryThresholds, 'queryThresholds', queryThresholdMs),
-      ignore: nameFilter(options.queryIgnore, 'queryIgnore'),
+      thresholds: thresholdMatcher(options.queryThresholds, label('queryThresholds'), queryThresholdMs),
+      ignore: nameFilter(options.queryIgnore, label('queryIgnore')),
     },
     outgoing: {
       record: recorded.outgoing,
-      thresholds: thresholdMatcher(options.outgoingThresholds, 'outgoingThresholds', outgoingThresholdMs),
-      ignore: nameFilter(options.outgoingIgnore, 'outgoingIgnore'),
+      thresholds: thresholdMatcher(options.outgoingThresholds, label('outgoingThresholds'), outgoingThresholdMs),
+      ignore: nameFilter(options.outgoingIgnore, label('outgoingIgnore')),
     },
-    outgoingGroups: nameGroups(options.outgoingGroups, 'outgoingGroups'),
-    sampleRate: number(options.sampleRate, 'sampleRate', DEFAULTS.sampleRate, 0, 1),
+    outgoingGroups: nameGroups(options.outgoingGroups, label('outgoingGroups')),
+    sampleRate: number(options.sampleRate, label('sampleRate'), DEFAULTS.sampleRate, 0, 1),
     recordSlow: recorded.requests,
-    recordErrors: bool(options.recordErrors, 'recordErrors', true),
-    maxQueueSize: number(options.maxQueueSize, 'maxQueueSize', DEFAULTS.maxQueueSize, 1, 100_000, true),
-    maxQueueBytes: number(options.maxQueueBytes, 'maxQueueBytes', DEFAULTS.maxQueueBytes, 64 * 1024, 256 * 1024 * 1024, true),
-    flushIntervalMs: number(options.flushIntervalMs, 'flushIntervalMs', DEFAULTS.flushIntervalMs, 10, 60_000, true),
-    writeTimeoutMs: number(options.writeTimeoutMs, 'writeTimeoutMs', DEFAULTS.writeTimeoutMs, 50, 60_000, true),
+    recordErrors: bool(options.recordErrors, label('recordErrors'), true),
+    maxQueueSize: number(options.maxQueueSize, label('maxQueueSize'), DEFAULTS.maxQueueSize, 1, 100_000, true),
+    maxQueueBytes: number(options.maxQueueBytes, label('maxQueueBytes'), DEFAULTS.maxQueueBytes, 64 * 1024, 256 * 1024 * 1024, true),
+    flushIntervalMs: number(options.flushIntervalMs, label('flushIntervalMs'), DEFAULTS.flushIntervalMs, 10, 60_000, true),
+    writeTimeoutMs: number(options.writeTimeoutMs, label('writeTimeoutMs'), DEFAULTS.writeTimeoutMs, 50, 60_000, true),
   };
 }

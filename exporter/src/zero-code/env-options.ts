@@ -95,15 +95,10 @@ const VARIABLE_OF: ReadonlyMap<string, string> = new Map(
 
 /** The options' own checks, their errors naming the variables set (`PULSE_INTERVAL_MS (intervalMs) must be…`). */
 function checkRanges(options: PulseOptions): void {
-  try {
-    resolveOptions(options);
-  } catch (err) {
-    if (!(err instanceof PulseConfigError)) throw err;
-    const named = err.message.replace(/\b[a-z][A-Za-z]+\b/g, (word) =>
-      word in options && VARIABLE_OF.has(word) ? `${VARIABLE_OF.get(word)} (${word})` : word,
-    );
-    throw new PulseConfigError(named);
-  }
+  resolveOptions(options, (option) => {
+    const variable = option in options ? VARIABLE_OF.get(option) : undefined;
+    return variable === undefined ? option : `${variable} (${option})`;
+  });
 }
 
 /** `PULSE_DISABLED=true`: the register entry starts OpenTelemetry without Pulse (a baseline, or an off switch). */
