@@ -20,10 +20,6 @@ export class DiagOnce {
     if (this.first(condition)) diag.warn(`[pulse] ${message}`, ...args);
   }
 
-  info(condition: string, message: string): void {
-    if (this.first(condition)) diag.info(`[pulse] ${message}`);
-  }
-
   /**
    * A warning the user must see even with OpenTelemetry's diag logger off (its default): through `diag.warn`
    * when a logger is installed, else as one line on stderr.

@@ -1,5 +1,5 @@
 import { parseRedisTarget } from '@gravito/pulse-protocol';
-import { context } from '@opentelemetry/api';
+import { context, diag as otelDiag } from '@opentelemetry/api';
 import { suppressTracing } from '@opentelemetry/core';
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
 import { DiagOnce, errorMessage } from '../diag-once.js';
@@ -115,11 +115,8 @@ export function connect(
   }
   let wasReady = client.status === 'ready';
   const onReady = () => {
-    if (wasReady) {
-      // Every ready after the first ends an outage: each is said.
-      diag.info('back', 'Redis is back');
-      diag.clear('back');
-    }
+    // Every ready after the first ends an outage: each is said, once.
+    if (wasReady) otelDiag.info('[pulse] Redis is back');
     wasReady = true;
     diag.clear('unreachable');
     for (const listener of listeners) {
