@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { InvalidValues } from '../lib/invalid-values.js';
 import { yieldToLoop } from '../lib/loop-slice.js';
 import type { RedisHandle } from '../redis/connection.js';
+import { redisErrorText } from '../redis/error-text.js';
 import { MemoryWatch, type RedisMemory } from '../redis/memory-watch.js';
 import { withCancellingDeadline, withDeadline } from '../redis/read.js';
 import { type RefusedRead, readRefusal } from '../redis/refusals.js';
@@ -381,7 +382,7 @@ export class MonitorService {
       // Judged on the main connection, which the PING takes.
       const up = this.redis.ready() && (await this.liveness.ping().catch(() => undefined)) !== undefined;
       const pollChanged = this.polls.failed(err, up);
-      this.setStatus(up, up ? undefined : (err as Error).message, pollChanged);
+      this.setStatus(up, up ? undefined : redisErrorText(err), pollChanged);
       // Keep the last known state, flagged with its age (statuses frozen: without a poll, silence says nothing
       // about the servers).
       const head = this.head(now);

@@ -13,6 +13,7 @@ import { yieldToLoop } from '../../lib/loop-slice.js';
 import type { Snapshot } from '../../monitor/monitor-service.js';
 import { boundedGetChunk } from '../../redis/bounded-get.js';
 import type { RedisHandle } from '../../redis/connection.js';
+import { redisErrorText } from '../../redis/error-text.js';
 import { noteReadRefusal, readRefusal } from '../../redis/refusals.js';
 import { serverNodeJson } from './server-node.js';
 
@@ -151,14 +152,14 @@ export class ZenithMirror {
       const results = (await pipeline.exec()) ?? [];
       if (results.some(([err]) => err && noteReadRefusal(this.redis, 'scripts', err))) return this.sendWithoutScripts(batch);
       for (const [err, written] of results) {
-        if (err) this.failed(err.message);
+        if (err) this.failed(err);
         else if (written === 1) this.counts.written++;
         else this.counts.agentOwned++;
       }
       // A reply per command, or the whole batch failed.
       if (results.length < batch.length) this.failed('pipeline aborted', batch.length - results.length);
     } catch (err) {
-      this.failed((err as Error).message, batch.length);
+      this.failed(err, batch.length);
     }
   }
 
@@ -200,19 +201,20 @@ export class ZenithMirror {
       if (sent === 0) return;
       const results = (await writes.exec()) ?? [];
       for (const [err, reply] of results) {
-        if (err) this.failed(err.message);
+        if (err) this.failed(err);
         else if (reply === 'OK') this.counts.written++;
         else this.counts.agentOwned++; // SET NX found a value written since the read
       }
       if (results.length < sent) this.failed('pipeline aborted', sent - results.length);
     } catch (err) {
-      this.failed((err as Error).message, batch.length);
+      this.failed(err, batch.length);
     }
   }
 
   /** Counted always; logged when the reason changes, not on every poll of an outage. */
-  private failed(reason: string, count = 1): void {
+  private failed(cause: unknown, count = 1): void {
     this.counts.failed += count;
+    const reason = redisErrorText(cause);
     if (reason === this.lastError) return;
     this.lastError = reason;
     this.log.warn({ err: reason.slice(0, 200) }, 'Zenith mirror: write failed');
