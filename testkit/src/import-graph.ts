@@ -32,10 +32,18 @@ export function importEdges(root: string): ImportEdge[] {
 /** A file's folder, `depth` levels deep (`.` for the files at the root). */
 export const folderOf = (path: string, depth: number): string => path.split('/').slice(0, -1).slice(0, depth).join('/') || '.';
 
-/** The imports that point up a layer: from a folder to one whose layer (`layers`, by top folder) is higher. */
+/**
+ * The imports that point up a layer: from a folder to one whose layer (`layers`, by top folder) is higher. A folder
+ * with no layer has none to compare, so any import from or to it is listed too.
+ */
 export function upwardImports(edges: readonly ImportEdge[], layers: Readonly<Record<string, number>>): string[] {
-  const layerOf = (path: string) => layers[folderOf(path, 1)] ?? Number.NaN;
-  return edges.filter((edge) => !(layerOf(edge.to) <= layerOf(edge.from))).map((edge) => `${edge.from} → ${edge.to}`);
+  const layerOf = (path: string): number | undefined => layers[folderOf(path, 1)];
+  return edges
+    .filter((edge) => {
+      const [from, to] = [layerOf(edge.from), layerOf(edge.to)];
+      return from === undefined || to === undefined || to > from;
+    })
+    .map((edge) => `${edge.from} → ${edge.to}`);
 }
 
 /** The cycles between folders `depth` levels deep, each as `a → b → … → a`. */
